@@ -1,0 +1,66 @@
+/**
+ * Schema migrations of the gateway's SQLite file, applied in order at open; `PRAGMA user_version` records
+ * how far a file has come. Append new steps; never edit a step that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the spine.
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE devices (
+    id          TEXT PRIMARY KEY,
+    secret_hash TEXT,
+    created     INTEGER NOT NULL,
+    last_seen   INTEGER,
+    status      TEXT
+  ) WITHOUT ROWID;
+
+  -- One row per punch ever stored. AUTOINCREMENT keeps ids monotonic even after old rows are purged,
+  -- which the forwarder relies on: it forwards by id ranges past a cursor (see docs/DESIGN-NOTES.md).
+  CREATE TABLE punches (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    device   TEXT NOT NULL,
+    epoch    TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    ts       INTEGER NOT NULL,
+    tz       INTEGER,
+    emp      TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    method   TEXT NOT NULL,
+    clock    TEXT NOT NULL,
+    lat      REAL,
+    lon      REAL,
+    acc      REAL,
+    manual   TEXT,
+    flags    TEXT NOT NULL DEFAULT '',
+    received INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX punches_identity ON punches (device, epoch, seq);
+
+  -- The outbox: batches of consecutive punch ids handed to the upstream, each with the Idempotency-Key
+  -- it keeps across retries and restarts. Punches past meta.forward_cursor are not in any batch yet.
+  CREATE TABLE forward_batches (
+    key        TEXT PRIMARY KEY,
+    first_id   INTEGER NOT NULL,
+    last_id    INTEGER NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    next_at    INTEGER NOT NULL DEFAULT 0,
+    created    INTEGER NOT NULL,
+    last_error TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX forward_batches_order ON forward_batches (first_id);
+
+  CREATE TABLE dead_letters (
+    punch_id INTEGER PRIMARY KEY,
+    status   INTEGER,
+    reason   TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    replayed INTEGER
+  );
+
+  INSERT INTO meta (key, value) VALUES ('forward_cursor', '0');
+  `
+]

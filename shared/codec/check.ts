@@ -1,0 +1,42 @@
+/**
+ * Small field checks shared by the decoders. Each returns undefined when the value is fine, or the rule
+ * it breaks, phrased to follow `path: ` in a reason a person can act on.
+ */
+export type Rule = string | undefined
+
+export function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export function intIn (value: unknown, min: number, max: number): Rule {
+  if (!Number.isInteger(value)) return `must be an integer between ${min} and ${max}`
+  const n = value as number
+  if (n < min || n > max) return `must be an integer between ${min} and ${max}`
+  return undefined
+}
+
+export function numberIn (value: unknown, min: number, max: number): Rule {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a number between ${min} and ${max}`
+  if (value < min || value > max) return `must be between ${min} and ${max}`
+  return undefined
+}
+
+export function stringOf (value: unknown, min: number, max: number): Rule {
+  if (typeof value !== 'string') return `must be a string of ${min} to ${max} characters`
+  if (value.length < min || value.length > max) return `must be a string of ${min} to ${max} characters`
+  return undefined
+}
+
+export function oneOf (value: unknown, allowed: readonly string[]): Rule {
+  if (typeof value !== 'string' || !allowed.includes(value)) return `must be one of ${allowed.join(', ')}`
+  return undefined
+}
+
+/** Parses JSON from a buffer, returning the reason when it cannot. */
+export function parseJson (payload: Buffer | string): { value: unknown } | { error: string } {
+  try {
+    return { value: JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) }
+  } catch (err) {
+    return { error: `payload: not valid JSON (${(err as Error).message})` }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Device status: device → gateway on `{prefix}/{device}/status`, retained. Also the last will,
+ * `{"v":1,"online":false}`, so the broker tells everyone when a device drops off.
+ */
+import { isEpoch } from '../punch.js'
+import { isObject, parseJson } from './check.js'
+
+export interface RingStatus {
+  capacity: number
+  pending: number
+  oldestPendingTs: number | null
+  overwritten: number
+  refused: number
+  /** extension: unacked punches destroyed because they had outlived the retention */
+  expired?: number
+  /** extension: punches the gateway refused for good */
+  rejected?: number
+}
+
+export interface DeviceStatus {
+  v: 1
+  online: boolean
+  fw?: string
+  epoch?: string
+  clock?: { synced: boolean, offsetMs?: number }
+  ring?: RingStatus
+  battery?: number
+  /** extension: ms since the device process started */
+  uptime?: number
+}
+
+export const OFFLINE_WILL: DeviceStatus = { v: 1, online: false }
+
+export function encodeStatus (s: DeviceStatus): string {
+  return JSON.stringify(s)
+}
+
+const RING_COUNTS = ['capacity', 'pending', 'overwritten', 'refused'] as const
+
+export type StatusDecodeResult = { ok: true, status: DeviceStatus } | { ok: false, error: string }
+
+export function decodeStatus (payload: Buffer | string): StatusDecodeResult {
+  const parsed = parseJson(payload)
+  if ('error' in parsed) return { ok: false, error: parsed.error }
+  const m = parsed.value
+  if (!isObject(m)) return { ok: false, error: 'payload: must be a JSON object' }
+  if (m.v !== 1) return { ok: false, error: 'v: must be 1' }
+  if (typeof m.online !== 'boolean') return { ok: false, error: 'online: must be true or false' }
+  if (m.fw !== undefined && (typeof m.fw !== 'string' || m.fw.length > 64)) return { ok: false, error: 'fw: must be a string of at most 64 characters' }
+  if (m.epoch !== undefined && !isEpoch(m.epoch)) return { ok: false, error: 'epoch: must be 8 lowercase hex characters' }
+  if (m.clock !== undefined && (!isObject(m.clock) || typeof m.clock.synced !== 'boolean')) {
+    return { ok: false, error: 'clock.synced: must be true or false' }
+  }
+  if (m.ring !== undefined) {
+    if (!isObject(m.ring)) return { ok: false, error: 'ring: must be an object' }
+    for (const k of RING_COUNTS) {
+      const n = m.ring[k]
+      if (!Number.isSafeInteger(n) || (n as number) < 0) return { ok: false, error: `ring.${k}: must be an integer >= 0` }
+    }
+    const oldest = m.ring.oldestPendingTs
+    if (oldest !== null && oldest !== undefined && !Number.isSafeInteger(oldest)) {
+      return { ok: false, error: 'ring.oldestPendingTs: must be an integer ms or null' }
+    }
+  }
+  if (m.battery !== undefined && (typeof m.battery !== 'number' || m.battery < 0 || m.battery > 1)) {
+    return { ok: false, error: 'battery: must be a number between 0 and 1' }
+  }
+  return { ok: true, status: m as unknown as DeviceStatus }
+}
