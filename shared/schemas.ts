@@ -1,0 +1,172 @@
+/**
+ * JSON Schemas (draft 2020-12) of every message in the contract, published in docs/PROTOCOL.md for
+ * integrators. The decoders in codec/ are the executable form of the same rules and carry the readable
+ * per-field reasons; test/schemas.test.ts keeps the two in step and checks that the docs print these.
+ */
+import { LIMITS, PUNCH_KINDS, PUNCH_METHODS, CLOCK_STATES } from './punch.js'
+
+const seq = { type: 'integer', minimum: 1, maximum: LIMITS.maxSeq }
+const epoch = { type: 'string', pattern: '^[0-9a-f]{8}$' }
+const batchId = { type: 'string', minLength: 1, maxLength: LIMITS.maxBatchIdLength }
+
+export const punchSchema = {
+  type: 'object',
+  required: ['seq', 'ts', 'emp', 'method'],
+  properties: {
+    seq,
+    ts: { type: 'integer', minimum: LIMITS.minTs, maximum: LIMITS.maxTs, description: 'UTC epoch ms, device clock' },
+    emp: { type: 'string', minLength: 1, maxLength: LIMITS.maxEmpLength },
+    kind: { enum: [...PUNCH_KINDS], default: 'auto' },
+    method: { enum: [...PUNCH_METHODS] },
+    clock: { enum: [...CLOCK_STATES], default: 'synced' },
+    loc: {
+      type: 'object',
+      required: ['lat', 'lon', 'acc'],
+      properties: {
+        lat: { type: 'number', minimum: -90, maximum: 90 },
+        lon: { type: 'number', minimum: -180, maximum: 180 },
+        acc: { type: 'number', minimum: 0, description: 'metres' }
+      }
+    },
+    manual: {
+      type: 'object',
+      required: ['reason'],
+      properties: { reason: { type: 'string', minLength: 1, maxLength: LIMITS.maxManualReasonLength } }
+    }
+  },
+  if: { properties: { method: { const: 'manual' } }, required: ['method'] },
+  then: { required: ['manual'] },
+  else: { not: { required: ['manual'] } }
+} as const
+
+export const punchBatchSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'punchline/v1/punch-batch',
+  title: 'Punch batch (device → gateway, att/v1/{device}/punches); whole payload at most 262144 bytes',
+  type: 'object',
+  required: ['v', 'epoch', 'punches'],
+  properties: {
+    v: { const: 1 },
+    id: batchId,
+    epoch,
+    tz: { type: 'integer', minimum: LIMITS.minTz, maximum: LIMITS.maxTz, description: 'device UTC offset, minutes' },
+    punches: { type: 'array', minItems: 1, maxItems: LIMITS.maxPunchesPerBatch, items: punchSchema }
+  }
+} as const
+
+export const ackSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'punchline/v1/ack',
+  title: 'Ack (gateway → device, att/v1/{device}/acks): a batch answer or an error',
+  oneOf: [
+    {
+      type: 'object',
+      required: ['v', 'epoch', 'ok', 'rejected'],
+      properties: {
+        v: { const: 1 },
+        id: batchId,
+        epoch,
+        ok: { type: 'array', items: { type: 'array', prefixItems: [seq, seq], minItems: 2, maxItems: 2 } },
+        rejected: {
+          type: 'array',
+          items: { type: 'object', required: ['seq', 'reason'], properties: { seq, reason: { type: 'string' } } }
+        }
+      }
+    },
+    {
+      type: 'object',
+      required: ['v', 'error'],
+      properties: { v: { const: 1 }, id: batchId, epoch, error: { type: 'string' } }
+    }
+  ]
+} as const
+
+export const statusSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'punchline/v1/status',
+  title: 'Status (device → gateway, att/v1/{device}/status, retained; also the last will {"v":1,"online":false})',
+  type: 'object',
+  required: ['v', 'online'],
+  properties: {
+    v: { const: 1 },
+    online: { type: 'boolean' },
+    fw: { type: 'string', maxLength: 64 },
+    epoch,
+    clock: { type: 'object', required: ['synced'], properties: { synced: { type: 'boolean' }, offsetMs: { type: 'number' } } },
+    ring: {
+      type: 'object',
+      required: ['capacity', 'pending', 'overwritten', 'refused'],
+      properties: {
+        capacity: { type: 'integer', minimum: 0 },
+        pending: { type: 'integer', minimum: 0 },
+        oldestPendingTs: { type: ['integer', 'null'] },
+        overwritten: { type: 'integer', minimum: 0 },
+        refused: { type: 'integer', minimum: 0 },
+        expired: { type: 'integer', minimum: 0 },
+        rejected: { type: 'integer', minimum: 0 }
+      }
+    },
+    battery: { type: 'number', minimum: 0, maximum: 1 },
+    uptime: { type: 'integer', minimum: 0 }
+  }
+} as const
+
+export const commandSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'punchline/v1/command',
+  title: 'Command (gateway → device, att/v1/{device}/cmd)',
+  oneOf: [
+    {
+      type: 'object',
+      required: ['v', 'op', 'now'],
+      properties: { v: { const: 1 }, op: { const: 'time' }, now: { type: 'integer', minimum: LIMITS.minTs, maximum: LIMITS.maxTs } }
+    },
+    {
+      type: 'object',
+      required: ['v', 'op', 'epoch', 'from', 'to'],
+      properties: { v: { const: 1 }, op: { const: 'resend' }, epoch, from: seq, to: seq }
+    }
+  ]
+} as const
+
+export const upstreamBatchSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'punchline/v1/upstream-batch',
+  title: 'Upstream webhook body (gateway → upstream, POST, Idempotency-Key = batch)',
+  type: 'object',
+  required: ['gateway', 'batch', 'punches'],
+  properties: {
+    gateway: { type: 'string' },
+    batch: { type: 'string' },
+    punches: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'device', 'epoch', 'seq', 'ts', 'emp', 'kind', 'method', 'received', 'flags'],
+        properties: {
+          id: { type: 'string', description: 'device:epoch:seq — the key to dedupe on' },
+          device: { type: 'string' },
+          epoch,
+          seq,
+          ts: { type: 'string', format: 'date-time' },
+          local: { type: 'string', description: 'ISO 8601 with the device offset; present when the device sent tz' },
+          emp: { type: 'string' },
+          kind: { enum: [...PUNCH_KINDS] },
+          method: { enum: [...PUNCH_METHODS] },
+          received: { type: 'string', format: 'date-time' },
+          flags: { type: 'array', items: { type: 'string' } },
+          loc: punchSchema.properties.loc,
+          manual: punchSchema.properties.manual
+        }
+      }
+    }
+  }
+} as const
+
+export const SCHEMAS = {
+  'punch batch': punchBatchSchema,
+  ack: ackSchema,
+  status: statusSchema,
+  command: commandSchema,
+  'upstream batch': upstreamBatchSchema
+} as const

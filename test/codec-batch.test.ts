@@ -1,0 +1,111 @@
+import t from 'tap'
+import { decodeBatch, encodeBatch } from '../shared/codec/batch.js'
+import { LIMITS } from '../shared/punch.js'
+
+const good = {
+  v: 1,
+  id: 'b-17',
+  epoch: '9f2c41d0',
+  tz: 480,
+  punches: [
+    { seq: 41, ts: 1795309083120, emp: 'E1001', kind: 'in', method: 'card', clock: 'synced' },
+    { seq: 42, ts: 1795341110004, emp: 'E1001', kind: 'out', method: 'gps', loc: { lat: 31.2304, lon: 121.4737, acc: 12 } },
+    { seq: 43, ts: 1795341200000, emp: 'E1002', method: 'manual', manual: { reason: 'reader offline' } }
+  ]
+}
+
+const buf = (o: unknown): Buffer => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o))
+
+t.test('the PROTOCOL.md example decodes, with defaults filled in', async t => {
+  const r = decodeBatch(buf(good))
+  t.ok(r.ok)
+  if (!r.ok) return
+  t.equal(r.batch.id, 'b-17')
+  t.equal(r.batch.tz, 480)
+  t.equal(r.batch.punches.length, 3)
+  t.same(r.rejected, [])
+  t.equal(r.batch.punches[1].clock, 'synced', 'clock defaults to synced')
+  t.equal(r.batch.punches[2].kind, 'auto', 'kind defaults to auto')
+  t.same(r.batch.punches[1].loc, { lat: 31.2304, lon: 121.4737, acc: 12 })
+})
+
+t.test('encode then decode round-trips', async t => {
+  const r = decodeBatch(buf(good))
+  if (!r.ok) throw new Error('setup')
+  const again = decodeBatch(Buffer.from(encodeBatch(r.batch)))
+  t.ok(again.ok)
+  if (again.ok) t.same(again.batch, r.batch)
+})
+
+const punchCases: Array<[string, Record<string, unknown>, string]> = [
+  ['ts below range', { ts: 5 }, 'ts: must be an integer between'],
+  ['ts not integer', { ts: 1795309083120.5 }, 'ts: '],
+  ['ts beyond 2100', { ts: Date.UTC(2100, 0, 2) }, 'ts: '],
+  ['emp missing', { emp: undefined }, 'emp: must be a string of 1 to 64 characters'],
+  ['emp empty', { emp: '' }, 'emp: '],
+  ['emp too long', { emp: 'x'.repeat(65) }, 'emp: '],
+  ['kind unknown', { kind: 'lunch' }, 'kind: must be one of in, out, break-out, break-in, auto'],
+  ['method unknown', { method: 'retina' }, 'method: must be one of'],
+  ['method missing', { method: undefined }, 'method: '],
+  ['clock unknown', { clock: 'maybe' }, 'clock: must be one of synced, unsynced'],
+  ['loc not object', { loc: 5 }, 'loc: must be an object'],
+  ['lat out of range', { loc: { lat: 91, lon: 0, acc: 1 } }, 'loc.lat: must be between -90 and 90'],
+  ['lon out of range', { loc: { lat: 0, lon: -181, acc: 1 } }, 'loc.lon: must be between -180 and 180'],
+  ['acc negative', { loc: { lat: 0, lon: 0, acc: -1 } }, 'loc.acc: must be a number of metres >= 0'],
+  ['manual without method manual', { manual: { reason: 'x' } }, 'manual: allowed only when method is manual'],
+  ['method manual without manual', { method: 'manual' }, 'manual: required when method is manual'],
+  ['manual reason too long', { method: 'manual', manual: { reason: 'r'.repeat(201) } }, 'manual.reason: must be a string of 1 to 200 characters']
+]
+
+for (const [name, change, reason] of punchCases) {
+  t.test(`a bad punch is rejected by seq, the rest stored: ${name}`, async t => {
+    const bad = { seq: 7, ts: 1795309083120, emp: 'E1', kind: 'in', method: 'card', ...change }
+    const r = decodeBatch(buf({ v: 1, epoch: '9f2c41d0', punches: [good.punches[0], bad] }))
+    t.ok(r.ok, 'the message itself is readable')
+    if (!r.ok) return
+    t.equal(r.batch.punches.length, 1)
+    t.equal(r.batch.punches[0].seq, 41)
+    t.equal(r.rejected.length, 1)
+    t.equal(r.rejected[0].seq, 7)
+    t.match(r.rejected[0].reason, reason)
+  })
+}
+
+const unreadable: Array<[string, Buffer, string, { id?: string, epoch?: string }?]> = [
+  ['not JSON', buf('{"v":1,'), 'payload: not valid JSON'],
+  ['not an object', buf('[1,2]'), 'payload: must be a JSON object'],
+  ['wrong v', buf({ ...good, v: 2 }), 'v: must be 1', { id: 'b-17', epoch: '9f2c41d0' }],
+  ['bad epoch', buf({ ...good, epoch: '9F2C41D0' }), 'epoch: must be 8 lowercase hex characters', { id: 'b-17' }],
+  ['bad id', buf({ ...good, id: '' }), 'id: must be a string of 1 to 64 characters', { epoch: '9f2c41d0' }],
+  ['tz out of range', buf({ ...good, tz: 900 }), 'tz: must be an integer between -720 and 840', { id: 'b-17' }],
+  ['no punches', buf({ ...good, punches: [] }), 'punches: must be an array of 1 to 500 punches'],
+  ['too many punches', buf({ ...good, punches: Array.from({ length: 501 }, (_, i) => ({ ...good.punches[0], seq: i + 1 })) }), 'punches: must be an array of 1 to 500'],
+  ['a punch that is not an object', buf({ ...good, punches: [good.punches[0], 'x'] }), 'punches[1]: must be an object'],
+  ['unreadable seq', buf({ ...good, punches: [good.punches[0], { ...good.punches[1], seq: 0 }] }), 'punches[1].seq: must be an integer between 1 and'],
+  ['seq not a number', buf({ ...good, punches: [{ ...good.punches[0], seq: '41' }] }), 'punches[0].seq: ']
+]
+
+for (const [name, payload, error, echo] of unreadable) {
+  t.test(`an unreadable message gets an error naming the field: ${name}`, async t => {
+    const r = decodeBatch(payload)
+    t.notOk(r.ok)
+    if (r.ok) return
+    t.match(r.error, error)
+    if (echo?.id !== undefined) t.equal(r.id, echo.id, 'id echoed')
+    if (echo?.epoch !== undefined) t.equal(r.epoch, echo.epoch, 'epoch echoed')
+  })
+}
+
+t.test('an oversized payload is refused, still echoing the batch id', async t => {
+  const big = { ...good, punches: [{ ...good.punches[0], emp: 'E1' }], pad: 'x'.repeat(LIMITS.maxPayloadBytes) }
+  const r = decodeBatch(buf(big))
+  t.notOk(r.ok)
+  if (r.ok) return
+  t.match(r.error, /^payload: must be at most 262144 bytes/)
+  t.equal(r.id, 'b-17')
+})
+
+t.test('unknown fields are ignored (extensions never break older gateways)', async t => {
+  const r = decodeBatch(buf({ ...good, fw: '2.0', punches: [{ ...good.punches[0], uptime: 1234 }] }))
+  t.ok(r.ok)
+})
