@@ -1,0 +1,183 @@
+/**
+ * Which slot holds which seq in which state, and where the next punch goes (DESIGN.md decision 4). Shared
+ * by the file ring and its in-memory twin. No payloads here: per slot one state byte and two f64 (seq, ts),
+ * plus the seq log, about 32 bytes a slot (3.2 MB for 100,000 slots).
+ */
+import type { FullPolicy } from './api.js'
+import { SeqLog } from './seq-log.js'
+
+export const SLOT_EMPTY = 0
+export const SLOT_PENDING = 1
+export const SLOT_ACKED = 2
+export const SLOT_REJECTED = 3
+export type SlotState = typeof SLOT_EMPTY | typeof SLOT_PENDING | typeof SLOT_ACKED | typeof SLOT_REJECTED
+
+export interface Allocation {
+  slot: number
+  /** the unacked punch this allocation destroys */
+  victim?: { seq: number, expired: boolean }
+  /** the slot holds the newest durable record: save the seq floor durably before writing into it */
+  saveFloor?: true
+}
+
+export class SlotIndex {
+  readonly capacity: number
+  readonly state: Uint8Array
+  readonly seq: Float64Array
+  readonly ts: Float64Array
+  readonly #log: SeqLog
+  #pending = 0
+  #maxSeq = 0
+  #maxSlot = -1
+  /**
+   * The slot of the newest record known to be on the medium. Recovery takes the next seq from the highest
+   * one it finds, so overwriting this record could, if the write tears, hand out its seq again. It is
+   * reused only as the last free slot, and then only after the seq floor is saved (saveFloor).
+   */
+  #protected = -1
+  #cursor = -1
+
+  constructor (capacity: number) {
+    this.capacity = capacity
+    this.state = new Uint8Array(capacity)
+    this.seq = new Float64Array(capacity)
+    this.ts = new Float64Array(capacity)
+    this.#log = new SeqLog(capacity, Math.max(16, capacity >> 2))
+  }
+
+  get pendingCount (): number { return this.#pending }
+
+  /** The highest seq handed out so far. */
+  get maxSeq (): number { return this.#maxSeq }
+
+  /** Recovery: what a slot holds. Call settle() once every slot is loaded. */
+  load (slot: number, seq: number, ts: number, state: SlotState): void {
+    this.state[slot] = state
+    this.seq[slot] = seq
+    this.ts[slot] = ts
+  }
+
+  /**
+   * Recovery: orders the loaded records, continues seqs after the highest found (or `seqFloor`, if
+   * higher) and returns the slots dropped because another slot already held their seq.
+   */
+  settle (seqFloor = 0): number[] {
+    const used: number[] = []
+    for (let s = 0; s < this.capacity; s++) if (this.state[s] !== SLOT_EMPTY) used.push(s)
+    used.sort((a, b) => this.seq[a] - this.seq[b])
+    const dropped: number[] = []
+    this.#log.length = 0
+    this.#pending = 0
+    for (const s of used) {
+      if (this.#log.length > 0 && this.#log.seqs[this.#log.length - 1] === this.seq[s]) {
+        this.state[s] = SLOT_EMPTY
+        dropped.push(s)
+        continue
+      }
+      this.#log.push(this.seq[s], s)
+      if (this.state[s] === SLOT_PENDING) this.#pending++
+    }
+    const last = this.#log.length - 1
+    this.#maxSlot = last >= 0 ? this.#log.slots[last] : -1
+    this.#maxSeq = Math.max(seqFloor, last >= 0 ? this.#log.seqs[last] : 0)
+    this.#protected = this.#maxSlot
+    this.#cursor = this.#maxSlot
+    return dropped
+  }
+
+  /**
+   * Where the next punch goes: a free slot (empty, acked, rejected) scanning on from the last one written;
+   * else the expired unacked punch with the oldest ts; else, under `overwrite-oldest`, the unacked punch
+   * with the lowest seq; else nowhere.
+   */
+  allocate (now: number, retentionMs: number, policy: FullPolicy): Allocation | undefined {
+    const cap = this.capacity
+    if (this.#pending < cap) {
+      for (let k = 1; k <= cap; k++) {
+        const s = (this.#cursor + k) % cap
+        if (s !== this.#protected && this.state[s] !== SLOT_PENDING) return { slot: s }
+      }
+      if (this.#protected >= 0 && this.state[this.#protected] !== SLOT_PENDING) return { slot: this.#protected, saveFloor: true }
+    }
+    let oldest = -1
+    for (let s = 0; s < cap; s++) {
+      if (s === this.#protected || this.state[s] !== SLOT_PENDING || !(now - this.ts[s] > retentionMs)) continue
+      if (oldest < 0 || this.ts[s] < this.ts[oldest] || (this.ts[s] === this.ts[oldest] && this.seq[s] < this.seq[oldest])) oldest = s
+    }
+    if (oldest >= 0) return { slot: oldest, victim: { seq: this.seq[oldest], expired: true } }
+    if (policy !== 'overwrite-oldest') return undefined
+    const { seqs, slots, length } = this.#log
+    for (let i = 0; i < length; i++) {
+      const s = slots[i]
+      if (s !== this.#protected && this.#isCurrent(seqs[i], s) && this.state[s] === SLOT_PENDING) {
+        return { slot: s, victim: { seq: seqs[i], expired: false } }
+      }
+    }
+    return undefined
+  }
+
+  /** Puts the next seq, pending, into an allocated slot and returns the seq. */
+  place (slot: number, ts: number): number {
+    if (this.state[slot] !== SLOT_PENDING) this.#pending++
+    const seq = ++this.#maxSeq
+    this.state[slot] = SLOT_PENDING
+    this.seq[slot] = seq
+    this.ts[slot] = ts
+    if (this.#log.full) this.#log.compact((q, s) => this.#isCurrent(q, s))
+    this.#log.push(seq, slot)
+    this.#maxSlot = slot
+    this.#cursor = slot
+    return seq
+  }
+
+  /** Everything placed so far is on the medium. */
+  commit (): void {
+    this.#protected = this.#maxSlot
+  }
+
+  /** The slot still holding `seq`, or -1. */
+  slotOf (seq: number): number {
+    const i = this.#log.find(seq)
+    if (i < 0) return -1
+    const s = this.#log.slots[i]
+    return this.#isCurrent(seq, s) ? s : -1
+  }
+
+  setState (slot: number, state: SlotState): void {
+    const was = this.state[slot]
+    if (was === state) return
+    if (was === SLOT_PENDING) this.#pending--
+    else if (state === SLOT_PENDING) this.#pending++
+    this.state[slot] = state
+  }
+
+  /** Slots of pending punches in seq order, skipping `exclude`d seqs, at most `limit`. */
+  pendingSlots (order: 'newest' | 'oldest', limit: number, exclude?: (seq: number) => boolean): number[] {
+    const out: number[] = []
+    if (!(limit > 0) || this.#pending === 0) return out
+    const { seqs, slots, length } = this.#log
+    const newest = order === 'newest'
+    let seen = 0
+    for (let k = 0; k < length; k++) {
+      const i = newest ? length - 1 - k : k
+      const s = slots[i]
+      if (this.state[s] !== SLOT_PENDING || this.seq[s] !== seqs[i]) continue
+      seen++
+      if (exclude === undefined || !exclude(seqs[i])) out.push(s)
+      if (out.length >= limit || seen >= this.#pending) break
+    }
+    return out
+  }
+
+  oldestPendingTs (): number | null {
+    let oldest: number | null = null
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.state[s] === SLOT_PENDING && (oldest === null || this.ts[s] < oldest)) oldest = this.ts[s]
+    }
+    return oldest
+  }
+
+  #isCurrent (seq: number, slot: number): boolean {
+    return this.state[slot] !== SLOT_EMPTY && this.seq[slot] === seq
+  }
+}
