@@ -9,6 +9,7 @@ import { dirname } from 'node:path'
 import { MIGRATIONS } from './migrations.js'
 
 export type Db = Database.Database
+export type Statement = Database.Statement<unknown[]>
 
 export interface OpenOptions {
   /** busy timeout for writers in other processes (the CLI), ms */

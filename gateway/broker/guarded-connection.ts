@@ -1,0 +1,50 @@
+/**
+ * The socket as aedes sees it, with the packet-size bound applied to what comes in. Bytes pass through
+ * unchanged; backpressure from aedes pauses the socket.
+ */
+import { Duplex } from 'node:stream'
+import type { Socket } from 'node:net'
+import { FrameMeter } from './packet-guard.js'
+
+export class GuardedConnection extends Duplex {
+  readonly socket: Socket
+  readonly #meter: FrameMeter
+
+  constructor (socket: Socket, maxPacketBytes: number, onOversize: (message: string) => void) {
+    super({ allowHalfOpen: false })
+    this.socket = socket
+    this.#meter = new FrameMeter(maxPacketBytes)
+    socket.on('data', (chunk: Buffer) => {
+      const problem = this.#meter.feed(chunk)
+      if (problem !== undefined) {
+        onOversize(problem)
+        this.destroy(new Error(problem))
+        return
+      }
+      if (!this.push(chunk)) socket.pause()
+    })
+    socket.on('end', () => this.push(null))
+    socket.on('error', (err) => this.destroy(err))
+    socket.on('close', () => this.destroy())
+  }
+
+  get remoteAddress (): string | undefined { return this.socket.remoteAddress }
+  get remotePort (): number | undefined { return this.socket.remotePort }
+
+  override _read (): void {
+    this.socket.resume()
+  }
+
+  override _write (chunk: Buffer, enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.socket.write(chunk, enc, done)
+  }
+
+  override _final (done: (err?: Error | null) => void): void {
+    this.socket.end(done)
+  }
+
+  override _destroy (err: Error | null, done: (err?: Error | null) => void): void {
+    this.socket.destroy()
+    done(err)
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * `punchline devices add|list|remove`: the device registry in the store a gateway uses for a data dir.
+ * Safe while the gateway runs (SQLite WAL; a changed secret takes effect at the device's next connect).
+ */
+import { parseArgs } from 'node:util'
+import { isDeviceId } from '../../shared/punch.js'
+import { databasePath, loadConfig } from '../config.js'
+import { openDatabase } from '../store/db.js'
+import { DeviceStore } from '../store/device-store.js'
+
+export const DEVICES_USAGE = `punchline devices add ID [--secret S] [--data DIR]
+punchline devices list [--data DIR] [--json]
+punchline devices remove ID [--data DIR]`
+
+export async function runDevices (argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { secret: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true
+  })
+  const [verb, id] = positionals
+  const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
+  const db = openDatabase(databasePath(cfg))
+  try {
+    const devices = new DeviceStore(db)
+    switch (verb) {
+      case 'add': {
+        if (!isDeviceId(id)) throw new Error('devices add: ID must match [A-Za-z0-9_-]{1,64}')
+        if (values.secret !== undefined && values.secret.length < 8) throw new Error('devices add: --secret must be at least 8 characters')
+        const secret = await devices.add(id, values.secret)
+        out(values.json === true ? JSON.stringify({ id, secret }) : `${id} ${secret}`)
+        return 0
+      }
+      case 'list': {
+        const rows = devices.list()
+        if (values.json === true) out(JSON.stringify(rows))
+        else for (const d of rows) out(`${d.id}\t${d.hasSecret ? 'credentials' : 'anonymous'}\tlast seen ${d.lastSeen === null ? 'never' : new Date(d.lastSeen).toISOString()}`)
+        return 0
+      }
+      case 'remove': {
+        if (!isDeviceId(id)) throw new Error('devices remove: ID must match [A-Za-z0-9_-]{1,64}')
+        const removed = devices.remove(id)
+        out(removed ? `removed ${id}` : `no device ${id}`)
+        return removed ? 0 : 1
+      }
+      default:
+        throw new Error('usage:\n' + DEVICES_USAGE)
+    }
+  } finally {
+    db.close()
+  }
+}

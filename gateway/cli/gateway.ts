@@ -1,0 +1,60 @@
+/**
+ * `punchline gateway`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0.
+ */
+import { parseArgs } from 'node:util'
+import { createLogger } from '../../shared/log.js'
+import { loadConfig, port } from '../config.js'
+import { Gateway } from '../gateway.js'
+
+export const GATEWAY_USAGE = `punchline gateway [--config FILE] [--mqtt-port 1883] [--http-port 8080] [--data DIR]
+                  [--upstream URL] [--allow-anonymous]`
+
+export async function runGateway (argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      data: { type: 'string' },
+      upstream: { type: 'string' },
+      'allow-anonymous': { type: 'boolean' }
+    },
+    strict: true
+  })
+  const config = loadConfig({
+    file: values.config,
+    env: process.env,
+    flags: {
+      mqttPort: values['mqtt-port'] === undefined ? undefined : port(values['mqtt-port'], '--mqtt-port'),
+      httpPort: values['http-port'] === undefined ? undefined : port(values['http-port'], '--http-port'),
+      data: values.data,
+      upstream: values.upstream,
+      allowAnonymous: values['allow-anonymous']
+    }
+  })
+  const log = createLogger({ name: 'punchline-gateway' })
+  const gateway = new Gateway(config, { log })
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping: draining in-flight work')
+    gateway.stop().then(() => { log.flush(); process.exit(0) }, (err: Error) => {
+      log.error({ err }, 'error while stopping')
+      log.flush()
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('uncaughtException', (err) => {
+    // Nothing is acknowledged before it is committed, so exiting loses nothing a device cannot resend;
+    // a supervisor (systemd) restarts the gateway.
+    log.fatal({ err }, 'uncaught exception; exiting')
+    log.flush()
+    process.exit(70)
+  })
+  await gateway.start()
+  return -1
+}

@@ -1,0 +1,279 @@
+/**
+ * Moves stored punches to the upstream: forms outbox batches lazily, sends up to `concurrency` of them at
+ * once, and acts on each answer: delivered (drop the batch), retry (same key, capped exponential backoff
+ * with full jitter, Retry-After as a floor), split (poison isolation by halves, then dead letter), config
+ * (an operator must fix something: retry at the backoff cap, dead-letter nothing).
+ *
+ * Transient failures are retried without a limit on attempts: a punch leaves the outbox only when the
+ * upstream has it or it is parked in dead letters, so a week-long upstream outage loses nothing. The
+ * bound is on the delay (backoff.capMs) and on the work in flight (concurrency × batchSize).
+ */
+import { EventEmitter } from 'node:events'
+import { withDefaults } from '../../shared/options.js'
+import { retryDelay, type BackoffPolicy } from '../../shared/backoff.js'
+import type { Logger } from '../../shared/log.js'
+import { localIso, type UpstreamBatch, type UpstreamPunch } from '../../shared/upstream.js'
+import type { PunchKind, PunchMethod } from '../../shared/punch.js'
+import type { ForwardBatch, ForwardStore, StoredPunch } from '../store/forward-store.js'
+import type { Sink, SinkResult } from './sink.js'
+
+export interface ForwarderOptions {
+  store: ForwardStore
+  sink: Sink
+  gatewayId: string
+  /** most punches per upstream request */
+  batchSize: number
+  /** how long a partial batch waits for more punches before it is sent anyway */
+  lingerMs: number
+  /** upstream requests in flight at once */
+  concurrency: number
+  backoff: BackoffPolicy
+  logger: Logger
+  now?: () => number
+  random?: () => number
+  /** how often the outbox is looked at without a notify (replays from the CLI, due retries) */
+  pollMs?: number
+  /** the longest Retry-After honoured; a longer one is clamped so a typo upstream cannot park us for days */
+  maxRetryAfterMs?: number
+  /** how long stop() waits for requests in flight before aborting them (their batches stay in the outbox) */
+  stopGraceMs?: number
+}
+
+export interface ForwarderStats {
+  delivered: number
+  deliveredBatches: number
+  deadLettered: number
+  failures: { retry: number, split: number, config: number }
+  inFlight: number
+  lastError: string | null
+  lastDeliveredAt: number | null
+}
+
+export interface ForwarderEvents {
+  delivered: [punches: number, key: string]
+  'dead-letter': [punches: number, reason: string]
+  failure: [kind: 'retry' | 'split' | 'config', error: string]
+}
+
+export class Forwarder extends EventEmitter<ForwarderEvents> {
+  readonly #o: Required<Omit<ForwarderOptions, 'now' | 'random'>>
+  readonly #now: () => number
+  readonly #random: () => number
+  readonly #log: Logger
+  readonly #inFlight = new Map<string, Promise<void>>()
+  readonly #abort = new AbortController()
+  readonly #stats: ForwarderStats = {
+    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null
+  }
+
+  #running = false
+  #timer?: NodeJS.Timeout
+  #timerAt = Infinity
+  #pumping = false
+  #pumpAgain = false
+
+  constructor (opts: ForwarderOptions) {
+    super()
+    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000 }, opts)
+    this.#now = opts.now ?? Date.now
+    this.#random = opts.random ?? Math.random
+    this.#log = opts.logger
+  }
+
+  start (): void {
+    this.#running = true
+    this.#pump()
+  }
+
+  /** New punches were committed: look at the outbox soon. Cheap to call on every commit. */
+  notify (): void {
+    if (!this.#running) return
+    this.#wakeIn(0)
+  }
+
+  stats (): ForwarderStats {
+    return { ...this.#stats, failures: { ...this.#stats.failures }, inFlight: this.#inFlight.size }
+  }
+
+  /** Stops forming batches, waits a grace period for requests in flight, then aborts the rest. */
+  async stop (): Promise<void> {
+    this.#running = false
+    clearTimeout(this.#timer)
+    const pending = [...this.#inFlight.values()]
+    if (pending.length === 0) return
+    let grace: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled(pending),
+      new Promise<void>(resolve => { grace = setTimeout(resolve, this.#o.stopGraceMs) })
+    ])
+    clearTimeout(grace)
+    this.#abort.abort()
+    await Promise.allSettled(pending)
+    await this.#o.sink.close?.()
+  }
+
+  #wakeIn (ms: number): void {
+    const at = this.#now() + ms
+    if (this.#timer !== undefined && this.#timerAt <= at) return
+    clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => { this.#timer = undefined; this.#timerAt = Infinity; this.#pump() }, ms)
+    this.#timer.unref()
+  }
+
+  /** Fills the free request slots: due batches first (oldest punches), then new batches past the cursor. */
+  #pump (): void {
+    if (!this.#running) return
+    if (this.#pumping) { this.#pumpAgain = true; return }
+    this.#pumping = true
+    try {
+      do {
+        this.#pumpAgain = false
+        this.#fill()
+      } while (this.#pumpAgain && this.#running)
+    } catch (err) {
+      // A database error here (disk, lock) must not stop forwarding for good: log it and look again later.
+      this.#stats.lastError = (err as Error).message
+      this.#log.error({ err }, 'outbox read failed; retrying at the next poll')
+    } finally {
+      this.#pumping = false
+    }
+    if (this.#running) this.#scheduleNext()
+  }
+
+  #fill (): void {
+    const store = this.#o.store
+    const now = this.#now()
+    let free = this.#o.concurrency - this.#inFlight.size
+    if (free <= 0) return
+    const inFlightKeys = new Set(this.#inFlight.keys())
+    for (const batch of store.dueBatches(now, free, inFlightKeys)) {
+      this.#send(batch)
+      free--
+    }
+    while (free > 0) {
+      const waiting = store.waiting(this.#o.batchSize)
+      if (waiting.count === 0) return
+      if (waiting.count < this.#o.batchSize && waiting.firstReceived !== null && now - waiting.firstReceived < this.#o.lingerMs) {
+        // A partial batch lingers a little so a burst goes out as one request, not one per commit.
+        this.#wakeIn(this.#o.lingerMs - (now - waiting.firstReceived))
+        return
+      }
+      const batch = store.formBatch(this.#o.batchSize, now)
+      if (batch === undefined) return
+      this.#send(batch)
+      free--
+    }
+  }
+
+  #scheduleNext (): void {
+    const next = this.#o.store.nextDueAt()
+    const now = this.#now()
+    const poll = this.#o.pollMs
+    const wait = next === undefined ? poll : Math.max(0, Math.min(poll, next - now))
+    // Due batches that wait for a free slot are picked up when a request finishes, not by spinning here.
+    if (next !== undefined && next <= now && this.#inFlight.size >= this.#o.concurrency) return this.#wakeIn(poll)
+    this.#wakeIn(wait)
+  }
+
+  #send (batch: ForwardBatch): void {
+    const done = this.#attempt(batch)
+      .catch((err: unknown) => {
+        this.#stats.lastError = (err as Error).message
+        this.#log.error({ err, batch: batch.key }, 'forwarding a batch failed unexpectedly; it stays in the outbox')
+      })
+      .finally(() => {
+        this.#inFlight.delete(batch.key)
+        if (this.#running) this.#pump()
+      })
+    this.#inFlight.set(batch.key, done)
+  }
+
+  async #attempt (batch: ForwardBatch): Promise<void> {
+    const store = this.#o.store
+    const punches = store.loadPunches(batch)
+    if (punches.length === 0) {
+      // Every punch of the range is gone (purged): nothing to send.
+      store.complete(batch.key)
+      return
+    }
+    const body: UpstreamBatch = { gateway: this.#o.gatewayId, batch: batch.key, punches: punches.map(toUpstream) }
+    const started = this.#now()
+    const result = await this.#o.sink.deliver(body, this.#abort.signal)
+    if (this.#abort.signal.aborted && result.outcome !== 'delivered') return
+    this.#apply(batch, punches.length, result, started)
+  }
+
+  #apply (batch: ForwardBatch, count: number, result: SinkResult, started: number): void {
+    const store = this.#o.store
+    const now = this.#now()
+    const log = this.#log
+    switch (result.outcome) {
+      case 'delivered':
+        store.complete(batch.key)
+        this.#stats.delivered += count
+        this.#stats.deliveredBatches++
+        this.#stats.lastDeliveredAt = now
+        log.debug({ batch: batch.key, punches: count, ms: now - started }, 'batch delivered')
+        this.emit('delivered', count, batch.key)
+        return
+      case 'retry': {
+        const backoff = retryDelay(batch.attempts, this.#o.backoff, this.#random)
+        const floor = result.retryAfterMs === undefined ? 0 : Math.min(result.retryAfterMs, this.#o.maxRetryAfterMs)
+        const delay = Math.max(backoff, floor)
+        store.retryLater(batch.key, now + delay, result.error)
+        this.#fail('retry', result.error)
+        log.warn({ batch: batch.key, punches: count, attempt: batch.attempts + 1, status: result.status, error: result.error, retryInMs: delay }, 'upstream did not take the batch; will retry')
+        return
+      }
+      case 'config': {
+        store.retryLater(batch.key, now + this.#o.backoff.capMs, result.error)
+        this.#fail('config', result.error)
+        log.error({ batch: batch.key, status: result.status, error: result.error, retryInMs: this.#o.backoff.capMs },
+          'upstream refuses the gateway (check the upstream URL and token); nothing is dropped, retrying slowly')
+        return
+      }
+      case 'split': {
+        this.#fail('split', result.error)
+        if (count > 1) {
+          const halves = store.split(batch.key, now)
+          log.warn({ batch: batch.key, punches: count, status: result.status, error: result.error, into: halves.map(h => h.key) }, 'upstream refused a record in the batch; splitting it')
+          return
+        }
+        const parked = store.deadLetter(batch.key, result.status ?? null, result.error, now)
+        this.#stats.deadLettered += parked
+        log.error({ batch: batch.key, punch: batch.firstId, status: result.status, error: result.error },
+          'upstream refused a punch for good; parked in dead letters (punchline deadletters list)')
+        this.emit('dead-letter', parked, result.error)
+      }
+    }
+  }
+
+  #fail (kind: 'retry' | 'split' | 'config', error: string): void {
+    this.#stats.failures[kind]++
+    this.#stats.lastError = error
+    this.emit('failure', kind, error)
+  }
+}
+
+/** A stored row in the upstream's shape (docs/PROTOCOL.md, "Upstream HTTP webhook"). */
+export function toUpstream (p: StoredPunch): UpstreamPunch {
+  const out: UpstreamPunch = {
+    id: `${p.device}:${p.epoch}:${p.seq}`,
+    device: p.device,
+    epoch: p.epoch,
+    seq: p.seq,
+    ts: new Date(p.ts).toISOString(),
+    local: p.tz === null ? undefined : localIso(p.ts, p.tz),
+    emp: p.emp,
+    kind: p.kind as PunchKind,
+    method: p.method as PunchMethod,
+    received: new Date(p.received).toISOString(),
+    flags: p.flags === '' ? [] : p.flags.split(',')
+  }
+  if (out.local === undefined) delete out.local
+  // The batch codec requires lat, lon and acc together, so a stored location always has all three.
+  if (p.lat !== null && p.lon !== null) out.loc = { lat: p.lat, lon: p.lon, acc: p.acc ?? 0 }
+  if (p.manual !== null) out.manual = { reason: p.manual }
+  return out
+}

@@ -1,0 +1,111 @@
+/**
+ * The publish path of a punch batch, run inside aedes's `authorizePublish`, the only hook that runs before
+ * the broker writes the PUBACK (FACTS.md). Its steps read as the story of a batch:
+ *
+ *   decode → flag → commit (group commit, durable) → PUBACK → ack message to the device
+ *
+ * An unreadable payload gets an error ack and a PUBACK (sending it again would not help); a failed commit
+ * gets no PUBACK, the broker drops the connection, and the device sends the batch again later.
+ */
+import { decodeBatch, type PunchRejection } from '../../shared/codec/batch.js'
+import { encodeAck, type Ack } from '../../shared/codec/ack.js'
+import { toRanges } from '../../shared/ranges.js'
+import type { Topics } from '../../shared/topics.js'
+import type { Logger } from '../../shared/log.js'
+import type { PunchRow } from '../store/punch-store.js'
+import type { CommitResult, GroupCommit } from './group-commit.js'
+import { flagPunch, type RulesConfig } from '../rules/rules.js'
+import type { GatewayMetrics } from '../metrics.js'
+
+export type SendAck = (device: string, payload: string) => void
+
+export interface IngestOptions {
+  topics: Topics
+  commit: GroupCommit
+  rules: RulesConfig
+  metrics: GatewayMetrics
+  log: Logger
+  sendAck: SendAck
+  maxPayloadBytes: number
+  now: () => number
+}
+
+/** The field a reason is about: the text before the first ':' ('loc.lat', 'punches[3].seq'...). */
+function fieldOf (reason: string): string {
+  const colon = reason.indexOf(':')
+  return (colon > 0 ? reason.slice(0, colon) : 'payload').replace(/\[\d+\]/g, '[]')
+}
+
+export class Ingest {
+  readonly #o: IngestOptions
+
+  constructor (opts: IngestOptions) {
+    this.#o = opts
+  }
+
+  /** Handles one publish on `{prefix}/{device}/punches`; `done` releases the PUBACK. */
+  handle (device: string, payload: Buffer, done: (err?: Error | null) => void): void {
+    const o = this.#o
+    const decoded = decodeBatch(payload, o.maxPayloadBytes)
+    if (!decoded.ok) {
+      o.metrics.batches.inc({ result: 'unreadable' })
+      o.metrics.rejects.inc({ field: fieldOf(decoded.error) })
+      o.log.warn({ device, batch: decoded.id, error: decoded.error, bytes: payload.length }, 'unreadable punch batch')
+      this.#ack(device, { v: 1, id: decoded.id, epoch: decoded.epoch, error: decoded.error })
+      done(null)
+      return
+    }
+    const { batch, rejected } = decoded
+    for (const r of rejected) {
+      o.metrics.rejects.inc({ field: fieldOf(r.reason) })
+      o.log.info({ device, epoch: batch.epoch, seq: r.seq, reason: r.reason }, 'punch rejected')
+    }
+    if (rejected.length > 0) o.metrics.punches.inc({ result: 'rejected' }, rejected.length)
+
+    if (batch.punches.length === 0) {
+      o.metrics.batches.inc({ result: 'ok' })
+      this.#ack(device, { v: 1, id: batch.id, epoch: batch.epoch, ok: [], rejected })
+      done(null)
+      return
+    }
+
+    const received = o.now()
+    const ctx = { device, tz: batch.tz, received }
+    const rows: PunchRow[] = new Array(batch.punches.length)
+    for (let i = 0; i < rows.length; i++) {
+      const punch = batch.punches[i]
+      rows[i] = { device, epoch: batch.epoch, tz: batch.tz, punch, flags: flagPunch(punch, ctx, o.rules) }
+    }
+    o.commit.enqueue({
+      rows,
+      received,
+      done: (err, result) => {
+        if (err != null || result === undefined) {
+          o.metrics.batches.inc({ result: 'commit_failed' })
+          o.log.error({ err, device, batch: batch.id }, 'commit failed; batch not acknowledged, the device will resend')
+          done(err ?? new Error('commit failed'))
+          return
+        }
+        done(null)
+        this.#committed(device, batch.id, batch.epoch, result, rejected)
+      }
+    })
+  }
+
+  #committed (device: string, id: string | undefined, epoch: string, r: CommitResult, rejected: PunchRejection[]): void {
+    const o = this.#o
+    o.metrics.batches.inc({ result: 'ok' })
+    if (r.stored.length > 0) o.metrics.punches.inc({ result: 'stored' }, r.stored.length)
+    if (r.known.length > 0) o.metrics.punches.inc({ result: 'known' }, r.known.length)
+    if (r.conflicts.length > 0) {
+      o.metrics.conflicts.inc(r.conflicts.length)
+      o.log.warn({ device, epoch, seqs: r.conflicts }, 'resent punches differ from the stored copies; the stored copies win')
+    }
+    const ok = r.known.length === 0 ? toRanges(r.stored) : toRanges(r.stored.concat(r.known))
+    this.#ack(device, { v: 1, id, epoch, ok, rejected })
+  }
+
+  #ack (device: string, ack: Ack): void {
+    this.#o.sendAck(device, encodeAck(ack))
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Prometheus metrics of one gateway (its own registry, so several gateways can live in one process in
+ * tests and the simulator). Every loss or refusal on the data path is a counter here.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export class GatewayMetrics {
+  readonly registry = new Registry()
+
+  readonly punches = new Counter({
+    name: 'punchline_punches_total',
+    help: 'Punches received on the punches topic, by result (stored, known = duplicate, rejected)',
+    labelNames: ['result'] as const,
+    registers: [this.registry]
+  })
+
+  readonly batches = new Counter({
+    name: 'punchline_batches_total',
+    help: 'Punch batches received, by result (ok, unreadable, commit_failed)',
+    labelNames: ['result'] as const,
+    registers: [this.registry]
+  })
+
+  readonly rejects = new Counter({
+    name: 'punchline_rejects_total',
+    help: 'Punches or payloads refused, by the field the rule is about',
+    labelNames: ['field'] as const,
+    registers: [this.registry]
+  })
+
+  readonly conflicts = new Counter({
+    name: 'punchline_conflicts_total',
+    help: 'Resent punches whose content differs from the stored copy (the stored copy wins)',
+    registers: [this.registry]
+  })
+
+  readonly refusedConnections = new Counter({
+    name: 'punchline_connections_refused_total',
+    help: 'MQTT connections refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  })
+
+  readonly deniedTopics = new Counter({
+    name: 'punchline_acl_denied_total',
+    help: 'Publishes and subscriptions refused by the topic ACL',
+    labelNames: ['action'] as const,
+    registers: [this.registry]
+  })
+
+  readonly commitRows = new Histogram({
+    name: 'punchline_commit_rows',
+    help: 'Rows per group-commit transaction',
+    buckets: [1, 10, 100, 500, 1000, 5000, 20000],
+    registers: [this.registry]
+  })
+
+  readonly forwarded = new Counter({
+    name: 'punchline_forwarded_punches_total',
+    help: 'Punches the upstream accepted',
+    registers: [this.registry]
+  })
+
+  readonly deadLetters = new Counter({
+    name: 'punchline_dead_letters_total',
+    help: 'Punches moved to dead letters by the forwarder',
+    registers: [this.registry]
+  })
+
+  readonly forwardFailures = new Counter({
+    name: 'punchline_forward_failures_total',
+    help: 'Upstream attempts that did not deliver, by class (retry, split, config)',
+    labelNames: ['class'] as const,
+    registers: [this.registry]
+  })
+
+  constructor () {
+    collectDefaultMetrics({ register: this.registry, prefix: 'punchline_process_' })
+  }
+
+  /** Registers a gauge whose value is read when scraped (queue depth, backlog age...). */
+  gauge (name: string, help: string, read: () => number): void {
+    // eslint-style note: prom-client calls collect() with the gauge as `this`.
+    // eslint-disable-next-line no-new
+    new Gauge({ name, help, registers: [this.registry], collect () { this.set(read()) } })
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The outbox, kept as a cursor and id ranges (docs/DESIGN-NOTES.md): punches past `meta.forward_cursor`
+ * belong to no batch yet; each `forward_batches` row covers the stored punches with ids in
+ * [first_id, last_id] and keeps its Idempotency-Key across retries and restarts. A delivered batch's row is
+ * deleted, a split replaces one row with two, a poison punch becomes a `dead_letters` row.
+ *
+ * Batches are formed lazily, only when the forwarder has a free slot, so an outage backlog of millions of
+ * punches is millions of punch rows and a handful of batch rows, never millions of outbox rows.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Db, Statement } from './db.js'
+import type { StoredPunch } from './punch-store.js'
+
+export type { StoredPunch }
+
+export interface ForwardBatch {
+  key: string
+  firstId: number
+  lastId: number
+  attempts: number
+  nextAt: number
+  created: number
+  lastError: string | null
+}
+
+export interface DeadLetter {
+  /** the punch's row id, what `punchline deadletters replay` takes */
+  rowId: number
+  /** the punch's identity `device:epoch:seq` */
+  punch: string
+  emp: string
+  ts: number
+  /** the upstream's HTTP status, when it answered */
+  status: number | null
+  reason: string
+  at: number
+}
+
+export interface Backlog {
+  /** outbox batches formed and not yet delivered */
+  batches: number
+  /** stored punches the upstream has not accepted yet (dead letters not included) */
+  pendingPunches: number
+  /** when the oldest of them was stored (ms since epoch), null when nothing is pending */
+  oldestReceived: number | null
+  /** punches parked in dead letters */
+  deadLetters: number
+}
+
+interface BatchRow {
+  key: string
+  first_id: number
+  last_id: number
+  attempts: number
+  next_at: number
+  created: number
+  last_error: string | null
+}
+
+/** Longest stored reason text: upstream error bodies are bounded before they reach the database. */
+const MAX_REASON = 1000
+
+export class ForwardStore {
+  readonly #db: Db
+  readonly #cursor: Statement
+  readonly #setCursor: Statement
+  readonly #pastCursor: Statement
+  readonly #insertBatch: Statement
+  readonly #deleteBatch: Statement
+  readonly #getBatch: Statement
+  readonly #dueBatches: Statement
+  readonly #nextDue: Statement
+  readonly #reschedule: Statement
+  readonly #rangeIds: Statement
+  readonly #rangePunches: Statement
+  readonly #countRange: Statement
+  readonly #insertDead: Statement
+
+  constructor (db: Db) {
+    this.#db = db
+    this.#cursor = db.prepare("SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'forward_cursor'")
+    this.#setCursor = db.prepare("UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'forward_cursor'")
+    this.#pastCursor = db.prepare('SELECT id, received FROM punches WHERE id > ? ORDER BY id LIMIT ?')
+    this.#insertBatch = db.prepare('INSERT INTO forward_batches (key, first_id, last_id, attempts, next_at, created) VALUES (?, ?, ?, 0, ?, ?)')
+    this.#deleteBatch = db.prepare('DELETE FROM forward_batches WHERE key = ?')
+    this.#getBatch = db.prepare('SELECT * FROM forward_batches WHERE key = ?')
+    this.#dueBatches = db.prepare('SELECT * FROM forward_batches WHERE next_at <= ? ORDER BY first_id LIMIT ?')
+    this.#nextDue = db.prepare('SELECT min(next_at) AS at FROM forward_batches')
+    this.#reschedule = db.prepare('UPDATE forward_batches SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE key = ?')
+    this.#rangeIds = db.prepare('SELECT id FROM punches WHERE id BETWEEN ? AND ? ORDER BY id')
+    this.#rangePunches = db.prepare('SELECT * FROM punches WHERE id BETWEEN ? AND ? ORDER BY id')
+    this.#countRange = db.prepare('SELECT count(*) AS n FROM punches WHERE id BETWEEN ? AND ?')
+    this.#insertDead = db.prepare(`INSERT INTO dead_letters (punch_id, status, reason, at, replayed) VALUES (?, ?, ?, ?, NULL)
+      ON CONFLICT (punch_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at, replayed = NULL`)
+  }
+
+  /**
+   * What is waiting past the cursor, for deciding whether a batch is worth forming now: how many punches
+   * (counted up to `limit`) and when the first of them was stored.
+   */
+  waiting (limit: number): { count: number, firstReceived: number | null } {
+    const rows = this.#pastCursor.all(this.#cursorValue(), limit) as Array<{ id: number, received: number }>
+    return { count: rows.length, firstReceived: rows.length === 0 ? null : rows[0].received }
+  }
+
+  /**
+   * Forms the next batch of up to `size` punches past the cursor and persists it with a fresh key before
+   * anything is sent, so a crash mid-send retries the same key. Returns undefined when nothing waits.
+   */
+  formBatch (size: number, now: number): ForwardBatch | undefined {
+    return this.#db.transaction((): ForwardBatch | undefined => {
+      const rows = this.#pastCursor.all(this.#cursorValue(), size) as Array<{ id: number }>
+      if (rows.length === 0) return undefined
+      const batch = this.#newBatch(rows[0].id, rows[rows.length - 1].id, now, now)
+      this.#setCursor.run(batch.lastId)
+      return batch
+    }).immediate()
+  }
+
+  /** Batches whose next attempt is due, oldest punches first, skipping the keys already in flight. */
+  dueBatches (now: number, limit: number, inFlight: ReadonlySet<string>): ForwardBatch[] {
+    const rows = this.#dueBatches.all(now, limit + inFlight.size) as BatchRow[]
+    const out: ForwardBatch[] = []
+    for (const r of rows) {
+      if (inFlight.has(r.key)) continue
+      out.push(toBatch(r))
+      if (out.length === limit) break
+    }
+    return out
+  }
+
+  /** When the earliest formed batch is next due, or undefined when there is none. */
+  nextDueAt (): number | undefined {
+    const row = this.#nextDue.get() as { at: number | null }
+    return row.at ?? undefined
+  }
+
+  get (key: string): ForwardBatch | undefined {
+    const row = this.#getBatch.get(key) as BatchRow | undefined
+    return row === undefined ? undefined : toBatch(row)
+  }
+
+  loadPunches (batch: ForwardBatch): StoredPunch[] {
+    return this.#rangePunches.all(batch.firstId, batch.lastId) as StoredPunch[]
+  }
+
+  /** The upstream accepted the batch: it leaves the outbox. */
+  complete (key: string): void {
+    this.#deleteBatch.run(key)
+  }
+
+  /** The attempt failed in a way worth retrying: count it and set the next attempt. */
+  retryLater (key: string, nextAt: number, error: string): void {
+    this.#reschedule.run(nextAt, error.slice(0, MAX_REASON), key)
+  }
+
+  /**
+   * Replaces a batch the upstream refused as a whole by two halves with new keys (a different set of
+   * punches must not reuse the key of the whole). Returns the halves; an empty array when the batch held a
+   * single punch (use `deadLetter`) or no longer exists.
+   */
+  split (key: string, now: number): ForwardBatch[] {
+    return this.#db.transaction((): ForwardBatch[] => {
+      const row = this.#getBatch.get(key) as BatchRow | undefined
+      if (row === undefined) return []
+      const ids = (this.#rangeIds.all(row.first_id, row.last_id) as Array<{ id: number }>).map(r => r.id)
+      this.#deleteBatch.run(key)
+      if (ids.length === 0) return []
+      if (ids.length === 1) {
+        // Put it back untouched: a single punch is split no further.
+        this.#insertBatch.run(row.key, row.first_id, row.last_id, row.next_at, row.created)
+        return []
+      }
+      const mid = Math.floor(ids.length / 2)
+      return [
+        this.#newBatch(ids[0], ids[mid - 1], now, now),
+        this.#newBatch(ids[mid], ids[ids.length - 1], now, now)
+      ]
+    }).immediate()
+  }
+
+  /** Parks the punches of a batch (in practice a single one) in dead letters and drops the batch. */
+  deadLetter (key: string, status: number | null, reason: string, now: number): number {
+    return this.#db.transaction((): number => {
+      const row = this.#getBatch.get(key) as BatchRow | undefined
+      if (row === undefined) return 0
+      const ids = this.#rangeIds.all(row.first_id, row.last_id) as Array<{ id: number }>
+      for (const { id } of ids) this.#insertDead.run(id, status, reason.slice(0, MAX_REASON), now)
+      this.#deleteBatch.run(key)
+      return ids.length
+    }).immediate()
+  }
+
+  /** Dead letters not yet replayed, oldest first. */
+  listDeadLetters (opts: { limit: number }): DeadLetter[] {
+    return this.#db.prepare(`SELECT d.punch_id AS rowId, p.device || ':' || p.epoch || ':' || p.seq AS punch,
+        p.emp AS emp, p.ts AS ts, d.status AS status, d.reason AS reason, d.at AS at
+      FROM dead_letters d JOIN punches p ON p.id = d.punch_id
+      WHERE d.replayed IS NULL ORDER BY d.at, d.punch_id LIMIT ?`).all(opts.limit) as DeadLetter[]
+  }
+
+  /**
+   * Sends dead letters again: each becomes a new one-punch batch, due now. Safe while the gateway runs
+   * (another process's writes wait on the busy timeout). Returns how many were replayed.
+   */
+  replayDeadLetters (which: readonly number[] | 'all', now: number): number {
+    return this.#db.transaction((): number => {
+      const rows = which === 'all'
+        ? this.#db.prepare('SELECT punch_id FROM dead_letters WHERE replayed IS NULL ORDER BY punch_id').all() as Array<{ punch_id: number }>
+        : which.flatMap(id => this.#db.prepare('SELECT punch_id FROM dead_letters WHERE punch_id = ? AND replayed IS NULL').all(id) as Array<{ punch_id: number }>)
+      const mark = this.#db.prepare('UPDATE dead_letters SET replayed = ? WHERE punch_id = ?')
+      for (const { punch_id: id } of rows) {
+        this.#newBatch(id, id, 0, now)
+        mark.run(now, id)
+      }
+      return rows.length
+    }).immediate()
+  }
+
+  backlog (): Backlog {
+    const cursor = this.#cursorValue()
+    const batches = this.#db.prepare('SELECT first_id, last_id FROM forward_batches').all() as Array<{ first_id: number, last_id: number }>
+    let pending = (this.#db.prepare('SELECT count(*) AS n FROM punches WHERE id > ?').get(cursor) as { n: number }).n
+    let lowest: number | undefined
+    for (const b of batches) {
+      pending += (this.#countRange.get(b.first_id, b.last_id) as { n: number }).n
+      if (lowest === undefined || b.first_id < lowest) lowest = b.first_id
+    }
+    const firstPast = this.#pastCursor.get(cursor, 1) as { id: number } | undefined
+    if (lowest === undefined && firstPast !== undefined) lowest = firstPast.id
+    const oldest = lowest === undefined
+      ? undefined
+      : this.#db.prepare('SELECT received FROM punches WHERE id >= ? ORDER BY id LIMIT 1').get(lowest) as { received: number } | undefined
+    const dead = (this.#db.prepare('SELECT count(*) AS n FROM dead_letters WHERE replayed IS NULL').get() as { n: number }).n
+    return { batches: batches.length, pendingPunches: pending, oldestReceived: oldest?.received ?? null, deadLetters: dead }
+  }
+
+  #cursorValue (): number {
+    return (this.#cursor.get() as { v: number }).v
+  }
+
+  #newBatch (firstId: number, lastId: number, nextAt: number, now: number): ForwardBatch {
+    const key = randomUUID()
+    this.#insertBatch.run(key, firstId, lastId, nextAt, now)
+    return { key, firstId, lastId, attempts: 0, nextAt, created: now, lastError: null }
+  }
+}
+
+function toBatch (r: BatchRow): ForwardBatch {
+  return { key: r.key, firstId: r.first_id, lastId: r.last_id, attempts: r.attempts, nextAt: r.next_at, created: r.created, lastError: r.last_error }
+}

@@ -1,0 +1,85 @@
+/**
+ * Writes punches. Dedup is the database's job (DESIGN.md decision 1): `INSERT OR IGNORE` against
+ * UNIQUE(device, epoch, seq), so a resent punch costs one index probe and is acked like a new one.
+ * When a seq is already stored, the stored copy wins; if the resent content differs, that is a conflict,
+ * counted and reported, never an overwrite.
+ */
+import type { Punch } from '../../shared/punch.js'
+import type { Db, Statement } from './db.js'
+
+export interface PunchRow {
+  device: string
+  epoch: string
+  tz: number | undefined
+  punch: Punch
+  flags: string
+}
+
+export interface Conflict {
+  device: string
+  epoch: string
+  seq: number
+}
+
+/** A row of the punches table, as SELECT * returns it. */
+export interface StoredPunch {
+  id: number
+  device: string
+  epoch: string
+  seq: number
+  ts: number
+  tz: number | null
+  emp: string
+  kind: string
+  method: string
+  clock: string
+  lat: number | null
+  lon: number | null
+  acc: number | null
+  manual: string | null
+  flags: string
+  received: number
+}
+
+type StoredContent = Pick<StoredPunch, 'ts' | 'emp' | 'kind' | 'method' | 'clock' | 'lat' | 'lon' | 'acc' | 'manual'>
+
+export class PunchStore {
+  readonly #insert: Statement
+  readonly #stored: Statement
+
+  constructor (db: Db) {
+    this.#insert = db.prepare(`INSERT OR IGNORE INTO punches
+      (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.#stored = db.prepare(`SELECT ts, emp, kind, method, clock, lat, lon, acc, manual
+      FROM punches WHERE device = ? AND epoch = ? AND seq = ?`)
+  }
+
+  /**
+   * Inserts one punch; must run inside the caller's transaction. Returns true when it is new,
+   * false when (device, epoch, seq) was already stored.
+   */
+  insert (row: PunchRow, received: number): boolean {
+    const p = row.punch
+    const loc = p.loc
+    const info = this.#insert.run(
+      row.device, row.epoch, p.seq, p.ts, row.tz ?? null, p.emp, p.kind, p.method, p.clock,
+      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received
+    )
+    return info.changes === 1
+  }
+
+  /**
+   * For a punch whose insert changed nothing: does the stored copy say something else? Throws when there
+   * is no stored copy at all: `OR IGNORE` also skips rows that break other constraints (NOT NULL), and
+   * such a row must fail its batch, never be acknowledged as known.
+   */
+  differs (row: PunchRow): boolean {
+    const s = this.#stored.get(row.device, row.epoch, row.punch.seq) as StoredContent | undefined
+    if (s === undefined) throw new Error(`punch ${row.device}:${row.epoch}:${row.punch.seq} was neither stored nor found`)
+    const p = row.punch
+    return s.ts !== p.ts || s.emp !== p.emp || s.kind !== p.kind || s.method !== p.method || s.clock !== p.clock ||
+      s.lat !== (p.loc?.lat ?? null) || s.lon !== (p.loc?.lon ?? null) || s.acc !== (p.loc?.acc ?? null) ||
+      s.manual !== (p.manual?.reason ?? null)
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The forwarder and the webhook sink against a real HTTP upstream on 127.0.0.1, with a real SQLite file:
+ * what each kind of answer does to a batch, its key and its punches (PROTOCOL.md, "Upstream HTTP webhook").
+ */
+import t, { type Test } from 'tap'
+import { join } from 'node:path'
+import { openDatabase, type Db } from '../gateway/store/db.js'
+import { ForwardStore } from '../gateway/store/forward-store.js'
+import { Forwarder, type ForwarderOptions } from '../gateway/forward/forwarder.js'
+import { WebhookSink, classify } from '../gateway/forward/webhook-sink.js'
+import { silentLogger } from '../shared/log.js'
+import { UpstreamSink } from '../sim/upstream-sink.js'
+import { storePunches, idOf, T0 } from './fixtures/stored-punches.js'
+
+interface Rig { db: Db, store: ForwardStore, sink: UpstreamSink, forwarder: Forwarder, file: string }
+
+async function rig (t: Test, opts: Partial<ForwarderOptions> & { timeoutMs?: number, file?: string, token?: string } = {}): Promise<Rig> {
+  const file = opts.file ?? join(t.testdir(), 'gw.db')
+  const db = openDatabase(file)
+  const store = new ForwardStore(db)
+  const sink = new UpstreamSink()
+  await sink.start()
+  const forwarder = new Forwarder({
+    store,
+    sink: new WebhookSink({ url: sink.url, token: opts.token, timeoutMs: opts.timeoutMs ?? 5000 }),
+    gatewayId: 'gw-test',
+    batchSize: 100,
+    lingerMs: 0,
+    concurrency: 2,
+    backoff: { baseMs: 50, capMs: 400 },
+    logger: silentLogger(),
+    pollMs: 100,
+    ...opts
+  })
+  t.teardown(async () => { await forwarder.stop(); await sink.close(); if (db.open) db.close() })
+  return { db, store, sink, forwarder, file }
+}
+
+t.test('every punch arrives once, with the documented fields and headers', async t => {
+  const { db, sink, forwarder, store } = await rig(t, { token: 's3cret' })
+  storePunches(db, 'T-1', [1, 2, 3])
+  storePunches(db, 'W-1', [7], { loc: { lat: 1.29, lon: 103.85, acc: 12 }, manual: { reason: 'forgot badge' }, method: 'gps' })
+  forwarder.start()
+  await sink.waitFor(() => sink.received.size === 4)
+  t.same([...sink.received.values()], [1, 1, 1, 1])
+  const req = sink.requests[0]
+  t.equal(req.headers.authorization, 'Bearer s3cret')
+  t.equal(req.headers['content-type'], 'application/json')
+  t.equal(req.headers['idempotency-key'], req.body?.batch)
+  t.equal(req.body?.gateway, 'gw-test')
+  t.same(sink.punches.get(idOf('T-1', 1)), {
+    id: 'T-1:9f2c41d0:1', device: 'T-1', epoch: '9f2c41d0', seq: 1,
+    ts: new Date(T0 + 1000).toISOString(), local: '2026-11-22T08:58:04.120+08:00',
+    emp: 'E1001', kind: 'in', method: 'card', received: new Date(T0 + 1000).toISOString(), flags: []
+  })
+  t.match(sink.punches.get(idOf('W-1', 7)), { loc: { lat: 1.29, lon: 103.85, acc: 12 }, manual: { reason: 'forgot badge' }, method: 'gps' })
+  await waitUntil(() => store.backlog().pendingPunches === 0)
+  t.same(forwarder.stats().delivered, 4)
+})
+
+t.test('503 then 200: the retry keeps its Idempotency-Key', async t => {
+  const { db, sink, forwarder } = await rig(t)
+  let n = 0
+  sink.respond(() => (++n <= 2 ? { status: 503 } : { status: 200 }))
+  storePunches(db, 'T-1', [1, 2])
+  forwarder.start()
+  await sink.waitFor(() => sink.received.size === 2)
+  const keys = sink.requests.map(r => r.headers['idempotency-key'])
+  t.equal(keys.length, 3)
+  t.equal(new Set(keys).size, 1, 'one key for all three attempts')
+  t.equal(forwarder.stats().failures.retry, 2)
+})
+
+t.test('429 with Retry-After: the next attempt waits at least that long', async t => {
+  const { db, sink, forwarder } = await rig(t)
+  let n = 0
+  sink.respond(() => (++n === 1 ? { status: 429, headers: { 'Retry-After': '1' } } : { status: 200 }))
+  storePunches(db, 'T-1', [1])
+  forwarder.start()
+  await sink.waitFor(() => sink.received.size === 1)
+  const gap = sink.requests[1].at - sink.requests[0].at
+  t.ok(gap >= 990, `retried after ${gap} ms, not before the upstream asked`)
+})
+
+t.test('connection resets and timeouts are retried with the same key', async t => {
+  const { db, sink, forwarder } = await rig(t, { timeoutMs: 300 })
+  let n = 0
+  sink.respond(() => {
+    n++
+    if (n === 1) return { status: 200, reset: true }
+    if (n === 2) return { status: 503, delayMs: 1000 }
+    return { status: 200 }
+  })
+  storePunches(db, 'T-1', [1, 2, 3])
+  forwarder.start()
+  await sink.waitFor(() => sink.received.size === 3)
+  t.equal(new Set(sink.requests.map(r => r.headers['idempotency-key'])).size, 1)
+  t.ok(forwarder.stats().failures.retry >= 2)
+  t.match(forwarder.stats().lastError, /timeout|reset|socket|fetch failed/i)
+})
+
+t.test('413: split until the pieces fit, every punch once', async t => {
+  const { db, sink, forwarder, store } = await rig(t)
+  sink.respond(req => (req.body!.punches.length > 3 ? { status: 413 } : { status: 200 }))
+  storePunches(db, 'T-1', Array.from({ length: 20 }, (_, i) => i + 1))
+  forwarder.start()
+  await sink.waitFor(() => sink.received.size === 20)
+  t.ok([...sink.received.values()].every(c => c === 1))
+  t.same(store.listDeadLetters({ limit: 10 }), [])
+  const keys = sink.requests.map(r => r.headers['idempotency-key'])
+  t.equal(new Set(keys).size, keys.length, 'every split piece has its own key')
+})
+
+t.test('401: a configuration fault is retried slowly and dead-letters nothing', async t => {
+  const { db, sink, forwarder, store } = await rig(t)
+  let fixed = false
+  sink.respond(() => (fixed ? { status: 200 } : { status: 401, body: '{"error":"bad token"}' }))
+  storePunches(db, 'T-1', [1, 2])
+  forwarder.start()
+  await sink.waitFor(() => sink.requests.length >= 2)
+  t.equal(store.listDeadLetters({ limit: 10 }).length, 0)
+  t.match(forwarder.stats().lastError, 'bad token')
+  const gap = sink.requests[1].at - sink.requests[0].at
+  t.ok(gap >= 390, `config faults wait the backoff cap (${gap} ms)`)
+  fixed = true
+  await sink.waitFor(() => sink.received.size === 2)
+})
+
+t.test('409 means the upstream already has the batch: delivered', async t => {
+  const { db, sink, forwarder, store } = await rig(t)
+  sink.respond(() => ({ status: 409 }))
+  storePunches(db, 'T-1', [1])
+  forwarder.start()
+  await waitUntil(() => store.backlog().pendingPunches === 0)
+  t.equal(sink.requests.length, 1)
+  t.equal(forwarder.stats().delivered, 1)
+})
+
+t.test('a batch interrupted by a restart is sent again under its first key', async t => {
+  const dir = t.testdir()
+  const file = join(dir, 'gw.db')
+  const first = await rig(t, { file, stopGraceMs: 50 })
+  first.sink.respond(() => ({ status: 200, delayMs: 2000 }))
+  storePunches(first.db, 'T-1', [1, 2])
+  first.forwarder.start()
+  await first.sink.waitFor(() => first.sink.requests.length === 1)
+  const key = first.sink.requests[0].headers['idempotency-key']
+  await first.forwarder.stop()
+  first.db.close()
+  const second = await rig(t, { file })
+  second.forwarder.start()
+  await second.sink.waitFor(() => second.sink.received.size === 2)
+  t.equal(second.sink.requests[0].headers['idempotency-key'], key)
+})
+
+t.test('a partial batch lingers, then goes out as one request', async t => {
+  const { db, sink, forwarder } = await rig(t, { lingerMs: 300 })
+  forwarder.start()
+  storePunches(db, 'T-1', [1], {}, Date.now())
+  forwarder.notify()
+  await new Promise(r => setTimeout(r, 50))
+  storePunches(db, 'T-1', [2], {}, Date.now())
+  forwarder.notify()
+  await sink.waitFor(() => sink.received.size === 2)
+  t.equal(sink.requests.length, 1)
+})
+
+t.test('classify follows the contract table', async t => {
+  t.same(classify(200, ''), { outcome: 'delivered' })
+  t.same(classify(204, ''), { outcome: 'delivered' })
+  t.same(classify(409, ''), { outcome: 'delivered' })
+  for (const s of [400, 413, 422]) t.equal(classify(s, 'x').outcome, 'split', String(s))
+  for (const s of [401, 403, 404, 405, 418]) t.equal(classify(s, '').outcome, 'config', String(s))
+  for (const s of [408, 425, 429, 500, 502, 503, 504]) t.equal(classify(s, '').outcome, 'retry', String(s))
+  t.same(classify(429, 'slow down', 2000), { outcome: 'retry', status: 429, error: 'HTTP 429: slow down', retryAfterMs: 2000 })
+})
+
+async function waitUntil (cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise(r => setTimeout(r, 20))
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Gateway pieces on their own, with real SQLite files: group commit, dedup and conflicts, rules, config,
+ * the packet-size meter, credentials.
+ */
+import t from 'tap'
+import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { openDatabase, schemaVersion } from '../gateway/store/db.js'
+import { PunchStore, type PunchRow } from '../gateway/store/punch-store.js'
+import { DeviceStore } from '../gateway/store/device-store.js'
+import { GroupCommit, type CommitResult } from '../gateway/ingest/group-commit.js'
+import { flagPunch, DEFAULT_RULES } from '../gateway/rules/rules.js'
+import { loadConfig } from '../gateway/config.js'
+import { FrameMeter } from '../gateway/broker/packet-guard.js'
+import type { Punch } from '../shared/punch.js'
+
+const H = 3600_000
+const punch = (seq: number, over: Partial<Punch> = {}): Punch => ({ seq, ts: 1795309083120, emp: 'E1', kind: 'in', method: 'card', clock: 'synced', ...over })
+const row = (device: string, p: Punch): PunchRow => ({ device, epoch: '9f2c41d0', tz: 480, punch: p, flags: '' })
+
+t.test('group commit: one transaction for many jobs, dedup, conflicts, callbacks after commit', async t => {
+  const db = openDatabase(join(t.testdir(), 'g.db'))
+  t.teardown(() => db.close())
+  t.equal(schemaVersion(db), 1)
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+  t.equal(db.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL')
+  let commits = 0
+  const gc = new GroupCommit(db, new PunchStore(db), {}, () => { commits++ })
+  const results: CommitResult[] = []
+  const job = (rows: PunchRow[]): Promise<CommitResult> => new Promise((resolve, reject) => {
+    gc.enqueue({ rows, received: Date.now(), done: (err, r) => { if (err != null) reject(err); else { results.push(r!); resolve(r!) } } })
+  })
+  const [a, b, c] = await Promise.all([
+    job([row('A', punch(1)), row('A', punch(2))]),
+    job([row('B', punch(1))]),
+    job([row('A', punch(2)), row('A', punch(3))])
+  ])
+  t.equal(commits, 1, 'three jobs, one transaction')
+  t.same(a, { stored: [1, 2], known: [], conflicts: [] })
+  t.same(b, { stored: [1], known: [], conflicts: [] })
+  t.same(c, { stored: [3], known: [2], conflicts: [] })
+  const d = await job([row('A', punch(1, { emp: 'E2' })), row('A', punch(3))])
+  t.same(d, { stored: [], known: [1, 3], conflicts: [1] }, 'a resend with other content is a conflict; the first copy wins')
+  t.equal((db.prepare("SELECT emp FROM punches WHERE device='A' AND seq=1").get() as { emp: string }).emp, 'E1')
+  t.equal((db.prepare('SELECT count(*) AS n FROM punches').get() as { n: number }).n, 4)
+})
+
+t.test('group commit: a failing job is isolated; its neighbours commit', async t => {
+  const db = openDatabase(join(t.testdir(), 'g.db'))
+  t.teardown(() => db.close())
+  const gc = new GroupCommit(db, new PunchStore(db))
+  const bad = row('A', punch(5))
+  ;(bad.punch as unknown as Record<string, unknown>).emp = null // violates NOT NULL: the insert throws
+  const outcomes = await Promise.all([
+    new Promise(resolve => gc.enqueue({ rows: [row('A', punch(1))], received: 1, done: (err) => resolve(err === null ? 'ok' : 'err') })),
+    new Promise(resolve => gc.enqueue({ rows: [bad], received: 1, done: (err) => resolve(err === null ? 'ok' : 'err') })),
+    new Promise(resolve => gc.enqueue({ rows: [row('B', punch(1))], received: 1, done: (err) => resolve(err === null ? 'ok' : 'err') }))
+  ])
+  t.same(outcomes, ['ok', 'err', 'ok'])
+  t.equal(gc.stats.fallbacks, 1)
+  t.equal((db.prepare('SELECT count(*) AS n FROM punches').get() as { n: number }).n, 2)
+})
+
+t.test('group commit: the queue is bounded', async t => {
+  const db = openDatabase(join(t.testdir(), 'g.db'))
+  t.teardown(() => db.close())
+  const gc = new GroupCommit(db, new PunchStore(db), { maxRows: 1000, maxQueuedRows: 3 })
+  const errors: Array<Error | null> = []
+  gc.enqueue({ rows: [row('A', punch(1)), row('A', punch(2))], received: 1, done: (e) => errors.push(e) })
+  gc.enqueue({ rows: [row('A', punch(3)), row('A', punch(4))], received: 1, done: (e) => errors.push(e) })
+  t.match(errors[0]?.message, /ingest queue full/)
+  gc.flush()
+  t.equal(errors[1], null)
+})
+
+t.test('rules: late-sync, expired, clock-unsynced, future, manual; nothing for a fresh punch', async t => {
+  const now = 1795309083120
+  const ctx = { device: 'T', tz: undefined, received: now }
+  t.equal(flagPunch(punch(1, { ts: now - 1000 }), ctx, DEFAULT_RULES), '')
+  t.equal(flagPunch(punch(1, { ts: now - 24 * H }), ctx, DEFAULT_RULES), '', 'exactly 24 h is not late')
+  t.equal(flagPunch(punch(1, { ts: now - 24 * H - 1 }), ctx, DEFAULT_RULES), 'late-sync')
+  t.equal(flagPunch(punch(1, { ts: now - 72 * H }), ctx, DEFAULT_RULES), 'late-sync')
+  t.equal(flagPunch(punch(1, { ts: now - 72 * H - 1 }), ctx, DEFAULT_RULES), 'expired')
+  t.equal(flagPunch(punch(1, { ts: now, clock: 'unsynced' }), ctx, DEFAULT_RULES), 'clock-unsynced')
+  t.equal(flagPunch(punch(1, { ts: now + 6 * 60_000 }), ctx, DEFAULT_RULES), 'future')
+  t.equal(flagPunch(punch(1, { ts: now - 30 * H, clock: 'unsynced', method: 'manual', manual: { reason: 'x' } }), ctx, DEFAULT_RULES), 'late-sync,clock-unsynced,manual')
+  t.equal(flagPunch(punch(1, { ts: now - 2 * H }), ctx, { ...DEFAULT_RULES, lateSyncMs: H }), 'late-sync', 'windows are configurable')
+})
+
+t.test('config: defaults, file, env and flags in that order; clear errors', async t => {
+  const dir = t.testdir()
+  const d = loadConfig()
+  t.equal(d.mqtt.port, 1883)
+  t.equal(d.http.port, 8080)
+  t.match(d.dataDir, /data$/)
+  t.equal(d.allowAnonymous, false)
+  t.equal(d.upstream, undefined)
+  const file = join(dir, 'c.json')
+  writeFileSync(file, JSON.stringify({ gatewayId: 'site-7', mqtt: { port: 1999 }, upstream: { url: 'http://127.0.0.1:9/x', token: 's3cret' }, rules: { lateSyncMs: 1000 } }))
+  const c = loadConfig({ file, env: { PUNCHLINE_MQTT_PORT: '2000', PUNCHLINE_HTTP_PORT: '2001' }, flags: { httpPort: 2002 } })
+  t.equal(c.gatewayId, 'site-7')
+  t.equal(c.mqtt.port, 2000, 'env over file')
+  t.equal(c.http.port, 2002, 'flag over env')
+  t.equal(c.upstream?.token, 's3cret')
+  t.equal(c.upstream?.timeoutMs, 10_000)
+  t.equal(c.rules.lateSyncMs, 1000)
+  t.equal(c.rules.expiredMs, DEFAULT_RULES.expiredMs)
+  writeFileSync(file, JSON.stringify({ mqtt: { prot: 1 } }))
+  t.throws(() => loadConfig({ file }), /unknown setting 'mqtt.prot'/)
+  writeFileSync(file, JSON.stringify({ mqtt: { port: 'x' } }))
+  t.throws(() => loadConfig({ file }), /'mqtt.port' must be a number/)
+  t.throws(() => loadConfig({ flags: { upstream: 'ftp://x' } }), /upstream: must be an http/)
+  t.throws(() => loadConfig({ env: { PUNCHLINE_MQTT_PORT: '70000' } }), /PUNCHLINE_MQTT_PORT: must be a port number/)
+})
+
+t.test('frame meter: passes packets within the bound, stops one beyond it, across chunk splits', async t => {
+  const packet = (type: number, bodyLen: number): Buffer => {
+    const len: number[] = []
+    let x = bodyLen
+    do { let b = x % 128; x = Math.floor(x / 128); if (x > 0) b |= 0x80; len.push(b) } while (x > 0)
+    return Buffer.concat([Buffer.from([type, ...len]), Buffer.alloc(bodyLen)])
+  }
+  const m = new FrameMeter(1000)
+  const stream = Buffer.concat([packet(0x30, 10), packet(0xc0, 0), packet(0x32, 1000), packet(0x30, 300)])
+  for (let i = 0; i < stream.length; i += 7) t.equal(m.feed(stream.subarray(i, i + 7)), undefined)
+  const over = new FrameMeter(1000)
+  t.equal(over.feed(packet(0x30, 10)), undefined)
+  const big = packet(0x30, 1001)
+  t.equal(over.feed(big.subarray(0, 2)), undefined, 'the length is not complete yet')
+  t.match(over.feed(big.subarray(2, 3)), /MQTT packet of 1001 bytes exceeds the limit of 1000/)
+  t.match(new FrameMeter(10).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f])), /malformed/)
+})
+
+t.test('credentials: hashed, verified, changed and removed', async t => {
+  const db = openDatabase(join(t.testdir(), 'd.db'))
+  t.teardown(() => db.close())
+  const devices = new DeviceStore(db)
+  const secret = await devices.add('T-1')
+  const stored = (db.prepare("SELECT secret_hash FROM devices WHERE id='T-1'").get() as { secret_hash: string }).secret_hash
+  t.notOk(stored.includes(secret), 'the secret is not stored in clear')
+  t.match(stored, /^scrypt\$16384\$8\$1\$/)
+  t.ok(await devices.verify('T-1', secret))
+  t.ok(await devices.verify('T-1', secret), 'cached path')
+  t.notOk(await devices.verify('T-1', secret + 'x'))
+  t.notOk(await devices.verify('T-2', secret))
+  await devices.add('T-1', 'another-secret')
+  t.notOk(await devices.verify('T-1', secret), 'an old secret stops working once changed')
+  t.ok(await devices.verify('T-1', 'another-secret'))
+  devices.remove('T-1')
+  t.notOk(await devices.verify('T-1', 'another-secret'), 'a removed device is refused')
+})
