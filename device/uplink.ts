@@ -1,0 +1,367 @@
+/**
+ * The device's way to the gateway (DESIGN.md decision 3: the ring is the backlog). While connected it
+ * publishes batches straight from the ring, newest first by default, with a bounded number of batches in
+ * flight; nothing is ever queued inside the MQTT client. A slot is freed only when the gateway's ack lists
+ * its seq. Reconnects back off with full jitter, capped so the device notices its network is back within
+ * the cap (10 s by default); `syncNow()` skips the wait.
+ *
+ * Each connection attempt uses a fresh MQTT.js client with its own reconnect disabled: MQTT.js reconnects
+ * on a fixed period and replays its own store one message at a time (FACTS.md); the ring does better.
+ */
+import { EventEmitter } from 'node:events'
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt'
+import { Topics } from '../shared/topics.js'
+import { encodeBatch } from '../shared/codec/batch.js'
+import { decodeAck, isErrorAck, type BatchAck } from '../shared/codec/ack.js'
+import { decodeCommand } from '../shared/codec/command.js'
+import { encodeStatus, OFFLINE_WILL, type DeviceStatus } from '../shared/codec/status.js'
+import { withDefaults } from '../shared/options.js'
+import { retryDelay, type BackoffPolicy } from '../shared/backoff.js'
+import { rangesContain, countInRanges } from '../shared/ranges.js'
+import type { Punch } from '../shared/punch.js'
+import type { Logger } from '../shared/log.js'
+import type { Ring } from './ring/index.js'
+
+export interface UplinkOptions {
+  url: string
+  deviceId: string
+  secret?: string
+  ring: Ring
+  topicPrefix?: string
+  /** punches per message, at most 500 (PROTOCOL.md) */
+  batchSize?: number
+  /** batches published and not yet acknowledged, at most */
+  window?: number
+  order?: 'newest' | 'oldest'
+  /** a batch unacknowledged this long is sent again (the gateway dedups) */
+  ackTimeoutMs?: number
+  backoff?: BackoffPolicy
+  statusIntervalMs?: number
+  /** the device's UTC offset in minutes, sent with each batch */
+  tz?: number
+  fw?: string
+  log: Logger
+  now?: () => number
+  random?: () => number
+  /** status fields only the runtime knows (clock, battery) */
+  statusExtras?: () => Partial<DeviceStatus>
+  /** extra MQTT.js options (TLS material, keepalive) */
+  mqttOptions?: IClientOptions
+}
+
+interface InFlight {
+  seqs: number[]
+  timer: NodeJS.Timeout
+}
+
+export interface UplinkStats {
+  connects: number
+  disconnects: number
+  batchesSent: number
+  punchesAcked: number
+  punchesRejected: number
+  errorAcks: number
+  ackTimeouts: number
+}
+
+export class Uplink extends EventEmitter {
+  readonly #o: Required<Omit<UplinkOptions, 'secret' | 'tz' | 'statusExtras' | 'mqttOptions' | 'fw'>> & UplinkOptions
+  readonly #topics: Topics
+  readonly #acksTopic: string
+  readonly #cmdTopic: string
+  readonly #statusTopic: string
+  #client?: MqttClient
+  #connected = false
+  #running = false
+  #attempt = 0
+  #reconnectTimer?: NodeJS.Timeout
+  #statusTimer?: NodeJS.Timeout
+  #batchCounter = 0
+  readonly #inFlight = new Map<string, InFlight>()
+  readonly #inFlightSeqs = new Set<number>()
+  /** explicit groups to send before anything else: halves of a batch the gateway could not read, resends */
+  readonly #priority: number[][] = []
+  readonly stats: UplinkStats = { connects: 0, disconnects: 0, batchesSent: 0, punchesAcked: 0, punchesRejected: 0, errorAcks: 0, ackTimeouts: 0 }
+
+  constructor (opts: UplinkOptions) {
+    super()
+    this.#o = withDefaults({
+      topicPrefix: 'att/v1',
+      batchSize: 100,
+      window: 4,
+      order: 'newest',
+      ackTimeoutMs: 30_000,
+      backoff: { baseMs: 500, capMs: 10_000 },
+      statusIntervalMs: 60_000,
+      now: Date.now,
+      random: Math.random
+    }, opts)
+    if (this.#o.batchSize < 1 || this.#o.batchSize > 500) throw new Error('batchSize: must be between 1 and 500')
+    if (this.#o.window < 1) throw new Error('window: must be at least 1')
+    this.#topics = new Topics(this.#o.topicPrefix)
+    this.#acksTopic = this.#topics.of(opts.deviceId, 'acks')
+    this.#cmdTopic = this.#topics.of(opts.deviceId, 'cmd')
+    this.#statusTopic = this.#topics.of(opts.deviceId, 'status')
+  }
+
+  get connected (): boolean { return this.#connected }
+  get inFlightBatches (): number { return this.#inFlight.size }
+
+  start (): void {
+    if (this.#running) return
+    this.#running = true
+    this.#connect()
+  }
+
+  /** Operator's "sync now": reconnect at once if offline, publish at once if online. */
+  syncNow (): void {
+    if (!this.#running) return
+    if (this.#connected) { this.kick(); return }
+    clearTimeout(this.#reconnectTimer)
+    this.#attempt = 0
+    this.#connect()
+  }
+
+  /** New punches are in the ring. */
+  kick (): void {
+    if (this.#connected) this.#pump()
+  }
+
+  async stop (): Promise<void> {
+    this.#running = false
+    clearTimeout(this.#reconnectTimer)
+    clearInterval(this.#statusTimer)
+    const client = this.#client
+    this.#dropInFlight()
+    this.#client = undefined
+    this.#connected = false
+    if (client !== undefined) {
+      // A clean disconnect: publish offline status ourselves, since the broker sends the will only on loss.
+      if (client.connected) {
+        await new Promise<void>(resolve => client.publish(this.#statusTopic, encodeStatus(OFFLINE_WILL), { qos: 1, retain: true }, () => resolve()))
+      }
+      await new Promise<void>(resolve => client.end(false, {}, () => resolve()))
+    }
+  }
+
+  status (): DeviceStatus {
+    const r = this.#o.ring.stats()
+    return {
+      v: 1,
+      online: true,
+      fw: this.#o.fw,
+      epoch: this.#o.ring.epoch,
+      ring: { capacity: r.capacity, pending: r.pending, oldestPendingTs: r.oldestPendingTs, overwritten: r.overwritten, refused: r.refused, expired: r.expired, rejected: r.rejected },
+      ...this.#o.statusExtras?.()
+    }
+  }
+
+  publishStatus (): void {
+    const client = this.#client
+    if (client === undefined || !this.#connected) return
+    client.publish(this.#statusTopic, encodeStatus(this.status()), { qos: 1, retain: true })
+  }
+
+  #connect (): void {
+    if (!this.#running) return
+    const o = this.#o
+    const client = mqtt.connect(o.url, {
+      ...o.mqttOptions,
+      protocolVersion: 4,
+      clientId: o.deviceId,
+      username: o.secret === undefined ? undefined : o.deviceId,
+      password: o.secret,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      keepalive: o.mqttOptions?.keepalive ?? 30,
+      queueQoSZero: false,
+      will: { topic: this.#statusTopic, payload: Buffer.from(encodeStatus(OFFLINE_WILL)), qos: 1, retain: true }
+    })
+    this.#client = client
+    client.on('connect', () => {
+      if (this.#client !== client) return
+      ;(client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true)
+      client.subscribe([this.#acksTopic, this.#cmdTopic], { qos: 1 }, (err, granted) => {
+        if (this.#client !== client) return
+        if (err != null || granted?.some(g => g.qos === 128) === true) {
+          o.log.error({ err: err?.message, granted }, 'gateway refused our subscriptions; reconnecting')
+          client.end(true)
+          return
+        }
+        this.#connected = true
+        this.#attempt = 0
+        this.stats.connects++
+        o.log.info({ url: o.url }, 'connected to gateway')
+        this.emit('online')
+        this.publishStatus()
+        clearInterval(this.#statusTimer)
+        this.#statusTimer = setInterval(() => this.publishStatus(), o.statusIntervalMs).unref()
+        this.#pump()
+      })
+    })
+    client.on('message', (topic: string, payload: Buffer) => {
+      if (this.#client !== client) return
+      if (topic === this.#acksTopic) this.#onAck(payload)
+      else if (topic === this.#cmdTopic) this.#onCommand(payload)
+    })
+    client.on('error', (err: Error) => {
+      o.log.warn({ err: err.message }, 'mqtt error')
+    })
+    client.on('close', () => {
+      if (this.#client !== client) return
+      const was = this.#connected
+      this.#connected = false
+      this.#client = undefined
+      clearInterval(this.#statusTimer)
+      this.#dropInFlight()
+      client.removeAllListeners('message')
+      client.end(true)
+      if (was) {
+        this.stats.disconnects++
+        o.log.warn('disconnected from gateway')
+        this.emit('offline')
+      }
+      this.#scheduleReconnect()
+    })
+  }
+
+  #scheduleReconnect (): void {
+    if (!this.#running) return
+    const delay = retryDelay(this.#attempt++, this.#o.backoff, this.#o.random)
+    clearTimeout(this.#reconnectTimer)
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay)
+  }
+
+  #dropInFlight (): void {
+    for (const f of this.#inFlight.values()) clearTimeout(f.timer)
+    this.#inFlight.clear()
+    this.#inFlightSeqs.clear()
+  }
+
+  #pump (): void {
+    const o = this.#o
+    const client = this.#client
+    while (this.#connected && client !== undefined && this.#inFlight.size < o.window) {
+      let punches: Punch[]
+      const group = this.#priority.shift()
+      if (group !== undefined) {
+        punches = o.ring.read(group)
+        if (punches.length === 0) continue
+      } else {
+        punches = o.ring.pending({ order: o.order, limit: o.batchSize, exclude: (seq) => this.#inFlightSeqs.has(seq) })
+        if (punches.length === 0) {
+          if (this.#inFlight.size === 0) this.emit('drained')
+          return
+        }
+      }
+      const id = 'b-' + (++this.#batchCounter).toString(36)
+      const seqs = punches.map(p => p.seq)
+      for (const s of seqs) this.#inFlightSeqs.add(s)
+      const timer = setTimeout(() => this.#onAckTimeout(id), o.ackTimeoutMs)
+      this.#inFlight.set(id, { seqs, timer })
+      this.stats.batchesSent++
+      client.publish(this.#topics.of(o.deviceId, 'punches'), encodeBatch({ v: 1, id, epoch: o.ring.epoch, tz: o.tz, punches }), { qos: 1 })
+    }
+  }
+
+  #release (id: string): InFlight | undefined {
+    const f = this.#inFlight.get(id)
+    if (f === undefined) return undefined
+    clearTimeout(f.timer)
+    this.#inFlight.delete(id)
+    for (const s of f.seqs) this.#inFlightSeqs.delete(s)
+    return f
+  }
+
+  #onAckTimeout (id: string): void {
+    if (this.#release(id) === undefined) return
+    this.stats.ackTimeouts++
+    this.#o.log.warn({ batch: id }, 'no ack in time; the batch will be sent again')
+    this.#pump()
+  }
+
+  #onAck (payload: Buffer): void {
+    const o = this.#o
+    const decoded = decodeAck(payload)
+    if (!decoded.ok) {
+      o.log.warn({ error: decoded.error }, 'unreadable ack from gateway')
+      return
+    }
+    const ack = decoded.ack
+    const f = ack.id === undefined ? undefined : this.#release(ack.id)
+    if (isErrorAck(ack)) {
+      this.stats.errorAcks++
+      this.#onErrorAck(ack.error, f)
+    } else if (ack.epoch === o.ring.epoch) {
+      this.#applyAck(ack, f)
+    }
+    this.#pump()
+  }
+
+  #applyAck (ack: BatchAck, f: InFlight | undefined): void {
+    const o = this.#o
+    let acked: number[]
+    if (f !== undefined) {
+      acked = f.seqs.filter(s => rangesContain(ack.ok, s))
+    } else if (countInRanges(ack.ok) <= o.batchSize * o.window) {
+      // A late ack for a batch we already gave up on: still frees what it lists, within a sane bound.
+      acked = []
+      for (const [a, b] of ack.ok) for (let s = a; s <= b; s++) acked.push(s)
+    } else {
+      acked = []
+    }
+    const rejectedSeqs = ack.rejected.map(r => r.seq)
+    o.ring.markAcked(acked)
+    if (rejectedSeqs.length > 0) {
+      o.ring.markRejected(rejectedSeqs)
+      for (const r of ack.rejected) o.log.error({ seq: r.seq, reason: r.reason }, 'gateway rejected a punch for good')
+      this.emit('rejected', ack.rejected)
+    }
+    this.stats.punchesAcked += acked.length
+    this.stats.punchesRejected += rejectedSeqs.length
+    this.emit('acked', acked, rejectedSeqs)
+  }
+
+  #onErrorAck (error: string, f: InFlight | undefined): void {
+    const o = this.#o
+    if (f === undefined) {
+      o.log.warn({ error }, 'gateway could not read a batch')
+      return
+    }
+    if (f.seqs.length > 1) {
+      // PROTOCOL.md: after an error the device splits the batch and sends again.
+      const mid = f.seqs.length >> 1
+      this.#priority.push(f.seqs.slice(0, mid), f.seqs.slice(mid))
+      o.log.warn({ error, punches: f.seqs.length }, 'gateway could not read a batch; splitting it')
+    } else {
+      // One punch the gateway cannot read at all: sending it again cannot help. Count it as rejected.
+      o.ring.markRejected(f.seqs)
+      this.stats.punchesRejected++
+      o.log.error({ seq: f.seqs[0], error }, 'gateway cannot read this punch; giving up on it')
+      this.emit('rejected', [{ seq: f.seqs[0], reason: error }])
+    }
+  }
+
+  #onCommand (payload: Buffer): void {
+    const o = this.#o
+    const decoded = decodeCommand(payload)
+    if (!decoded.ok) {
+      o.log.warn({ error: decoded.error }, 'unreadable command')
+      return
+    }
+    const c = decoded.command
+    if (c.op === 'time') {
+      this.emit('time', c.now)
+    } else if (c.op === 'resend' && c.epoch === o.ring.epoch) {
+      // Bounded: a resend asks for at most the ring's capacity.
+      const to = Math.min(c.to, c.from + o.ring.capacity - 1)
+      for (let a = c.from; a <= to; a += o.batchSize) {
+        const group: number[] = []
+        for (let s = a; s <= Math.min(to, a + o.batchSize - 1); s++) group.push(s)
+        this.#priority.push(group)
+      }
+      this.#pump()
+    }
+  }
+}
