@@ -32,6 +32,11 @@ export interface PunchInput {
   clock: ClockState
   loc?: Location
   manual?: ManualInfo
+  /**
+   * Extension (v1, optional): ms since the device runtime started, monotonic. Sent with unsynced punches
+   * so they can be corrected later against the uptime a status reports beside a synced clock.
+   */
+  up?: number
 }
 
 /** A punch as it travels: numbered within its device's epoch. */

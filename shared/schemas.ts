@@ -32,7 +32,8 @@ export const punchSchema = {
       type: 'object',
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: LIMITS.maxManualReasonLength } }
-    }
+    },
+    up: { type: 'integer', minimum: 0, description: 'ms since the device runtime started (monotonic); sent with unsynced punches' }
   },
   if: { properties: { method: { const: 'manual' } }, required: ['method'] },
   then: { required: ['manual'] },
@@ -156,7 +157,8 @@ export const upstreamBatchSchema = {
           received: { type: 'string', format: 'date-time' },
           flags: { type: 'array', items: { type: 'string' } },
           loc: punchSchema.properties.loc,
-          manual: punchSchema.properties.manual
+          manual: punchSchema.properties.manual,
+          up: punchSchema.properties.up
         }
       }
     }

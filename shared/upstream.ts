@@ -18,6 +18,8 @@ export interface UpstreamPunch {
   flags: string[]
   loc?: Location
   manual?: ManualInfo
+  /** ms since the device runtime started, when the device sent it (unsynced clocks) */
+  up?: number
 }
 
 export interface UpstreamBatch {

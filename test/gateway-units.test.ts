@@ -5,7 +5,9 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
+import Database from 'better-sqlite3'
 import { openDatabase, schemaVersion } from '../gateway/store/db.js'
+import { MIGRATIONS } from '../gateway/store/migrations.js'
 import { PunchStore, type PunchRow } from '../gateway/store/punch-store.js'
 import { DeviceStore } from '../gateway/store/device-store.js'
 import { GroupCommit, type CommitResult } from '../gateway/ingest/group-commit.js'
@@ -21,7 +23,7 @@ const row = (device: string, p: Punch): PunchRow => ({ device, epoch: '9f2c41d0'
 t.test('group commit: one transaction for many jobs, dedup, conflicts, callbacks after commit', async t => {
   const db = openDatabase(join(t.testdir(), 'g.db'))
   t.teardown(() => db.close())
-  t.equal(schemaVersion(db), 1)
+  t.equal(schemaVersion(db), MIGRATIONS.length, 'every migration applied')
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   t.equal(db.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL')
   let commits = 0
@@ -148,4 +150,19 @@ t.test('credentials: hashed, verified, changed and removed', async t => {
   t.ok(await devices.verify('T-1', 'another-secret'))
   devices.remove('T-1')
   t.notOk(await devices.verify('T-1', 'another-secret'), 'a removed device is refused')
+})
+
+t.test('migrations: a file from an older punchline is upgraded in place, rows kept', async t => {
+  const file = join(t.testdir(), 'old.db')
+  const old = new Database(file)
+  old.exec(MIGRATIONS[0])
+  old.pragma('user_version = 1')
+  old.prepare(`INSERT INTO punches (device, epoch, seq, ts, emp, kind, method, clock, received)
+    VALUES ('T-1', '9f2c41d0', 1, 1795309083120, 'E1', 'in', 'card', 'synced', 1795309083500)`).run()
+  old.close()
+  const db = openDatabase(file)
+  t.teardown(() => db.close())
+  t.equal(schemaVersion(db), MIGRATIONS.length)
+  t.match(db.prepare('SELECT * FROM punches').all(), [{ device: 'T-1', seq: 1, up: null }])
+  t.throws(() => { db.pragma(`user_version = ${MIGRATIONS.length + 1}`); db.close(); openDatabase(file) }, /newer than this punchline knows/)
 })

@@ -10,7 +10,7 @@
  *        8     4  epoch: the 4 bytes its 8 hex chars spell
  *       12     8  seq, f64 LE (exact up to 2^53)
  *       20     8  ts, f64 LE
- *       28     n  payload: compact JSON {emp, kind, method, clock, loc?, manual?} in UTF-8, then zeros
+ *       28     n  payload: compact JSON {emp, kind, method, clock, loc?, manual?, up?} in UTF-8, then zeros
  *     1016     4  CRC32 of bytes 0..1015, u32 LE
  *     1020     3  reserved, 0
  *     1023     1  state: 'P' pending, 'A' acked, 'R' rejected; any other value reads as pending
@@ -52,6 +52,7 @@ export function toPunch (seq: number, p: PunchInput): Punch {
   const out: Punch = { seq, ts: p.ts, emp: p.emp, kind: p.kind, method: p.method, clock: p.clock }
   if (p.loc !== undefined) out.loc = { lat: p.loc.lat, lon: p.loc.lon, acc: p.loc.acc }
   if (p.manual !== undefined) out.manual = { reason: p.manual.reason }
+  if (Number.isSafeInteger(p.up)) out.up = p.up
   return out
 }
 
@@ -62,7 +63,8 @@ export function payloadOf (p: PunchInput): string {
     method: p.method,
     clock: p.clock,
     loc: p.loc === undefined ? undefined : { lat: p.loc.lat, lon: p.loc.lon, acc: p.loc.acc },
-    manual: p.manual === undefined ? undefined : { reason: p.manual.reason }
+    manual: p.manual === undefined ? undefined : { reason: p.manual.reason },
+    up: p.up
   })
 }
 
@@ -113,5 +115,5 @@ export function decodePunch (buf: Buffer, at: number, head: RecordHead): Punch |
     return undefined
   }
   if (typeof o !== 'object' || o === null) return undefined
-  return toPunch(head.seq, { ts: head.ts, emp: o.emp, kind: o.kind, method: o.method, clock: o.clock, loc: o.loc, manual: o.manual })
+  return toPunch(head.seq, { ts: head.ts, emp: o.emp, kind: o.kind, method: o.method, clock: o.clock, loc: o.loc, manual: o.manual, up: o.up })
 }

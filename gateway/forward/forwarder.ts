@@ -275,5 +275,6 @@ export function toUpstream (p: StoredPunch): UpstreamPunch {
   // The batch codec requires lat, lon and acc together, so a stored location always has all three.
   if (p.lat !== null && p.lon !== null) out.loc = { lat: p.lat, lon: p.lon, acc: p.acc ?? 0 }
   if (p.manual !== null) out.manual = { reason: p.manual }
+  if (p.up !== null) out.up = p.up
   return out
 }

@@ -62,5 +62,9 @@ export const MIGRATIONS: readonly string[] = [
   );
 
   INSERT INTO meta (key, value) VALUES ('forward_cursor', '0');
+  `,
+  // 2: the device's uptime at the punch, for correcting punches taken with an unsynced clock.
+  `
+  ALTER TABLE punches ADD COLUMN up INTEGER;
   `
 ]

@@ -39,6 +39,7 @@ export interface StoredPunch {
   manual: string | null
   flags: string
   received: number
+  up: number | null
 }
 
 type StoredContent = Pick<StoredPunch, 'ts' | 'emp' | 'kind' | 'method' | 'clock' | 'lat' | 'lon' | 'acc' | 'manual'>
@@ -49,8 +50,8 @@ export class PunchStore {
 
   constructor (db: Db) {
     this.#insert = db.prepare(`INSERT OR IGNORE INTO punches
-      (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#stored = db.prepare(`SELECT ts, emp, kind, method, clock, lat, lon, acc, manual
       FROM punches WHERE device = ? AND epoch = ? AND seq = ?`)
   }
@@ -64,7 +65,7 @@ export class PunchStore {
     const loc = p.loc
     const info = this.#insert.run(
       row.device, row.epoch, p.seq, p.ts, row.tz ?? null, p.emp, p.kind, p.method, p.clock,
-      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received
+      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received, p.up ?? null
     )
     return info.changes === 1
   }

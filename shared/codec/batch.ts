@@ -104,6 +104,7 @@ export function checkPunch (p: Record<string, unknown>): string | undefined {
   } else if (p.manual !== undefined) {
     return 'manual: allowed only when method is manual'
   }
+  if (p.up !== undefined && (rule = intIn(p.up, 0, LIMITS.maxSeq)) !== undefined) return `up: ${rule} (ms since the device started)`
   return undefined
 }
 
@@ -121,5 +122,6 @@ export function wirePunch (p: Punch): Record<string, unknown> {
   const o: Record<string, unknown> = { seq: p.seq, ts: p.ts, emp: p.emp, kind: p.kind, method: p.method, clock: p.clock }
   if (p.loc !== undefined) o.loc = { lat: p.loc.lat, lon: p.loc.lon, acc: p.loc.acc }
   if (p.manual !== undefined) o.manual = { reason: p.manual.reason }
+  if (p.up !== undefined) o.up = p.up
   return o
 }

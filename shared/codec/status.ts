@@ -22,7 +22,8 @@ export interface DeviceStatus {
   online: boolean
   fw?: string
   epoch?: string
-  clock?: { synced: boolean, offsetMs?: number }
+  /** offsetMs: the correction applied over the device's own clock; lastJump*: the last correction over the device's jump threshold (extension) */
+  clock?: { synced: boolean, offsetMs?: number, lastJumpMs?: number, lastJumpAt?: number }
   ring?: RingStatus
   battery?: number
   /** extension: ms since the device process started */

@@ -1,0 +1,216 @@
+/**
+ * One device: inputs → (duplicate-read check, clock, GPS stamp) → ring → uplink, and an outcome for every
+ * read that a display or buzzer can show. The ring is the only backlog (DESIGN.md decision 3): a read is
+ * accepted only once its punch is on the medium, and the uplink sends from there while it can.
+ *
+ * Events:
+ *   'outcome' (e: PunchEvent)   every read, with what became of it
+ *   'online' / 'offline'        the gateway connection
+ *   'clock' (jump: ClockJump)   the gateway's time command was applied
+ */
+import { EventEmitter } from 'node:events'
+import type { Logger } from '../shared/log.js'
+import type { PunchInput, PunchKind } from '../shared/punch.js'
+import type { DeviceConfig } from './config.js'
+import { DeviceClock } from './clock.js'
+import { openFileRing, type Ring, type RingStats } from './ring/index.js'
+import { Uplink, type UplinkStats } from './uplink.js'
+import type { GpsFix, Input, InputRead, InputStats, PunchOutcome } from './inputs/input.js'
+
+export interface PunchEvent {
+  /** corrected device time of the read */
+  at: number
+  input: string
+  emp: string
+  method: InputRead['method']
+  outcome: PunchOutcome
+}
+
+export interface RuntimeDeps {
+  log: Logger
+  /** the inputs built from the config (device/inputs/index.ts), or any others */
+  inputs?: Input[]
+  /** a ring already open (the simulator's memory twin); otherwise the file ring of the config */
+  ring?: Ring
+  /** the system clock; the simulator passes its virtual clock */
+  systemNow?: () => number
+  monotonic?: () => number
+  random?: () => number
+  /** status fields only the host knows, e.g. battery from /sys/class/power_supply */
+  battery?: () => number | undefined
+}
+
+export interface RuntimeStats {
+  reads: number
+  accepted: number
+  duplicateReads: number
+  refused: number
+  ring: RingStats
+  uplink: UplinkStats
+  inputs: Record<string, InputStats & { state: string }>
+}
+
+/** Most distinct credentials remembered for the duplicate-read window; a bound, not a tuning knob. */
+const MAX_RECENT = 4096
+
+export class DeviceRuntime extends EventEmitter {
+  readonly config: DeviceConfig
+  readonly clock: DeviceClock
+  readonly ring: Ring
+  readonly uplink: Uplink
+  readonly inputs: readonly Input[]
+  readonly #log: Logger
+  readonly #battery?: () => number | undefined
+  /** emp → { seq, at } of its last accepted punch, for the duplicate-read window */
+  readonly #recent = new Map<string, { seq: number, at: number }>()
+  #lastFix: GpsFix | undefined
+  #counts = { reads: 0, accepted: 0, duplicateReads: 0, refused: 0 }
+
+  constructor (config: DeviceConfig, deps: RuntimeDeps) {
+    super()
+    this.config = config
+    this.#log = deps.log
+    this.#battery = deps.battery
+    this.clock = new DeviceClock({
+      systemNow: deps.systemNow,
+      monotonic: deps.monotonic,
+      trustSystemClock: config.clock.trustSystemClock,
+      jumpWarnMs: config.clock.jumpWarnMs,
+      log: deps.log.child({ part: 'clock' })
+    })
+    const now = (): number => this.clock.now()
+    this.ring = deps.ring ?? openFileRing({
+      path: config.ring.path,
+      capacity: config.ring.capacity,
+      retentionMs: config.ring.retentionHours * 3_600_000,
+      policy: config.ring.policy,
+      now,
+      log: deps.log.child({ part: 'ring' })
+    })
+    this.uplink = new Uplink({
+      url: config.broker.url,
+      deviceId: config.id,
+      secret: config.secret,
+      ring: this.ring,
+      batchSize: config.uplink.batchSize,
+      window: config.uplink.window,
+      order: config.uplink.order,
+      ackTimeoutMs: config.uplink.ackTimeoutMs,
+      backoff: { baseMs: 500, capMs: config.uplink.backoffCapMs },
+      statusIntervalMs: config.uplink.statusIntervalMs,
+      tz: config.tz,
+      fw: config.fw,
+      log: deps.log.child({ part: 'uplink' }),
+      now,
+      random: deps.random,
+      statusExtras: () => this.#statusExtras(),
+      mqttOptions: config.broker.ca === undefined && config.broker.rejectUnauthorized
+        ? undefined
+        : { rejectUnauthorized: config.broker.rejectUnauthorized, ...(config.broker.ca === undefined ? {} : { ca: [config.broker.ca] }) }
+    })
+    this.uplink.on('time', (gatewayNow: number) => {
+      const jump = this.clock.set(gatewayNow)
+      this.emit('clock', jump)
+      this.uplink.publishStatus()
+    })
+    this.uplink.on('online', () => this.emit('online'))
+    this.uplink.on('offline', () => this.emit('offline'))
+    this.inputs = deps.inputs ?? []
+    for (const input of this.inputs) {
+      input.on('read', (read: InputRead) => this.#onRead(read))
+      input.on('fix', (fix: GpsFix) => { this.#lastFix = fix })
+      input.on('state', (state: string, detail?: string) => {
+        const level = state === 'error' ? 'warn' : 'info'
+        this.#log[level]({ input: input.name, state, detail }, 'input state')
+      })
+    }
+  }
+
+  async start (): Promise<void> {
+    const r = this.ring.stats()
+    this.#log.info({ device: this.config.id, epoch: this.ring.epoch, capacity: r.capacity, pending: r.pending, corrupt: r.corrupt, clockSynced: this.clock.synced }, 'device runtime starting')
+    this.uplink.start()
+    await Promise.all(this.inputs.map(async i => await i.start()))
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all(this.inputs.map(async i => await i.stop()))
+    await this.uplink.stop()
+    this.ring.close()
+  }
+
+  /** A punch from anything that is not an Input (the simulator, a test, a menu entry). */
+  punch (read: Omit<InputRead, 'input'> & { input?: string }): PunchOutcome {
+    return this.#onRead({ input: 'api', ...read })
+  }
+
+  syncNow (): void { this.uplink.syncNow() }
+
+  stats (): RuntimeStats {
+    const inputs: RuntimeStats['inputs'] = {}
+    for (const i of this.inputs) inputs[i.name] = { ...i.stats(), state: i.state }
+    return { ...this.#counts, ring: this.ring.stats(), uplink: { ...this.uplink.stats }, inputs }
+  }
+
+  #onRead (read: InputRead): PunchOutcome {
+    this.#counts.reads++
+    const at = this.clock.now()
+    const outcome = this.#store(read, at)
+    if (outcome.outcome === 'accepted') this.#counts.accepted++
+    else if (outcome.outcome === 'duplicate-read') this.#counts.duplicateReads++
+    else this.#counts.refused++
+    const event: PunchEvent = { at, input: read.input, emp: read.emp, method: read.method, outcome }
+    this.emit('outcome', event)
+    try {
+      read.reply?.(outcome)
+    } catch (err) {
+      this.#log.warn({ err, input: read.input }, 'input could not take the outcome back')
+    }
+    if (outcome.outcome === 'accepted') this.uplink.kick()
+    return outcome
+  }
+
+  #store (read: InputRead, at: number): PunchOutcome {
+    const window = this.config.duplicateWindowMs
+    const last = this.#recent.get(read.emp)
+    if (window > 0 && last !== undefined && at - last.at >= 0 && at - last.at < window && read.manual === undefined) {
+      return { outcome: 'duplicate-read', previousSeq: last.seq }
+    }
+    const synced = this.clock.synced
+    const punch: PunchInput = {
+      ts: read.ts ?? at,
+      emp: read.emp,
+      kind: read.kind ?? ('auto' as PunchKind),
+      method: read.manual !== undefined ? 'manual' : read.method,
+      clock: synced ? 'synced' : 'unsynced'
+    }
+    if (!synced) punch.up = this.clock.uptime()
+    const loc = read.loc ?? this.#freshFix(at)
+    if (loc !== undefined) punch.loc = loc
+    if (read.manual !== undefined) punch.manual = { reason: read.manual.reason }
+    const r = this.ring.append(punch)
+    if (!r.ok) {
+      if (r.reason === 'full') {
+        return { outcome: 'refused', reason: 'storage-full', message: `storage full: ${this.ring.capacity} punches wait for the gateway; the punch was not recorded, connect the device or call support` }
+      }
+      return { outcome: 'refused', reason: 'too-large', message: r.message }
+    }
+    this.#recent.delete(read.emp)
+    this.#recent.set(read.emp, { seq: r.seq, at })
+    if (this.#recent.size > MAX_RECENT) this.#recent.delete(this.#recent.keys().next().value as string)
+    return { outcome: 'accepted', seq: r.seq }
+  }
+
+  #freshFix (at: number): { lat: number, lon: number, acc: number } | undefined {
+    const f = this.#lastFix
+    if (f === undefined || Math.abs(at - f.ts) > this.config.maxFixAgeMs) return undefined
+    return { lat: f.lat, lon: f.lon, acc: f.acc }
+  }
+
+  #statusExtras (): { clock: ReturnType<DeviceClock['status']>, uptime: number, battery?: number } {
+    const extras: { clock: ReturnType<DeviceClock['status']>, uptime: number, battery?: number } = { clock: this.clock.status(), uptime: this.clock.uptime() }
+    const b = this.#battery?.()
+    if (b !== undefined) extras.battery = b
+    return extras
+  }
+}
