@@ -8,11 +8,15 @@ import { runDevices, DEVICES_USAGE } from '../gateway/cli/devices.js'
 import { runDeadLetters, DEADLETTERS_USAGE } from '../gateway/cli/deadletters-cmd.js'
 import { runSim, SIM_USAGE } from '../sim/cli.js'
 import { runDemo } from '../sim/demo.js'
+import { runDevice, DEVICE_USAGE } from '../device/cli/device.js'
+import { runDoctor, DOCTOR_USAGE } from '../device/cli/doctor.js'
 
 const USAGE = `usage:
 ${GATEWAY_USAGE}
 ${DEVICES_USAGE}
 ${DEADLETTERS_USAGE}
+${DEVICE_USAGE}
+${DOCTOR_USAGE}
 ${SIM_USAGE}
 punchline demo`
 
@@ -24,6 +28,8 @@ async function main (argv: string[]): Promise<number> {
     case 'gateway': return await runGateway(rest)
     case 'devices': return await runDevices(rest, out)
     case 'deadletters': return await runDeadLetters(rest, out)
+    case 'device': return await runDevice(rest, out)
+    case 'doctor': return await runDoctor(rest, out)
     case 'sim': return await runSim(rest, out)
     case 'demo': return await runDemo(out)
     case undefined:

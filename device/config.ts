@@ -6,6 +6,7 @@
  * crash an hour later.
  */
 import { readFileSync } from 'node:fs'
+import type { IClientOptions } from 'mqtt'
 import { dirname, resolve } from 'node:path'
 import { isDeviceId } from '../shared/punch.js'
 import type { FullPolicy } from './ring/index.js'
@@ -190,4 +191,17 @@ function optionalBoolean (o: Plain, key: string, path: string): boolean | undefi
 
 function checkInt (v: unknown, path: string, min: number, max: number): void {
   if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) throw new Error(`${path}: must be a whole number between ${min} and ${max}`)
+}
+
+/** TLS options for MQTT.js from the config: the operator's CA read from its file (MQTT.js wants the PEM, not a path). */
+export function brokerTls (config: DeviceConfig): IClientOptions {
+  const o: IClientOptions = { rejectUnauthorized: config.broker.rejectUnauthorized }
+  if (config.broker.ca !== undefined) {
+    try {
+      o.ca = [readFileSync(config.broker.ca)]
+    } catch (err) {
+      throw new Error(`broker.ca: cannot read ${config.broker.ca}: ${(err as Error).message}`)
+    }
+  }
+  return o
 }

@@ -10,7 +10,7 @@ import mqtt from 'mqtt'
 import type { Logger } from '../shared/log.js'
 import { Topics } from '../shared/topics.js'
 import { decodeCommand } from '../shared/codec/command.js'
-import type { DeviceConfig } from './config.js'
+import { brokerTls, type DeviceConfig } from './config.js'
 import { openFileRing, RECORD_SIZE, HEADER_SIZE } from './ring/index.js'
 import type { Input } from './inputs/input.js'
 
@@ -120,7 +120,7 @@ async function checkBroker (config: DeviceConfig, now: () => number): Promise<Ch
       password: config.secret,
       reconnectPeriod: 0,
       connectTimeout: 5000,
-      rejectUnauthorized: config.broker.rejectUnauthorized
+      ...brokerTls(config)
     })
   } catch (err) {
     const m = (err as Error).message

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../shared/log.js'
 import type { PunchInput, PunchKind } from '../shared/punch.js'
-import type { DeviceConfig } from './config.js'
+import { brokerTls, type DeviceConfig } from './config.js'
 import { DeviceClock } from './clock.js'
 import { openFileRing, type Ring, type RingStats } from './ring/index.js'
 import { Uplink, type UplinkStats } from './uplink.js'
@@ -104,9 +104,7 @@ export class DeviceRuntime extends EventEmitter {
       now,
       random: deps.random,
       statusExtras: () => this.#statusExtras(),
-      mqttOptions: config.broker.ca === undefined && config.broker.rejectUnauthorized
-        ? undefined
-        : { rejectUnauthorized: config.broker.rejectUnauthorized, ...(config.broker.ca === undefined ? {} : { ca: [config.broker.ca] }) }
+      mqttOptions: brokerTls(config)
     })
     this.uplink.on('time', (gatewayNow: number) => {
       const jump = this.clock.set(gatewayNow)
@@ -176,7 +174,9 @@ export class DeviceRuntime extends EventEmitter {
     if (window > 0 && last !== undefined && at - last.at >= 0 && at - last.at < window && read.manual === undefined) {
       return { outcome: 'duplicate-read', previousSeq: last.seq }
     }
-    const synced = this.clock.synced
+    // A source with its own clock (a watch) says whether it was synced; otherwise ours stamps the read.
+    const ownClock = read.ts === undefined
+    const synced = ownClock ? this.clock.synced : read.clock !== 'unsynced'
     const punch: PunchInput = {
       ts: read.ts ?? at,
       emp: read.emp,
@@ -184,7 +184,8 @@ export class DeviceRuntime extends EventEmitter {
       method: read.manual !== undefined ? 'manual' : read.method,
       clock: synced ? 'synced' : 'unsynced'
     }
-    if (!synced) punch.up = this.clock.uptime()
+    // Our uptime only helps correct a timestamp our own clock made.
+    if (!synced && ownClock) punch.up = this.clock.uptime()
     const loc = read.loc ?? this.#freshFix(at)
     if (loc !== undefined) punch.loc = loc
     if (read.manual !== undefined) punch.manual = { reason: read.manual.reason }
@@ -214,3 +215,4 @@ export class DeviceRuntime extends EventEmitter {
     return extras
   }
 }
+

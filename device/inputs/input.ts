@@ -11,7 +11,7 @@
  * Inputs never throw out of their event handlers: bad bytes and lost ports are counted and reported.
  */
 import type { EventEmitter } from 'node:events'
-import type { Location, PunchKind, PunchMethod } from '../../shared/punch.js'
+import type { ClockState, Location, PunchKind, PunchMethod } from '../../shared/punch.js'
 
 export type InputState = 'opening' | 'open' | 'closed' | 'error'
 
@@ -30,6 +30,8 @@ export interface InputRead {
   kind?: PunchKind
   /** ms since 1970, when the source keeps time itself (a watch); otherwise the runtime stamps the read */
   ts?: number
+  /** with `ts`: whether the source says its clock was synced; absent when it does not say */
+  clock?: ClockState
   loc?: Location
   /** a make-up punch entered on the source, with its reason */
   manual?: { reason: string }

@@ -1,0 +1,46 @@
+/**
+ * `punchline doctor --config FILE [--listen-ms 3000] [--json]`: runs device/doctor.ts and prints its
+ * verdicts; exits 1 when something must be fixed.
+ */
+import { parseArgs } from 'node:util'
+import { createLogger } from '../../shared/log.js'
+import { loadDeviceConfig } from '../config.js'
+import { createInputs } from '../inputs/index.js'
+import { formatChecks, runChecks } from '../doctor.js'
+
+export const DOCTOR_USAGE = 'punchline doctor --config FILE [--listen-ms 3000] [--json]'
+
+export async function runDoctor (argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, 'listen-ms': { type: 'string' }, json: { type: 'boolean' } }, strict: true })
+  if (values.config === undefined) throw new Error('usage: ' + DOCTOR_USAGE)
+  let config
+  try {
+    config = loadDeviceConfig(values.config)
+  } catch (err) {
+    out(`FAIL  config  ${(err as Error).message}`)
+    return 1
+  }
+  const listenMs = values['listen-ms'] === undefined ? 3000 : Number(values['listen-ms'])
+  if (!Number.isInteger(listenMs) || listenMs < 0) throw new Error('--listen-ms: must be a whole number of ms')
+  const log = createLogger({ name: 'punchline-doctor', level: process.env.PUNCHLINE_LOG_LEVEL ?? 'warn' }, process.stderr)
+  // Keypad inputs read standard input, which the doctor does not own: they are left out.
+  const inputs = createInputs(config.inputs.filter(i => i.kind !== 'keypad'), { log, stdin: process.stdin })
+  const hasBle = config.inputs.some(i => i.kind === 'ble')
+  const checks = await runChecks(config, { log, inputs, listenMs, bleAdapter: hasBle ? bleAdapter : undefined })
+  out(values.json === true ? JSON.stringify(checks, null, 2) : formatChecks(checks))
+  return checks.some(c => c.verdict === 'fail') ? 1 : 0
+}
+
+async function bleAdapter (): Promise<string> {
+  const { createBluetooth } = await import('node-ble')
+  const { bluetooth, destroy } = createBluetooth()
+  try {
+    const adapter = await Promise.race([
+      bluetooth.defaultAdapter(),
+      new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('no answer from BlueZ within 5 s')), 5000))
+    ])
+    return `${await adapter.getName()} ${await adapter.getAddress()}, powered: ${String(await adapter.isPowered())}`
+  } finally {
+    destroy()
+  }
+}
