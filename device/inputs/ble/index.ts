@@ -9,25 +9,14 @@ import { ADDRESS_PATTERN } from './gatt.js'
 import type { BleSession } from './peer-link.js'
 
 export { BleInput, type BleInputOptions } from './ble-input.js'
+import type { BleInputOptions } from './ble-input.js'
 export type { BleSession } from './peer-link.js'
 export * from './frames.js'
 export { fragmentFrame, Reassembler } from './fragments.js'
 export { PUNCH_SERVICE_UUID, PUNCH_CHARACTERISTIC_UUID, ACK_CHARACTERISTIC_UUID } from './gatt.js'
 
-export interface BleInputConfig {
-  kind?: 'ble'
-  name: string
-  /** the watches and badges to keep connected, "AA:BB:CC:DD:EE:FF" */
-  peers: string[]
-  /** BlueZ adapter, e.g. "hci0"; default: the first one */
-  adapter?: string
-  findTimeoutMs?: number
-  pollMs?: number
-  stepTimeoutMs?: number
-  healthCheckMs?: number
-  backoff?: { baseMs: number, capMs: number }
-  recentPerPeer?: number
-}
+/** What a device config says about a BLE input: the input's options without the injected parts. */
+export type BleInputConfig = Omit<BleInputOptions, 'log' | 'createBluetooth' | 'random'> & { kind?: 'ble' }
 
 export interface BleInputDeps {
   log: Logger
