@@ -165,3 +165,20 @@ export function formatChecks (checks: readonly Check[]): string {
   lines.push(failed === 0 ? `device looks healthy${warned > 0 ? ` (${warned} warning(s))` : ''}` : `${failed} problem(s) to fix`)
   return lines.join('\n')
 }
+
+/** Asks BlueZ (node-ble, the system bus or DBUS_SYSTEM_BUS_ADDRESS) for the default adapter; rejects when there is none. */
+export async function bleAdapter (timeoutMs = 5000): Promise<string> {
+  const { createBluetooth } = await import('node-ble')
+  const { bluetooth, destroy } = createBluetooth()
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const adapter = await Promise.race([
+      bluetooth.defaultAdapter(),
+      new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no answer from BlueZ within ${timeoutMs / 1000} s`)), timeoutMs) })
+    ])
+    return `${await adapter.getName()} ${await adapter.getAddress()}, powered: ${String(await adapter.isPowered())}`
+  } finally {
+    clearTimeout(timer)
+    destroy()
+  }
+}

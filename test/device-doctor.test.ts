@@ -44,3 +44,20 @@ t.test('doctor CLI: a broken config is one FAIL line and exit 1', async t => {
   t.equal(r.status, 1)
   t.match(r.stdout, /FAIL\s+config\s+broker.url: must start with mqtt/)
 })
+
+t.test('doctor finds the BLE adapter through node-ble, and says so when BlueZ is absent', async t => {
+  const { startPrivateDbus } = await import('./helpers/private-dbus.js')
+  const { FakeBluez } = await import('../sim/hardware/fake-bluez.js')
+  const { bleAdapter } = await import('../device/doctor.js')
+  const bus = await startPrivateDbus()
+  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address
+  t.teardown(async () => { process.env.DBUS_SYSTEM_BUS_ADDRESS = saved; await bus.stop() })
+  await t.rejects(bleAdapter(1000), /BlueZ|org\.bluez|ServiceUnknown|not provided/i, 'no BlueZ on the bus: a reason, not a hang')
+  const bluez = await FakeBluez.start({ busAddress: bus.address })
+  t.teardown(async () => await bluez.stop())
+  t.match(await bleAdapter(), /punchline-fake [0-9A-F:]{17}, powered: true/)
+  const config = parseDeviceConfig({ id: 'W-1', profile: 'watch', broker: { url: 'mqtt://127.0.0.1:1' }, ring: { path: join(t.testdir(), 'r.bin') } })
+  const checks = await runChecks(config, { log, inputs: [], bleAdapter: async () => await bleAdapter() })
+  t.match(checks.find(c => c.name === 'ble adapter'), { verdict: 'ok', detail: /punchline-fake/ })
+})

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import { createLogger } from '../../shared/log.js'
 import { loadDeviceConfig } from '../config.js'
 import { createInputs } from '../inputs/index.js'
-import { formatChecks, runChecks } from '../doctor.js'
+import { bleAdapter, formatChecks, runChecks } from '../doctor.js'
 
 export const DOCTOR_USAGE = 'punchline doctor --config FILE [--listen-ms 3000] [--json]'
 
@@ -29,18 +29,4 @@ export async function runDoctor (argv: string[], out: (line: string) => void): P
   const checks = await runChecks(config, { log, inputs, listenMs, bleAdapter: hasBle ? bleAdapter : undefined })
   out(values.json === true ? JSON.stringify(checks, null, 2) : formatChecks(checks))
   return checks.some(c => c.verdict === 'fail') ? 1 : 0
-}
-
-async function bleAdapter (): Promise<string> {
-  const { createBluetooth } = await import('node-ble')
-  const { bluetooth, destroy } = createBluetooth()
-  try {
-    const adapter = await Promise.race([
-      bluetooth.defaultAdapter(),
-      new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('no answer from BlueZ within 5 s')), 5000))
-    ])
-    return `${await adapter.getName()} ${await adapter.getAddress()}, powered: ${String(await adapter.isPowered())}`
-  } finally {
-    destroy()
-  }
 }
