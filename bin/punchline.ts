@@ -6,6 +6,7 @@
 import { runGateway, GATEWAY_USAGE } from '../gateway/cli/gateway.js'
 import { runDevices, DEVICES_USAGE } from '../gateway/cli/devices.js'
 import { runDeadLetters, DEADLETTERS_USAGE } from '../gateway/cli/deadletters-cmd.js'
+import { runBackup, runRestore, BACKUP_USAGE } from '../gateway/cli/backup.js'
 import { runSim, SIM_USAGE } from '../sim/cli.js'
 import { runDemo } from '../sim/demo.js'
 import { runDevice, DEVICE_USAGE } from '../device/cli/device.js'
@@ -15,6 +16,7 @@ const USAGE = `usage:
 ${GATEWAY_USAGE}
 ${DEVICES_USAGE}
 ${DEADLETTERS_USAGE}
+${BACKUP_USAGE}
 ${DEVICE_USAGE}
 ${DOCTOR_USAGE}
 ${SIM_USAGE}
@@ -28,6 +30,8 @@ async function main (argv: string[]): Promise<number> {
     case 'gateway': return await runGateway(rest)
     case 'devices': return await runDevices(rest, out)
     case 'deadletters': return await runDeadLetters(rest, out)
+    case 'backup': return await runBackup(rest, out)
+    case 'restore': return await runRestore(rest, out)
     case 'device': return await runDevice(rest, out)
     case 'doctor': return await runDoctor(rest, out)
     case 'sim': return await runSim(rest, out)

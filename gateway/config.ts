@@ -27,6 +27,8 @@ export interface GatewayConfig {
   upstream?: UpstreamConfig
   forward: { batchSize: number, lingerMs: number, concurrency: number, backoffBaseMs: number, backoffCapMs: number }
   rules: RulesConfig
+  /** scheduled online backups: into `dir` ('' = <dataDir>/backups) every `intervalHours` (0 = off), keeping `keep` */
+  backup: { dir: string, intervalHours: number, keep: number }
 }
 
 export function defaultConfig (): GatewayConfig {
@@ -41,12 +43,17 @@ export function defaultConfig (): GatewayConfig {
     http: { host: '0.0.0.0', port: 8080 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 200, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
-    rules: { ...DEFAULT_RULES }
+    rules: { ...DEFAULT_RULES },
+    backup: { dir: '', intervalHours: 24, keep: 7 }
   }
 }
 
 export function databasePath (cfg: Pick<GatewayConfig, 'dataDir'>): string {
   return join(cfg.dataDir, 'punchline.db')
+}
+
+export function backupDir (cfg: Pick<GatewayConfig, 'dataDir' | 'backup'>): string {
+  return cfg.backup.dir === '' ? join(cfg.dataDir, 'backups') : resolve(cfg.backup.dir)
 }
 
 type Plain = Record<string, unknown>
@@ -132,5 +139,7 @@ function validate (cfg: GatewayConfig): void {
   }
   if (cfg.maxPayloadBytes > cfg.mqtt.maxPacketBytes) throw new Error('maxPayloadBytes: must not exceed mqtt.maxPacketBytes')
   if (cfg.forward.batchSize < 1 || cfg.forward.batchSize > 5000) throw new Error('forward.batchSize: must be between 1 and 5000')
+  if (!(cfg.backup.intervalHours >= 0 && cfg.backup.intervalHours <= 24 * 30)) throw new Error('backup.intervalHours: must be between 0 (off) and 720')
+  if (!Number.isInteger(cfg.backup.keep) || cfg.backup.keep < 1 || cfg.backup.keep > 1000) throw new Error('backup.keep: must be a whole number between 1 and 1000')
   if (cfg.forward.concurrency < 1 || cfg.forward.concurrency > 16) throw new Error('forward.concurrency: must be between 1 and 16')
 }

@@ -10,7 +10,10 @@ import { Topics } from '../shared/topics.js'
 import { decodeStatus } from '../shared/codec/status.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
-import { databasePath, type GatewayConfig } from './config.js'
+import { backupDir, databasePath, type GatewayConfig } from './config.js'
+import { backupDatabase, checkIntegrity, moveAside } from './store/backup.js'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { openDatabase, type Db } from './store/db.js'
 import { PunchStore } from './store/punch-store.js'
 import { DeviceStore } from './store/device-store.js'
@@ -49,6 +52,7 @@ export class Gateway {
   #broker?: BrokerHandle
   #http?: Server
   #ready = false
+  #backupTimer?: NodeJS.Timeout
 
   constructor (config: GatewayConfig, deps: GatewayDeps) {
     this.config = config
@@ -65,7 +69,19 @@ export class Gateway {
   async start (): Promise<GatewayAddresses> {
     const cfg = this.config
     const log = this.#log
-    const db = this.#db = openDatabase(databasePath(cfg))
+    const file = databasePath(cfg)
+    if (existsSync(file)) {
+      const problem = checkIntegrity(file, 'quick')
+      if (problem !== undefined) {
+        // A crash loop on a damaged file helps no one: keep it for recovery, start on a new one, say so loudly.
+        const keptAs = moveAside(file, `corrupt-${new Date(this.#now()).toISOString().replace(/[-:.]/g, '')}`)
+        log.error({ file, keptAs, problem, backups: backupDir(cfg) },
+          'database failed its integrity check: moved aside, starting on an empty database. Devices resend what they still hold; to bring back older punches stop the gateway and run punchline restore with the newest backup')
+      }
+    }
+    const db = this.#db = openDatabase(file)
+    // Tells `punchline restore` that a gateway has this data dir open (removed on a clean stop).
+    writeFileSync(join(cfg.dataDir, 'gateway.pid'), String(process.pid))
     const devices = this.#devices = new DeviceStore(db)
     const punches = new PunchStore(db)
     const forwardStore = this.#forwardStore = new ForwardStore(db)
@@ -173,6 +189,7 @@ export class Gateway {
     const httpPort = typeof httpAddress === 'object' && httpAddress !== null ? httpAddress.port : cfg.http.port
 
     this.#forwarder?.start()
+    this.#scheduleBackups()
     this.#ready = true
     const addresses = { mqttPort: this.#broker.port, httpPort }
     log.info({ ...addresses, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
@@ -180,8 +197,26 @@ export class Gateway {
     return addresses
   }
 
+  /** Takes an online backup now (also what the schedule runs). */
+  async backup (): Promise<string> {
+    const cfg = this.config
+    const info = await backupDatabase(this.db, backupDir(cfg), cfg.backup.keep, this.#now())
+    this.#log.info({ path: info.path, bytes: info.bytes }, 'backup taken')
+    return info.path
+  }
+
+  #scheduleBackups (): void {
+    const hours = this.config.backup.intervalHours
+    if (hours === 0) return
+    this.#backupTimer = setInterval(() => {
+      this.backup().catch((err: Error) => this.#log.error({ err }, 'scheduled backup failed; the previous backups are kept'))
+    }, hours * 3_600_000)
+    this.#backupTimer.unref()
+  }
+
   async stop (): Promise<void> {
     this.#ready = false
+    clearInterval(this.#backupTimer)
     const log = this.#log
     // Stop accepting connections, commit what is queued (its PUBACKs and acks go out), then close.
     await new Promise<void>(resolve => {
@@ -198,6 +233,7 @@ export class Gateway {
     })
     this.#commit?.flush()
     this.#db?.close()
+    rmSync(join(this.config.dataDir, 'gateway.pid'), { force: true })
     log.info('gateway stopped')
   }
 

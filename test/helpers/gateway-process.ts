@@ -86,3 +86,14 @@ export function cli (args: string[]): { status: number | null, stdout: string, s
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
+
+/** The same, without blocking this process's event loop (its devices keep publishing meanwhile). */
+export async function cliAsync (args: string[]): Promise<{ status: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
+  const status = await new Promise<number | null>(resolve => child.once('close', code => resolve(code)))
+  return { status, stdout, stderr }
+}

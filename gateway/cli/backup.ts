@@ -1,0 +1,72 @@
+/**
+ * `punchline backup` takes an online backup (safe while the gateway runs); `punchline restore` puts one
+ * back (the gateway must be stopped; the file it replaces is kept).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { backupDir, databasePath, loadConfig } from '../config.js'
+import { openDatabase } from '../store/db.js'
+import { backupDatabase, listBackups, restoreDatabase } from '../store/backup.js'
+
+export const BACKUP_USAGE = `punchline backup [--data DIR] [--config FILE] [--to DIR] [--keep 7] | punchline backup list [--data DIR]
+punchline restore (FILE | --latest) [--data DIR] [--config FILE]`
+
+export async function runBackup (argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { data: { type: 'string' }, config: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' } },
+    allowPositionals: true,
+    strict: true
+  })
+  const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
+  if (values.to !== undefined) cfg.backup.dir = values.to
+  if (values.keep !== undefined) {
+    const keep = Number(values.keep)
+    if (!Number.isInteger(keep) || keep < 1) throw new Error('--keep: must be a whole number >= 1')
+    cfg.backup.keep = keep
+  }
+  if (positionals[0] === 'list') {
+    const list = listBackups(backupDir(cfg))
+    out(list.length === 0 ? `no backups in ${backupDir(cfg)}` : list.map(b => `${new Date(b.at).toISOString()}  ${(b.bytes / 2 ** 20).toFixed(1).padStart(8)} MiB  ${b.path}`).join('\n'))
+    return 0
+  }
+  if (positionals.length > 0) throw new Error('usage:\n' + BACKUP_USAGE)
+  if (!existsSync(databasePath(cfg))) throw new Error(`no database at ${databasePath(cfg)}: nothing to back up (check --data)`)
+  const db = openDatabase(databasePath(cfg))
+  try {
+    const info = await backupDatabase(db, backupDir(cfg), cfg.backup.keep)
+    out(`backup written: ${info.path} (${(info.bytes / 2 ** 20).toFixed(1)} MiB, integrity checked; keeping the newest ${cfg.backup.keep})`)
+    return 0
+  } finally {
+    db.close()
+  }
+}
+
+export async function runRestore (argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { data: { type: 'string' }, config: { type: 'string' }, latest: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true
+  })
+  const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
+  const pidFile = join(cfg.dataDir, 'gateway.pid')
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    let alive = false
+    try { process.kill(pid, 0); alive = true } catch {}
+    if (alive) throw new Error(`a gateway (pid ${pid}) is running on ${cfg.dataDir}: stop it first, then restore`)
+  }
+  let file = positionals[0]
+  if (values.latest === true) {
+    const list = listBackups(backupDir(cfg))
+    if (list.length === 0) throw new Error(`no backups in ${backupDir(cfg)}`)
+    file = list[list.length - 1].path
+  }
+  if (file === undefined) throw new Error('usage:\n' + BACKUP_USAGE)
+  const { keptAs } = restoreDatabase(file, databasePath(cfg))
+  out(`restored ${file} to ${databasePath(cfg)}` + (keptAs === undefined ? '' : `; the previous file is kept as ${keptAs}`))
+  out('start the gateway: devices resend every punch they still hold. Punches acknowledged after the backup was taken and not yet forwarded upstream cannot come back (docs/OPERATIONS.md, Backups)')
+  return 0
+}

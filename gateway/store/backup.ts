@@ -1,0 +1,104 @@
+/**
+ * Backups of the gateway's SQLite file, and what to do with a file that is damaged.
+ *
+ * A backup is SQLite's online backup (`db.backup`), safe while the gateway ingests: it copies a consistent
+ * snapshot page by page and retries pages that change under it. Every copy is checked with
+ * `PRAGMA integrity_check` before it counts, and the oldest beyond `keep` are deleted. A restore puts a
+ * checked copy in place of the live file, moving the old one aside, never deleting it. Punches stored after
+ * the backup was taken are gone from the restored file, but no device has freed them unless they were
+ * acked, so what a device still holds it sends again; see docs/OPERATIONS.md for the window that is lost.
+ */
+import Database from 'better-sqlite3'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import type { Db } from './db.js'
+
+const PREFIX = 'punchline-'
+const SUFFIX = '.db'
+
+export interface BackupInfo {
+  path: string
+  bytes: number
+  /** when it was taken, from its name (ms since 1970) */
+  at: number
+}
+
+/** `20261123T104502123Z`: sorts as time, safe in every file system. */
+function stamp (ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:.]/g, '')
+}
+
+function parseStamp (name: string): number | undefined {
+  const m = /^punchline-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z\.db$/.exec(name)
+  if (m === null) return undefined
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7])
+}
+
+/** Says what is wrong with a database file, or undefined when SQLite finds it whole. */
+export function checkIntegrity (file: string, depth: 'full' | 'quick' = 'full'): string | undefined {
+  let db: Db | undefined
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+    // quick_check skips the index-to-table cross checks: O(pages), fit for every start of a big file.
+    const pragma = depth === 'full' ? 'integrity_check' : 'quick_check'
+    const rows = db.pragma(pragma) as Array<Record<string, string>>
+    const problems = rows.map(r => r[pragma]).filter(r => r !== 'ok')
+    return problems.length === 0 ? undefined : problems.slice(0, 5).join('; ')
+  } catch (err) {
+    return (err as Error).message
+  } finally {
+    db?.close()
+  }
+}
+
+export function listBackups (dir: string): BackupInfo[] {
+  if (!existsSync(dir)) return []
+  const out: BackupInfo[] = []
+  for (const name of readdirSync(dir)) {
+    const at = parseStamp(name)
+    if (at === undefined) continue
+    const path = join(dir, name)
+    out.push({ path, bytes: statSync(path).size, at })
+  }
+  return out.sort((a, b) => a.at - b.at)
+}
+
+/** Takes an online backup into `dir`, checks it, and keeps the newest `keep` backups. */
+export async function backupDatabase (db: Db, dir: string, keep: number, now = Date.now()): Promise<BackupInfo> {
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, `${PREFIX}${stamp(now)}${SUFFIX}`)
+  const partial = path + '.partial'
+  // Written under another name first: a crash mid-backup must not leave a file that looks like a backup.
+  await db.backup(partial)
+  const problem = checkIntegrity(partial)
+  if (problem !== undefined) {
+    rmSync(partial, { force: true })
+    throw new Error(`backup failed its integrity check (${problem}); the previous backups are kept`)
+  }
+  renameSync(partial, path)
+  const all = listBackups(dir)
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(old.path, { force: true })
+  return { path, bytes: statSync(path).size, at: now }
+}
+
+/** Moves a database file and its WAL and shared-memory files aside under `suffix`; returns the new name. */
+export function moveAside (file: string, suffix: string): string {
+  const target = `${file}.${suffix}`
+  for (const ext of ['', '-wal', '-shm']) {
+    if (existsSync(file + ext)) renameSync(file + ext, target + ext)
+  }
+  return target
+}
+
+/**
+ * Replaces `file` by a checked copy of `backup`. The gateway must be stopped (a running gateway keeps the
+ * old file open). The file it replaces is kept as `<file>.before-restore-<time>`.
+ */
+export function restoreDatabase (backup: string, file: string, now = Date.now()): { keptAs: string | undefined } {
+  const problem = checkIntegrity(backup)
+  if (problem !== undefined) throw new Error(`${basename(backup)} is not a usable backup: ${problem}`)
+  const keptAs = existsSync(file) ? moveAside(file, `before-restore-${stamp(now)}`) : undefined
+  copyFileSync(backup, file + '.restoring')
+  renameSync(file + '.restoring', file)
+  return { keptAs }
+}
