@@ -189,7 +189,14 @@ export class DeviceRuntime extends EventEmitter {
     const loc = read.loc ?? this.#freshFix(at)
     if (loc !== undefined) punch.loc = loc
     if (read.manual !== undefined) punch.manual = { reason: read.manual.reason }
-    const r = this.ring.append(punch)
+    let r: ReturnType<Ring['append']>
+    try {
+      r = this.ring.append(punch)
+    } catch (err) {
+      // The medium failed (EIO, a read-only remount): the read is refused and said so, the runtime goes on.
+      this.#log.error({ err, emp: read.emp }, 'ring write failed: the punch was not stored')
+      return { outcome: 'refused', reason: 'storage-error', message: `storage error: ${(err as Error).message}; the punch was not recorded, call support` }
+    }
     if (!r.ok) {
       if (r.reason === 'full') {
         return { outcome: 'refused', reason: 'storage-full', message: `storage full: ${this.ring.capacity} punches wait for the gateway; the punch was not recorded, connect the device or call support` }

@@ -169,3 +169,16 @@ t.test('battery: read from power_supply when there is one', async t => {
   writeFileSync(join(root, 'BAT0', 'capacity'), '87\n')
   t.equal(readBattery(root), 0.87)
 })
+
+t.test('a ring write that fails is a refusal with the reason, not a crash', async t => {
+  const { openFileRing } = await import('../device/ring/index.js')
+  const ring = openFileRing({ path: join(t.testdir(), 'ring.bin'), capacity: 4 })
+  const rt = new DeviceRuntime(parseDeviceConfig({ id: 'T-4', broker: { url: 'mqtt://127.0.0.1:1' } }), { log: silent, ring })
+  const replies: PunchOutcome[] = []
+  ring.close() // the medium is gone: every write now fails
+  const o = rt.punch({ emp: 'E1', method: 'card', reply: (x: PunchOutcome) => replies.push(x) })
+  t.match(o, { outcome: 'refused', reason: 'storage-error', message: /storage error: .*not recorded/ })
+  t.same(replies, [o], 'the input hears it too')
+  t.match(rt.stats(), { reads: 1, refused: 1, accepted: 0 })
+  await rt.uplink.stop()
+})

@@ -19,7 +19,8 @@ export type InputState = 'opening' | 'open' | 'closed' | 'error'
 export type PunchOutcome =
   | { outcome: 'accepted', seq: number }
   | { outcome: 'duplicate-read', previousSeq: number }
-  | { outcome: 'refused', reason: 'storage-full' | 'too-large' | 'invalid', message: string }
+  /** storage-error: the medium failed the write (EIO, read-only flash): nothing stored, worth trying again */
+  | { outcome: 'refused', reason: 'storage-full' | 'storage-error' | 'too-large' | 'invalid', message: string }
 
 export interface InputRead {
   /** the input's configured name, e.g. "door-reader" */

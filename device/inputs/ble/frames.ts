@@ -204,7 +204,8 @@ function readText (b: Buffer, start: number, length: number): string | undefined
 export function ackForOutcome (n: number, o: PunchOutcome): AckFrame {
   if (o.outcome === 'accepted') return { n, outcome: 'accepted', seq: o.seq }
   if (o.outcome === 'duplicate-read') return { n, outcome: 'duplicate-read', seq: o.previousSeq }
-  return { n, outcome: o.reason, seq: 0 }
+  // A failed write is, for the watch, like a full store: keep the punch and offer it again later.
+  return { n, outcome: o.reason === 'storage-error' ? 'storage-full' : o.reason, seq: 0 }
 }
 
 /** Whether the peer may delete the punch: everything but storage-full, which is worth sending again later. */
