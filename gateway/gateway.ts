@@ -11,7 +11,7 @@ import { decodeStatus } from '../shared/codec/status.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
 import { backupDir, databasePath, type GatewayConfig } from './config.js'
-import { backupDatabase, checkIntegrity, moveAside } from './store/backup.js'
+import { backupDatabase, checkIntegrity, fileStamp, moveAside } from './store/backup.js'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openDatabase, type Db } from './store/db.js'
@@ -74,7 +74,7 @@ export class Gateway {
       const problem = checkIntegrity(file, 'quick')
       if (problem !== undefined) {
         // A crash loop on a damaged file helps no one: keep it for recovery, start on a new one, say so loudly.
-        const keptAs = moveAside(file, `corrupt-${new Date(this.#now()).toISOString().replace(/[-:.]/g, '')}`)
+        const keptAs = moveAside(file, `corrupt-${fileStamp(this.#now())}`)
         log.error({ file, keptAs, problem, backups: backupDir(cfg) },
           'database failed its integrity check: moved aside, starting on an empty database. Devices resend what they still hold; to bring back older punches stop the gateway and run punchline restore with the newest backup')
       }
@@ -263,7 +263,7 @@ export class Gateway {
     m.gauge('punchline_clients_connected_now', 'MQTT clients connected', () => this.#broker?.broker.connectedClients ?? 0)
     m.gauge('punchline_forward_backlog_punches', 'Stored punches not yet accepted upstream', () => this.#forwardStore?.backlog().pendingPunches ?? 0)
     m.gauge('punchline_forward_oldest_pending_age_seconds', 'Age of the oldest punch not yet accepted upstream', () => {
-      const oldest = this.#forwardStore?.backlog().oldestReceived
+      const oldest = this.#forwardStore?.oldestPendingReceived()
       return oldest == null ? 0 : (this.#now() - oldest) / 1000
     })
   }

@@ -15,6 +15,7 @@ import { LinkProxy } from './netem.js'
 import { Ledger, clean, formatReconciliation, type Reconciliation } from './ledger.js'
 import { SimDevice } from './device.js'
 import { UpstreamSink } from './upstream-sink.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface SimOptions {
   devices: number
@@ -56,7 +57,6 @@ export function seededRandom (seed: number): () => number {
   }
 }
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 export async function runSimulation (o: SimOptions): Promise<SimResult> {
   const started = Date.now()

@@ -8,16 +8,9 @@ import dbus from 'dbus-next'
 import { startPrivateDbus } from './helpers/private-dbus.js'
 import { FakeBluez } from '../sim/hardware/fake-bluez.js'
 import { ACK_CHARACTERISTIC_UUID, PUNCH_CHARACTERISTIC_UUID, PUNCH_SERVICE_UUID } from '../device/inputs/ble/index.js'
+import { until } from './helpers/wait.js'
 
 type Tree = Record<string, Record<string, Record<string, dbus.Variant>>>
-
-async function until (cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
 
 /** The D-Bus error name a call fails with, or undefined when it succeeds. */
 async function errorOf (p: Promise<unknown>): Promise<string | undefined> {

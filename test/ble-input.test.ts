@@ -12,19 +12,14 @@ import { startPrivateDbus } from './helpers/private-dbus.js'
 import { FakeBluez, type FakeWatch, type FakeWatchOptions } from '../sim/hardware/fake-bluez.js'
 import { createBleInput, crc16, encodePunchFrame, fragmentFrame, type BleInput, type PunchFrame } from '../device/inputs/ble/index.js'
 import type { InputRead, InputState, PunchOutcome } from '../device/inputs/input.js'
+import { until as waitFor } from './helpers/wait.js'
+
+const until = async (cond: () => boolean, what: string, ms = 20_000): Promise<void> => await waitFor(cond, what, ms)
 
 const log = pino({ level: 'silent' })
 const A = 'AA:BB:CC:DD:EE:01'
 const TS = Date.UTC(2026, 10, 23, 8, 0)
 const punch = (n: number, more: Partial<PunchFrame> = {}): PunchFrame => ({ n, ts: TS + n * 60_000, emp: `E${n}`, method: 'ble', ...more })
-
-async function until (cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
 
 interface Rig {
   bluez: FakeBluez

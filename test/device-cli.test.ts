@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { startGatewayProcess, CLI } from './helpers/gateway-process.js'
 import { UpstreamSink } from '../sim/upstream-sink.js'
+import { until as waitFor } from './helpers/wait.js'
 
 t.test('keypad punches through the device CLI reach the upstream, with feedback per read', async t => {
   const dir = t.testdir()
@@ -27,13 +28,9 @@ t.test('keypad punches through the device CLI reach the upstream, with feedback 
   let stdout = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
-  const until = async (cond: () => boolean, what: string): Promise<void> => {
-    const deadline = Date.now() + 15_000
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stdout: ${stdout}`)
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-  }
+  const until = async (cond: () => boolean, what: string): Promise<void> =>
+    await waitFor(cond, () => `${what}; stdout: ${stdout}`, 15_000)
+
   await until(() => stdout.includes('device K-1 (terminal) running'), 'the device to start')
   child.stdin.write('4711 in\n4711 in\n4712 out\n')
   await until(() => stdout.includes('4712'), 'feedback for three reads')

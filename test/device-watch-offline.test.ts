@@ -12,17 +12,12 @@ import { LinkProxy } from '../sim/netem.js'
 import { parseDeviceConfig } from '../device/config.js'
 import { DeviceRuntime } from '../device/runtime.js'
 import type { DeviceStatus } from '../shared/codec/status.js'
+import { until as waitFor } from './helpers/wait.js'
+
+const until = async (cond: () => boolean | Promise<boolean>, what: string): Promise<void> => await waitFor(cond, what, 30_000)
 
 const HOUR = 3_600_000
 const STEP = 15 * 60_000
-
-async function until (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 t.test('watch profile: 72 virtual hours offline, then everything delivered once, newest first', async t => {
   const dir = t.testdir()

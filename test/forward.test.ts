@@ -11,6 +11,7 @@ import { WebhookSink, classify } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
 import { UpstreamSink } from '../sim/upstream-sink.js'
 import { storePunches, idOf, T0 } from './fixtures/stored-punches.js'
+import { until } from './helpers/wait.js'
 
 interface Rig { db: Db, store: ForwardStore, sink: UpstreamSink, forwarder: Forwarder, file: string }
 
@@ -54,7 +55,7 @@ t.test('every punch arrives once, with the documented fields and headers', async
     emp: 'E1001', kind: 'in', method: 'card', received: new Date(T0 + 1000).toISOString(), flags: []
   })
   t.match(sink.punches.get(idOf('W-1', 7)), { loc: { lat: 1.29, lon: 103.85, acc: 12 }, manual: { reason: 'forgot badge' }, method: 'gps' })
-  await waitUntil(() => store.backlog().pendingPunches === 0)
+  await until(() => store.backlog().pendingPunches === 0)
   t.same(forwarder.stats().delivered, 4)
 })
 
@@ -131,7 +132,7 @@ t.test('409 means the upstream already has the batch: delivered', async t => {
   sink.respond(() => ({ status: 409 }))
   storePunches(db, 'T-1', [1])
   forwarder.start()
-  await waitUntil(() => store.backlog().pendingPunches === 0)
+  await until(() => store.backlog().pendingPunches === 0)
   t.equal(sink.requests.length, 1)
   t.equal(forwarder.stats().delivered, 1)
 })
@@ -175,10 +176,3 @@ t.test('classify follows the contract table', async t => {
   t.same(classify(429, 'slow down', 2000), { outcome: 'retry', status: 429, error: 'HTTP 429: slow down', retryAfterMs: 2000 })
 })
 
-async function waitUntil (cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise(r => setTimeout(r, 20))
-  }
-}

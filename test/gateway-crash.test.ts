@@ -10,8 +10,8 @@ import { UpstreamSink } from '../sim/upstream-sink.js'
 import { Ledger, formatReconciliation } from '../sim/ledger.js'
 import { SimDevice } from '../sim/device.js'
 import { seededRandom } from '../sim/run.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 t.test('SIGKILL twice under load loses no acked punch', async t => {
   const dir = t.testdir()

@@ -12,6 +12,9 @@ import { Gateway } from '../gateway/gateway.js'
 import { createMemoryRing } from '../device/ring/index.js'
 import { Uplink } from '../device/uplink.js'
 import { LinkProxy } from '../sim/netem.js'
+import { until as waitFor } from './helpers/wait.js'
+
+const until = async (cond: () => boolean, ms = 10_000): Promise<void> => await waitFor(cond, 'condition', ms, 10)
 
 const log = pino({ level: 'silent' })
 
@@ -24,14 +27,6 @@ async function startGateway (dir: string): Promise<{ gw: Gateway, port: number }
   const gw = new Gateway(cfg, { log })
   const { mqttPort } = await gw.start()
   return { gw, port: mqttPort }
-}
-
-const until = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(r => setTimeout(r, 10))
-  }
 }
 
 t.test('after an outage the backlog drains newest first and every slot is freed by an ack', async t => {

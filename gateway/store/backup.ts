@@ -24,7 +24,7 @@ export interface BackupInfo {
 }
 
 /** `20261123T104502123Z`: sorts as time, safe in every file system. */
-function stamp (ms: number): string {
+export function fileStamp (ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '')
 }
 
@@ -66,7 +66,7 @@ export function listBackups (dir: string): BackupInfo[] {
 /** Takes an online backup into `dir`, checks it, and keeps the newest `keep` backups. */
 export async function backupDatabase (db: Db, dir: string, keep: number, now = Date.now()): Promise<BackupInfo> {
   mkdirSync(dir, { recursive: true })
-  const path = join(dir, `${PREFIX}${stamp(now)}${SUFFIX}`)
+  const path = join(dir, `${PREFIX}${fileStamp(now)}${SUFFIX}`)
   const partial = path + '.partial'
   // Written under another name first: a crash mid-backup must not leave a file that looks like a backup.
   await db.backup(partial)
@@ -97,7 +97,7 @@ export function moveAside (file: string, suffix: string): string {
 export function restoreDatabase (backup: string, file: string, now = Date.now()): { keptAs: string | undefined } {
   const problem = checkIntegrity(backup)
   if (problem !== undefined) throw new Error(`${basename(backup)} is not a usable backup: ${problem}`)
-  const keptAs = existsSync(file) ? moveAside(file, `before-restore-${stamp(now)}`) : undefined
+  const keptAs = existsSync(file) ? moveAside(file, `before-restore-${fileStamp(now)}`) : undefined
   copyFileSync(backup, file + '.restoring')
   renameSync(file + '.restoring', file)
   return { keptAs }

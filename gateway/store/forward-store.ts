@@ -75,6 +75,9 @@ export class ForwardStore {
   readonly #rangePunches: Statement
   readonly #countRange: Statement
   readonly #insertDead: Statement
+  readonly #countPast: Statement
+  readonly #lowestBatch: Statement
+  readonly #receivedFrom: Statement
 
   constructor (db: Db) {
     this.#db = db
@@ -90,6 +93,9 @@ export class ForwardStore {
     this.#rangeIds = db.prepare('SELECT id FROM punches WHERE id BETWEEN ? AND ? ORDER BY id')
     this.#rangePunches = db.prepare('SELECT * FROM punches WHERE id BETWEEN ? AND ? ORDER BY id')
     this.#countRange = db.prepare('SELECT count(*) AS n FROM punches WHERE id BETWEEN ? AND ?')
+    this.#countPast = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM punches WHERE id > ? LIMIT ?)')
+    this.#lowestBatch = db.prepare('SELECT min(first_id) AS id FROM forward_batches')
+    this.#receivedFrom = db.prepare('SELECT received FROM punches WHERE id >= ? ORDER BY id LIMIT 1')
     this.#insertDead = db.prepare(`INSERT INTO dead_letters (punch_id, status, reason, at, replayed) VALUES (?, ?, ?, ?, NULL)
       ON CONFLICT (punch_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at, replayed = NULL`)
   }
@@ -99,8 +105,11 @@ export class ForwardStore {
    * (counted up to `limit`) and when the first of them was stored.
    */
   waiting (limit: number): { count: number, firstReceived: number | null } {
-    const rows = this.#pastCursor.all(this.#cursorValue(), limit) as Array<{ id: number, received: number }>
-    return { count: rows.length, firstReceived: rows.length === 0 ? null : rows[0].received }
+    // Runs after every commit: count inside SQLite and read one row, rather than hand `limit` rows to JS.
+    const cursor = this.#cursorValue()
+    const first = this.#pastCursor.get(cursor, 1) as { id: number, received: number } | undefined
+    if (first === undefined) return { count: 0, firstReceived: null }
+    return { count: (this.#countPast.get(cursor, limit) as { n: number }).n, firstReceived: first.received }
   }
 
   /**
@@ -221,18 +230,22 @@ export class ForwardStore {
     const cursor = this.#cursorValue()
     const batches = this.#db.prepare('SELECT first_id, last_id FROM forward_batches').all() as Array<{ first_id: number, last_id: number }>
     let pending = (this.#db.prepare('SELECT count(*) AS n FROM punches WHERE id > ?').get(cursor) as { n: number }).n
-    let lowest: number | undefined
-    for (const b of batches) {
-      pending += (this.#countRange.get(b.first_id, b.last_id) as { n: number }).n
-      if (lowest === undefined || b.first_id < lowest) lowest = b.first_id
-    }
-    const firstPast = this.#pastCursor.get(cursor, 1) as { id: number } | undefined
-    if (lowest === undefined && firstPast !== undefined) lowest = firstPast.id
-    const oldest = lowest === undefined
-      ? undefined
-      : this.#db.prepare('SELECT received FROM punches WHERE id >= ? ORDER BY id LIMIT 1').get(lowest) as { received: number } | undefined
+    for (const b of batches) pending += (this.#countRange.get(b.first_id, b.last_id) as { n: number }).n
     const dead = (this.#db.prepare('SELECT count(*) AS n FROM dead_letters WHERE replayed IS NULL').get() as { n: number }).n
-    return { batches: batches.length, pendingPunches: pending, oldestReceived: oldest?.received ?? null, deadLetters: dead }
+    return { batches: batches.length, pendingPunches: pending, oldestReceived: this.oldestPendingReceived(), deadLetters: dead }
+  }
+
+  /**
+   * When the oldest punch the upstream has not accepted was stored, or null: two index probes, cheap enough
+   * for every scrape (backlog() counts rows and is not).
+   */
+  oldestPendingReceived (): number | null {
+    // Batches always lie below the cursor (replays included), so the lowest batch, if any, holds the oldest.
+    const lowest = (this.#lowestBatch.get() as { id: number | null }).id
+    const row = lowest !== null
+      ? this.#receivedFrom.get(lowest) as { received: number } | undefined
+      : this.#pastCursor.get(this.#cursorValue(), 1) as { received: number } | undefined
+    return row?.received ?? null
   }
 
   #cursorValue (): number {

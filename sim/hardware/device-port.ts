@@ -4,6 +4,7 @@
  * would hold a libuv pool thread in a blocking read until the next byte.
  */
 import { SerialPort } from 'serialport'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface WriteOptions {
   /** write in pieces of this many bytes, to make frames arrive split */
@@ -12,7 +13,6 @@ export interface WriteOptions {
   gapMs?: number
 }
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 export class DevicePort {
   readonly port: SerialPort

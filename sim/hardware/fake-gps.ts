@@ -4,6 +4,7 @@
  */
 import { formatGga, formatRmc, type NmeaFix } from '../../device/inputs/serial/nmea.js'
 import { DevicePort, type WriteOptions } from './device-port.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface TrackPoint {
   lat: number
@@ -20,7 +21,6 @@ export interface SendOptions extends WriteOptions {
   noFix?: boolean
 }
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 /** Changes the checksum's last hex digit, keeping it hex. */
 export function corruptChecksum (sentence: string): string {

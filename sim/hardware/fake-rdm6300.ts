@@ -4,6 +4,7 @@
  */
 import { encodeRdm6300, type Rdm6300Tag } from '../../device/inputs/serial/rdm6300.js'
 import { DevicePort, type WriteOptions } from './device-port.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface HoldOptions {
   version?: number
@@ -12,7 +13,6 @@ export interface HoldOptions {
   everyMs?: number
 }
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 export class FakeRdm6300 {
   readonly port: DevicePort

@@ -7,6 +7,7 @@ import type { DecodeSink } from '../../device/inputs/serial/protocol.js'
 import { createSerialInput, type SerialInput, type SerialInputConfig } from '../../device/inputs/serial/index.js'
 import type { GpsFix, InputRead, InputState } from '../../device/inputs/input.js'
 import { PtyPair } from '../../sim/hardware/pty-pair.js'
+export { until } from './wait.js'
 
 /** silent unless SERIAL_TEST_LOG=debug (or another pino level) is set, to see what an input logged */
 export const quietLog = pino({ level: process.env.SERIAL_TEST_LOG ?? 'silent' })
@@ -32,14 +33,6 @@ export function recorder<T> (): Recorded<T> {
     }
   }
   return r
-}
-
-export async function until (cond: () => boolean, what = 'condition', ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not met within ${ms} ms`)
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
 }
 
 export interface PtyInput {
