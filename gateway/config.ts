@@ -9,11 +9,43 @@ import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js'
 import { LIMITS } from '../shared/punch.js'
 import { DEFAULT_RULES, type RulesConfig } from './rules/rules.js'
 
+export type UpstreamKind = 'webhook' | 'erpnext' | 'mqtt'
+
+/** Where delivered punches go. One kind per gateway; `kind` defaults from the URL (mqtt:// → mqtt). */
 export interface UpstreamConfig {
+  kind: UpstreamKind
+  /** webhook: the POST URL; erpnext: the site's base URL (https://erp.example.com); mqtt: mqtt:// or mqtts:// */
   url: string
-  /** bearer token; never logged */
-  token?: string
+  /** webhook: bearer token; erpnext: `api_key:api_secret` ('' = none); never logged */
+  token: string
+  /** per request (webhook, erpnext) or per PUBACK (mqtt) */
   timeoutMs: number
+  /** webhook: where watermarks are POSTed ('' = not sent) */
+  watermarkUrl: string
+  /** erpnext: the Employee field matched against the badge or the roster's employee id */
+  employeeField: string
+  /** erpnext: Shift Types whose last_sync_of_checkin follows the site watermark ([] = none) */
+  shiftTypes: string[]
+  /** mqtt: topic prefix; batches go to `{topic}/punches`, watermarks (retained) to `{topic}/watermark` */
+  topic: string
+  /** mqtt: credentials and client id for the upstream broker ('' = none / derived) */
+  username: string
+  password: string
+  clientId: string
+  /** mqtt: CA file for mqtts:// with a private CA ('' = the system's CAs) */
+  caFile: string
+}
+
+/** A site's area: a circle, or a polygon of [lat, lon] corners. */
+export type Geofence =
+  | { lat: number, lon: number, radiusM: number }
+  | { polygon: Array<[number, number]> }
+
+export interface SiteConfig {
+  /** device ids, or prefixes ending in '*' ('T-*'); the first site that matches a device owns it */
+  devices: string[]
+  /** where located punches are expected; empty = the outside-geofence rule is off for this site */
+  geofences: Geofence[]
 }
 
 export interface GatewayConfig {
@@ -21,14 +53,40 @@ export interface GatewayConfig {
   dataDir: string
   topicPrefix: string
   allowAnonymous: boolean
-  mqtt: { host: string, port: number, maxPacketBytes: number }
+  /** tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set */
+  mqtt: { host: string, port: number, maxPacketBytes: number, tls: { port: number, cert: string, key: string } }
   http: { host: string, port: number }
   maxPayloadBytes: number
   upstream?: UpstreamConfig
   forward: { batchSize: number, lingerMs: number, concurrency: number, backoffBaseMs: number, backoffCapMs: number }
   rules: RulesConfig
+  /** sites by id: which devices belong together (roster scope, geofence, watermark) */
+  sites: Record<string, SiteConfig>
+  /** unknown badges: 'forward' them flagged, or 'hold' them until a roster entry maps them */
+  roster: { unknown: 'forward' | 'hold' }
   /** scheduled online backups: into `dir` ('' = <dataDir>/backups) every `intervalHours` (0 = off), keeping `keep` */
   backup: { dir: string, intervalHours: number, keep: number }
+  /** delivered punches older than `deliveredDays` are purged (0 = keep for ever), checked every `intervalMinutes` */
+  retention: { deliveredDays: number, intervalMinutes: number }
+  /** ingest stops (devices keep their punches) when the database passes `maxDbBytes` (0 = no budget) or the disk has less than `minFreeBytes` free */
+  storage: { maxDbBytes: number, minFreeBytes: number, checkIntervalMs: number }
+  /** thresholds of the alarms in /api/alarms, the report and the metrics */
+  alarms: { deviceSilentMinutes: number, backlogAgeMinutes: number, upstreamFailingMinutes: number, diskWarnPercent: number, intervalSeconds: number }
+  /** how often the delivered watermark is sent to sinks that take it */
+  watermark: { intervalSeconds: number }
+}
+
+export const UPSTREAM_DEFAULTS: Omit<UpstreamConfig, 'kind' | 'url'> = {
+  token: '',
+  timeoutMs: 10_000,
+  watermarkUrl: '',
+  employeeField: 'attendance_device_id',
+  shiftTypes: [],
+  topic: '',
+  username: '',
+  password: '',
+  clientId: '',
+  caFile: ''
 }
 
 export function defaultConfig (): GatewayConfig {
@@ -39,12 +97,18 @@ export function defaultConfig (): GatewayConfig {
     allowAnonymous: false,
     // The broker accepts packets well over the 256 KiB payload limit so that an oversized batch gets an
     // error ack rather than a disconnect (PROTOCOL.md); past this bound the connection is dropped.
-    mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024 },
+    mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     http: { host: '0.0.0.0', port: 8080 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 200, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
-    backup: { dir: '', intervalHours: 24, keep: 7 }
+    sites: {},
+    roster: { unknown: 'forward' },
+    backup: { dir: '', intervalHours: 24, keep: 7 },
+    retention: { deliveredDays: 90, intervalMinutes: 60 },
+    storage: { maxDbBytes: 0, minFreeBytes: 256 * 1024 * 1024, checkIntervalMs: 5000 },
+    alarms: { deviceSilentMinutes: 120, backlogAgeMinutes: 30, upstreamFailingMinutes: 10, diskWarnPercent: 85, intervalSeconds: 30 },
+    watermark: { intervalSeconds: 60 }
   }
 }
 
@@ -62,18 +126,45 @@ function isPlain (v: unknown): v is Plain {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+/** The upstream settings for a URL: the kind follows the scheme unless the file names one. */
+export function upstreamFor (url: string, kind?: UpstreamKind): UpstreamConfig {
+  const inferred: UpstreamKind = /^mqtts?:/i.test(url) ? 'mqtt' : 'webhook'
+  return { kind: kind ?? inferred, url, ...UPSTREAM_DEFAULTS, shiftTypes: [] }
+}
+
 /** Deep-merges `over` into `base`, checking that every key exists and has the same type. */
 function merge (base: Plain, over: Plain, path: string): void {
   for (const [k, v] of Object.entries(over)) {
     const where = path === '' ? k : `${path}.${k}`
-    if (!(k in base) && k !== 'upstream') throw new Error(`config: unknown setting '${where}'`)
+    if (path === '' && k === 'upstream') {
+      if (!isPlain(v) || typeof v.url !== 'string') throw new Error("config: 'upstream' must be an object with a 'url'")
+      const kind = v.kind
+      if (kind !== undefined && kind !== 'webhook' && kind !== 'erpnext' && kind !== 'mqtt') throw new Error("config: 'upstream.kind' must be webhook, erpnext or mqtt")
+      const up = upstreamFor(v.url, kind) as unknown as Plain
+      merge(up, v, where)
+      base.upstream = up
+      continue
+    }
+    if (path === '' && k === 'sites') {
+      if (!isPlain(v)) throw new Error("config: 'sites' must be an object of sites by id")
+      const sites: Plain = {}
+      for (const [id, site] of Object.entries(v)) {
+        if (!isPlain(site)) throw new Error(`config: 'sites.${id}' must be an object`)
+        const s: Plain = { devices: [], geofences: [] }
+        merge(s, site, `sites.${id}`)
+        sites[id] = s
+      }
+      base.sites = sites
+      continue
+    }
+    if (!(k in base)) throw new Error(`config: unknown setting '${where}'`)
     const cur = base[k]
-    if (k === 'upstream' && path === '') {
-      if (!isPlain(v) || typeof v.url !== 'string') throw new Error("config: 'upstream' must be {url, token?, timeoutMs?}")
-      base.upstream = { timeoutMs: 10_000, ...v }
-    } else if (isPlain(cur)) {
+    if (isPlain(cur)) {
       if (!isPlain(v)) throw new Error(`config: '${where}' must be an object`)
       merge(cur, v, where)
+    } else if (Array.isArray(cur)) {
+      if (!Array.isArray(v)) throw new Error(`config: '${where}' must be a list`)
+      base[k] = v
     } else {
       if (typeof v !== typeof cur) throw new Error(`config: '${where}' must be a ${typeof cur}`)
       base[k] = v
@@ -110,19 +201,29 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_MQTT_PORT !== undefined) cfg.mqtt.port = port(env.PUNCHLINE_MQTT_PORT, 'PUNCHLINE_MQTT_PORT')
   if (env.PUNCHLINE_HTTP_PORT !== undefined) cfg.http.port = port(env.PUNCHLINE_HTTP_PORT, 'PUNCHLINE_HTTP_PORT')
   if (env.PUNCHLINE_GATEWAY_ID !== undefined) cfg.gatewayId = env.PUNCHLINE_GATEWAY_ID
-  if (env.PUNCHLINE_UPSTREAM_URL !== undefined) cfg.upstream = { timeoutMs: 10_000, ...cfg.upstream, url: env.PUNCHLINE_UPSTREAM_URL }
+  if (env.PUNCHLINE_UPSTREAM_URL !== undefined) cfg.upstream = withUrl(cfg.upstream, env.PUNCHLINE_UPSTREAM_URL)
   if (env.PUNCHLINE_UPSTREAM_TOKEN !== undefined && cfg.upstream !== undefined) cfg.upstream.token = env.PUNCHLINE_UPSTREAM_TOKEN
+  if (env.PUNCHLINE_MQTTS_PORT !== undefined) cfg.mqtt.tls.port = port(env.PUNCHLINE_MQTTS_PORT, 'PUNCHLINE_MQTTS_PORT')
+  if (env.PUNCHLINE_TLS_CERT !== undefined) cfg.mqtt.tls.cert = env.PUNCHLINE_TLS_CERT
+  if (env.PUNCHLINE_TLS_KEY !== undefined) cfg.mqtt.tls.key = env.PUNCHLINE_TLS_KEY
   if (env.PUNCHLINE_ALLOW_ANONYMOUS === '1' || env.PUNCHLINE_ALLOW_ANONYMOUS === 'true') cfg.allowAnonymous = true
 
   const f = src.flags ?? {}
   if (f.mqttPort !== undefined) cfg.mqtt.port = f.mqttPort
   if (f.httpPort !== undefined) cfg.http.port = f.httpPort
   if (f.data !== undefined) cfg.dataDir = f.data
-  if (f.upstream !== undefined) cfg.upstream = { timeoutMs: 10_000, ...cfg.upstream, url: f.upstream }
+  if (f.upstream !== undefined) cfg.upstream = withUrl(cfg.upstream, f.upstream)
   if (f.allowAnonymous === true) cfg.allowAnonymous = true
   cfg.dataDir = resolve(cfg.dataDir)
   validate(cfg)
   return cfg
+}
+
+/** A URL from the environment or a flag replaces the file's, keeping its other settings when the kind stays. */
+function withUrl (cur: UpstreamConfig | undefined, url: string): UpstreamConfig {
+  const fresh = upstreamFor(url)
+  if (cur === undefined) return fresh
+  return { ...cur, url, kind: cur.kind === 'erpnext' && fresh.kind === 'webhook' ? 'erpnext' : fresh.kind }
 }
 
 export function port (text: string, what: string): number {
@@ -132,14 +233,64 @@ export function port (text: string, what: string): number {
 }
 
 function validate (cfg: GatewayConfig): void {
-  if (cfg.upstream !== undefined) {
+  const up = cfg.upstream
+  if (up !== undefined) {
     let u: URL
-    try { u = new URL(cfg.upstream.url) } catch { throw new Error(`upstream: not a URL: '${cfg.upstream.url}'`) }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('upstream: must be an http:// or https:// URL')
+    try { u = new URL(up.url) } catch { throw new Error(`upstream.url: not a URL: '${up.url}'`) }
+    const mqtt = u.protocol === 'mqtt:' || u.protocol === 'mqtts:'
+    const http = u.protocol === 'http:' || u.protocol === 'https:'
+    if (up.kind === 'mqtt' && !mqtt) throw new Error('upstream.url: an mqtt upstream needs an mqtt:// or mqtts:// URL')
+    if (up.kind !== 'mqtt' && !http) throw new Error(`upstream.url: a ${up.kind} upstream needs an http:// or https:// URL`)
+    if (up.kind === 'erpnext' && up.token !== '' && !/^[^:\s]+:[^:\s]+$/.test(up.token)) throw new Error("upstream.token: ERPNext wants 'api_key:api_secret'")
+    if (!up.shiftTypes.every(s => typeof s === 'string' && s !== '')) throw new Error('upstream.shiftTypes: must be a list of Shift Type names')
+    if (!(up.timeoutMs >= 100 && up.timeoutMs <= 600_000)) throw new Error('upstream.timeoutMs: must be between 100 and 600000')
   }
   if (cfg.maxPayloadBytes > cfg.mqtt.maxPacketBytes) throw new Error('maxPayloadBytes: must not exceed mqtt.maxPacketBytes')
+  if ((cfg.mqtt.tls.cert === '') !== (cfg.mqtt.tls.key === '')) throw new Error('mqtt.tls: set both cert and key (PEM files), or neither')
   if (cfg.forward.batchSize < 1 || cfg.forward.batchSize > 5000) throw new Error('forward.batchSize: must be between 1 and 5000')
   if (!(cfg.backup.intervalHours >= 0 && cfg.backup.intervalHours <= 24 * 30)) throw new Error('backup.intervalHours: must be between 0 (off) and 720')
   if (!Number.isInteger(cfg.backup.keep) || cfg.backup.keep < 1 || cfg.backup.keep > 1000) throw new Error('backup.keep: must be a whole number between 1 and 1000')
   if (cfg.forward.concurrency < 1 || cfg.forward.concurrency > 16) throw new Error('forward.concurrency: must be between 1 and 16')
+  if (cfg.roster.unknown !== 'forward' && cfg.roster.unknown !== 'hold') throw new Error("roster.unknown: must be 'forward' or 'hold'")
+  if (!(cfg.retention.deliveredDays >= 0)) throw new Error('retention.deliveredDays: must be 0 (keep for ever) or more')
+  if (!(cfg.retention.intervalMinutes >= 1)) throw new Error('retention.intervalMinutes: must be at least 1')
+  if (!(cfg.storage.maxDbBytes >= 0) || !(cfg.storage.minFreeBytes >= 0)) throw new Error('storage: maxDbBytes and minFreeBytes must be 0 or more')
+  if (!(cfg.storage.checkIntervalMs >= 100)) throw new Error('storage.checkIntervalMs: must be at least 100')
+  if (!(cfg.alarms.diskWarnPercent > 0 && cfg.alarms.diskWarnPercent <= 100)) throw new Error('alarms.diskWarnPercent: must be between 1 and 100')
+  validateRules(cfg.rules)
+  for (const [id, site] of Object.entries(cfg.sites)) validateSite(id, site)
 }
+
+function validateRules (r: RulesConfig): void {
+  for (const [k, v] of Object.entries(r)) {
+    if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new Error(`rules.${k}: must be a number >= 0`)
+  }
+  if (r.lateSyncMs > r.expiredMs) throw new Error('rules.lateSyncMs: must not exceed rules.expiredMs')
+}
+
+function validateSite (id: string, site: SiteConfig): void {
+  const where = `sites.${id}`
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error(`${where}: a site id is 1..64 letters, digits, '_', '.' or '-'`)
+  site.devices.forEach((d, i) => {
+    if (typeof d !== 'string' || !/^[A-Za-z0-9_-]{1,64}\*?$|^\*$/.test(d)) throw new Error(`${where}.devices[${i}]: must be a device id or a prefix ending in '*'`)
+  })
+  site.geofences.forEach((g, i) => {
+    const at = `${where}.geofences[${i}]`
+    if (!isPlain(g)) throw new Error(`${at}: must be {lat, lon, radiusM} or {polygon: [[lat, lon], ...]}`)
+    if ('polygon' in g) {
+      const poly = (g as { polygon: unknown }).polygon
+      if (!Array.isArray(poly) || poly.length < 3) throw new Error(`${at}.polygon: needs at least 3 [lat, lon] corners`)
+      poly.forEach((c: unknown, j) => {
+        if (!Array.isArray(c) || c.length !== 2 || !isLat(c[0]) || !isLon(c[1])) throw new Error(`${at}.polygon[${j}]: must be [lat -90..90, lon -180..180]`)
+      })
+    } else {
+      const c = g as { lat: unknown, lon: unknown, radiusM: unknown }
+      if (!isLat(c.lat)) throw new Error(`${at}.lat: must be between -90 and 90`)
+      if (!isLon(c.lon)) throw new Error(`${at}.lon: must be between -180 and 180`)
+      if (!(typeof c.radiusM === 'number' && c.radiusM > 0)) throw new Error(`${at}.radiusM: must be a number of metres > 0`)
+    }
+  })
+}
+
+function isLat (v: unknown): boolean { return typeof v === 'number' && v >= -90 && v <= 90 }
+function isLon (v: unknown): boolean { return typeof v === 'number' && v >= -180 && v <= 180 }

@@ -20,12 +20,38 @@ export interface UpstreamPunch {
   manual?: ManualInfo
   /** ms since the device runtime started, when the device sent it (unsynced clocks) */
   up?: number
+  /** the employee the roster maps this badge to on this device, when a roster entry does */
+  employee?: string
+  /** the site the device belongs to, when sites are configured */
+  site?: string
 }
 
 export interface UpstreamBatch {
   gateway: string
   batch: string
   punches: UpstreamPunch[]
+}
+
+/**
+ * "Every punch taken before `before` has been delivered", per device and per site (null: nothing can be
+ * said yet, e.g. a device holds an undelivered punch of unknown age). A payroll system may close a period
+ * up to a site's watermark.
+ */
+export interface Watermark {
+  /** ISO 8601 UTC, or null */
+  before: string | null
+  /** the same, in ms since 1970 */
+  beforeMs: number | null
+  /** why it is not later: the oldest undelivered punch, a device's unsent ring, a device not heard from, a dead letter */
+  heldBy: string
+}
+
+export interface Watermarks {
+  gateway: string
+  /** when these were computed, ISO 8601 UTC */
+  at: string
+  sites: Array<{ site: string } & Watermark>
+  devices: Array<{ device: string, site: string } & Watermark>
 }
 
 /** ISO 8601 with the device's UTC offset, e.g. `2026-11-22T08:58:03.120+08:00`. */

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { defaultConfig } from '../gateway/config.js'
+import { defaultConfig, upstreamFor } from '../gateway/config.js'
 import { Gateway } from '../gateway/gateway.js'
 import { LinkProxy } from './netem.js'
 import { Ledger, clean, formatReconciliation, type Reconciliation } from './ledger.js'
@@ -78,7 +78,7 @@ export async function runSimulation (o: SimOptions): Promise<SimResult> {
     cfg.http = { host: '127.0.0.1', port: 0 }
     cfg.allowAnonymous = true
     cfg.gatewayId = 'sim-gateway'
-    cfg.upstream = { url: sinkUrl, timeoutMs: 5000 }
+    cfg.upstream = { ...upstreamFor(sinkUrl), timeoutMs: 5000 }
     cfg.forward = { ...cfg.forward, lingerMs: 50 }
     gateway = new Gateway(cfg, { log: log.child({ part: 'gateway' }) })
     const { mqttPort } = await gateway.start()

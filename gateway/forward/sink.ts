@@ -1,9 +1,10 @@
 /**
  * What the forwarder needs from an upstream: deliver one batch and say what became of it. Every sink
- * (the generic webhook today; ERPNext and an upstream broker later) maps its own answers onto these four
- * outcomes, so the forwarder's retry, split and dead-letter logic is written once.
+ * (the generic webhook, ERPNext, an upstream broker) maps its own answers onto these outcomes, so the
+ * forwarder's retry, split, park and dead-letter logic is written once. test/fixtures/sink-contract.ts is
+ * the suite every sink passes.
  */
-import type { UpstreamBatch } from '../../shared/upstream.js'
+import type { UpstreamBatch, Watermarks } from '../../shared/upstream.js'
 
 export type SinkResult =
   /** the upstream has the batch (or already had it) */
@@ -14,11 +15,23 @@ export type SinkResult =
   | { outcome: 'split', status?: number, error: string }
   /** the upstream refuses everything for a reason an operator must fix (credentials, URL): retry slowly */
   | { outcome: 'config', status?: number, error: string }
+  /**
+   * the upstream does not know the person (ERPNext "No Employee found"): split until the record is alone,
+   * then park it until a roster entry or an upstream fix maps it (not retried on its own, not lost)
+   */
+  | { outcome: 'park', status?: number, error: string }
 
 export interface Sink {
   /** for logs and metrics */
   readonly name: string
+  /** the most punches one deliver() takes (ERPNext posts one check-in per call); unset: forward.batchSize */
+  readonly maxBatch?: number
   /** Never rejects: every failure is a result. `signal` aborts the attempt (the gateway is stopping). */
   deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult>
+  /**
+   * Sinks that take it are told, now and then, that every punch before a time has been delivered (per
+   * device and per site). Never rejects; 'delivered' when the upstream took it. Optional.
+   */
+  watermark? (marks: Watermarks, signal: AbortSignal): Promise<SinkResult>
   close? (): Promise<void>
 }

@@ -21,12 +21,30 @@ export interface RulesConfig {
   expiredMs: number
   /** `ts` ahead of the gateway's clock by more than this: future (default 5 min) */
   futureToleranceMs: number
+  /** a device clock corrected by more than this: clock-skew on the punches it stamped before (default 2 min) */
+  clockSkewMs: number
+  /** same person, same device, within this: double (default 60 s; 0 = off) */
+  doubleWindowMs: number
+  /** implied speed between a person's consecutive located punches above this: gps-jump (default 200 km/h; 0 = off) */
+  gpsMaxSpeedKmh: number
+  /** a jump farther than this when the times cannot be trusted (unsynced clock, synced late): gps-jump (default 50 km) */
+  gpsMaxJumpKm: number
+  /** a punch stored later than this after it was taken counts as taken offline for the GPS rule (default 15 min) */
+  gpsOfflineAfterMs: number
+  /** make-up punches per person per calendar month (site-local) before over-limit (0 = off) */
+  manualMonthlyLimit: number
 }
 
 export const DEFAULT_RULES: RulesConfig = {
   lateSyncMs: 24 * 3600_000,
   expiredMs: 72 * 3600_000,
-  futureToleranceMs: 5 * 60_000
+  futureToleranceMs: 5 * 60_000,
+  clockSkewMs: 2 * 60_000,
+  doubleWindowMs: 60_000,
+  gpsMaxSpeedKmh: 200,
+  gpsMaxJumpKm: 50,
+  gpsOfflineAfterMs: 15 * 60_000,
+  manualMonthlyLimit: 0
 }
 
 export type Rule = (p: Punch, ctx: RuleContext, cfg: RulesConfig) => Flag | undefined

@@ -66,5 +66,29 @@ export const MIGRATIONS: readonly string[] = [
   // 2: the device's uptime at the punch, for correcting punches taken with an unsynced clock.
   `
   ALTER TABLE punches ADD COLUMN up INTEGER;
+  `,
+  // 3: a site's gateway: the person a punch belongs to (roster), indexes for the rules that look at a person's
+  // earlier punches and for retention, the roster, and dead letters that wait for a mapping rather than a fix.
+  `
+  ALTER TABLE punches ADD COLUMN person TEXT;
+  CREATE INDEX punches_device_emp_ts ON punches (device, emp, ts);
+  CREATE INDEX punches_person_ts ON punches (person, ts) WHERE person IS NOT NULL;
+  CREATE INDEX punches_received ON punches (received);
+
+  -- badge/card/PIN/template id as the device saw it → employee, per scope: 'device:<id>', 'site:<id>' or '*'.
+  -- The same PIN on two terminals is two rows with two scopes, never one person.
+  CREATE TABLE roster (
+    scope    TEXT NOT NULL,
+    badge    TEXT NOT NULL,
+    employee TEXT NOT NULL,
+    name     TEXT,
+    updated  INTEGER NOT NULL,
+    PRIMARY KEY (scope, badge)
+  ) WITHOUT ROWID;
+
+  -- 'refused': the upstream refused the record (an operator fixes and replays it);
+  -- 'unmapped': nobody knows the person yet; replayed by itself when a roster entry maps it.
+  ALTER TABLE dead_letters ADD COLUMN kind TEXT NOT NULL DEFAULT 'refused';
+  INSERT INTO meta (key, value) VALUES ('roster_version', '0');
   `
 ]
