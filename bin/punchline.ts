@@ -3,49 +3,46 @@
  * The `punchline` command: one entry, a subcommand per part. Each subcommand lives beside its part
  * (gateway/cli, sim/cli); this file only dispatches.
  */
-import { runGateway, GATEWAY_USAGE } from '../gateway/cli/gateway.js'
-import { runDevices, DEVICES_USAGE } from '../gateway/cli/devices.js'
-import { runDeadLetters, DEADLETTERS_USAGE } from '../gateway/cli/deadletters-cmd.js'
-import { runBackup, runRestore, BACKUP_USAGE } from '../gateway/cli/backup.js'
-import { runSim, SIM_USAGE } from '../sim/cli.js'
-import { runDemo } from '../sim/demo.js'
-import { runDevice, DEVICE_USAGE } from '../device/cli/device.js'
-import { runDoctor, DOCTOR_USAGE } from '../device/cli/doctor.js'
-
-const USAGE = `usage:
-${GATEWAY_USAGE}
-${DEVICES_USAGE}
-${DEADLETTERS_USAGE}
-${BACKUP_USAGE}
-${DEVICE_USAGE}
-${DOCTOR_USAGE}
-${SIM_USAGE}
-punchline demo`
-
 const out = (line: string): void => { process.stdout.write(line + '\n') }
+
+/**
+ * Each subcommand is loaded only when it runs: the device side pulls in serialport and node-ble, the
+ * simulator the whole stack, and an operator's `punchline roster list` should not pay for them.
+ */
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  gateway: async () => { const m = await import('../gateway/cli/gateway.js'); return async a => await m.runGateway(a) },
+  devices: async () => { const m = await import('../gateway/cli/devices.js'); return async a => await m.runDevices(a, out) },
+  deadletters: async () => { const m = await import('../gateway/cli/deadletters-cmd.js'); return async a => await m.runDeadLetters(a, out) },
+  backup: async () => { const m = await import('../gateway/cli/backup.js'); return async a => await m.runBackup(a, out) },
+  restore: async () => { const m = await import('../gateway/cli/backup.js'); return async a => await m.runRestore(a, out) },
+  report: async () => { const m = await import('../gateway/cli/report.js'); return async a => await m.runReport(a, out) },
+  roster: async () => { const m = await import('../gateway/cli/roster.js'); return async a => await m.runRoster(a, out) },
+  device: async () => { const m = await import('../device/cli/device.js'); return async a => await m.runDevice(a, out) },
+  doctor: async () => { const m = await import('../device/cli/doctor.js'); return async a => await m.runDoctor(a, out) },
+  sim: async () => { const m = await import('../sim/cli.js'); return async a => await m.runSim(a, out) },
+  demo: async () => { const m = await import('../sim/demo.js'); return async () => await m.runDemo(out) }
+}
+
+async function usage (): Promise<string> {
+  const [g, d, dl, b, r, ro, dev, doc, sim] = await Promise.all([
+    import('../gateway/cli/gateway.js'), import('../gateway/cli/devices.js'), import('../gateway/cli/deadletters-cmd.js'),
+    import('../gateway/cli/backup.js'), import('../gateway/cli/report.js'), import('../gateway/cli/roster.js'),
+    import('../device/cli/device.js'), import('../device/cli/doctor.js'), import('../sim/cli.js')
+  ])
+  return ['usage:', g.GATEWAY_USAGE, d.DEVICES_USAGE, dl.DEADLETTERS_USAGE, b.BACKUP_USAGE, r.REPORT_USAGE, ro.ROSTER_USAGE,
+    dev.DEVICE_USAGE, doc.DOCTOR_USAGE, sim.SIM_USAGE, 'punchline demo'].join('\n')
+}
 
 async function main (argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
-  switch (cmd) {
-    case 'gateway': return await runGateway(rest)
-    case 'devices': return await runDevices(rest, out)
-    case 'deadletters': return await runDeadLetters(rest, out)
-    case 'backup': return await runBackup(rest, out)
-    case 'restore': return await runRestore(rest, out)
-    case 'device': return await runDevice(rest, out)
-    case 'doctor': return await runDoctor(rest, out)
-    case 'sim': return await runSim(rest, out)
-    case 'demo': return await runDemo(out)
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      out(USAGE)
-      return cmd === undefined ? 2 : 0
-    default:
-      process.stderr.write(`punchline: unknown command '${cmd}'\n${USAGE}\n`)
-      return 2
+  const load = cmd === undefined ? undefined : COMMANDS[cmd]
+  if (load !== undefined) return await (await load())(rest)
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    out(await usage())
+    return cmd === undefined ? 2 : 0
   }
+  process.stderr.write(`punchline: unknown command '${cmd}'\n${await usage()}\n`)
+  return 2
 }
 
 main(process.argv.slice(2)).then(code => {

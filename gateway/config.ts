@@ -26,6 +26,8 @@ export interface UpstreamConfig {
   employeeField: string
   /** erpnext: Shift Types whose last_sync_of_checkin follows the site watermark ([] = none) */
   shiftTypes: string[]
+  /** erpnext: the site's UTC offset, '+08:00', for punches sent without a device offset ('' = learn it from punches that have one) */
+  utcOffset: string
   /** mqtt: topic prefix; batches go to `{topic}/punches`, watermarks (retained) to `{topic}/watermark` */
   topic: string
   /** mqtt: credentials and client id for the upstream broker ('' = none / derived) */
@@ -82,6 +84,7 @@ export const UPSTREAM_DEFAULTS: Omit<UpstreamConfig, 'kind' | 'url'> = {
   watermarkUrl: '',
   employeeField: 'attendance_device_id',
   shiftTypes: [],
+  utcOffset: '',
   topic: '',
   username: '',
   password: '',
@@ -242,6 +245,7 @@ function validate (cfg: GatewayConfig): void {
     if (up.kind === 'mqtt' && !mqtt) throw new Error('upstream.url: an mqtt upstream needs an mqtt:// or mqtts:// URL')
     if (up.kind !== 'mqtt' && !http) throw new Error(`upstream.url: a ${up.kind} upstream needs an http:// or https:// URL`)
     if (up.kind === 'erpnext' && up.token !== '' && !/^[^:\s]+:[^:\s]+$/.test(up.token)) throw new Error("upstream.token: ERPNext wants 'api_key:api_secret'")
+    if (up.utcOffset !== '' && utcOffsetMinutes(up.utcOffset) === undefined) throw new Error("upstream.utcOffset: must look like '+08:00' or '-05:30'")
     if (!up.shiftTypes.every(s => typeof s === 'string' && s !== '')) throw new Error('upstream.shiftTypes: must be a list of Shift Type names')
     if (!(up.timeoutMs >= 100 && up.timeoutMs <= 600_000)) throw new Error('upstream.timeoutMs: must be between 100 and 600000')
   }
@@ -256,6 +260,8 @@ function validate (cfg: GatewayConfig): void {
   if (!(cfg.retention.intervalMinutes >= 1)) throw new Error('retention.intervalMinutes: must be at least 1')
   if (!(cfg.storage.maxDbBytes >= 0) || !(cfg.storage.minFreeBytes >= 0)) throw new Error('storage: maxDbBytes and minFreeBytes must be 0 or more')
   if (!(cfg.storage.checkIntervalMs >= 100)) throw new Error('storage.checkIntervalMs: must be at least 100')
+  if (!(cfg.alarms.intervalSeconds >= 0.1)) throw new Error('alarms.intervalSeconds: must be at least 0.1')
+  if (!(cfg.watermark.intervalSeconds >= 1)) throw new Error('watermark.intervalSeconds: must be at least 1')
   if (!(cfg.alarms.diskWarnPercent > 0 && cfg.alarms.diskWarnPercent <= 100)) throw new Error('alarms.diskWarnPercent: must be between 1 and 100')
   validateRules(cfg.rules)
   for (const [id, site] of Object.entries(cfg.sites)) validateSite(id, site)
@@ -290,6 +296,14 @@ function validateSite (id: string, site: SiteConfig): void {
       if (!(typeof c.radiusM === 'number' && c.radiusM > 0)) throw new Error(`${at}.radiusM: must be a number of metres > 0`)
     }
   })
+}
+
+/** '+08:00' → 480; undefined when it is not such an offset (or beyond -12:00..+14:00). */
+export function utcOffsetMinutes (text: string): number | undefined {
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(text)
+  if (m === null) return undefined
+  const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]))
+  return minutes >= -720 && minutes <= 840 && Number(m[3]) < 60 ? minutes : undefined
 }
 
 function isLat (v: unknown): boolean { return typeof v === 'number' && v >= -90 && v <= 90 }

@@ -5,13 +5,16 @@
  */
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
+import type { X509Certificate } from 'node:crypto'
 import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes'
 import { Topics } from '../shared/topics.js'
 import { decodeStatus } from '../shared/codec/status.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
 import { backupDir, databasePath, type GatewayConfig } from './config.js'
-import { backupDatabase, checkIntegrity, fileStamp, moveAside } from './store/backup.js'
+import { backupDatabase, checkIntegrity, fileStamp, listBackups, moveAside } from './store/backup.js'
+import { RestoreResend } from './restore-resend.js'
+import { salvageRegistry } from './store/registry-salvage.js'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openDatabase, type Db } from './store/db.js'
@@ -21,15 +24,31 @@ import { ForwardStore } from './store/forward-store.js'
 import { GroupCommit } from './ingest/group-commit.js'
 import { Ingest } from './ingest/ingest.js'
 import { GatewayMetrics } from './metrics.js'
+import { Housekeeping } from './housekeeping.js'
+import { HealthWatch } from './health-watch.js'
 import { createAuthenticate } from './broker/auth.js'
 import { mayPublish, maySubscribe, ownTopic } from './broker/acl.js'
 import { startBroker, type BrokerHandle } from './broker/broker.js'
+import { describeCertificate } from './broker/tls-material.js'
 import { createHttpServer } from './http/server.js'
 import { Forwarder } from './forward/forwarder.js'
-import { WebhookSink } from './forward/webhook-sink.js'
+import { createSink } from './forward/create-sink.js'
+import { RosterStore } from './store/roster-store.js'
+import { Roster } from './rules/roster.js'
+import { SiteMap } from './rules/sites.js'
+import { DeviceClocks } from './rules/device-clocks.js'
+import { PunchHistory } from './rules/history.js'
+import { Flagger } from './rules/flagger.js'
+import type { PunchDescription } from './forward/forwarder.js'
+import type { StoredPunch } from './store/punch-store.js'
+import { computeWatermarks } from './store/watermark.js'
+import type { Watermarks } from '../shared/upstream.js'
+import type { Sink } from './forward/sink.js'
 
 export interface GatewayAddresses {
   mqttPort: number
+  /** only when the mqtts listener is on */
+  mqttsPort?: number
   httpPort: number
 }
 
@@ -47,18 +66,30 @@ export class Gateway {
   #db?: Db
   #devices?: DeviceStore
   #forwardStore?: ForwardStore
+  #restoreResend?: RestoreResend
   #commit?: GroupCommit
   #forwarder?: Forwarder
   #broker?: BrokerHandle
   #http?: Server
   #ready = false
   #backupTimer?: NodeJS.Timeout
+  #housekeeping?: Housekeeping
+  #health?: HealthWatch
+  #roster?: Roster
+  #rosterTimer?: NodeJS.Timeout
+  #watermarkTimer?: NodeJS.Timeout
+  #sink?: Sink
+  /** the last watermarks a sink accepted, without their `at`, to send only what changed */
+  #sentWatermarks = ''
+  #clocks?: DeviceClocks
+  readonly sites: SiteMap
 
   constructor (config: GatewayConfig, deps: GatewayDeps) {
     this.config = config
     this.#log = deps.log
     this.#now = deps.now ?? Date.now
     this.#topics = new Topics(config.topicPrefix)
+    this.sites = new SiteMap(config.sites)
   }
 
   get db (): Db {
@@ -70,54 +101,77 @@ export class Gateway {
     const cfg = this.config
     const log = this.#log
     const file = databasePath(cfg)
+    let corruptKeptAs: string | undefined
     if (existsSync(file)) {
       const problem = checkIntegrity(file, 'quick')
       if (problem !== undefined) {
         // A crash loop on a damaged file helps no one: keep it for recovery, start on a new one, say so loudly.
-        const keptAs = moveAside(file, `corrupt-${fileStamp(this.#now())}`)
+        const keptAs = corruptKeptAs = moveAside(file, `corrupt-${fileStamp(this.#now())}`)
         log.error({ file, keptAs, problem, backups: backupDir(cfg) },
           'database failed its integrity check: moved aside, starting on an empty database. Devices resend what they still hold; to bring back older punches stop the gateway and run punchline restore with the newest backup')
       }
     }
     const db = this.#db = openDatabase(file)
+    if (corruptKeptAs !== undefined) this.#salvageRegistry(db)
     // Tells `punchline restore` that a gateway has this data dir open (removed on a clean stop).
     writeFileSync(join(cfg.dataDir, 'gateway.pid'), String(process.pid))
     const devices = this.#devices = new DeviceStore(db)
     const punches = new PunchStore(db)
     const forwardStore = this.#forwardStore = new ForwardStore(db)
+    // Storage guard and retention (housekeeping.ts): a full disk stops ingest, never loses a punch.
+    const upkeep = this.#housekeeping = new Housekeeping({ db, config: cfg, metrics: this.metrics, log: log.child({ part: 'storage' }), now: this.#now })
+    const roster = this.#roster = new Roster(new RosterStore(db), { now: this.#now })
+    const clocks = this.#clocks = new DeviceClocks(id => devices.get(id)?.status)
+    const flagger = new Flagger({ rules: cfg.rules, sites: this.sites, roster, clocks, history: new PunchHistory(db) })
+    const keptDays = cfg.retention.deliveredDays
+    if (keptDays > 0 && keptDays < 32 && cfg.rules.manualMonthlyLimit > 0) {
+      // over-limit counts a month of a person's make-up punches; purged ones no longer count.
+      log.warn({ deliveredDays: keptDays }, 'retention.deliveredDays is shorter than a month: the over-limit rule will undercount make-up punches')
+    }
+    // A restored (or emptied) file lacks punches devices were told are stored: ask them back (restore-resend.ts).
+    const restoreResend = this.#restoreResend = new RestoreResend({
+      db,
+      log: log.child({ part: 'restore-resend' }),
+      send: (device, command) => this.#publish(this.#topics.of(device, 'cmd'), encodeCommand(command)),
+      now: this.#now,
+      corruptKeptAs
+    })
 
     if (cfg.upstream !== undefined) {
       this.#forwarder = new Forwarder({
         store: forwardStore,
-        sink: new WebhookSink({ url: cfg.upstream.url, token: cfg.upstream.token, timeoutMs: cfg.upstream.timeoutMs }),
+        sink: this.#sink = createSink(cfg.upstream, { gatewayId: cfg.gatewayId, log: log.child({ part: 'sink', sink: cfg.upstream.kind }), now: this.#now }),
         gatewayId: cfg.gatewayId,
         batchSize: cfg.forward.batchSize,
         lingerMs: cfg.forward.lingerMs,
         concurrency: cfg.forward.concurrency,
         backoff: { baseMs: cfg.forward.backoffBaseMs, capMs: cfg.forward.backoffCapMs },
         logger: log.child({ part: 'forwarder' }),
-        now: this.#now
+        now: this.#now,
+        describe: (p) => this.#describe(p)
       })
       this.#forwarder.on('delivered', (n) => this.metrics.forwarded.inc(n))
       this.#forwarder.on('dead-letter', (n) => this.metrics.deadLetters.inc(n))
+      this.#forwarder.on('parked', (n) => this.metrics.parked.inc(n))
       this.#forwarder.on('failure', (kind) => this.metrics.forwardFailures.inc({ class: kind }))
     } else {
       log.warn('no upstream configured: punches are stored and acknowledged, and will be forwarded once one is set')
     }
 
-    const commit = this.#commit = new GroupCommit(db, punches, {}, (rows) => {
+    const commit = this.#commit = new GroupCommit(db, punches, { flag: (row, received) => flagger.flag(row, received) }, (rows) => {
       this.metrics.commitRows.observe(rows)
       this.#forwarder?.notify()
     })
     const ingest = new Ingest({
       topics: this.#topics,
       commit,
-      rules: cfg.rules,
       metrics: this.metrics,
       log: log.child({ part: 'ingest' }),
       sendAck: (device, payload) => this.#publish(this.#topics.of(device, 'acks'), payload),
       maxPayloadBytes: cfg.maxPayloadBytes,
-      now: this.#now
+      now: this.#now,
+      accepting: () => upkeep.guard.reason,
+      commitFailed: (err) => { upkeep.guard.noteWriteError(err) }
     })
 
     this.#registerGauges()
@@ -127,6 +181,12 @@ export class Gateway {
       host: cfg.mqtt.host,
       port: cfg.mqtt.port,
       maxPacketBytes: cfg.mqtt.maxPacketBytes,
+      tls: cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== '' ? cfg.mqtt.tls : undefined,
+      onTlsError: (err: Error, socket: Socket) => {
+        // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
+        metrics.refusedConnections.inc({ reason: 'tls' })
+        log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
+      },
       onOversize: (message: string, socket: Socket) => {
         metrics.refusedConnections.inc({ reason: 'packet_too_large' })
         log.warn({ remote: socket.remoteAddress, message }, 'connection dropped: packet too large')
@@ -160,24 +220,32 @@ export class Gateway {
       }
     })
     const broker = this.#broker.broker
-    broker.on('client', (client: Client) => devices.seen(client.id, this.#now()))
+    broker.on('client', (client: Client) => {
+      // A full disk must not crash the gateway from here: last-seen is bookkeeping, the punches are not.
+      try { devices.seen(client.id, this.#now()) } catch (err) { log.warn({ err, client: client.id }, 'could not record last seen') }
+    })
     broker.on('subscribe', (subs: Subscription[], client: Client) => {
       for (const s of subs) {
         if (s.topic === topics.of(client.id, 'cmd')) {
           // PROTOCOL.md: the time command is sent when a device comes online (= subscribes to its commands).
           this.#publish(s.topic, encodeCommand({ v: 1, op: 'time', now: this.#now() }))
+          restoreResend.onConnect(client.id)
         }
       }
     })
     broker.on('clientError', (client: Client, err: Error) => log.debug({ client: client.id, err: err.message }, 'client error'))
 
+    const health = this.#health = new HealthWatch({ db, config: cfg, guard: upkeep.guard, forwarder: this.#forwarder, metrics, log: log.child({ part: 'alarms' }), now: this.#now })
     this.#http = createHttpServer({
       ready: () => this.#ready,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
       views: {
         '/api/devices': () => devices.list(),
         '/api/backlog': () => forwardStore.backlog(),
-        '/api/dead-letters': () => forwardStore.listDeadLetters({ limit: 1000 })
+        '/api/dead-letters': () => forwardStore.listDeadLetters({ limit: 1000 }),
+        '/api/watermarks': () => this.watermarks(),
+        '/api/health': () => health.snapshot(),
+        '/api/alarms': () => health.current()
       },
       log
     })
@@ -189,12 +257,33 @@ export class Gateway {
     const httpPort = typeof httpAddress === 'object' && httpAddress !== null ? httpAddress.port : cfg.http.port
 
     this.#forwarder?.start()
+    this.#watchRoster()
+    this.#scheduleWatermarks()
     this.#scheduleBackups()
+    upkeep.start()
+    health.start()
     this.#ready = true
-    const addresses = { mqttPort: this.#broker.port, httpPort }
+    const tls = this.#broker.tls
+    if (tls !== undefined) this.#reportCertificate(tls.certificate, 'TLS listener serving certificate')
+    const addresses: GatewayAddresses = { mqttPort: this.#broker.port, ...(tls === undefined ? {} : { mqttsPort: tls.port }), httpPort }
     log.info({ ...addresses, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
     if (cfg.allowAnonymous) log.warn('anonymous devices allowed (--allow-anonymous): any client id may connect; use only in a lab')
     return addresses
+  }
+
+  /** After a corrupt start: device credentials and the roster from the newest backup, so devices can reconnect. */
+  #salvageRegistry (db: Db): void {
+    const newest = listBackups(backupDir(this.config)).at(-1)
+    if (newest === undefined) {
+      this.#log.error('no backup to take the device registry from: devices with credentials must be added again (punchline devices add), or stop and run punchline restore')
+      return
+    }
+    try {
+      const got = salvageRegistry(db, newest.path)
+      this.#log.warn({ from: newest.path, ...got }, 'device registry and roster taken from the newest backup')
+    } catch (err) {
+      this.#log.error({ err, from: newest.path }, 'could not read the device registry from the newest backup')
+    }
   }
 
   /** Takes an online backup now (also what the schedule runs). */
@@ -203,6 +292,34 @@ export class Gateway {
     const info = await backupDatabase(this.db, backupDir(cfg), cfg.backup.keep, this.#now())
     this.#log.info({ path: info.path, bytes: info.bytes }, 'backup taken')
     return info.path
+  }
+
+  /**
+   * Serves the certificate and key files as they are now to new connections (SIGHUP). ACME renewals
+   * replace them every 60-90 days and devices should not lose their connections to a restart for it.
+   * A file that cannot be read keeps the current certificate and logs why.
+   */
+  reloadTls (): void {
+    const tls = this.#broker?.tls
+    if (tls === undefined) {
+      this.#log.info('no TLS listener: nothing to reload')
+      return
+    }
+    try {
+      this.#reportCertificate(tls.reload(), 'TLS certificate reloaded')
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message, validTo: tls.certificate.validTo }, 'TLS certificate reload failed: still serving the previous certificate')
+    }
+  }
+
+  #reportCertificate (certificate: X509Certificate, msg: string): void {
+    const info = describeCertificate(certificate, this.#now())
+    this.#log.info(info, msg)
+    if (info.daysLeft < 0) {
+      this.#log.error(info, 'TLS certificate has expired: devices refuse it; renew it and send SIGHUP')
+    } else if (info.daysLeft < 30) {
+      this.#log.warn(info, 'TLS certificate expires within 30 days: renew it and send SIGHUP')
+    }
   }
 
   #scheduleBackups (): void {
@@ -217,15 +334,22 @@ export class Gateway {
   async stop (): Promise<void> {
     this.#ready = false
     clearInterval(this.#backupTimer)
+    clearInterval(this.#rosterTimer)
+    clearInterval(this.#watermarkTimer)
+    this.#health?.stop()
+    await this.#housekeeping?.stop()
     const log = this.#log
-    // Stop accepting connections, commit what is queued (its PUBACKs and acks go out), then close.
-    await new Promise<void>(resolve => {
-      if (this.#broker === undefined) return resolve()
-      this.#broker.server.close(() => resolve())
-      this.#commit?.flush()
-    })
+    // Stop accepting connections and commit what is queued, so its PUBACKs and acks go out; then end every
+    // connection (what a device has not had acknowledged it keeps, and sends to the next gateway).
+    const broker = this.#broker
+    if (broker !== undefined) {
+      if (broker.server.listening) broker.server.close()
+      if (broker.tls?.server.listening === true) broker.tls.server.close()
+    }
+    this.#commit?.flush()
+    await new Promise<void>(resolve => setImmediate(resolve))
     await this.#forwarder?.stop()
-    await this.#broker?.close()
+    await broker?.close()
     await new Promise<void>(resolve => {
       if (this.#http === undefined) return resolve()
       this.#http.close(() => resolve())
@@ -235,6 +359,74 @@ export class Gateway {
     this.#db?.close()
     rmSync(join(this.config.dataDir, 'gateway.pid'), { force: true })
     log.info('gateway stopped')
+  }
+
+  /** Per device and per site: every punch taken before this has been delivered upstream (store/watermark.ts). */
+  watermarks (): Watermarks {
+    const clients = (this.#broker?.broker as unknown as { clients?: Record<string, unknown> } | undefined)?.clients ?? {}
+    return computeWatermarks(this.db, {
+      gatewayId: this.config.gatewayId,
+      siteOf: (d) => this.sites.of(d).site,
+      connected: (d) => clients[d] !== undefined,
+      now: this.#now()
+    })
+  }
+
+  /** Tells a sink that takes watermarks (ERPNext's Shift Type last sync, a retained MQTT topic, a URL) what changed. */
+  #scheduleWatermarks (): void {
+    const sink = this.#sink
+    if (sink?.watermark === undefined) return
+    let sending = false
+    this.#watermarkTimer = setInterval(() => {
+      if (sending) return
+      const marks = this.watermarks()
+      const key = JSON.stringify({ ...marks, at: '' })
+      if (key === this.#sentWatermarks) return
+      sending = true
+      sink.watermark!(marks, AbortSignal.timeout(this.config.upstream?.timeoutMs ?? 10_000)).then(r => {
+        if (r.outcome === 'delivered') this.#sentWatermarks = key
+        else this.#log.warn({ outcome: r.outcome, error: r.error }, 'upstream did not take the watermark; will send it again')
+      }, (err: Error) => this.#log.error({ err }, 'sending the watermark failed')).finally(() => { sending = false })
+    }, this.config.watermark.intervalSeconds * 1000)
+    this.#watermarkTimer.unref()
+  }
+
+  /** What the forwarder sends with a punch: the roster's employee and the site, or why it must wait. */
+  #describe (p: StoredPunch): PunchDescription {
+    const site = this.sites.of(p.device).site
+    const badge = this.#roster!.lookup(p.device, site, p.emp)
+    const d: PunchDescription = { site, employee: badge.employee }
+    if (this.config.roster.unknown === 'hold' && badge.configured && badge.employee === undefined) {
+      d.hold = `unknown-badge: no roster entry maps '${p.emp}' on ${p.device}; held until one does (roster.unknown = hold)`
+    }
+    return d
+  }
+
+  /**
+   * The roster is edited from the CLI (another process): look for a new version every second, and when it
+   * changes send again the punches that waited for a mapping and now have one.
+   */
+  #watchRoster (): void {
+    const roster = this.#roster!
+    roster.onChange(() => this.#releaseMapped())
+    this.#rosterTimer = setInterval(() => {
+      try { roster.refresh() } catch (err) { this.#log.error({ err }, 'roster reload failed; keeping the previous roster') }
+    }, 1000)
+    this.#rosterTimer.unref()
+    this.#releaseMapped()
+  }
+
+  #releaseMapped (): void {
+    const store = this.#forwardStore!
+    const roster = this.#roster!
+    const ids: number[] = []
+    for (const u of store.unmapped(100_000)) {
+      if (roster.lookup(u.device, this.sites.of(u.device).site, u.emp).employee !== undefined) ids.push(u.rowId)
+    }
+    if (ids.length === 0) return
+    const n = store.replayDeadLetters(ids, this.#now())
+    this.#log.info({ punches: n }, 'roster now maps punches that were waiting for a mapping; sending them')
+    this.#forwarder?.notify()
   }
 
   #publish (topic: string, payload: string): void {
@@ -254,7 +446,13 @@ export class Gateway {
       this.#log.warn({ device: own.device, error: decoded.error }, 'unreadable status')
       return
     }
-    this.#devices?.saveStatus(own.device, decoded.status, this.#now())
+    try {
+      this.#devices?.saveStatus(own.device, decoded.status, this.#now())
+    } catch (err) {
+      this.#log.warn({ err, device: own.device }, 'could not save the device status')
+    }
+    this.#clocks?.update(own.device, decoded.status)
+    this.#restoreResend?.onStatus(own.device, decoded.status)
   }
 
   #registerGauges (): void {

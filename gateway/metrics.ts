@@ -67,10 +67,44 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly parked = new Counter({
+    name: 'punchline_parked_punches_total',
+    help: 'Punches parked to wait for a person to be known (roster hold, or an upstream that does not know the employee)',
+    registers: [this.registry]
+  })
+
   readonly forwardFailures = new Counter({
     name: 'punchline_forward_failures_total',
-    help: 'Upstream attempts that did not deliver, by class (retry, split, config)',
+    help: 'Upstream attempts that did not deliver, by class (retry, split, config, park)',
     labelNames: ['class'] as const,
+    registers: [this.registry]
+  })
+
+  // Batches, not punches: a refused payload is not decoded, the refusal comes first.
+  readonly batchesRefused = new Counter({
+    name: 'punchline_batches_refused_total',
+    help: 'Punch batches refused without an acknowledgement (the device keeps them and resends), by reason (storage-full)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  })
+
+  readonly purged = new Counter({
+    name: 'punchline_retention_purged_punches_total',
+    help: 'Delivered punches deleted by retention (retention.deliveredDays)',
+    registers: [this.registry]
+  })
+
+  readonly alarmsActive = new Gauge({
+    name: 'punchline_alarms_active',
+    help: 'Alarms active now, by severity (warning, critical); see /api/alarms',
+    labelNames: ['severity'] as const,
+    registers: [this.registry]
+  })
+
+  readonly alarm = new Gauge({
+    name: 'punchline_alarm',
+    help: '1 while an alarm of this name and severity is active (for any device), else 0',
+    labelNames: ['name', 'severity'] as const,
     registers: [this.registry]
   })
 

@@ -158,10 +158,32 @@ export const upstreamBatchSchema = {
           flags: { type: 'array', items: { type: 'string' } },
           loc: punchSchema.properties.loc,
           manual: punchSchema.properties.manual,
-          up: punchSchema.properties.up
+          up: punchSchema.properties.up,
+          employee: { type: 'string', description: "the roster's employee for this badge on this device, when a roster entry maps it (extension)" },
+          site: { type: 'string', description: 'the site the device belongs to, when sites are configured (extension)' }
         }
       }
     }
+  }
+} as const
+
+const watermark = {
+  before: { type: ['string', 'null'], format: 'date-time', description: 'every punch taken before this has been delivered; null: nothing can be said yet' },
+  beforeMs: { type: ['integer', 'null'] },
+  heldBy: { type: 'string', description: 'what keeps it from being later' }
+} as const
+
+export const watermarksSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'punchline/v1/watermarks',
+  title: 'Delivered watermarks (GET /api/watermarks; sent to sinks that take them)',
+  type: 'object',
+  required: ['gateway', 'at', 'sites', 'devices'],
+  properties: {
+    gateway: { type: 'string' },
+    at: { type: 'string', format: 'date-time' },
+    sites: { type: 'array', items: { type: 'object', required: ['site', 'before', 'beforeMs', 'heldBy'], properties: { site: { type: 'string', description: "'' for devices in no site" }, ...watermark } } },
+    devices: { type: 'array', items: { type: 'object', required: ['device', 'site', 'before', 'beforeMs', 'heldBy'], properties: { device: { type: 'string' }, site: { type: 'string' }, ...watermark } } }
   }
 } as const
 
@@ -170,5 +192,6 @@ export const SCHEMAS = {
   ack: ackSchema,
   status: statusSchema,
   command: commandSchema,
-  'upstream batch': upstreamBatchSchema
+  'upstream batch': upstreamBatchSchema,
+  watermarks: watermarksSchema
 } as const

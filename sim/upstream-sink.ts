@@ -102,8 +102,10 @@ export class UpstreamSink {
       try { answer = this.#responder(request) } catch (err) { answer = { status: 500, body: String(err) } }
       const finish = (): void => {
         if (answer.reset === true) { req.socket.destroy(); this.#notify(); return }
-        if (answer.status >= 200 && answer.status < 300 && body !== undefined && Array.isArray(body.punches)) {
+        if (answer.status >= 200 && answer.status < 300 && typeof body === 'object' && body !== null && Array.isArray(body.punches)) {
           for (const p of body.punches) {
+            // A server stays up whatever it is sent: an entry without an id is not counted.
+            if (typeof p?.id !== 'string') continue
             this.received.set(p.id, (this.received.get(p.id) ?? 0) + 1)
             this.punches.set(p.id, p)
           }

@@ -74,3 +74,20 @@ t.test('a corrupt database is moved aside and the gateway starts', async t => {
   t.ok(existsSync(String(line?.keptAs)), 'the damaged file is kept for recovery')
   t.equal((await fetch(gw.httpUrl + '/healthz')).status, 200, 'and the gateway serves')
 })
+
+t.test('a corrupt database: device credentials and the roster come back from the newest backup', async t => {
+  const dir = t.testdir()
+  const secret = cli(['devices', 'add', 'K-1', '--data', dir]).stdout.trim().split(' ')[1]
+  t.equal(cli(['roster', 'add', '1234', 'EMP-1', '--device', 'K-1', '--data', dir]).status, 0)
+  t.equal(cli(['backup', '--data', dir]).status, 0)
+  writeFileSync(join(dir, 'punchline.db'), Buffer.alloc(64 * 1024, 0x5a))
+  const gw = await startGatewayProcess({ dataDir: dir })
+  t.teardown(async () => await gw.stop())
+  t.match(gw.logs.find(l => l.msg === 'device registry and roster taken from the newest backup'), { devices: 1, roster: 1 })
+  const dev = await connectDevice(gw.mqttUrl, 'K-1', { secret })
+  t.teardown(() => dev.close())
+  await dev.publish(batch('b1', [1]))
+  t.match(await dev.ackFor('b1'), { ok: [[1, 1]] }, 'the registered device connects with its old secret and is served')
+  await t.rejects(connectDevice(gw.mqttUrl, 'K-1', { secret: 'wrong-secret-123' }), 'credentials are still checked')
+  t.match(cli(['roster', 'list', '--data', dir]).stdout, /device:K-1\t1234\tEMP-1/)
+})

@@ -111,7 +111,7 @@ t.test('config: defaults, file, env and flags in that order; clear errors', asyn
   t.throws(() => loadConfig({ file }), /unknown setting 'mqtt.prot'/)
   writeFileSync(file, JSON.stringify({ mqtt: { port: 'x' } }))
   t.throws(() => loadConfig({ file }), /'mqtt.port' must be a number/)
-  t.throws(() => loadConfig({ flags: { upstream: 'ftp://x' } }), /upstream: must be an http/)
+  t.throws(() => loadConfig({ flags: { upstream: 'ftp://x' } }), /upstream.url: a webhook upstream needs an http:\/\/ or https:\/\/ URL/)
   t.throws(() => loadConfig({ env: { PUNCHLINE_MQTT_PORT: '70000' } }), /PUNCHLINE_MQTT_PORT: must be a port number/)
 })
 

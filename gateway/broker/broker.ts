@@ -1,16 +1,38 @@
 /**
- * The embedded aedes broker with punchline's hooks, listening on a plain TCP port.
+ * The embedded aedes broker with punchline's hooks, listening on a plain TCP port and, when the operator
+ * gives a certificate, on a TLS port too. Both listeners feed the same broker, so authentication, the ACL
+ * and ingest are the same whichever way a device comes in.
  * TCP_NODELAY is set on every connection: without it a publish-then-wait-for-ack loop stalls ~40 ms per
  * round trip on Nagle plus delayed ACK (FACTS.md).
  */
 import { Aedes, type AedesOptions, type Client, type PublishPacket, type Subscription } from 'aedes'
 import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
+import type { X509Certificate } from 'node:crypto'
 import { GuardedConnection } from './guarded-connection.js'
+import { readTlsMaterial, type TlsFiles } from './tls-material.js'
+
+// A device that connects and says nothing is dropped rather than held; the same bound for the TLS handshake.
+const CONNECT_TIMEOUT_MS = 15_000
+
+export interface TlsListener {
+  server: TlsServer
+  port: number
+  /** the certificate new connections are served */
+  certificate: X509Certificate
+  /**
+   * Reads the certificate and key files again and serves them to new connections; connections already
+   * open keep their session. Throws (naming the file) and keeps the current certificate when the files
+   * are unreadable or do not match.
+   */
+  reload: () => X509Certificate
+}
 
 export interface BrokerHandle {
   broker: Aedes
   server: Server
   port: number
+  tls?: TlsListener
   close: () => Promise<void>
 }
 
@@ -18,37 +40,97 @@ export interface BrokerOptions {
   host: string
   port: number
   maxPacketBytes: number
+  /** an mqtts listener on `tls.port` with the certificate and key in these PEM files */
+  tls?: TlsFiles & { port: number }
   hooks: Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'published'>
   onOversize: (message: string, socket: Socket) => void
+  /** a TLS connection that failed before its handshake completed (plain MQTT, untrusted certificate, hang-up) */
+  onTlsError?: (err: Error, socket: Socket) => void
 }
 
 export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
+  // Read first: a wrong path stops the start before anything listens.
+  const material = opts.tls === undefined ? undefined : readTlsMaterial(opts.tls)
   const broker = await Aedes.createBroker({
     ...opts.hooks,
     // PROTOCOL.md: device ids are up to 64 chars; aedes's default of 23 applies to MQTT 3.1 clients.
     maxClientsIdLength: 64,
-    // A device that connects and says nothing is dropped rather than held.
-    connectTimeout: 15_000
+    connectTimeout: CONNECT_TIMEOUT_MS
   })
-  const server = createServer((socket) => {
+  const accept = (socket: Socket): void => {
     socket.setNoDelay(true)
     broker.handle(new GuardedConnection(socket, opts.maxPacketBytes, (m) => opts.onOversize(m, socket)))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve() })
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address !== null ? address.port : opts.port
+  }
+  const server = createServer(accept)
+  // Registered up front: a server without connections may emit 'close' before close() is awaited.
+  const ended = new Map<Server, Promise<void>>()
+  const track = (s: Server): void => { ended.set(s, new Promise<void>(resolve => s.once('close', () => resolve()))) }
+  track(server)
+  const closeBroker = async (): Promise<void> => await new Promise<void>(resolve => broker.close(() => resolve()))
+  try {
+    await listen(server, opts.port, opts.host)
+  } catch (err) {
+    await closeBroker()
+    throw err
+  }
+
+  let tls: TlsListener | undefined
+  if (opts.tls !== undefined && material !== undefined) {
+    const files: TlsFiles = { cert: opts.tls.cert, key: opts.tls.key }
+    const tlsServer = createTlsServer({ cert: material.cert, key: material.key, handshakeTimeout: CONNECT_TIMEOUT_MS }, accept)
+    track(tlsServer)
+    // Without a listener Node destroys the socket silently; with one the failure is counted, and still
+    // never reaches the process as an exception.
+    tlsServer.on('tlsClientError', (err, socket) => opts.onTlsError?.(err, socket))
+    try {
+      await listen(tlsServer, opts.tls.port, opts.host)
+    } catch (err) {
+      // The plain listener is up already; leaving it open would keep a failed process alive.
+      await new Promise<void>(resolve => server.close(() => resolve()))
+      await closeBroker()
+      throw new Error(`mqtt.tls.port: cannot listen on ${opts.host}:${opts.tls.port}: ${(err as Error).message}`)
+    }
+    const listener: TlsListener = {
+      server: tlsServer,
+      port: boundPort(tlsServer, opts.tls.port),
+      certificate: material.certificate,
+      reload: () => {
+        const fresh = readTlsMaterial(files)
+        tlsServer.setSecureContext({ cert: fresh.cert, key: fresh.key })
+        listener.certificate = fresh.certificate
+        return fresh.certificate
+      }
+    }
+    tls = listener
+  }
+
   return {
     broker,
     server,
-    port,
+    port: boundPort(server, opts.port),
+    tls,
     close: async () => {
-      await new Promise<void>(resolve => server.close(() => resolve()))
-      await new Promise<void>(resolve => broker.close(() => resolve()))
+      // A server's 'close' comes only once every connection has ended, and closing the broker is what
+      // ends them (it closes every client): stop accepting, close the broker, then wait for the servers.
+      // Waiting first would hang for as long as one device stays connected.
+      const servers = [server, tls?.server].filter((s): s is Server => s !== undefined)
+      for (const s of servers) if (s.listening) s.close()
+      await closeBroker()
+      await Promise.all(servers.map(async s => await ended.get(s)))
     }
   }
+}
+
+async function listen (server: Server, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => { server.off('error', reject); resolve() })
+  })
+}
+
+function boundPort (server: Server, asked: number): number {
+  const address = server.address()
+  return typeof address === 'object' && address !== null ? address.port : asked
 }
 
 export type { Client, PublishPacket, Subscription }

@@ -65,8 +65,10 @@ export async function runRestore (argv: string[], out: (line: string) => void): 
     file = list[list.length - 1].path
   }
   if (file === undefined) throw new Error('usage:\n' + BACKUP_USAGE)
-  const { keptAs } = restoreDatabase(file, databasePath(cfg))
+  const { keptAs, mark } = restoreDatabase(file, databasePath(cfg))
   out(`restored ${file} to ${databasePath(cfg)}` + (keptAs === undefined ? '' : `; the previous file is kept as ${keptAs}`))
-  out('start the gateway: devices resend every punch they still hold. Punches acknowledged after the backup was taken and not yet forwarded upstream cannot come back (docs/OPERATIONS.md, Backups)')
+  const taken = mark.backupAt === undefined ? '' : ` (taken ${new Date(mark.backupAt).toISOString()})`
+  out(`start the gateway: devices send their pending punches, and each is asked once to resend the punches stored after the backup${taken}, acknowledged ones too, while its ring still holds them. ` +
+    'What cannot come back: punches a device has overwritten in its ring since (docs/OPERATIONS.md, Backups)')
   return 0
 }

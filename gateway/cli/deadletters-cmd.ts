@@ -9,12 +9,12 @@ import { ForwardStore } from '../store/forward-store.js'
 import { formatDeadLetters } from './deadletters.js'
 
 export const DEADLETTERS_USAGE = `punchline deadletters list [--data DIR] [--json] [--limit 100]
-punchline deadletters replay (--all | PUNCH_ROW_ID ...) [--data DIR]`
+punchline deadletters replay (--all | --unmapped | PUNCH_ROW_ID ...) [--data DIR]`
 
 export async function runDeadLetters (argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' }, limit: { type: 'string' } },
+    options: { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' }, unmapped: { type: 'boolean' }, limit: { type: 'string' } },
     allowPositionals: true,
     strict: true
   })
@@ -32,8 +32,9 @@ export async function runDeadLetters (argv: string[], out: (line: string) => voi
         return 0
       }
       case 'replay': {
-        if (values.all !== true && ids.length === 0) throw new Error('deadletters replay: give --all or punch row ids')
-        const which = values.all === true ? 'all' as const : ids.map(s => {
+        if (values.all !== true && values.unmapped !== true && ids.length === 0) throw new Error('deadletters replay: give --all, --unmapped or punch row ids')
+        // --unmapped: the punches that waited for a person to be known (after adding employees upstream).
+        const which = values.all === true ? 'all' as const : values.unmapped === true ? 'unmapped' as const : ids.map(s => {
           const n = Number(s)
           if (!Number.isInteger(n) || n < 1) throw new Error(`deadletters replay: '${s}' is not a punch row id`)
           return n

@@ -1,5 +1,6 @@
 /**
- * `punchline gateway`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0.
+ * `punchline gateway`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. SIGHUP reloads the
+ * mqtts certificate.
  */
 import { parseArgs } from 'node:util'
 import { createLogger } from '../../shared/log.js'
@@ -48,6 +49,8 @@ export async function runGateway (argv: string[]): Promise<number> {
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  // The usual daemon reload (certbot deploy hook: `systemctl reload` / `kill -HUP`); replaces the default of exiting.
+  process.on('SIGHUP', () => gateway.reloadTls())
   process.on('uncaughtException', (err) => {
     // Nothing is acknowledged before it is committed, so exiting loses nothing a device cannot resend;
     // a supervisor (systemd) restarts the gateway.

@@ -37,13 +37,28 @@ export interface ForwarderOptions {
   maxRetryAfterMs?: number
   /** how long stop() waits for requests in flight before aborting them (their batches stay in the outbox) */
   stopGraceMs?: number
+  /**
+   * What the gateway knows about a stored punch at the moment it is sent: the roster's employee and the
+   * site (carried upstream), and a reason to hold it back for a mapping instead (`roster.unknown` = 'hold').
+   * Asked at send time, so a roster entry added after the punch arrived still applies.
+   */
+  describe?: (p: StoredPunch) => PunchDescription
 }
+
+export interface PunchDescription {
+  employee?: string
+  site?: string
+  /** why the punch waits for a mapping instead of going out now */
+  hold?: string
+}
+
+export type FailureKind = 'retry' | 'split' | 'config' | 'park'
 
 export interface ForwarderStats {
   delivered: number
   deliveredBatches: number
   deadLettered: number
-  failures: { retry: number, split: number, config: number }
+  failures: { retry: number, split: number, config: number, park: number }
   inFlight: number
   lastError: string | null
   lastDeliveredAt: number | null
@@ -52,18 +67,21 @@ export interface ForwarderStats {
 export interface ForwarderEvents {
   delivered: [punches: number, key: string]
   'dead-letter': [punches: number, reason: string]
-  failure: [kind: 'retry' | 'split' | 'config', error: string]
+  /** punches parked to wait for a roster entry or an upstream mapping */
+  parked: [punches: number, reason: string]
+  failure: [kind: FailureKind, error: string]
 }
 
 export class Forwarder extends EventEmitter<ForwarderEvents> {
-  readonly #o: Required<Omit<ForwarderOptions, 'now' | 'random'>>
+  readonly #o: Required<Omit<ForwarderOptions, 'now' | 'random' | 'describe'>>
+  readonly #describe: (p: StoredPunch) => PunchDescription
   readonly #now: () => number
   readonly #random: () => number
   readonly #log: Logger
   readonly #inFlight = new Map<string, Promise<void>>()
   readonly #abort = new AbortController()
   readonly #stats: ForwarderStats = {
-    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null
+    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null
   }
 
   #running = false
@@ -78,6 +96,12 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     this.#now = opts.now ?? Date.now
     this.#random = opts.random ?? Math.random
     this.#log = opts.logger
+    this.#describe = opts.describe ?? (() => NOTHING)
+  }
+
+  /** The most punches in one request: the configured batch size, or less when the sink takes less. */
+  get #batchSize (): number {
+    return Math.min(this.#o.batchSize, this.#o.sink.maxBatch ?? Infinity)
   }
 
   start (): void {
@@ -152,14 +176,15 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
       free--
     }
     while (free > 0) {
-      const waiting = store.waiting(this.#o.batchSize)
+      const size = this.#batchSize
+      const waiting = store.waiting(size)
       if (waiting.count === 0) return
-      if (waiting.count < this.#o.batchSize && waiting.firstReceived !== null && now - waiting.firstReceived < this.#o.lingerMs) {
+      if (waiting.count < size && waiting.firstReceived !== null && now - waiting.firstReceived < this.#o.lingerMs) {
         // A partial batch lingers a little so a burst goes out as one request, not one per commit.
         this.#wakeIn(this.#o.lingerMs - (now - waiting.firstReceived))
         return
       }
-      const batch = store.formBatch(this.#o.batchSize, now)
+      const batch = store.formBatch(size, now)
       if (batch === undefined) return
       this.#send(batch)
       free--
@@ -191,17 +216,47 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 
   async #attempt (batch: ForwardBatch): Promise<void> {
     const store = this.#o.store
-    const punches = store.loadPunches(batch)
+    const punches = this.#sendable(batch)
     if (punches.length === 0) {
-      // Every punch of the range is gone (purged): nothing to send.
+      // Every punch of the range is gone (purged) or parked: nothing to send.
       store.complete(batch.key)
       return
     }
-    const body: UpstreamBatch = { gateway: this.#o.gatewayId, batch: batch.key, punches: punches.map(toUpstream) }
+    const body: UpstreamBatch = { gateway: this.#o.gatewayId, batch: batch.key, punches }
     const started = this.#now()
     const result = await this.#o.sink.deliver(body, this.#abort.signal)
     if (this.#abort.signal.aborted && result.outcome !== 'delivered') return
     this.#apply(batch, punches.length, result, started)
+  }
+
+  /**
+   * The batch's punches in the upstream's shape, leaving out those parked (dead letters of a split range
+   * come back with it) and parking those that must wait for a roster entry.
+   */
+  #sendable (batch: ForwardBatch): UpstreamPunch[] {
+    const store = this.#o.store
+    const rows = store.loadPunches(batch)
+    if (rows.length === 0) return []
+    const parked = store.parkedIds(batch.firstId, batch.lastId)
+    const out: UpstreamPunch[] = []
+    const hold: number[] = []
+    let reason = ''
+    for (const row of rows) {
+      if (parked.has(row.id)) continue
+      const d = this.#describe(row)
+      if (d.hold !== undefined) {
+        hold.push(row.id)
+        reason = d.hold
+        continue
+      }
+      out.push(toUpstream(row, d))
+    }
+    if (hold.length > 0) {
+      store.park(hold, reason, this.#now())
+      this.#log.warn({ batch: batch.key, punches: hold.length, reason }, 'punches held until a roster entry maps their badge (punchline roster add)')
+      this.emit('parked', hold.length, reason)
+    }
+    return out
   }
 
   #apply (batch: ForwardBatch, count: number, result: SinkResult, started: number): void {
@@ -233,11 +288,19 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
           'upstream refuses the gateway (check the upstream URL and token); nothing is dropped, retrying slowly')
         return
       }
+      case 'park':
       case 'split': {
-        this.#fail('split', result.error)
+        this.#fail(result.outcome, result.error)
         if (count > 1) {
           const halves = store.split(batch.key, now)
           log.warn({ batch: batch.key, punches: count, status: result.status, error: result.error, into: halves.map(h => h.key) }, 'upstream refused a record in the batch; splitting it')
+          return
+        }
+        if (result.outcome === 'park') {
+          const parked = store.deadLetter(batch.key, result.status ?? null, result.error, now, 'unmapped')
+          log.warn({ batch: batch.key, punch: batch.firstId, status: result.status, error: result.error },
+            'upstream does not know this person; parked until a roster entry or an upstream fix maps it (punchline deadletters list)')
+          this.emit('parked', parked, result.error)
           return
         }
         const parked = store.deadLetter(batch.key, result.status ?? null, result.error, now)
@@ -249,15 +312,17 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     }
   }
 
-  #fail (kind: 'retry' | 'split' | 'config', error: string): void {
+  #fail (kind: FailureKind, error: string): void {
     this.#stats.failures[kind]++
     this.#stats.lastError = error
     this.emit('failure', kind, error)
   }
 }
 
+const NOTHING: PunchDescription = {}
+
 /** A stored row in the upstream's shape (docs/PROTOCOL.md, "Upstream HTTP webhook"). */
-export function toUpstream (p: StoredPunch): UpstreamPunch {
+export function toUpstream (p: StoredPunch, d: PunchDescription = NOTHING): UpstreamPunch {
   const out: UpstreamPunch = {
     id: `${p.device}:${p.epoch}:${p.seq}`,
     device: p.device,
@@ -276,5 +341,7 @@ export function toUpstream (p: StoredPunch): UpstreamPunch {
   if (p.lat !== null && p.lon !== null) out.loc = { lat: p.lat, lon: p.lon, acc: p.acc ?? 0 }
   if (p.manual !== null) out.manual = { reason: p.manual }
   if (p.up !== null) out.up = p.up
+  if (d.employee !== undefined) out.employee = d.employee
+  if (d.site !== undefined && d.site !== '') out.site = d.site
   return out
 }

@@ -30,7 +30,9 @@ export interface Sink {
   deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult>
   /**
    * Sinks that take it are told, now and then, that every punch before a time has been delivered (per
-   * device and per site). Never rejects; 'delivered' when the upstream took it. Optional.
+   * device and per site). Never rejects; 'delivered' when the upstream took it, or when there was nothing
+   * new to tell it (ERPNext while a site's watermark is null or unchanged). Optional: a sink without it
+   * (a webhook without watermarkUrl) wants none, and the gateway need not compute them.
    */
   watermark? (marks: Watermarks, signal: AbortSignal): Promise<SinkResult>
   close? (): Promise<void>

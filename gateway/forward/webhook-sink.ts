@@ -1,9 +1,13 @@
 /**
  * The generic upstream webhook of docs/PROTOCOL.md: one POST per batch with the batch key as
  * Idempotency-Key, and the answer classified as the contract says.
+ *
+ * Watermarks: with `watermarkUrl` set, `watermark()` POSTs the Watermarks JSON there, answers classified
+ * like a batch's. Without it the sink has no `watermark` method at all, so the gateway can tell that
+ * nobody wants watermarks and skip computing them.
  */
-import { parseRetryAfter } from '../../shared/backoff.js'
-import type { UpstreamBatch } from '../../shared/upstream.js'
+import type { UpstreamBatch, Watermarks } from '../../shared/upstream.js'
+import { httpRequest } from './http-request.js'
 import type { Sink, SinkResult } from './sink.js'
 
 export interface WebhookSinkOptions {
@@ -11,6 +15,8 @@ export interface WebhookSinkOptions {
   token?: string
   /** per request, from connect to the last byte of the answer */
   timeoutMs: number
+  /** where watermarks are POSTed; unset or '' = the sink takes no watermarks */
+  watermarkUrl?: string
   now?: () => number
 }
 
@@ -19,34 +25,38 @@ const MAX_ERROR_BODY = 512
 
 export class WebhookSink implements Sink {
   readonly name = 'webhook'
+  readonly watermark?: (marks: Watermarks, signal: AbortSignal) => Promise<SinkResult>
   readonly #opts: WebhookSinkOptions
   readonly #now: () => number
 
   constructor (opts: WebhookSinkOptions) {
     this.#opts = opts
     this.#now = opts.now ?? Date.now
+    const watermarkUrl = opts.watermarkUrl
+    if (watermarkUrl !== undefined && watermarkUrl !== '') {
+      this.watermark = async (marks, signal) => await this.#post(watermarkUrl, marks, undefined, signal)
+    }
   }
 
   async deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'idempotency-key': batch.batch
-    }
+    return await this.#post(this.#opts.url, batch, batch?.batch, signal)
+  }
+
+  async #post (url: string, payload: unknown, key: string | undefined, signal: AbortSignal): Promise<SinkResult> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (typeof key === 'string') headers['idempotency-key'] = key
     if (this.#opts.token !== undefined && this.#opts.token !== '') headers.authorization = `Bearer ${this.#opts.token}`
-    let res: Response
-    let text: string
+    let body: string
     try {
-      res = await fetch(this.#opts.url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(batch),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#opts.timeoutMs)])
-      })
-      text = await readBounded(res, MAX_ERROR_BODY)
+      body = JSON.stringify(payload)
     } catch (err) {
-      return { outcome: 'retry', error: describeNetworkError(err, this.#opts.timeoutMs) }
+      // Only a bug upstream of the sink makes a batch unserialisable; isolating it keeps the rest moving.
+      return { outcome: 'split', error: `cannot encode the batch as JSON: ${(err as Error).message}` }
     }
-    return classify(res.status, text, parseRetryAfter(res.headers.get('retry-after'), this.#now()))
+    const answer = await httpRequest({ url, method: 'POST', headers, body, timeoutMs: this.#opts.timeoutMs, maxBody: MAX_ERROR_BODY, now: this.#now }, signal)
+    if (!answer.ok) return { outcome: 'retry', error: answer.error }
+    const text = answer.location === undefined ? answer.text : `${answer.text} (Location: ${answer.location})`.trim()
+    return classify(answer.status, text, answer.retryAfterMs)
   }
 }
 
@@ -59,31 +69,4 @@ export function classify (status: number, body: string, retryAfterMs?: number): 
     return retryAfterMs === undefined ? { outcome: 'retry', status, error } : { outcome: 'retry', status, error, retryAfterMs }
   }
   return { outcome: 'config', status, error }
-}
-
-/** Reads at most `max` characters of a body and drops the rest, so a huge error page costs nothing. */
-async function readBounded (res: Response, max: number): Promise<string> {
-  if (res.body === null) return ''
-  const reader = res.body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    text += decoder.decode(value, { stream: true })
-    if (text.length > max) {
-      // Stop reading: the rest is not worth the bytes (the connection is closed instead of reused).
-      await reader.cancel()
-      break
-    }
-  }
-  return text.length > max ? text.slice(0, max) + '…' : text.trim()
-}
-
-function describeNetworkError (err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string, message?: string, cause?: { code?: string, message?: string } }
-  if (e.name === 'TimeoutError') return `timeout: no complete answer within ${timeoutMs} ms`
-  if (e.name === 'AbortError') return 'aborted: the gateway is stopping'
-  const cause = e.cause?.code ?? e.cause?.message
-  return cause === undefined ? String(e.message ?? err) : `${e.message ?? 'fetch failed'}: ${cause}`
 }

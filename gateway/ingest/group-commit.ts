@@ -32,9 +32,14 @@ export interface GroupCommitOptions {
   maxRows: number
   /** queue bound: beyond this many queued rows new jobs fail at once (backpressure on devices) */
   maxQueuedRows: number
+  /**
+   * the rules step: sets a row's flags (and person) inside the transaction, so rules that look at other
+   * punches see those stored earlier in the same commit too
+   */
+  flag?: (row: PunchRow, received: number) => void
 }
 
-export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxRows: 20_000, maxQueuedRows: 200_000 }
+export const DEFAULT_GROUP_COMMIT: Omit<GroupCommitOptions, 'flag'> = { maxRows: 20_000, maxQueuedRows: 200_000 }
 
 export interface GroupCommitStats {
   transactions: number
@@ -116,7 +121,9 @@ export class GroupCommit {
     const stored: number[] = []
     const known: number[] = []
     const conflicts: number[] = []
+    const flag = this.#opts.flag
     for (const row of job.rows) {
+      flag?.(row, job.received)
       if (this.#store.insert(row, job.received)) {
         stored.push(row.punch.seq)
       } else {

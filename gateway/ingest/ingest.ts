@@ -2,7 +2,7 @@
  * The publish path of a punch batch, run inside aedes's `authorizePublish`, the only hook that runs before
  * the broker writes the PUBACK (FACTS.md). Its steps read as the story of a batch:
  *
- *   decode → flag → commit (group commit, durable) → PUBACK → ack message to the device
+ *   decode → commit (group commit: rules flag each row inside the transaction, durable) → PUBACK → ack
  *
  * An unreadable payload gets an error ack and a PUBACK (sending it again would not help); a failed commit
  * gets no PUBACK, the broker drops the connection, and the device sends the batch again later.
@@ -14,7 +14,6 @@ import type { Topics } from '../../shared/topics.js'
 import type { Logger } from '../../shared/log.js'
 import type { PunchRow } from '../store/punch-store.js'
 import type { CommitResult, GroupCommit } from './group-commit.js'
-import { flagPunch, type RulesConfig } from '../rules/rules.js'
 import type { GatewayMetrics } from '../metrics.js'
 
 export type SendAck = (device: string, payload: string) => void
@@ -22,13 +21,19 @@ export type SendAck = (device: string, payload: string) => void
 export interface IngestOptions {
   topics: Topics
   commit: GroupCommit
-  rules: RulesConfig
   metrics: GatewayMetrics
   log: Logger
   sendAck: SendAck
   maxPayloadBytes: number
   now: () => number
+  /** why punch batches cannot be stored now (storage full), undefined while they can */
+  accepting?: () => string | undefined
+  /** a commit failed: the storage guard turns full at once when it was SQLITE_FULL */
+  commitFailed?: (err: Error) => void
 }
+
+/** at most one "refusing" warning per this long; the counter has every refusal */
+const REFUSAL_LOG_EVERY_MS = 30_000
 
 /** The field a reason is about: the text before the first ':' ('loc.lat', 'punches[3].seq'...). */
 function fieldOf (reason: string): string {
@@ -38,6 +43,8 @@ function fieldOf (reason: string): string {
 
 export class Ingest {
   readonly #o: IngestOptions
+  #refusedSinceLog = 0
+  #refusalLoggedAt = -Infinity
 
   constructor (opts: IngestOptions) {
     this.#o = opts
@@ -46,6 +53,14 @@ export class Ingest {
   /** Handles one publish on `{prefix}/{device}/punches`; `done` releases the PUBACK. */
   handle (device: string, payload: Buffer, done: (err?: Error | null) => void): void {
     const o = this.#o
+    const refusal = o.accepting?.()
+    if (refusal !== undefined) {
+      // No PUBACK and no ack: aedes drops the connection, the device keeps the batch in its ring and sends
+      // it again after reconnecting; by then there may be room (storage-guard.ts).
+      this.#refuse(device, refusal)
+      done(new Error(refusal))
+      return
+    }
     const decoded = decodeBatch(payload, o.maxPayloadBytes)
     if (!decoded.ok) {
       o.metrics.batches.inc({ result: 'unreadable' })
@@ -70,11 +85,9 @@ export class Ingest {
     }
 
     const received = o.now()
-    const ctx = { device, tz: batch.tz, received }
     const rows: PunchRow[] = new Array(batch.punches.length)
     for (let i = 0; i < rows.length; i++) {
-      const punch = batch.punches[i]
-      rows[i] = { device, epoch: batch.epoch, tz: batch.tz, punch, flags: flagPunch(punch, ctx, o.rules) }
+      rows[i] = { device, epoch: batch.epoch, tz: batch.tz, punch: batch.punches[i], flags: '' }
     }
     o.commit.enqueue({
       rows,
@@ -83,6 +96,7 @@ export class Ingest {
         if (err != null || result === undefined) {
           o.metrics.batches.inc({ result: 'commit_failed' })
           o.log.error({ err, device, batch: batch.id }, 'commit failed; batch not acknowledged, the device will resend')
+          if (err != null) o.commitFailed?.(err)
           done(err ?? new Error('commit failed'))
           return
         }
@@ -107,5 +121,16 @@ export class Ingest {
 
   #ack (device: string, ack: Ack): void {
     this.#o.sendAck(device, encodeAck(ack))
+  }
+
+  #refuse (device: string, reason: string): void {
+    const o = this.#o
+    o.metrics.batchesRefused.inc({ reason: 'storage-full' })
+    this.#refusedSinceLog++
+    const now = o.now()
+    if (now - this.#refusalLoggedAt < REFUSAL_LOG_EVERY_MS) return
+    o.log.warn({ device, reason, refused: this.#refusedSinceLog }, 'punch batches refused without an ack: storage full; devices keep them and resend')
+    this.#refusalLoggedAt = now
+    this.#refusedSinceLog = 0
   }
 }

@@ -5,13 +5,14 @@
  * snapshot page by page and retries pages that change under it. Every copy is checked with
  * `PRAGMA integrity_check` before it counts, and the oldest beyond `keep` are deleted. A restore puts a
  * checked copy in place of the live file, moving the old one aside, never deleting it. Punches stored after
- * the backup was taken are gone from the restored file, but no device has freed them unless they were
- * acked, so what a device still holds it sends again; see docs/OPERATIONS.md for the window that is lost.
+ * the backup was taken are gone from the restored file; devices still hold them (acked ones too, until
+ * their slots are reused), so the copy is marked (meta `restored_at`) and the gateway asks each device to
+ * resend what the file lacks (gateway/restore-resend.ts); see docs/OPERATIONS.md for what is lost.
  */
 import Database from 'better-sqlite3'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { Db } from './db.js'
+import { getMeta, setMeta, type Db } from './db.js'
 
 const PREFIX = 'punchline-'
 const SUFFIX = '.db'
@@ -90,15 +91,61 @@ export function moveAside (file: string, suffix: string): string {
   return target
 }
 
+/** Why a database holds less than the devices were told it has, and since when (meta `restored_*`). */
+export interface RestoreMark {
+  /** when it was restored (ms); also names this restore in restore_resends */
+  at: number
+  reason: 'backup' | 'corrupt'
+  /** the backup restored, or where the corrupt file was moved */
+  from: string
+  /** when that backup was taken, from its name */
+  backupAt?: number
+}
+
+export function markRestored (db: Db, mark: RestoreMark): void {
+  db.transaction(() => {
+    setMeta(db, 'restored_at', String(mark.at))
+    setMeta(db, 'restored_reason', mark.reason)
+    setMeta(db, 'restored_from', mark.from)
+    setMeta(db, 'restored_backup_at', mark.backupAt === undefined ? '' : String(mark.backupAt))
+  })()
+}
+
+export function readRestoreMark (db: Db): RestoreMark | undefined {
+  const at = getMeta(db, 'restored_at')
+  if (at === undefined) return undefined
+  const backupAt = getMeta(db, 'restored_backup_at')
+  return {
+    at: Number(at),
+    reason: getMeta(db, 'restored_reason') === 'corrupt' ? 'corrupt' : 'backup',
+    from: getMeta(db, 'restored_from') ?? '',
+    backupAt: backupAt === undefined || backupAt === '' ? undefined : Number(backupAt)
+  }
+}
+
 /**
- * Replaces `file` by a checked copy of `backup`. The gateway must be stopped (a running gateway keeps the
- * old file open). The file it replaces is kept as `<file>.before-restore-<time>`.
+ * Replaces `file` by a checked copy of `backup`, marked as restored. The gateway must be stopped (a running
+ * gateway keeps the old file open). The file it replaces is kept as `<file>.before-restore-<time>`.
  */
-export function restoreDatabase (backup: string, file: string, now = Date.now()): { keptAs: string | undefined } {
+export function restoreDatabase (backup: string, file: string, now = Date.now()): { keptAs: string | undefined, mark: RestoreMark } {
   const problem = checkIntegrity(backup)
   if (problem !== undefined) throw new Error(`${basename(backup)} is not a usable backup: ${problem}`)
   const keptAs = existsSync(file) ? moveAside(file, `before-restore-${fileStamp(now)}`) : undefined
-  copyFileSync(backup, file + '.restoring')
-  renameSync(file + '.restoring', file)
-  return { keptAs }
+  const copy = file + '.restoring'
+  copyFileSync(backup, copy)
+  const mark: RestoreMark = { at: now, reason: 'backup', from: basename(backup), backupAt: parseStamp(basename(backup)) }
+  // Marked before it takes the live name: a restored file in place is always a marked one. The meta table
+  // exists since schema 1, so a backup from an older punchline takes the mark too; the gateway migrates it.
+  const db = new Database(copy, { fileMustExist: true })
+  try {
+    markRestored(db, mark)
+    // Closing the last connection checkpoints and removes the WAL: the mark must be in the file we rename.
+    db.pragma('wal_checkpoint(TRUNCATE)')
+  } finally {
+    db.close()
+  }
+  // Empty after the checkpoint above; a stray one must not sit next to the live file under another name.
+  for (const ext of ['-wal', '-shm']) rmSync(copy + ext, { force: true })
+  renameSync(copy, file)
+  return { keptAs, mark }
 }

@@ -34,7 +34,11 @@ export interface DeadLetter {
   status: number | null
   reason: string
   at: number
+  /** 'refused': the upstream refused the record; 'unmapped': waiting for a roster entry (or an upstream fix) that maps the person */
+  kind: DeadLetterKind
 }
+
+export type DeadLetterKind = 'refused' | 'unmapped'
 
 export interface Backlog {
   /** outbox batches formed and not yet delivered */
@@ -96,8 +100,8 @@ export class ForwardStore {
     this.#countPast = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM punches WHERE id > ? LIMIT ?)')
     this.#lowestBatch = db.prepare('SELECT min(first_id) AS id FROM forward_batches')
     this.#receivedFrom = db.prepare('SELECT received FROM punches WHERE id >= ? ORDER BY id LIMIT 1')
-    this.#insertDead = db.prepare(`INSERT INTO dead_letters (punch_id, status, reason, at, replayed) VALUES (?, ?, ?, ?, NULL)
-      ON CONFLICT (punch_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at, replayed = NULL`)
+    this.#insertDead = db.prepare(`INSERT INTO dead_letters (punch_id, status, reason, at, replayed, kind) VALUES (?, ?, ?, ?, NULL, ?)
+      ON CONFLICT (punch_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at, replayed = NULL, kind = excluded.kind`)
   }
 
   /**
@@ -189,21 +193,47 @@ export class ForwardStore {
   }
 
   /** Parks the punches of a batch (in practice a single one) in dead letters and drops the batch. */
-  deadLetter (key: string, status: number | null, reason: string, now: number): number {
+  deadLetter (key: string, status: number | null, reason: string, now: number, kind: DeadLetterKind = 'refused'): number {
     return this.#db.transaction((): number => {
       const row = this.#getBatch.get(key) as BatchRow | undefined
       if (row === undefined) return 0
-      const ids = this.#rangeIds.all(row.first_id, row.last_id) as Array<{ id: number }>
-      for (const { id } of ids) this.#insertDead.run(id, status, reason.slice(0, MAX_REASON), now)
+      // Punches of the range already parked (held for a mapping) keep their own reason and kind.
+      const already = this.parkedIds(row.first_id, row.last_id)
+      const ids = (this.#rangeIds.all(row.first_id, row.last_id) as Array<{ id: number }>).filter(r => !already.has(r.id))
+      for (const { id } of ids) this.#insertDead.run(id, status, reason.slice(0, MAX_REASON), now, kind)
       this.#deleteBatch.run(key)
       return ids.length
     }).immediate()
   }
 
+  /**
+   * Parks single punches of a batch that is about to be sent, to wait for a roster entry (`roster.unknown`
+   * = 'hold'). The batch keeps its range; a parked punch is left out of what is sent and stays out until
+   * replayed.
+   */
+  park (punchIds: readonly number[], reason: string, now: number): void {
+    this.#db.transaction(() => {
+      for (const id of punchIds) this.#insertDead.run(id, null, reason.slice(0, MAX_REASON), now, 'unmapped')
+    }).immediate()
+  }
+
+  /** Is this punch parked (a dead letter not replayed)? */
+  parkedIds (firstId: number, lastId: number): Set<number> {
+    const rows = this.#db.prepare('SELECT punch_id AS id FROM dead_letters WHERE punch_id BETWEEN ? AND ? AND replayed IS NULL').all(firstId, lastId) as Array<{ id: number }>
+    return new Set(rows.map(r => r.id))
+  }
+
+  /** The row ids of the punches waiting for a mapping, oldest first, with their device and badge. */
+  unmapped (limit: number): Array<{ rowId: number, device: string, emp: string }> {
+    return this.#db.prepare(`SELECT d.punch_id AS rowId, p.device AS device, p.emp AS emp
+      FROM dead_letters d JOIN punches p ON p.id = d.punch_id
+      WHERE d.replayed IS NULL AND d.kind = 'unmapped' ORDER BY d.punch_id LIMIT ?`).all(limit) as Array<{ rowId: number, device: string, emp: string }>
+  }
+
   /** Dead letters not yet replayed, oldest first. */
   listDeadLetters (opts: { limit: number }): DeadLetter[] {
     return this.#db.prepare(`SELECT d.punch_id AS rowId, p.device || ':' || p.epoch || ':' || p.seq AS punch,
-        p.emp AS emp, p.ts AS ts, d.status AS status, d.reason AS reason, d.at AS at
+        p.emp AS emp, p.ts AS ts, d.status AS status, d.reason AS reason, d.at AS at, d.kind AS kind
       FROM dead_letters d JOIN punches p ON p.id = d.punch_id
       WHERE d.replayed IS NULL ORDER BY d.at, d.punch_id LIMIT ?`).all(opts.limit) as DeadLetter[]
   }
@@ -212,10 +242,12 @@ export class ForwardStore {
    * Sends dead letters again: each becomes a new one-punch batch, due now. Safe while the gateway runs
    * (another process's writes wait on the busy timeout). Returns how many were replayed.
    */
-  replayDeadLetters (which: readonly number[] | 'all', now: number): number {
+  replayDeadLetters (which: readonly number[] | 'all' | DeadLetterKind, now: number): number {
     return this.#db.transaction((): number => {
       const rows = which === 'all'
         ? this.#db.prepare('SELECT punch_id FROM dead_letters WHERE replayed IS NULL ORDER BY punch_id').all() as Array<{ punch_id: number }>
+        : typeof which === 'string'
+          ? this.#db.prepare('SELECT punch_id FROM dead_letters WHERE replayed IS NULL AND kind = ? ORDER BY punch_id').all(which) as Array<{ punch_id: number }>
         : which.flatMap(id => this.#db.prepare('SELECT punch_id FROM dead_letters WHERE punch_id = ? AND replayed IS NULL').all(id) as Array<{ punch_id: number }>)
       const mark = this.#db.prepare('UPDATE dead_letters SET replayed = ? WHERE punch_id = ?')
       for (const { punch_id: id } of rows) {

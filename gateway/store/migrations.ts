@@ -90,5 +90,16 @@ export const MIGRATIONS: readonly string[] = [
   -- 'unmapped': nobody knows the person yet; replayed by itself when a roster entry maps it.
   ALTER TABLE dead_letters ADD COLUMN kind TEXT NOT NULL DEFAULT 'refused';
   INSERT INTO meta (key, value) VALUES ('roster_version', '0');
+  `,
+  // 4: devices asked to resend after a restore (meta.restored_at), so each is asked once per restore and
+  // an operator can see what was asked (gateway/restore-resend.ts).
+  `
+  CREATE TABLE restore_resends (
+    restored_at INTEGER NOT NULL,
+    device      TEXT NOT NULL,
+    asked_at    INTEGER NOT NULL,
+    asked       TEXT NOT NULL,
+    PRIMARY KEY (restored_at, device)
+  ) WITHOUT ROWID;
   `
 ]

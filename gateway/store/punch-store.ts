@@ -13,6 +13,8 @@ export interface PunchRow {
   tz: number | undefined
   punch: Punch
   flags: string
+  /** the roster's employee for the badge on this device, when mapped (set by the rules step) */
+  person?: string
 }
 
 export interface Conflict {
@@ -40,6 +42,7 @@ export interface StoredPunch {
   flags: string
   received: number
   up: number | null
+  person: string | null
 }
 
 type StoredContent = Pick<StoredPunch, 'ts' | 'emp' | 'kind' | 'method' | 'clock' | 'lat' | 'lon' | 'acc' | 'manual'>
@@ -50,8 +53,8 @@ export class PunchStore {
 
   constructor (db: Db) {
     this.#insert = db.prepare(`INSERT OR IGNORE INTO punches
-      (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#stored = db.prepare(`SELECT ts, emp, kind, method, clock, lat, lon, acc, manual
       FROM punches WHERE device = ? AND epoch = ? AND seq = ?`)
   }
@@ -65,7 +68,7 @@ export class PunchStore {
     const loc = p.loc
     const info = this.#insert.run(
       row.device, row.epoch, p.seq, p.ts, row.tz ?? null, p.emp, p.kind, p.method, p.clock,
-      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received, p.up ?? null
+      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received, p.up ?? null, row.person ?? null
     )
     return info.changes === 1
   }

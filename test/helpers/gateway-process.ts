@@ -29,6 +29,8 @@ export class GatewayProcess {
   readonly child: ChildProcess
   readonly logs: LogLine[] = []
   mqttPort = 0
+  /** 0 when the gateway has no mqtts listener */
+  mqttsPort = 0
   httpPort = 0
   readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 
@@ -38,6 +40,7 @@ export class GatewayProcess {
   }
 
   get mqttUrl (): string { return `mqtt://127.0.0.1:${this.mqttPort}` }
+  get mqttsUrl (): string { return `mqtts://127.0.0.1:${this.mqttsPort}` }
   get httpUrl (): string { return `http://127.0.0.1:${this.httpPort}` }
 
   kill (signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -71,6 +74,7 @@ export async function startGatewayProcess (o: GatewayProcessOptions): Promise<Ga
       gw.logs.push(entry)
       if (entry.msg === 'gateway ready') {
         gw.mqttPort = entry.mqttPort as number
+        gw.mqttsPort = (entry.mqttsPort as number | undefined) ?? 0
         gw.httpPort = entry.httpPort as number
         clearTimeout(timer)
         resolve()

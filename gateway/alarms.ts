@@ -1,0 +1,174 @@
+/**
+ * Alarms: conditions of a health snapshot that need a person, each with a message saying what is wrong and
+ * what to do. A pure function of the snapshot, the thresholds and what only a live gateway knows, so the
+ * running gateway (/api/alarms, logs, metrics) and `punchline report` raise the same alarms.
+ */
+import type { GatewayConfig } from './config.js'
+import type { HealthSnapshot } from './health.js'
+import { formatBytes, formatDuration } from './units.js'
+
+export type Severity = 'warning' | 'critical'
+
+export const ALARM_NAMES = [
+  'device-silent', 'backlog-old', 'upstream-failing', 'storage', 'dead-letters', 'ring-nearly-full', 'clock-offset'
+] as const
+export type AlarmName = typeof ALARM_NAMES[number]
+
+export interface Alarm {
+  name: AlarmName
+  severity: Severity
+  message: string
+  /** the device an alarm is about; absent for the gateway as a whole */
+  subject?: string
+}
+
+/** A ring this full (pending / capacity) is close to refusing punches. */
+export const RING_WARN_FILL = 0.8
+/** warning past the threshold, critical past this many times it */
+export const CRITICAL_FACTOR = 4
+
+export interface UpstreamState {
+  /** last batch the upstream accepted (ms), null when none since the gateway started */
+  lastDeliveredAt: number | null
+  /** when the gateway started: "no delivery" is never counted from before it */
+  since: number
+  lastFailure: { kind: string, error: string, at: number } | null
+}
+
+export interface AlarmExtras {
+  /** rules.clockSkewMs: a device clock corrected by more than this is worth a look */
+  clockSkewMs: number
+  /** from the running forwarder; without it (another process) the outbox's failing batches are the evidence */
+  upstream?: UpstreamState
+  /** the storage guard's reason when ingest is refused (also covers a commit that hit SQLITE_FULL) */
+  storageFull?: string
+}
+
+type Thresholds = GatewayConfig['alarms']
+
+export function evaluateAlarms (s: HealthSnapshot, th: Thresholds, x: AlarmExtras, now: number): Alarm[] {
+  const out: Alarm[] = []
+  const push = (a: Alarm | undefined): void => { if (a !== undefined) out.push(a) }
+  for (const d of s.devices) {
+    push(deviceSilent(d, th, now))
+    push(ringNearlyFull(d))
+    push(clockOffset(d, x.clockSkewMs))
+  }
+  push(backlogOld(s, th))
+  push(upstreamFailing(s, th, x, now))
+  push(storage(s, th, x))
+  push(deadLetters(s))
+  return out.sort((a, b) => rank(a.severity) - rank(b.severity) || a.name.localeCompare(b.name) || (a.subject ?? '').localeCompare(b.subject ?? ''))
+}
+
+function rank (s: Severity): number { return s === 'critical' ? 0 : 1 }
+
+/** warning from `limitMs`, critical from CRITICAL_FACTOR times it; a limit of 0 turns the alarm off */
+function grade (valueMs: number, limitMs: number): Severity | undefined {
+  if (limitMs <= 0 || valueMs < limitMs) return undefined
+  return valueMs >= CRITICAL_FACTOR * limitMs ? 'critical' : 'warning'
+}
+
+type DeviceHealth = HealthSnapshot['devices'][number]
+
+function deviceSilent (d: DeviceHealth, th: Thresholds, now: number): Alarm | undefined {
+  const quiet = now - (d.lastSeen ?? d.created)
+  const severity = grade(quiet, th.deviceSilentMinutes * 60_000)
+  if (severity === undefined) return undefined
+  const message = d.lastSeen === null
+    ? `${d.id} was registered ${formatDuration(quiet)} ago and has never connected: check its secret, broker address and network`
+    : `${d.id} silent for ${formatDuration(quiet)} (last seen ${new Date(d.lastSeen).toISOString()}): check its power and network; it keeps its punches until it reconnects`
+  return { name: 'device-silent', severity, message, subject: d.id }
+}
+
+function ringNearlyFull (d: DeviceHealth): Alarm | undefined {
+  if (d.ring === null || d.ring.fill < RING_WARN_FILL) return undefined
+  return {
+    name: 'ring-nearly-full',
+    severity: 'warning',
+    message: `${d.id} ring ${Math.floor(d.ring.fill * 100)} % full (${d.ring.pending} of ${d.ring.capacity} punches not yet acknowledged): it refuses new punches when full; check its link to the gateway and the gateway's storage`,
+    subject: d.id
+  }
+}
+
+function clockOffset (d: DeviceHealth, skewMs: number): Alarm | undefined {
+  if (d.clockOffsetMs === null || Math.abs(d.clockOffsetMs) <= skewMs) return undefined
+  return {
+    name: 'clock-offset',
+    severity: 'warning',
+    message: `${d.id} clock was off by ${formatDuration(Math.abs(d.clockOffsetMs))} when the gateway corrected it (more than rules.clockSkewMs): check its NTP or RTC battery; punches it stamped before are flagged clock-skew`,
+    subject: d.id
+  }
+}
+
+function backlogOld (s: HealthSnapshot, th: Thresholds): Alarm | undefined {
+  const age = s.backlog.oldestPendingAgeMs
+  const severity = age === null ? undefined : grade(age, th.backlogAgeMinutes * 60_000)
+  if (severity === undefined) return undefined
+  const waiting = `the oldest of ${s.backlog.pendingPunches} punches not yet accepted upstream was stored ${formatDuration(age!)} ago`
+  const what = s.upstream.configured
+    ? 'see the upstream-failing alarm and the forwarder log; nothing is dropped meanwhile'
+    : 'no upstream is configured: set upstream.url'
+  return { name: 'backlog-old', severity, message: `${waiting}; ${what}` }
+}
+
+function upstreamFailing (s: HealthSnapshot, th: Thresholds, x: AlarmExtras, now: number): Alarm | undefined {
+  if (!s.upstream.configured) return undefined
+  const up = x.upstream
+  const failure = up?.lastFailure
+  if (failure?.kind === 'config' && (up!.lastDeliveredAt === null || failure.at > up!.lastDeliveredAt)) {
+    return {
+      name: 'upstream-failing',
+      severity: 'critical',
+      message: `the upstream refuses the gateway (${failure.error}): check upstream.url and the token; punches wait, nothing is dropped`
+    }
+  }
+  if (s.backlog.pendingPunches === 0 || th.upstreamFailingMinutes <= 0) return undefined
+  // Live: since the later of the last delivery (or the start) and the oldest waiting punch: a backlog that
+  // just formed after a quiet night is not an outage. From another process: the oldest batch still failing.
+  const since = up !== undefined
+    ? Math.max(up.lastDeliveredAt ?? up.since, s.backlog.oldestReceived ?? now)
+    : s.outbox.failingSince
+  if (since === null || now - since < th.upstreamFailingMinutes * 60_000) return undefined
+  const lastError = failure?.error ?? s.outbox.lastError
+  return {
+    name: 'upstream-failing',
+    severity: 'critical',
+    message: `no punch delivered upstream for ${formatDuration(now - since)} while ${s.backlog.pendingPunches} wait` +
+      (lastError == null ? '' : `; last error: ${lastError}`) + ': check the upstream service and the network; the gateway keeps retrying'
+  }
+}
+
+function storage (s: HealthSnapshot, th: Thresholds, x: AlarmExtras): Alarm | undefined {
+  const u = s.storage
+  const full = x.storageFull ?? u.full
+  if (full !== null && full !== undefined) {
+    return {
+      name: 'storage',
+      severity: 'critical',
+      message: `ingest stopped, ${full}: devices keep their punches and resend; free disk space, or purge sooner (retention.deliveredDays) or raise storage.maxDbBytes, and it resumes by itself`
+    }
+  }
+  const near: string[] = []
+  if (u.maxDbBytes > 0 && u.usedBytes * 100 >= th.diskWarnPercent * u.maxDbBytes) {
+    near.push(`database at ${Math.floor(u.usedBytes * 100 / u.maxDbBytes)} % of its ${formatBytes(u.maxDbBytes)} budget`)
+  }
+  if (u.minFreeBytes > 0 && u.diskFreeBytes < 2 * u.minFreeBytes) {
+    near.push(`disk: ${formatBytes(u.diskFreeBytes)} free, within twice the ${formatBytes(u.minFreeBytes)} floor`)
+  }
+  if (near.length === 0) return undefined
+  return { name: 'storage', severity: 'warning', message: `${near.join('; ')}: ingest stops at the limit; make room before then` }
+}
+
+function deadLetters (s: HealthSnapshot): Alarm | undefined {
+  const refused = s.deadLetters.refused ?? 0
+  const unmapped = s.deadLetters.unmapped ?? 0
+  const other = Object.entries(s.deadLetters).filter(([k]) => k !== 'refused' && k !== 'unmapped').reduce((n, [, v]) => n + v, 0)
+  const total = refused + unmapped + other
+  if (total === 0) return undefined
+  const parts: string[] = []
+  if (refused > 0) parts.push(`${refused} refused by the upstream (read them with punchline deadletters list, fix the cause, then replay)`)
+  if (unmapped > 0) parts.push(`${unmapped} for people the roster does not map yet (add roster entries; they go out by themselves)`)
+  if (other > 0) parts.push(`${other} of other kinds`)
+  return { name: 'dead-letters', severity: 'warning', message: `${total} dead letter${total === 1 ? ' waits' : 's wait'}: ${parts.join('; ')}` }
+}

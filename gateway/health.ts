@@ -1,0 +1,108 @@
+/**
+ * The state of a site's gateway as an operator asks about it: which devices are quiet, how far behind the
+ * upstream is, what is parked, what the rules flagged, how much room is left, which backups exist.
+ *
+ * Read from the database only, so `punchline report` gives the same answer from another process, with the
+ * gateway running (WAL readers never block its writers) or stopped. What only a running gateway knows
+ * (the last upstream delivery, a commit that hit a full disk) comes in as alarm extras (alarms.ts).
+ */
+import { backupDir, databasePath, type GatewayConfig } from './config.js'
+import type { Db } from './store/db.js'
+import { DeviceStore } from './store/device-store.js'
+import { ForwardStore, type Backlog } from './store/forward-store.js'
+import { listBackups, type BackupInfo } from './store/backup.js'
+import { measureStorage, storageVerdict, type StorageUsage } from './store/storage-usage.js'
+
+export const FLAGS_WINDOW_MS = 24 * 3_600_000
+
+export interface DeviceHealth {
+  id: string
+  /** from the device's last status (its will says false); null when it never sent one */
+  online: boolean | null
+  lastSeen: number | null
+  created: number
+  ring: { pending: number, capacity: number, fill: number } | null
+  /** the correction the device applied over its own clock (status clock.offsetMs) */
+  clockOffsetMs: number | null
+  /** 0..1 */
+  battery: number | null
+}
+
+export interface OutboxHealth {
+  /** formed batches the upstream has failed at least once */
+  failingBatches: number
+  /** when the oldest of them was formed (ms), null when none fails */
+  failingSince: number | null
+  lastError: string | null
+}
+
+export interface HealthSnapshot {
+  at: number
+  gatewayId: string
+  upstream: { configured: boolean }
+  devices: DeviceHealth[]
+  backlog: Backlog & { oldestPendingAgeMs: number | null }
+  outbox: OutboxHealth
+  /** dead letters not yet replayed, by kind ('refused', 'unmapped') */
+  deadLetters: Record<string, number>
+  /** flagged punches stored in the last 24 h, by flag */
+  flags24h: Record<string, number>
+  storage: StorageUsage & { full: string | null }
+  backups: BackupInfo[]
+}
+
+type Cfg = Pick<GatewayConfig, 'dataDir' | 'gatewayId' | 'upstream' | 'storage' | 'backup'>
+
+export function healthSnapshot (db: Db, cfg: Cfg, now: number): HealthSnapshot {
+  const backlog = new ForwardStore(db).backlog()
+  const storage = measureStorage(db, databasePath(cfg), cfg.storage)
+  return {
+    at: now,
+    gatewayId: cfg.gatewayId,
+    upstream: { configured: cfg.upstream !== undefined },
+    devices: new DeviceStore(db).list().map((d): DeviceHealth => {
+      const s = d.status
+      return {
+        id: d.id,
+        online: s?.online ?? null,
+        lastSeen: d.lastSeen,
+        created: d.created,
+        ring: s?.ring === undefined ? null : { pending: s.ring.pending, capacity: s.ring.capacity, fill: s.ring.capacity > 0 ? s.ring.pending / s.ring.capacity : 0 },
+        clockOffsetMs: s?.clock?.offsetMs ?? null,
+        battery: s?.battery ?? null
+      }
+    }),
+    backlog: { ...backlog, oldestPendingAgeMs: backlog.oldestReceived === null ? null : now - backlog.oldestReceived },
+    outbox: outboxHealth(db),
+    deadLetters: deadLettersByKind(db),
+    flags24h: flagsSince(db, now - FLAGS_WINDOW_MS),
+    storage: { ...storage, full: storageVerdict(storage) ?? null },
+    backups: listBackups(backupDir(cfg))
+  }
+}
+
+function outboxHealth (db: Db): OutboxHealth {
+  const row = db.prepare(`SELECT count(*) AS n, min(created) AS since,
+      (SELECT last_error FROM forward_batches WHERE attempts > 0 ORDER BY created DESC LIMIT 1) AS lastError
+    FROM forward_batches WHERE attempts > 0`).get() as { n: number, since: number | null, lastError: string | null }
+  return { failingBatches: row.n, failingSince: row.since, lastError: row.lastError }
+}
+
+function deadLettersByKind (db: Db): Record<string, number> {
+  const out: Record<string, number> = { refused: 0, unmapped: 0 }
+  const rows = db.prepare('SELECT kind, count(*) AS n FROM dead_letters WHERE replayed IS NULL GROUP BY kind').all() as Array<{ kind: string, n: number }>
+  for (const r of rows) out[r.kind] = r.n
+  return out
+}
+
+function flagsSince (db: Db, since: number): Record<string, number> {
+  // Grouped by the stored text first (few distinct combinations), then split: one pass over the day's
+  // rows through the received index, with no per-row work in JavaScript.
+  const rows = db.prepare(`SELECT flags, count(*) AS n FROM punches INDEXED BY punches_received
+    WHERE received >= ? AND flags <> '' GROUP BY flags`).all(since) as Array<{ flags: string, n: number }>
+  const out: Record<string, number> = {}
+  for (const r of rows) {
+    for (const f of r.flags.split(',')) out[f] = (out[f] ?? 0) + r.n
+  }
+  return out
+}
