@@ -6,15 +6,15 @@
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { X509Certificate } from 'node:crypto'
-import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes'
+import type { Client, PublishPacket, Subscription } from 'aedes'
 import { Topics } from '../shared/topics.js'
 import { decodeStatus } from '../shared/codec/status.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
 import { backupDir, databasePath, type GatewayConfig } from './config.js'
-import { backupDatabase, checkIntegrity, fileStamp, listBackups, moveAside } from './store/backup.js'
+import { backupDatabase, checkIntegrity, fileStamp, moveAside } from './store/backup.js'
 import { RestoreResend } from './restore-resend.js'
-import { salvageRegistry } from './store/registry-salvage.js'
+import { salvageFromNewestBackup } from './store/registry-salvage.js'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openDatabase, type Db } from './store/db.js'
@@ -26,8 +26,7 @@ import { Ingest } from './ingest/ingest.js'
 import { GatewayMetrics } from './metrics.js'
 import { Housekeeping } from './housekeeping.js'
 import { HealthWatch } from './health-watch.js'
-import { createAuthenticate } from './broker/auth.js'
-import { mayPublish, maySubscribe, ownTopic } from './broker/acl.js'
+import { brokerHooks } from './broker/hooks.js'
 import { startBroker, type BrokerHandle } from './broker/broker.js'
 import { describeCertificate } from './broker/tls-material.js'
 import { createHttpServer } from './http/server.js'
@@ -35,15 +34,14 @@ import { Forwarder } from './forward/forwarder.js'
 import { createSink } from './forward/create-sink.js'
 import { RosterStore } from './store/roster-store.js'
 import { Roster } from './rules/roster.js'
+import { RosterWatch } from './roster-watch.js'
+import { WatermarkFeed } from './forward/watermark-feed.js'
 import { SiteMap } from './rules/sites.js'
 import { DeviceClocks } from './rules/device-clocks.js'
 import { PunchHistory } from './rules/history.js'
 import { Flagger } from './rules/flagger.js'
-import type { PunchDescription } from './forward/forwarder.js'
-import type { StoredPunch } from './store/punch-store.js'
 import { computeWatermarks } from './store/watermark.js'
 import type { Watermarks } from '../shared/upstream.js'
-import type { Sink } from './forward/sink.js'
 
 export interface GatewayAddresses {
   mqttPort: number
@@ -75,12 +73,8 @@ export class Gateway {
   #backupTimer?: NodeJS.Timeout
   #housekeeping?: Housekeeping
   #health?: HealthWatch
-  #roster?: Roster
-  #rosterTimer?: NodeJS.Timeout
-  #watermarkTimer?: NodeJS.Timeout
-  #sink?: Sink
-  /** the last watermarks a sink accepted, without their `at`, to send only what changed */
-  #sentWatermarks = ''
+  #rosterWatch?: RosterWatch
+  #watermarkFeed?: WatermarkFeed
   #clocks?: DeviceClocks
   readonly sites: SiteMap
 
@@ -112,7 +106,7 @@ export class Gateway {
       }
     }
     const db = this.#db = openDatabase(file)
-    if (corruptKeptAs !== undefined) this.#salvageRegistry(db)
+    if (corruptKeptAs !== undefined) salvageFromNewestBackup(db, backupDir(cfg), log)
     // Tells `punchline restore` that a gateway has this data dir open (removed on a clean stop).
     writeFileSync(join(cfg.dataDir, 'gateway.pid'), String(process.pid))
     const devices = this.#devices = new DeviceStore(db)
@@ -120,7 +114,16 @@ export class Gateway {
     const forwardStore = this.#forwardStore = new ForwardStore(db)
     // Storage guard and retention (housekeeping.ts): a full disk stops ingest, never loses a punch.
     const upkeep = this.#housekeeping = new Housekeeping({ db, config: cfg, metrics: this.metrics, log: log.child({ part: 'storage' }), now: this.#now })
-    const roster = this.#roster = new Roster(new RosterStore(db), { now: this.#now })
+    const roster = new Roster(new RosterStore(db), { now: this.#now })
+    const rosterWatch = this.#rosterWatch = new RosterWatch({
+      roster,
+      sites: this.sites,
+      store: forwardStore,
+      unknown: cfg.roster.unknown,
+      log: log.child({ part: 'roster' }),
+      now: this.#now,
+      released: () => this.#forwarder?.notify()
+    })
     const clocks = this.#clocks = new DeviceClocks(id => devices.get(id)?.status)
     const flagger = new Flagger({ rules: cfg.rules, sites: this.sites, roster, clocks, history: new PunchHistory(db) })
     const keptDays = cfg.retention.deliveredDays
@@ -138,9 +141,17 @@ export class Gateway {
     })
 
     if (cfg.upstream !== undefined) {
+      const sink = createSink(cfg.upstream, { gatewayId: cfg.gatewayId, log: log.child({ part: 'sink', sink: cfg.upstream.kind }), now: this.#now })
+      this.#watermarkFeed = new WatermarkFeed({
+        sink,
+        compute: () => this.watermarks(),
+        intervalMs: cfg.watermark.intervalSeconds * 1000,
+        timeoutMs: cfg.upstream.timeoutMs,
+        log: log.child({ part: 'watermark' })
+      })
       this.#forwarder = new Forwarder({
         store: forwardStore,
-        sink: this.#sink = createSink(cfg.upstream, { gatewayId: cfg.gatewayId, log: log.child({ part: 'sink', sink: cfg.upstream.kind }), now: this.#now }),
+        sink,
         gatewayId: cfg.gatewayId,
         batchSize: cfg.forward.batchSize,
         lingerMs: cfg.forward.lingerMs,
@@ -148,7 +159,7 @@ export class Gateway {
         backoff: { baseMs: cfg.forward.backoffBaseMs, capMs: cfg.forward.backoffCapMs },
         logger: log.child({ part: 'forwarder' }),
         now: this.#now,
-        describe: (p) => this.#describe(p)
+        describe: (p) => rosterWatch.describe(p)
       })
       this.#forwarder.on('delivered', (n) => this.metrics.forwarded.inc(n))
       this.#forwarder.on('dead-letter', (n) => this.metrics.deadLetters.inc(n))
@@ -191,33 +202,15 @@ export class Gateway {
         metrics.refusedConnections.inc({ reason: 'packet_too_large' })
         log.warn({ remote: socket.remoteAddress, message }, 'connection dropped: packet too large')
       },
-      hooks: {
-        authenticate: createAuthenticate({ devices, allowAnonymous: cfg.allowAnonymous, metrics, log }),
-        authorizePublish (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) {
-          if (client === null) {
-            // A last will, published by the broker for a client that went away; only status wills exist.
-            return cb(topics.parse(packet.topic)?.channel === 'status' ? null : new Error('will not allowed'))
-          }
-          const own = ownTopic(topics, client, packet.topic)
-          if (!mayPublish(own)) {
-            metrics.deniedTopics.inc({ action: 'publish' })
-            log.warn({ client: client.id, topic: packet.topic }, 'publish refused by ACL')
-            return cb(new Error('not authorized to publish on ' + packet.topic))
-          }
-          if (own!.channel === 'punches') return ingest.handle(own!.device, packet.payload as Buffer, cb)
-          cb(null)
-        },
-        authorizeSubscribe (client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void) {
-          if (maySubscribe(topics, client, sub)) return cb(null, sub)
-          metrics.deniedTopics.inc({ action: 'subscribe' })
-          log.warn({ client: client.id, topic: sub.topic }, 'subscription refused by ACL')
-          cb(null, null)
-        },
-        published: (packet: AedesPublishPacket, client: Client | null, cb: (err?: Error | null) => void) => {
-          if (client != null) this.#onPublished(packet, client)
-          cb(null)
-        }
-      }
+      hooks: brokerHooks({
+        topics,
+        devices,
+        allowAnonymous: cfg.allowAnonymous,
+        metrics,
+        log,
+        punches: (device, payload, done) => ingest.handle(device, payload, done),
+        status: (device, payload) => this.#onStatus(device, payload)
+      })
     })
     const broker = this.#broker.broker
     broker.on('client', (client: Client) => {
@@ -257,8 +250,8 @@ export class Gateway {
     const httpPort = typeof httpAddress === 'object' && httpAddress !== null ? httpAddress.port : cfg.http.port
 
     this.#forwarder?.start()
-    this.#watchRoster()
-    this.#scheduleWatermarks()
+    rosterWatch.start()
+    this.#watermarkFeed?.start()
     this.#scheduleBackups()
     upkeep.start()
     health.start()
@@ -269,21 +262,6 @@ export class Gateway {
     log.info({ ...addresses, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
     if (cfg.allowAnonymous) log.warn('anonymous devices allowed (--allow-anonymous): any client id may connect; use only in a lab')
     return addresses
-  }
-
-  /** After a corrupt start: device credentials and the roster from the newest backup, so devices can reconnect. */
-  #salvageRegistry (db: Db): void {
-    const newest = listBackups(backupDir(this.config)).at(-1)
-    if (newest === undefined) {
-      this.#log.error('no backup to take the device registry from: devices with credentials must be added again (punchline devices add), or stop and run punchline restore')
-      return
-    }
-    try {
-      const got = salvageRegistry(db, newest.path)
-      this.#log.warn({ from: newest.path, ...got }, 'device registry and roster taken from the newest backup')
-    } catch (err) {
-      this.#log.error({ err, from: newest.path }, 'could not read the device registry from the newest backup')
-    }
   }
 
   /** Takes an online backup now (also what the schedule runs). */
@@ -334,8 +312,8 @@ export class Gateway {
   async stop (): Promise<void> {
     this.#ready = false
     clearInterval(this.#backupTimer)
-    clearInterval(this.#rosterTimer)
-    clearInterval(this.#watermarkTimer)
+    this.#rosterWatch?.stop()
+    this.#watermarkFeed?.stop()
     this.#health?.stop()
     await this.#housekeeping?.stop()
     const log = this.#log
@@ -372,63 +350,6 @@ export class Gateway {
     })
   }
 
-  /** Tells a sink that takes watermarks (ERPNext's Shift Type last sync, a retained MQTT topic, a URL) what changed. */
-  #scheduleWatermarks (): void {
-    const sink = this.#sink
-    if (sink?.watermark === undefined) return
-    let sending = false
-    this.#watermarkTimer = setInterval(() => {
-      if (sending) return
-      const marks = this.watermarks()
-      const key = JSON.stringify({ ...marks, at: '' })
-      if (key === this.#sentWatermarks) return
-      sending = true
-      sink.watermark!(marks, AbortSignal.timeout(this.config.upstream?.timeoutMs ?? 10_000)).then(r => {
-        if (r.outcome === 'delivered') this.#sentWatermarks = key
-        else this.#log.warn({ outcome: r.outcome, error: r.error }, 'upstream did not take the watermark; will send it again')
-      }, (err: Error) => this.#log.error({ err }, 'sending the watermark failed')).finally(() => { sending = false })
-    }, this.config.watermark.intervalSeconds * 1000)
-    this.#watermarkTimer.unref()
-  }
-
-  /** What the forwarder sends with a punch: the roster's employee and the site, or why it must wait. */
-  #describe (p: StoredPunch): PunchDescription {
-    const site = this.sites.of(p.device).site
-    const badge = this.#roster!.lookup(p.device, site, p.emp)
-    const d: PunchDescription = { site, employee: badge.employee }
-    if (this.config.roster.unknown === 'hold' && badge.configured && badge.employee === undefined) {
-      d.hold = `unknown-badge: no roster entry maps '${p.emp}' on ${p.device}; held until one does (roster.unknown = hold)`
-    }
-    return d
-  }
-
-  /**
-   * The roster is edited from the CLI (another process): look for a new version every second, and when it
-   * changes send again the punches that waited for a mapping and now have one.
-   */
-  #watchRoster (): void {
-    const roster = this.#roster!
-    roster.onChange(() => this.#releaseMapped())
-    this.#rosterTimer = setInterval(() => {
-      try { roster.refresh() } catch (err) { this.#log.error({ err }, 'roster reload failed; keeping the previous roster') }
-    }, 1000)
-    this.#rosterTimer.unref()
-    this.#releaseMapped()
-  }
-
-  #releaseMapped (): void {
-    const store = this.#forwardStore!
-    const roster = this.#roster!
-    const ids: number[] = []
-    for (const u of store.unmapped(100_000)) {
-      if (roster.lookup(u.device, this.sites.of(u.device).site, u.emp).employee !== undefined) ids.push(u.rowId)
-    }
-    if (ids.length === 0) return
-    const n = store.replayDeadLetters(ids, this.#now())
-    this.#log.info({ punches: n }, 'roster now maps punches that were waiting for a mapping; sending them')
-    this.#forwarder?.notify()
-  }
-
   #publish (topic: string, payload: string): void {
     this.#broker?.broker.publish({
       cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false
@@ -437,22 +358,20 @@ export class Gateway {
     })
   }
 
-  #onPublished (packet: AedesPublishPacket, client: Client): void {
-    const own = ownTopic(this.#topics, client, packet.topic)
-    if (own?.channel !== 'status') return
-    const decoded = decodeStatus(packet.payload as Buffer)
+  #onStatus (device: string, payload: Buffer): void {
+    const decoded = decodeStatus(payload)
     if (!decoded.ok) {
       this.metrics.rejects.inc({ field: 'status' })
-      this.#log.warn({ device: own.device, error: decoded.error }, 'unreadable status')
+      this.#log.warn({ device, error: decoded.error }, 'unreadable status')
       return
     }
     try {
-      this.#devices?.saveStatus(own.device, decoded.status, this.#now())
+      this.#devices?.saveStatus(device, decoded.status, this.#now())
     } catch (err) {
-      this.#log.warn({ err, device: own.device }, 'could not save the device status')
+      this.#log.warn({ err, device }, 'could not save the device status')
     }
-    this.#clocks?.update(own.device, decoded.status)
-    this.#restoreResend?.onStatus(own.device, decoded.status)
+    this.#clocks?.update(device, decoded.status)
+    this.#restoreResend?.onStatus(device, decoded.status)
   }
 
   #registerGauges (): void {

@@ -5,6 +5,8 @@
  * secret hashes, the roster) is copied into the new file so devices reconnect at once and resend.
  */
 import type { Db } from './db.js'
+import type { Logger } from '../../shared/log.js'
+import { listBackups } from './backup.js'
 
 export interface Salvaged {
   devices: number
@@ -29,5 +31,22 @@ export function salvageRegistry (db: Db, backupFile: string): Salvaged {
     })()
   } finally {
     db.prepare('DETACH DATABASE salvage').run()
+  }
+}
+
+/** The gateway's corrupt-start step: the registry from the newest backup in `dir`, said in the log either way. */
+export function salvageFromNewestBackup (db: Db, dir: string, log: Logger): Salvaged | undefined {
+  const newest = listBackups(dir).at(-1)
+  if (newest === undefined) {
+    log.error('no backup to take the device registry from: devices with credentials must be added again (punchline devices add), or stop and run punchline restore')
+    return undefined
+  }
+  try {
+    const got = salvageRegistry(db, newest.path)
+    log.warn({ from: newest.path, ...got }, 'device registry and roster taken from the newest backup')
+    return got
+  } catch (err) {
+    log.error({ err, from: newest.path }, 'could not read the device registry from the newest backup')
+    return undefined
   }
 }

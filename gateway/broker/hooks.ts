@@ -1,0 +1,59 @@
+/**
+ * The aedes hooks of the gateway's broker, in the order a publish meets them: authenticate the device,
+ * authorize the topic (ACL), hand a punch batch to ingest before the PUBACK (FACTS.md: authorizePublish
+ * is the only hook before it), then `published` for what needs no PUBACK gating (status).
+ */
+import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes'
+import type { Topics } from '../../shared/topics.js'
+import type { Logger } from '../../shared/log.js'
+import type { GatewayMetrics } from '../metrics.js'
+import type { DeviceStore } from '../store/device-store.js'
+import { createAuthenticate } from './auth.js'
+import { mayPublish, maySubscribe, ownTopic } from './acl.js'
+import type { BrokerOptions } from './broker.js'
+
+export interface HookParts {
+  topics: Topics
+  devices: DeviceStore
+  allowAnonymous: boolean
+  metrics: GatewayMetrics
+  log: Logger
+  /** a publish on the device's own punches topic; `done` releases the PUBACK */
+  punches: (device: string, payload: Buffer, done: (err?: Error | null) => void) => void
+  /** a publish on the device's own status topic, after the PUBACK */
+  status: (device: string, payload: Buffer) => void
+}
+
+export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
+  const { topics, metrics, log } = p
+  return {
+    authenticate: createAuthenticate({ devices: p.devices, allowAnonymous: p.allowAnonymous, metrics, log }),
+    authorizePublish (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) {
+      if (client === null) {
+        // A last will, published by the broker for a client that went away; only status wills exist.
+        return cb(topics.parse(packet.topic)?.channel === 'status' ? null : new Error('will not allowed'))
+      }
+      const own = ownTopic(topics, client, packet.topic)
+      if (!mayPublish(own)) {
+        metrics.deniedTopics.inc({ action: 'publish' })
+        log.warn({ client: client.id, topic: packet.topic }, 'publish refused by ACL')
+        return cb(new Error('not authorized to publish on ' + packet.topic))
+      }
+      if (own!.channel === 'punches') return p.punches(own!.device, packet.payload as Buffer, cb)
+      cb(null)
+    },
+    authorizeSubscribe (client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void) {
+      if (maySubscribe(topics, client, sub)) return cb(null, sub)
+      metrics.deniedTopics.inc({ action: 'subscribe' })
+      log.warn({ client: client.id, topic: sub.topic }, 'subscription refused by ACL')
+      cb(null, null)
+    },
+    published (packet: AedesPublishPacket, client: Client | null, cb: (err?: Error | null) => void) {
+      if (client != null) {
+        const own = ownTopic(topics, client, packet.topic)
+        if (own?.channel === 'status') p.status(own.device, packet.payload as Buffer)
+      }
+      cb(null)
+    }
+  }
+}
