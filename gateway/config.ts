@@ -189,23 +189,31 @@ export interface ConfigSources {
 
 export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   const cfg = defaultConfig()
-  if (src.file !== undefined) {
+  const env = src.env ?? {}
+  // PUNCHLINE_CONFIG names the file when no --config does: one setting for the service and every CLI call.
+  const file = src.file ?? (env.PUNCHLINE_CONFIG === '' ? undefined : env.PUNCHLINE_CONFIG)
+  if (file !== undefined) {
     let parsed: unknown
     try {
-      parsed = JSON.parse(readFileSync(src.file, 'utf8'))
+      parsed = JSON.parse(readFileSync(file, 'utf8'))
     } catch (err) {
-      throw new Error(`config: cannot read ${src.file}: ${(err as Error).message}`)
+      throw new Error(`config: cannot read ${file}: ${(err as Error).message}`)
     }
-    if (!isPlain(parsed)) throw new Error(`config: ${src.file} must hold a JSON object`)
+    if (!isPlain(parsed)) throw new Error(`config: ${file} must hold a JSON object`)
     merge(cfg as unknown as Plain, parsed, '')
   }
-  const env = src.env ?? {}
   if (env.PUNCHLINE_DATA !== undefined) cfg.dataDir = env.PUNCHLINE_DATA
   if (env.PUNCHLINE_MQTT_PORT !== undefined) cfg.mqtt.port = port(env.PUNCHLINE_MQTT_PORT, 'PUNCHLINE_MQTT_PORT')
   if (env.PUNCHLINE_HTTP_PORT !== undefined) cfg.http.port = port(env.PUNCHLINE_HTTP_PORT, 'PUNCHLINE_HTTP_PORT')
   if (env.PUNCHLINE_GATEWAY_ID !== undefined) cfg.gatewayId = env.PUNCHLINE_GATEWAY_ID
   if (env.PUNCHLINE_UPSTREAM_URL !== undefined) cfg.upstream = withUrl(cfg.upstream, env.PUNCHLINE_UPSTREAM_URL)
+  if (env.PUNCHLINE_UPSTREAM_KIND !== undefined && cfg.upstream !== undefined) {
+    const kind = env.PUNCHLINE_UPSTREAM_KIND
+    if (kind !== 'webhook' && kind !== 'erpnext' && kind !== 'mqtt') throw new Error('PUNCHLINE_UPSTREAM_KIND: must be webhook, erpnext or mqtt')
+    cfg.upstream.kind = kind
+  }
   if (env.PUNCHLINE_UPSTREAM_TOKEN !== undefined && cfg.upstream !== undefined) cfg.upstream.token = env.PUNCHLINE_UPSTREAM_TOKEN
+  if (env.PUNCHLINE_UPSTREAM_PASSWORD !== undefined && cfg.upstream !== undefined) cfg.upstream.password = env.PUNCHLINE_UPSTREAM_PASSWORD
   if (env.PUNCHLINE_MQTTS_PORT !== undefined) cfg.mqtt.tls.port = port(env.PUNCHLINE_MQTTS_PORT, 'PUNCHLINE_MQTTS_PORT')
   if (env.PUNCHLINE_TLS_CERT !== undefined) cfg.mqtt.tls.cert = env.PUNCHLINE_TLS_CERT
   if (env.PUNCHLINE_TLS_KEY !== undefined) cfg.mqtt.tls.key = env.PUNCHLINE_TLS_KEY

@@ -115,6 +115,52 @@ t.test('config: defaults, file, env and flags in that order; clear errors', asyn
   t.throws(() => loadConfig({ env: { PUNCHLINE_MQTT_PORT: '70000' } }), /PUNCHLINE_MQTT_PORT: must be a port number/)
 })
 
+t.test('config for a site: upstream kinds, sites and fences, roster, TLS, PUNCHLINE_CONFIG; errors name the setting', async t => {
+  const dir = t.testdir()
+  const file = join(dir, 'site.json')
+  const write = (o: unknown): void => writeFileSync(file, JSON.stringify(o))
+  write({
+    upstream: { kind: 'erpnext', url: 'https://erp.example.com', token: 'key:secret', shiftTypes: ['Day'], utcOffset: '+08:00' },
+    sites: { hq: { devices: ['T-*'], geofences: [{ lat: 1, lon: 2, radiusM: 100 }, { polygon: [[0, 0], [0, 1], [1, 1]] }] } },
+    roster: { unknown: 'hold' },
+    rules: { manualMonthlyLimit: 3 }
+  })
+  const c = loadConfig({ env: { PUNCHLINE_CONFIG: file } })
+  t.match(c.upstream, { kind: 'erpnext', employeeField: 'attendance_device_id', shiftTypes: ['Day'], utcOffset: '+08:00', timeoutMs: 10_000 })
+  t.match(c.sites.hq, { devices: ['T-*'], geofences: [{ radiusM: 100 }, { polygon: [[0, 0], [0, 1], [1, 1]] }] })
+  t.equal(c.roster.unknown, 'hold')
+  t.equal(c.rules.manualMonthlyLimit, 3)
+  t.equal(c.rules.doubleWindowMs, 60_000, 'the other rules keep their defaults')
+  t.equal(loadConfig({ flags: { upstream: 'mqtts://broker:8883' } }).upstream?.kind, 'mqtt', 'the kind follows the scheme')
+  t.equal(loadConfig({ file, env: { PUNCHLINE_UPSTREAM_URL: 'https://erp2.example.com' } }).upstream?.kind, 'erpnext', 'a URL from the environment keeps the kind')
+  t.equal(loadConfig({ env: { PUNCHLINE_UPSTREAM_URL: 'http://x/', PUNCHLINE_UPSTREAM_KIND: 'erpnext', PUNCHLINE_UPSTREAM_TOKEN: 'a:b' } }).upstream?.kind, 'erpnext')
+  const bad: Array<[unknown, RegExp]> = [
+    [{ upstream: { kind: 'soap', url: 'http://x' } }, /'upstream.kind' must be webhook, erpnext or mqtt/],
+    [{ upstream: { kind: 'mqtt', url: 'http://x' } }, /upstream.url: an mqtt upstream needs an mqtt:\/\/ or mqtts:\/\/ URL/],
+    [{ upstream: { kind: 'erpnext', url: 'http://x', token: 'no-colon' } }, /upstream.token: ERPNext wants 'api_key:api_secret'/],
+    [{ upstream: { url: 'http://x', utcOffset: '8h' } }, /upstream.utcOffset: must look like '\+08:00'/],
+    [{ upstream: { url: 'http://x', colour: 'red' } }, /unknown setting 'upstream.colour'/],
+    [{ sites: { hq: { devices: ['T 1'] } } }, /sites.hq.devices\[0\]: must be a device id or a prefix ending in '\*'/],
+    [{ sites: { hq: { geofences: [{ lat: 91, lon: 0, radiusM: 5 }] } } }, /sites.hq.geofences\[0\].lat: must be between -90 and 90/],
+    [{ sites: { hq: { geofences: [{ lat: 1, lon: 0, radiusM: 0 }] } } }, /sites.hq.geofences\[0\].radiusM: must be a number of metres > 0/],
+    [{ sites: { hq: { geofences: [{ polygon: [[0, 0], [1, 1]] }] } } }, /sites.hq.geofences\[0\].polygon: needs at least 3/],
+    [{ sites: { hq: { geofences: [{ polygon: [[0, 0], [1, 1], [2, 200]] }] } } }, /sites.hq.geofences\[0\].polygon\[2\]: must be \[lat/],
+    [{ sites: { 'h q': { devices: [] } } }, /sites.h q: a site id is/],
+    [{ roster: { unknown: 'drop' } }, /roster.unknown: must be 'forward' or 'hold'/],
+    [{ rules: { doubleWindowMs: -1 } }, /rules.doubleWindowMs: must be a number >= 0/],
+    [{ rules: { lateSyncMs: 10, expiredMs: 5 } }, /rules.lateSyncMs: must not exceed rules.expiredMs/],
+    [{ mqtt: { tls: { cert: '/x.pem' } } }, /mqtt.tls: set both cert and key/],
+    [{ storage: { checkIntervalMs: 1 } }, /storage.checkIntervalMs: must be at least 100/],
+    [{ alarms: { intervalSeconds: 0 } }, /alarms.intervalSeconds: must be at least 0.1/],
+    [{ watermark: { intervalSeconds: 0 } }, /watermark.intervalSeconds: must be at least 1/]
+  ]
+  for (const [o, re] of bad) {
+    write(o)
+    t.throws(() => loadConfig({ file }), re, JSON.stringify(o))
+  }
+  t.throws(() => loadConfig({ env: { PUNCHLINE_UPSTREAM_URL: 'http://x/', PUNCHLINE_UPSTREAM_KIND: 'ftp' } }), /PUNCHLINE_UPSTREAM_KIND/)
+})
+
 t.test('frame meter: passes packets within the bound, stops one beyond it, across chunk splits', async t => {
   const packet = (type: number, bodyLen: number): Buffer => {
     const len: number[] = []
