@@ -47,6 +47,12 @@ export interface UplinkOptions {
   statusExtras?: () => Partial<DeviceStatus>
   /** extra MQTT.js options (TLS material, keepalive) */
   mqttOptions?: IClientOptions
+  /**
+   * after connecting, how long to wait for the gateway's time command before uploading (0 = not at all):
+   * a clock correction then reaches the gateway in a status before the punches it concerns, so the
+   * gateway can flag those clock-skew
+   */
+  timeWaitMs?: number
 }
 
 interface InFlight {
@@ -79,6 +85,9 @@ export class Uplink extends EventEmitter {
   #batchCounter = 0
   readonly #inFlight = new Map<string, InFlight>()
   readonly #inFlightSeqs = new Set<number>()
+  /** this connection has had its time command (or stopped waiting for it) */
+  #timeSettled = false
+  #timeGate?: NodeJS.Timeout
   /** explicit groups to send before anything else: halves of a batch the gateway could not read, resends */
   readonly #priority: number[][] = []
   readonly stats: UplinkStats = { connects: 0, disconnects: 0, batchesSent: 0, punchesAcked: 0, punchesRejected: 0, errorAcks: 0, ackTimeouts: 0 }
@@ -93,6 +102,7 @@ export class Uplink extends EventEmitter {
       ackTimeoutMs: 30_000,
       backoff: { baseMs: 500, capMs: 10_000 },
       statusIntervalMs: 60_000,
+      timeWaitMs: 1000,
       now: Date.now,
       random: Math.random
     }, opts)
@@ -131,6 +141,7 @@ export class Uplink extends EventEmitter {
     this.#running = false
     clearTimeout(this.#reconnectTimer)
     clearInterval(this.#statusTimer)
+    clearTimeout(this.#timeGate)
     const client = this.#client
     this.#dropInFlight()
     this.#client = undefined
@@ -197,7 +208,13 @@ export class Uplink extends EventEmitter {
         this.publishStatus()
         clearInterval(this.#statusTimer)
         this.#statusTimer = setInterval(() => this.publishStatus(), o.statusIntervalMs).unref()
-        this.#pump()
+        // The gateway sends the time when we subscribe; it may have arrived before the SUBACK already.
+        if (!this.#timeSettled && o.timeWaitMs > 0) {
+          this.#timeGate = setTimeout(() => { this.#timeSettled = true; this.#pump() }, o.timeWaitMs)
+        } else {
+          this.#timeSettled = true
+          this.#pump()
+        }
       })
     })
     client.on('message', (topic: string, payload: Buffer) => {
@@ -214,6 +231,8 @@ export class Uplink extends EventEmitter {
       this.#connected = false
       this.#client = undefined
       clearInterval(this.#statusTimer)
+      clearTimeout(this.#timeGate)
+      this.#timeSettled = false
       this.#dropInFlight()
       client.removeAllListeners('message')
       client.end(true)
@@ -242,6 +261,7 @@ export class Uplink extends EventEmitter {
   #pump (): void {
     const o = this.#o
     const client = this.#client
+    if (!this.#timeSettled) return
     while (this.#connected && client !== undefined && this.#inFlight.size < o.window) {
       let punches: Punch[]
       const group = this.#priority.shift()
@@ -353,6 +373,11 @@ export class Uplink extends EventEmitter {
     const c = decoded.command
     if (c.op === 'time') {
       this.emit('time', c.now)
+      if (!this.#timeSettled) {
+        this.#timeSettled = true
+        clearTimeout(this.#timeGate)
+        this.#pump()
+      }
     } else if (c.op === 'resend' && c.epoch === o.ring.epoch) {
       // Bounded: a resend asks for at most the ring's capacity.
       const to = Math.min(c.to, c.from + o.ring.capacity - 1)
