@@ -9,7 +9,7 @@
  * on a fixed period and replays its own store one message at a time (FACTS.md); the ring does better.
  */
 import { EventEmitter } from 'node:events'
-import mqtt, { type MqttClient, type IClientOptions } from 'mqtt'
+import mqtt, { type IClientOptions } from 'mqtt'
 import { Topics } from '../shared/topics.js'
 import { encodeBatch } from '../shared/codec/batch.js'
 import { decodeAck, isErrorAck, type BatchAck } from '../shared/codec/ack.js'
@@ -21,6 +21,7 @@ import { rangesContain, countInRanges } from '../shared/ranges.js'
 import type { Punch } from '../shared/punch.js'
 import type { Logger } from '../shared/log.js'
 import type { Ring } from './ring/index.js'
+import type { UplinkClient, UplinkConnect } from './uplink-client.js'
 
 export interface UplinkOptions {
   url: string
@@ -53,6 +54,11 @@ export interface UplinkOptions {
    * gateway can flag those clock-skew
    */
   timeWaitMs?: number
+  /**
+   * opens one connection (default: MQTT.js's `mqtt.connect`); the simulator passes a lighter client so
+   * thousands of devices run this same uplink in one process (uplink-client.ts)
+   */
+  connect?: UplinkConnect
 }
 
 interface InFlight {
@@ -70,13 +76,16 @@ export interface UplinkStats {
   ackTimeouts: number
 }
 
+/** how long stop() waits for the offline status and a clean disconnect before cutting the connection */
+const STOP_GRACE_MS = 2000
+
 export class Uplink extends EventEmitter {
-  readonly #o: Required<Omit<UplinkOptions, 'secret' | 'tz' | 'statusExtras' | 'mqttOptions' | 'fw'>> & UplinkOptions
+  readonly #o: Required<Omit<UplinkOptions, 'secret' | 'tz' | 'statusExtras' | 'mqttOptions' | 'fw' | 'connect'>> & UplinkOptions
   readonly #topics: Topics
   readonly #acksTopic: string
   readonly #cmdTopic: string
   readonly #statusTopic: string
-  #client?: MqttClient
+  #client?: UplinkClient
   #connected = false
   #running = false
   #attempt = 0
@@ -148,10 +157,20 @@ export class Uplink extends EventEmitter {
     this.#connected = false
     if (client !== undefined) {
       // A clean disconnect: publish offline status ourselves, since the broker sends the will only on loss.
-      if (client.connected) {
-        await new Promise<void>(resolve => client.publish(this.#statusTopic, encodeStatus(OFFLINE_WILL), { qos: 1, retain: true }, () => resolve()))
+      // Bounded: on a link that died a moment ago the client may still think it is connected, and neither
+      // the PUBACK nor a clean end would ever come; stopping must not hang on the network.
+      const graceful = (async () => {
+        if (client.connected) {
+          await new Promise<void>(resolve => client.publish(this.#statusTopic, encodeStatus(OFFLINE_WILL), { qos: 1, retain: true }, () => resolve()))
+        }
+        await new Promise<void>(resolve => client.end(false, {}, () => resolve()))
+      })()
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>(resolve => { timer = setTimeout(() => resolve('late'), STOP_GRACE_MS) })
+      if (await Promise.race([graceful, late]) === 'late') {
+        await new Promise<void>(resolve => client.end(true, {}, () => resolve()))
       }
-      await new Promise<void>(resolve => client.end(false, {}, () => resolve()))
+      clearTimeout(timer)
     }
   }
 
@@ -176,7 +195,7 @@ export class Uplink extends EventEmitter {
   #connect (): void {
     if (!this.#running) return
     const o = this.#o
-    const client = mqtt.connect(o.url, {
+    const client = (o.connect ?? mqtt.connect)(o.url, {
       ...o.mqttOptions,
       protocolVersion: 4,
       clientId: o.deviceId,

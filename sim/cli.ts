@@ -4,8 +4,12 @@
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { runSimulation } from './run.js'
+import { runScenarioCli } from './scenario-cli.js'
 
-export const SIM_USAGE = `punchline sim [--devices 20] [--punches 30] [--interval-ms 200] [--outage-at-ms 2000 --outage-ms 4000]
+export const SIM_USAGE = `punchline sim (--scenario NAME | --file SCENARIO.yaml) [--report REPORT.html] [--seed N] [--duration 24h]
+              [--devices-scale 0.5] [--staff-scale 2] [--client lite|mqttjs] [--keep]     (docs/SCENARIOS.md)
+punchline sim --list
+punchline sim [--devices 20] [--punches 30] [--interval-ms 200] [--outage-at-ms 2000 --outage-ms 4000]
               [--capacity 1000] [--policy refuse|overwrite-oldest] [--drain-timeout-ms 60000] [--seed 1]
               [--broker mqtt://HOST:PORT --secrets FILE.json] [--keep]`
 
@@ -31,10 +35,34 @@ export async function runSim (argv: string[], out: (line: string) => void): Prom
       seed: { type: 'string' },
       broker: { type: 'string' },
       secrets: { type: 'string' },
-      keep: { type: 'boolean' }
+      keep: { type: 'boolean' },
+      scenario: { type: 'string' },
+      file: { type: 'string' },
+      list: { type: 'boolean' },
+      report: { type: 'string' },
+      duration: { type: 'string' },
+      'devices-scale': { type: 'string' },
+      'staff-scale': { type: 'string' },
+      client: { type: 'string' },
+      'settle-ms': { type: 'string' }
     },
     strict: true
   })
+  if (values.scenario !== undefined || values.file !== undefined || values.list === true) {
+    return await runScenarioCli({
+      scenario: values.scenario,
+      file: values.file,
+      list: values.list,
+      report: values.report,
+      seed: values.seed,
+      duration: values.duration,
+      devicesScale: values['devices-scale'],
+      staffScale: values['staff-scale'],
+      client: values.client,
+      settleMs: values['settle-ms'],
+      keep: values.keep
+    }, out)
+  }
   const policy = values.policy ?? 'refuse'
   if (policy !== 'refuse' && policy !== 'overwrite-oldest') throw new Error('--policy: must be refuse or overwrite-oldest')
   const outageMs = int(values['outage-ms'], 'outage-ms', 0)

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of the broker that the simulator can cut and restore: a site outage at the
  * transport seam, with real sockets on both sides. While cut, live connections are destroyed and new
- * ones are dropped at once (the device sees the network gone, not a hang).
+ * ones are dropped at once (the device sees the network gone, not a hang). It can also add latency with
+ * jitter to every chunk, in order (a congested uplink, a satellite link).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
@@ -10,6 +11,8 @@ export class LinkProxy {
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   #down = false
+  #latencyMs = 0
+  #jitterMs = 0
   port = 0
   cuts = 0
 
@@ -42,6 +45,12 @@ export class LinkProxy {
     this.#down = false
   }
 
+  /** Delays every chunk each way by `ms` ± `jitterMs` (real ms), keeping their order; 0 turns it off. */
+  latency (ms: number, jitterMs = 0): void {
+    this.#latencyMs = Math.max(0, ms)
+    this.#jitterMs = Math.max(0, jitterMs)
+  }
+
   async close (): Promise<void> {
     this.cut()
     await new Promise<void>(resolve => this.#server.close(() => resolve()))
@@ -62,7 +71,19 @@ export class LinkProxy {
     }
     client.on('error', teardown).on('close', teardown)
     upstream.on('error', teardown).on('close', teardown)
-    client.pipe(upstream)
-    upstream.pipe(client)
+    this.#forward(client, upstream)
+    this.#forward(upstream, client)
+  }
+
+  /** Copies `from` to `to`, through the latency when there is one (order kept: a chunk never overtakes). */
+  #forward (from: Socket, to: Socket): void {
+    let lastDue = 0
+    from.on('data', (chunk: Buffer) => {
+      if (this.#latencyMs === 0 && lastDue <= Date.now()) { to.write(chunk); return }
+      const delay = this.#latencyMs + (this.#jitterMs === 0 ? 0 : (Math.random() * 2 - 1) * this.#jitterMs)
+      const due = Math.max(lastDue, Date.now() + Math.max(0, delay))
+      lastDue = due
+      setTimeout(() => { if (!to.destroyed) to.write(chunk) }, due - Date.now())
+    })
   }
 }

@@ -16,6 +16,9 @@ import { Ledger, clean, formatReconciliation, type Reconciliation } from './ledg
 import { SimDevice } from './device.js'
 import { UpstreamSink } from './upstream-sink.js'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { seededRandom } from './random.js'
+
+export { seededRandom }
 
 export interface SimOptions {
   devices: number
@@ -44,19 +47,6 @@ export interface SimResult {
   elapsedMs: number
   dataDir?: string
 }
-
-/** Mulberry32: a small, fast, seedable PRNG, so a run is repeatable for its seed. */
-export function seededRandom (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 
 export async function runSimulation (o: SimOptions): Promise<SimResult> {
   const started = Date.now()

@@ -137,7 +137,9 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   }
 
   #wakeIn (ms: number): void {
-    const at = this.#now() + ms
+    // Timers run in real time whatever clock stamps the data (the simulator's is virtual), so the
+    // earliest-wake bookkeeping must too: a virtual clock that leaps would make a far timer look near.
+    const at = performance.now() + ms
     if (this.#timer !== undefined && this.#timerAt <= at) return
     clearTimeout(this.#timer)
     this.#timerAt = at

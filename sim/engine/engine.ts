@@ -1,0 +1,213 @@
+/**
+ * Runs a scenario: plans every punch, builds the world (gateway, upstream, site links) and the fleet,
+ * then walks virtual time step by step — faults due, punches due, then wait (real time, bounded) until
+ * what can move has moved — and at the end drains, and reconciles every punch against the upstream.
+ *
+ * Settling before each step is what makes virtual time honest: a device that could upload has uploaded
+ * before the clock moves on, so what a punch's lateness and flags say is what the scenario made happen,
+ * not how busy this machine was.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pino } from 'pino'
+import type { Logger } from '../../shared/log.js'
+import type { UplinkOptions } from '../../device/uplink.js'
+import { seededRandom } from '../random.js'
+import { planPunches } from '../workload/plan.js'
+import type { DeviceSelector, FaultSpec, PlannedPunch, Scenario } from '../scenario/types.js'
+import { scenarioDevices, selectDevices } from '../scenario/devices.js'
+import type { SimReportData, SimSample } from '../report/types.js'
+import { VirtualClock } from './virtual-clock.js'
+import { FateLedger } from './fate-ledger.js'
+import { FleetDevice } from './fleet-device.js'
+import { World } from './world.js'
+import { faultLabel, faultLength, flappingDown, timeline, type Transition } from './faults.js'
+import { buildChecks } from './checks.js'
+
+export interface EngineOptions {
+  /** real ms to wait for the system to settle after each step before moving on anyway */
+  settleMs?: number
+  /** virtual ms the drain after the scenario may take at most */
+  drainMs?: number
+  /** keep the temp dir (gateway db, logs) */
+  keep?: boolean
+  /** a sample after every step */
+  onSample?: (s: SimSample) => void
+  /** how devices reach MQTT (the simulator's light client for large fleets) */
+  connect?: UplinkOptions['connect']
+  log?: Logger
+}
+
+export interface EngineResult {
+  report: SimReportData
+  dir?: string
+}
+
+function selected (byId: ReadonlyMap<string, FleetDevice>, s: Scenario, sel: DeviceSelector): FleetDevice[] {
+  return selectDevices(s, sel).map(d => byId.get(d.id)!)
+}
+
+export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<EngineResult> {
+  const realStart = Date.now()
+  const dir = mkdtempSync(join(tmpdir(), 'punchline-sim-'))
+  const log = o.log ?? pino({ level: process.env.PUNCHLINE_SIM_LOG_LEVEL ?? 'warn' }, pino.destination({ dest: join(dir, 'sim.log'), sync: false }))
+  const clock = new VirtualClock(s.startMs)
+  const random = seededRandom(s.seed)
+  const ledger = new FateLedger()
+  const plan = planPunches(s)
+  const ids = scenarioDevices(s)
+  const prefixes = new Map<string, string[]>()
+  for (const site of s.sites) prefixes.set(site.id, [...new Set(site.devices.map(g => g.prefix))])
+
+  const world = new World({ scenario: s, dir, now: clock.now, log, prefixes })
+  await world.start()
+  // Power cuts tear a write on the medium: the devices they hit get file rings, the rest live in memory.
+  const cut = new Set<string>()
+  for (const f of s.faults) if (f.kind === 'power-cut') for (const d of selectDevices(s, f.select)) cut.add(d.id)
+  const devices = ids.map(({ id, site, group }) => new FleetDevice({
+    id,
+    site: site.id,
+    group,
+    tz: site.tz,
+    url: `mqtt://127.0.0.1:${world.links.get(site.id)!.port}`,
+    ringFile: cut.has(id) ? join(dir, `ring-${id}.bin`) : undefined,
+    virtualNow: clock.now,
+    ledger,
+    log: log.child({ device: id }),
+    random,
+    connect: o.connect
+  }))
+  const byId = new Map(devices.map(d => [d.id, d]))
+  for (const d of devices) d.start()
+
+  const settleMs = o.settleMs ?? 3000
+  const transitions = timeline(s.faults, s.startMs)
+  const active = new Map<number, FaultSpec>()
+  const samples: SimSample[] = []
+  let ti = 0
+  let pi = 0
+
+  const quiet = (): boolean => {
+    if (!world.gatewayUp) return true
+    for (const d of devices) {
+      if (!d.powered || world.links.get(d.site)!.down) continue
+      if (d.pending > 0) return false
+    }
+    return world.upstreamDownStatus !== undefined || !world.gatewayBacklog()
+  }
+  const settle = async (): Promise<void> => {
+    const deadline = Date.now() + settleMs
+    await sleep(1)
+    while (!quiet() && Date.now() < deadline) await sleep(5)
+  }
+  const sample = (): void => {
+    let pendingOnDevices = 0
+    let connected = 0
+    for (const d of devices) { pendingOnDevices += d.pending; if (d.uplink.connected) connected++ }
+    const delivered = world.sink.received.size
+    const x: SimSample = {
+      at: clock.now(),
+      realMs: Date.now() - realStart,
+      generated: ledger.attempted,
+      pendingOnDevices,
+      pendingAtGateway: Math.max(0, ledger.acked - delivered),
+      delivered,
+      refused: ledger.refused + ledger.torn,
+      overwritten: ledger.overwritten,
+      connected,
+      faults: [...active.values()].map(faultLabel)
+    }
+    samples.push(x)
+    o.onSample?.(x)
+  }
+  const apply = async (tr: Transition): Promise<void> => {
+    const f = tr.fault
+    if (tr.edge === 'start') active.set(tr.index, f)
+    else active.delete(tr.index)
+    const starting = tr.edge === 'start'
+    switch (f.kind) {
+      case 'site-outage': { const l = world.links.get(f.site)!; if (starting) l.cut(); else l.restore(); break }
+      case 'latency': world.links.get(f.site)!.latency(starting ? f.latencyMs : 0, starting ? f.jitterMs : 0); break
+      case 'flapping': if (!starting) world.links.get(f.site)!.restore(); break
+      case 'upstream-outage': world.upstreamDownStatus = starting ? f.status : undefined; break
+      case 'gateway-restart': if (starting) await world.stopGateway(); else await world.startGateway(); break
+      case 'power-cut':
+        for (const d of selected(byId, s, f.select)) { if (starting) await d.powerCut(f.tornWrite); else d.powerOn() }
+        break
+      case 'rtc-loss': for (const d of selected(byId, s, f.select)) await d.rtcLoss(); break
+      case 'clock-jump': for (const d of selected(byId, s, f.select)) d.jumpClock(f.byMs); break
+      case 'gps-spoof': for (const d of selected(byId, s, f.select)) d.spoofNext(f.km); break
+      case 'poison-record': for (const d of selected(byId, s, f.select)) d.poisonNext(); break
+      case 'thundering-herd': for (const l of world.links.values()) { if (!l.down) { l.cut(); l.restore() } } break
+    }
+  }
+  const flap = (t: number): void => {
+    for (const f of active.values()) {
+      if (f.kind !== 'flapping') continue
+      const l = world.links.get(f.site)!
+      if (flappingDown(f, s.startMs, t)) l.cut(); else l.restore()
+    }
+  }
+  const punchDue = (t: number): void => {
+    for (; pi < plan.length && plan[pi].at <= t; pi++) {
+      const p: PlannedPunch = plan[pi]
+      const d = byId.get(p.device)
+      if (d === undefined) throw new Error(`the plan names a device the scenario has not: ${p.device}`)
+      const id = d.punch(p)
+      if (id !== undefined && d.poisoned.at(-1) === id) world.poison.add(id)
+    }
+  }
+
+  const end = s.startMs + s.durationMs
+  for (let t = s.startMs; t <= end; t += s.stepMs) {
+    clock.advanceTo(t)
+    for (; ti < transitions.length && transitions[ti].at <= t; ti++) await apply(transitions[ti])
+    flap(t)
+    punchDue(t)
+    await settle()
+    sample()
+  }
+  // Drain: every fault over, let what is left reach the upstream, virtual time still moving.
+  for (; ti < transitions.length; ti++) if (transitions[ti].edge === 'end') await apply(transitions[ti])
+  for (const l of world.links.values()) l.restore()
+  const drainEnd = clock.now() + (o.drainMs ?? 24 * 3_600_000)
+  for (let t = clock.now() + s.stepMs; t <= drainEnd && !quiet(); t += s.stepMs) {
+    clock.advanceTo(t)
+    await settle()
+    sample()
+  }
+
+  const pendingOnDevices = new Set<string>()
+  for (const d of devices) if (d.powered) for (const id of d.pendingIds()) pendingOnDevices.add(id)
+  const holds = world.gatewayHolds()
+  const up = world.upstreamView()
+  const rec = ledger.reconcile(up, holds, pendingOnDevices)
+  await Promise.all(devices.map(async d => await d.stop().catch(() => {})))
+  await world.close()
+  const poisoned = devices.reduce((n, d) => n + d.poisoned.length, 0)
+  const checks = buildChecks(s, rec.fates, rec.flags, poisoned)
+  const report: SimReportData = {
+    scenario: s.name,
+    description: s.description,
+    seed: s.seed,
+    startMs: s.startMs,
+    endMs: clock.now(),
+    realMs: Date.now() - realStart,
+    devices: devices.length,
+    sites: s.sites.length,
+    samples,
+    fates: rec.fates,
+    lateness: rec.lateness,
+    flags: rec.flags,
+    checks,
+    unexplainedIds: rec.unexplainedIds,
+    ok: checks.every(c => c.ok),
+    tzMinutes: s.sites[0]?.tz ?? 0,
+    faultWindows: s.faults.map(f => ({ kind: f.kind, fromMs: s.startMs + f.atMs, toMs: s.startMs + f.atMs + faultLength(f), label: faultLabel(f) }))
+  }
+  log.flush?.()
+  if (o.keep !== true) rmSync(dir, { recursive: true, force: true })
+  return { report, dir: o.keep === true ? dir : undefined }
+}

@@ -1,0 +1,86 @@
+/**
+ * `punchline sim --scenario NAME | --file FILE`: runs a scenario in virtual time with an embedded gateway
+ * and upstream, shows a live progress line, prints the summary, writes the HTML report, and exits 1 on
+ * any unexplained loss, duplicate or failed expectation.
+ */
+import { parseDuration, DURATION_HINT } from './scenario/duration.js'
+import { listScenarios, namedScenario } from './scenario/library.js'
+import { loadScenario } from './scenario/parse.js'
+import { scaleScenario } from './scenario/scale.js'
+import { runScenario } from './engine/engine.js'
+import { connectLite } from './fleet/lite-client.js'
+import { ProgressLine } from './report/progress.js'
+import { formatSummary } from './report/summary.js'
+import { writeReport } from './report/write.js'
+import { scenarioDevices } from './scenario/devices.js'
+
+export interface ScenarioCliOptions {
+  scenario?: string
+  file?: string
+  list?: boolean
+  report?: string
+  seed?: string
+  duration?: string
+  devicesScale?: string
+  staffScale?: string
+  client?: string
+  settleMs?: string
+  keep?: boolean
+}
+
+/** Fleets larger than this use the simulator's light MQTT client (sim/fleet/lite-client.ts) by default. */
+const LITE_ABOVE = 200
+
+function positive (v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name}: must be a number above 0 (got '${v}')`)
+  return n
+}
+
+export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string) => void): Promise<number> {
+  if (o.list === true) {
+    for (const e of listScenarios()) out(`${e.name.padEnd(18)} ${e.description}`)
+    return 0
+  }
+  let s = o.file !== undefined ? loadScenario(o.file) : namedScenario(o.scenario!)
+  let durationMs: number | undefined
+  if (o.duration !== undefined) {
+    const d = parseDuration(o.duration)
+    if (typeof d !== 'number') throw new Error(`--duration: ${DURATION_HINT}`)
+    durationMs = d
+  }
+  if (o.seed !== undefined) {
+    const seed = Number(o.seed)
+    if (!Number.isSafeInteger(seed)) throw new Error(`--seed: must be a whole number (got '${o.seed}')`)
+    s = { ...s, seed }
+  }
+  const deviceFactor = positive(o.devicesScale, 'devices-scale')
+  const staffFactor = positive(o.staffScale, 'staff-scale')
+  if (durationMs !== undefined || deviceFactor !== undefined || staffFactor !== undefined) s = scaleScenario(s, { durationMs, deviceFactor, staffFactor })
+  const devices = scenarioDevices(s).length
+  const client = o.client ?? (devices > LITE_ABOVE ? 'lite' : 'mqttjs')
+  if (client !== 'lite' && client !== 'mqttjs') throw new Error("--client: must be 'lite' or 'mqttjs'")
+
+  const progress = new ProgressLine({
+    startMs: s.startMs,
+    endMs: s.startMs + s.durationMs,
+    tzMinutes: s.sites[0]?.tz ?? 0,
+    devices,
+    write: (text) => process.stdout.write(text),
+    isTTY: process.stdout.isTTY === true
+  })
+  out(`sim: ${s.name} (seed ${s.seed}): ${s.sites.length} site(s), ${devices} devices, ${s.faults.length} fault(s), ${client === 'lite' ? 'light' : 'MQTT.js'} clients`)
+  const { report, dir } = await runScenario(s, {
+    onSample: (x) => progress.update(x),
+    connect: client === 'lite' ? connectLite : undefined,
+    settleMs: positive(o.settleMs, 'settle-ms'),
+    keep: o.keep
+  })
+  progress.done()
+  out('')
+  out(formatSummary(report))
+  if (o.report !== undefined) out(`report: ${await writeReport(o.report, report)}`)
+  if (dir !== undefined) out(`kept: ${dir} (gateway database, sim.log)`)
+  return report.ok ? 0 : 1
+}

@@ -1,0 +1,67 @@
+/**
+ * The engine's own promises: a run is repeatable for its seed, what the scenario means to lose is lost
+ * exactly, and the reconciliation does fail a run when a punch goes missing.
+ */
+import t from 'tap'
+import { namedScenario } from '../sim/scenario/library.js'
+import { runScenario } from '../sim/engine/engine.js'
+import { FateLedger } from '../sim/engine/fate-ledger.js'
+import { buildChecks } from '../sim/engine/checks.js'
+import { timeline, flappingDown } from '../sim/engine/faults.js'
+import { VirtualClock } from '../sim/engine/virtual-clock.js'
+import { expectedOverwritten } from '../sim/workload/ring-loss.js'
+import { planPunches } from '../sim/workload/plan.js'
+
+t.test('the same seed gives the same run; another seed another', async t => {
+  const s = namedScenario('gateway-restart')
+  const a = (await runScenario(s, { settleMs: 1000 })).report
+  const b = (await runScenario(s, { settleMs: 1000 })).report
+  t.same(b.fates, a.fates, 'fates')
+  t.same(b.flags, a.flags, 'flags')
+  t.same(b.lateness, a.lateness, 'lateness (virtual time)')
+  const generatedOverTime = (r: typeof a): number[] => r.samples.map(x => x.generated)
+  t.same(generatedOverTime(b), generatedOverTime(a), 'punch by punch, step by step')
+  const c = (await runScenario({ ...s, seed: s.seed + 1 }, { settleMs: 1000 })).report
+  t.notSame(generatedOverTime(c), generatedOverTime(a), 'another seed: people punch at other moments')
+})
+
+t.test('ring too small with overwrite-oldest: exactly the punches the workload says', async t => {
+  const s = namedScenario('ring-too-small')
+  const expected = expectedOverwritten(s, planPunches(s))
+  t.ok(expected > 0)
+  const { report } = await runScenario(s, { settleMs: 1000 })
+  t.equal(report.fates.overwritten, expected)
+  t.equal(report.fates.delivered + report.fates.overwritten + report.fates.refused, report.fates.generated)
+})
+
+t.test('a punch nothing accounts for fails the run', async t => {
+  const led = new FateLedger()
+  led.attempted = 3
+  led.taken('D:00000001:1', 0)
+  led.taken('D:00000001:2', 0)
+  led.taken('D:00000001:3', 0)
+  led.settle('D:00000001:1', 'acked')
+  led.settle('D:00000001:2', 'acked')
+  const up = { counts: new Map([['D:00000001:1', 2], ['X:00000001:9', 1]]), flags: new Map(), arrivedAt: new Map() }
+  const rec = led.reconcile(up, { pending: new Set(), deadLettered: new Set() }, new Set(['D:00000001:3']))
+  t.match(rec.fates, { delivered: 1, pending: 1, unexplained: 1, duplicatePunches: 1, duplicateDeliveries: 1, unexpectedUpstream: 1 })
+  t.same(rec.unexplainedIds, ['D:00000001:2'], 'acked, then nowhere: the loss is named')
+  const checks = buildChecks(namedScenario('normal-week'), rec.fates, rec.flags, 0)
+  t.same(checks.filter(c => !c.ok).map(c => c.what), [
+    'punches lost that nothing explains', 'punches upstream the simulator never made', 'extra copies upstream', 'still pending after the drain'
+  ])
+})
+
+t.test('fault timeline: ends before starts at one instant, flapping cycles, the clock only goes forward', async t => {
+  const tl = timeline([
+    { kind: 'site-outage', atMs: 100, forMs: 50, site: 'a' },
+    { kind: 'site-outage', atMs: 150, forMs: 10, site: 'a' }
+  ], 0)
+  t.same(tl.map(x => [x.at, x.edge, x.index]), [[100, 'start', 0], [150, 'end', 0], [150, 'start', 1], [160, 'end', 1]])
+  const f = { kind: 'flapping' as const, atMs: 0, forMs: 1000, site: 'a', upMs: 90, downMs: 10 }
+  t.same([0, 5, 10, 99, 100, 105, 1000].map(x => flappingDown(f, 0, x)), [true, true, false, false, true, true, false])
+  const c = new VirtualClock(1000)
+  c.advanceTo(5000)
+  t.equal(c.elapsed, 4000)
+  t.throws(() => c.advanceTo(10), /cannot go back/)
+})

@@ -1,0 +1,8 @@
+/**
+ * Named scenarios of the library, end to end (test/fixtures/named-scenarios.ts). The library is split in
+ * two files so tap runs them side by side.
+ */
+import t from 'tap'
+import { runNamedScenarios } from './fixtures/named-scenarios.js'
+
+runNamedScenarios(t, ['normal-week', 'power-cut', 'ring-too-small', 'thundering-herd', 'upstream-outage', 'watch-outage-72h', 'weekend-outage'])
