@@ -55,7 +55,13 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     ...opts.hooks,
     // PROTOCOL.md: device ids are up to 64 chars; aedes's default of 23 applies to MQTT 3.1 clients.
     maxClientsIdLength: 64,
-    connectTimeout: CONNECT_TIMEOUT_MS
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    // No cap on messages in flight inside the broker. With aedes's default (100) the rest wait in
+    // mqemitter's queue, which is drained recursively: a message nobody subscribes to (every punch batch)
+    // completes synchronously and takes the next, so a burst from 10,000 devices overflowed the stack and
+    // crashed the gateway (sim/bench/fleet-scale.ts --devices 10000 --fill after). What is in flight is
+    // bounded anyway, by each connection's inbound window.
+    concurrency: 0
   })
   const accept = (socket: Socket): void => {
     socket.setNoDelay(true)

@@ -53,10 +53,7 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
         const own = ownTopic(topics, client, packet.topic)
         if (own?.channel === 'status') p.status(own.device, packet.payload as Buffer)
       }
-      // Called back on a fresh stack: aedes's emitter takes its next queued message synchronously from this
-      // callback, and under a burst of thousands of devices that recursion overflowed the stack and
-      // crashed the gateway (measured with sim/bench/fleet-scale.ts at 10,000 devices).
-      setImmediate(cb, null)
+      cb(null)
     }
   }
 }
