@@ -8,6 +8,7 @@ import { runScenarioCli } from './scenario-cli.js'
 
 export const SIM_USAGE = `punchline sim (--scenario NAME | --file SCENARIO.yaml) [--report REPORT.html] [--seed N] [--duration 24h]
               [--devices-scale 0.5] [--staff-scale 2] [--client lite|mqttjs] [--keep]     (docs/SCENARIOS.md)
+              [--broker mqtt://GATEWAY:1883 --secrets SECRETS.json]   (a site's real gateway instead of the embedded one)
 punchline sim --list
 punchline sim [--devices 20] [--punches 30] [--interval-ms 200] [--outage-at-ms 2000 --outage-ms 4000]
               [--capacity 1000] [--policy refuse|overwrite-oldest] [--drain-timeout-ms 60000] [--seed 1]
@@ -60,7 +61,9 @@ export async function runSim (argv: string[], out: (line: string) => void): Prom
       staffScale: values['staff-scale'],
       client: values.client,
       settleMs: values['settle-ms'],
-      keep: values.keep
+      keep: values.keep,
+      broker: values.broker,
+      secrets: values.secrets
     }, out)
   }
   const policy = values.policy ?? 'refuse'

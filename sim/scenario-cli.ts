@@ -13,6 +13,7 @@ import { ProgressLine } from './report/progress.js'
 import { formatSummary } from './report/summary.js'
 import { writeReport } from './report/write.js'
 import { scenarioDevices } from './scenario/devices.js'
+import { readFileSync } from 'node:fs'
 
 export interface ScenarioCliOptions {
   scenario?: string
@@ -26,6 +27,9 @@ export interface ScenarioCliOptions {
   client?: string
   settleMs?: string
   keep?: boolean
+  /** remote mode: a site's real gateway, and a JSON file of device id → secret */
+  broker?: string
+  secrets?: string
 }
 
 /** Fleets larger than this use the simulator's light MQTT client (sim/fleet/lite-client.ts) by default. */
@@ -70,12 +74,16 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
     write: (text) => process.stdout.write(text),
     isTTY: process.stdout.isTTY === true
   })
-  out(`sim: ${s.name} (seed ${s.seed}): ${s.sites.length} site(s), ${devices} devices, ${s.faults.length} fault(s), ${client === 'lite' ? 'light' : 'MQTT.js'} clients`)
+  out(`sim: ${s.name} (seed ${s.seed}): ${s.sites.length} site(s), ${devices} devices, ${s.faults.length} fault(s), ${client === 'lite' ? 'light' : 'MQTT.js'} clients` +
+    (o.broker === undefined ? ', embedded gateway and upstream' : `, against ${o.broker} (acknowledged = delivered)`))
   const { report, dir } = await runScenario(s, {
     onSample: (x) => progress.update(x),
     connect: client === 'lite' ? connectLite : undefined,
     settleMs: positive(o.settleMs, 'settle-ms'),
-    keep: o.keep
+    keep: o.keep,
+    remote: o.broker === undefined
+      ? undefined
+      : { url: o.broker, secrets: o.secrets === undefined ? {} : JSON.parse(readFileSync(o.secrets, 'utf8')) as Record<string, string> }
   })
   progress.done()
   out('')

@@ -65,6 +65,13 @@ export class FateLedger {
 
   get size (): number { return this.#entries.size }
 
+  /** The acknowledged punches as if an upstream had them once each (remote mode: the gateway is the end). */
+  ackedView (): UpstreamView {
+    const counts = new Map<string, number>()
+    for (const [id, e] of this.#entries) if (e.fate === 'acked') counts.set(id, 1)
+    return { counts, flags: new Map(), arrivedAt: new Map() }
+  }
+
   count (fate: Fate): number {
     let n = 0
     for (const e of this.#entries.values()) if (e.fate === fate) n++

@@ -21,6 +21,11 @@ export interface WorldOptions {
   log: Logger
   /** device id prefixes per site, for the gateway's site map */
   prefixes: Map<string, string[]>
+  /**
+   * remote mode: the devices reach this broker (a site's real gateway) through the site links, and
+   * nothing is embedded; only what the gateway acknowledges can be reconciled
+   */
+  remote?: { host: string, port: number }
 }
 
 export class World {
@@ -62,9 +67,19 @@ export class World {
   }
 
   get gateway (): Gateway | undefined { return this.#gateway }
+  get remote (): boolean { return this.#o.remote !== undefined }
   get gatewayUp (): boolean { return this.#gateway !== undefined }
 
   async start (): Promise<void> {
+    const remote = this.#o.remote
+    if (remote !== undefined) {
+      for (const site of this.#o.scenario.sites) {
+        const link = new LinkProxy(remote)
+        await link.listen()
+        this.links.set(site.id, link)
+      }
+      return
+    }
     const url = await this.sink.start()
     this.#cfg.upstream = { ...upstreamFor(url), timeoutMs: 5000 }
     this.sink.respond((req) => {
@@ -132,6 +147,6 @@ export class World {
   async close (): Promise<void> {
     for (const link of this.links.values()) await link.close()
     await this.stopGateway()
-    await this.sink.close()
+    if (!this.remote) await this.sink.close()
   }
 }
