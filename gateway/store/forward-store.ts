@@ -110,7 +110,7 @@ export class ForwardStore {
    */
   waiting (limit: number): { count: number, firstReceived: number | null } {
     // Runs after every commit: count inside SQLite and read one row, rather than hand `limit` rows to JS.
-    const cursor = this.#cursorValue()
+    const cursor = this.cursor()
     const first = this.#pastCursor.get(cursor, 1) as { id: number, received: number } | undefined
     if (first === undefined) return { count: 0, firstReceived: null }
     return { count: (this.#countPast.get(cursor, limit) as { n: number }).n, firstReceived: first.received }
@@ -122,7 +122,7 @@ export class ForwardStore {
    */
   formBatch (size: number, now: number): ForwardBatch | undefined {
     return this.#db.transaction((): ForwardBatch | undefined => {
-      const rows = this.#pastCursor.all(this.#cursorValue(), size) as Array<{ id: number }>
+      const rows = this.#pastCursor.all(this.cursor(), size) as Array<{ id: number }>
       if (rows.length === 0) return undefined
       const batch = this.#newBatch(rows[0].id, rows[rows.length - 1].id, now, now)
       this.#setCursor.run(batch.lastId)
@@ -259,7 +259,7 @@ export class ForwardStore {
   }
 
   backlog (): Backlog {
-    const cursor = this.#cursorValue()
+    const cursor = this.cursor()
     const batches = this.#db.prepare('SELECT first_id, last_id FROM forward_batches').all() as Array<{ first_id: number, last_id: number }>
     let pending = (this.#db.prepare('SELECT count(*) AS n FROM punches WHERE id > ?').get(cursor) as { n: number }).n
     for (const b of batches) pending += (this.#countRange.get(b.first_id, b.last_id) as { n: number }).n
@@ -276,11 +276,12 @@ export class ForwardStore {
     const lowest = (this.#lowestBatch.get() as { id: number | null }).id
     const row = lowest !== null
       ? this.#receivedFrom.get(lowest) as { received: number } | undefined
-      : this.#pastCursor.get(this.#cursorValue(), 1) as { received: number } | undefined
+      : this.#pastCursor.get(this.cursor(), 1) as { received: number } | undefined
     return row?.received ?? null
   }
 
-  #cursorValue (): number {
+  /** The highest punch id already in some batch: punches past it belong to none yet. */
+  cursor (): number {
     return (this.#cursor.get() as { v: number }).v
   }
 

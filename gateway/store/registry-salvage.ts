@@ -7,6 +7,7 @@
 import type { Db } from './db.js'
 import type { Logger } from '../../shared/log.js'
 import { listBackups } from './backup.js'
+import { RosterStore } from './roster-store.js'
 
 export interface Salvaged {
   devices: number
@@ -25,7 +26,7 @@ export function salvageRegistry (db: Db, backupFile: string): Salvaged {
       let roster = 0
       if (has('roster')) {
         roster = db.prepare('INSERT OR IGNORE INTO main.roster (scope, badge, employee, name, updated) SELECT scope, badge, employee, name, updated FROM salvage.roster').run().changes
-        if (roster > 0) db.prepare("UPDATE main.meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'roster_version'").run()
+        if (roster > 0) new RosterStore(db).touch()
       }
       return { devices, roster }
     })()

@@ -44,6 +44,11 @@ export class RosterStore {
       ON CONFLICT (scope, badge) DO UPDATE SET employee = excluded.employee, name = excluded.name, updated = excluded.updated`)
   }
 
+  /** Tells running gateways the roster changed (they reload within a second); inside the caller's transaction. */
+  touch (): void {
+    this.#bump.run()
+  }
+
   version (): number {
     return (this.#version.get() as { v: number }).v
   }

@@ -12,6 +12,7 @@
  * now and then (the API, the sinks' schedule), never per punch.
  */
 import type { Db } from './db.js'
+import { ForwardStore } from './forward-store.js'
 import type { DeviceStatus } from '../../shared/codec/status.js'
 import type { Watermark, Watermarks } from '../../shared/upstream.js'
 
@@ -27,7 +28,7 @@ export interface WatermarkInputs {
 
 /** The oldest undelivered stored punch per device. */
 function oldestUndelivered (db: Db): Map<string, number> {
-  const cursor = (db.prepare("SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'forward_cursor'").get() as { v: number }).v
+  const cursor = new ForwardStore(db).cursor()
   const rows = db.prepare(`
     SELECT device, min(ts) AS ts FROM punches WHERE id > ? GROUP BY device
     UNION ALL

@@ -135,7 +135,7 @@ export class World {
     if (db === undefined) return { pending: new Set(), deadLettered: new Set() }
     const ids = (sql: string, ...args: unknown[]): Set<string> =>
       new Set((db.prepare(sql).all(...args) as Array<{ id: string }>).map(r => r.id))
-    const cursor = (db.prepare("SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'forward_cursor'").get() as { v: number }).v
+    const cursor = this.#forward!.cursor()
     const ID = "p.device || ':' || p.epoch || ':' || p.seq AS id"
     const pending = ids(`SELECT ${ID} FROM punches p WHERE p.id > ?`, cursor)
     for (const id of ids(`SELECT ${ID} FROM forward_batches b JOIN punches p ON p.id BETWEEN b.first_id AND b.last_id`)) pending.add(id)
