@@ -99,3 +99,53 @@ t.test('the memory ring takes a given epoch and checks it', async t => {
   t.equal(createMemoryRing({ capacity: 2, epoch: '0badc0de' }).epoch, '0badc0de')
   t.throws(() => createMemoryRing({ capacity: 2, epoch: 'XYZ' }), /epoch: must be 8 lowercase hex/)
 })
+
+t.test('an index that grows as used decides exactly as one allocated in full', async t => {
+  let rng = 7
+  const random = (): number => { rng = (rng * 16807) % 2147483647; return rng / 2147483647 }
+  const capacity = 300
+  const full = new SlotIndex(capacity)
+  const grown = new SlotIndex(capacity, 16)
+  t.equal(grown.state.length, 16, 'starts with what it was asked for')
+  const pending: number[] = []
+  let differ = 0
+  for (let i = 0; i < 5000; i++) {
+    // Bursts of punches without acks push the used slots past every doubling, then acks free them.
+    const policy = i % 2000 < 1000 ? 'refuse' : 'overwrite-oldest'
+    const a = full.allocate(i, 2500, policy)
+    const b = grown.allocate(i, 2500, policy)
+    if (JSON.stringify(a) !== JSON.stringify(b)) differ++
+    if (a !== undefined && b !== undefined) {
+      const seq = full.place(a.slot, i)
+      grown.place(b.slot, i)
+      full.commit()
+      grown.commit()
+      pending.push(seq)
+    }
+    if (random() < 0.3 && pending.length > 0) {
+      const seq = pending.splice(Math.floor(random() * pending.length), 1)[0]
+      const s1 = full.slotOf(seq)
+      const s2 = grown.slotOf(seq)
+      if (s1 !== s2) differ++
+      if (s1 >= 0) full.setState(s1, SLOT_ACKED)
+      if (s2 >= 0) grown.setState(s2, SLOT_ACKED)
+    }
+  }
+  t.equal(differ, 0, 'same slots, victims and lookups on every step')
+  t.equal(grown.pendingCount, full.pendingCount)
+  t.same(grown.pendingSlots('oldest', 1000), full.pendingSlots('oldest', 1000))
+  t.equal(grown.oldestPendingTs(), full.oldestPendingTs())
+  t.ok(grown.state.length <= capacity, 'never past the capacity')
+})
+
+t.test('a memory ring allocates its index as it fills, not for its whole capacity', async t => {
+  const ring = createMemoryRing({ capacity: 100_000 })
+  const before = process.memoryUsage().arrayBuffers
+  const rings = Array.from({ length: 200 }, () => createMemoryRing({ capacity: 100_000 }))
+  const perRing = (process.memoryUsage().arrayBuffers - before) / rings.length
+  // Allocated in full, each would take about 3.2 MB of typed arrays.
+  t.ok(perRing < 20_000, `about ${Math.round(perRing)} bytes of index per empty ring`)
+  for (let i = 0; i < 1000; i++) ring.append({ emp: 'E1', ts: 1_700_000_000_000 + i, kind: 'in', method: 'card', clock: 'synced' })
+  t.equal(ring.stats().pending, 1000)
+  t.equal(ring.pending({ order: 'newest', limit: 1 })[0].seq, 1000)
+})

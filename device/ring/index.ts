@@ -52,10 +52,14 @@ export interface MemoryRingOptions extends RingOptions {
   log?: Logger
 }
 
+/** slots an in-memory ring's index allocates at start; it doubles from there up to the capacity */
+const MEMORY_RING_INITIAL_SLOTS = 64
+
 export function createMemoryRing (o: MemoryRingOptions): Ring {
   const r = resolveRingOptions(o)
   if (o.epoch !== undefined && !isEpoch(o.epoch)) throw new RangeError(`ring epoch: must be 8 lowercase hex characters (got ${String(o.epoch)})`)
-  return new PunchRing(new MemoryStore(r.capacity), new SlotIndex(r.capacity), {
+    // Grows as used (slot-index.ts): the simulator runs thousands of these.
+  return new PunchRing(new MemoryStore(), new SlotIndex(r.capacity, MEMORY_RING_INITIAL_SLOTS), {
     ...r,
     epoch: o.epoch ?? randomBytes(4).toString('hex'),
     counters: { refused: 0, overwritten: 0, expired: 0, rejected: 0 },

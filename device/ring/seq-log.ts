@@ -5,23 +5,42 @@
  * once per `slack` appends at most, so the cost per append stays constant.
  */
 export class SeqLog {
-  readonly seqs: Float64Array
-  readonly slots: Int32Array
+  seqs: Float64Array
+  slots: Int32Array
   length = 0
+  /** the most entries the log ever holds: `live + slack` */
+  readonly max: number
 
-  /** `live` is the most entries that can be current at once (the capacity); `slack` sets how often to compact. */
-  constructor (live: number, slack: number) {
-    this.seqs = new Float64Array(live + slack)
-    this.slots = new Int32Array(live + slack)
+  /**
+   * `live` is the most entries that can be current at once (the capacity); `slack` sets how often to
+   * compact. `initial` entries are allocated up front and the arrays double up to `max` as needed (the
+   * simulator's thousands of in-memory rings); a device's file ring allocates everything at start.
+   */
+  constructor (live: number, slack: number, initial = live + slack) {
+    this.max = live + slack
+    const size = Math.min(this.max, Math.max(16, initial))
+    this.seqs = new Float64Array(size)
+    this.slots = new Int32Array(size)
   }
 
-  get full (): boolean { return this.length === this.seqs.length }
+  get full (): boolean { return this.length === this.max }
 
   /** `seq` must be greater than every seq pushed before. */
   push (seq: number, slot: number): void {
+    if (this.length === this.seqs.length) this.#grow()
     this.seqs[this.length] = seq
     this.slots[this.length] = slot
     this.length++
+  }
+
+  #grow (): void {
+    const size = Math.min(this.max, this.seqs.length * 2)
+    const seqs = new Float64Array(size)
+    const slots = new Int32Array(size)
+    seqs.set(this.seqs)
+    slots.set(this.slots)
+    this.seqs = seqs
+    this.slots = slots
   }
 
   /** The position of `seq`, or -1. */

@@ -2,6 +2,11 @@
  * Which slot holds which seq in which state, and where the next punch goes (DESIGN.md decision 4). Shared
  * by the file ring and its in-memory twin. No payloads here: per slot one state byte and two f64 (seq, ts),
  * plus the seq log, about 32 bytes a slot (3.2 MB for 100,000 slots).
+ *
+ * A device allocates all of it at start, so its memory is known before the first punch. The simulator's
+ * in-memory rings start small and double up to the capacity as slots are first used: 10,000 simulated
+ * terminals with 10,000-slot rings would otherwise hold 3 GB of index for a few punches each. Slots past
+ * the allocated arrays are empty; allocation takes slots in order, so the arrays only grow at their end.
  */
 import type { FullPolicy } from './api.js'
 import { SeqLog } from './seq-log.js'
@@ -22,9 +27,9 @@ export interface Allocation {
 
 export class SlotIndex {
   readonly capacity: number
-  readonly state: Uint8Array
-  readonly seq: Float64Array
-  readonly ts: Float64Array
+  #state: Uint8Array
+  #seq: Float64Array
+  #ts: Float64Array
   readonly #log: SeqLog
   #pending = 0
   #maxSeq = 0
@@ -37,12 +42,35 @@ export class SlotIndex {
   #protected = -1
   #cursor = -1
 
-  constructor (capacity: number) {
+  /** `initial`: slots allocated at start (all of them unless given); the rest as they are first used. */
+  constructor (capacity: number, initial = capacity) {
     this.capacity = capacity
-    this.state = new Uint8Array(capacity)
-    this.seq = new Float64Array(capacity)
-    this.ts = new Float64Array(capacity)
-    this.#log = new SeqLog(capacity, Math.max(16, capacity >> 2))
+    const size = Math.min(capacity, Math.max(16, initial))
+    this.#state = new Uint8Array(size)
+    this.#seq = new Float64Array(size)
+    this.#ts = new Float64Array(size)
+    this.#log = new SeqLog(capacity, Math.max(16, capacity >> 2), size)
+  }
+
+  /** Per slot: SLOT_EMPTY and the rest. Slots at or past its length are empty. */
+  get state (): Uint8Array { return this.#state }
+  get seq (): Float64Array { return this.#seq }
+  get ts (): Float64Array { return this.#ts }
+
+  /** Makes `slot` addressable: doubles the arrays (up to the capacity) until it fits. */
+  #reach (slot: number): void {
+    if (slot < this.#state.length) return
+    let size = this.#state.length
+    while (size <= slot) size = Math.min(this.capacity, size * 2)
+    const state = new Uint8Array(size)
+    const seq = new Float64Array(size)
+    const ts = new Float64Array(size)
+    state.set(this.#state)
+    seq.set(this.#seq)
+    ts.set(this.#ts)
+    this.#state = state
+    this.#seq = seq
+    this.#ts = ts
   }
 
   get pendingCount (): number { return this.#pending }
@@ -52,9 +80,10 @@ export class SlotIndex {
 
   /** Recovery: what a slot holds. Call settle() once every slot is loaded. */
   load (slot: number, seq: number, ts: number, state: SlotState): void {
-    this.state[slot] = state
-    this.seq[slot] = seq
-    this.ts[slot] = ts
+    this.#reach(slot)
+    this.#state[slot] = state
+    this.#seq[slot] = seq
+    this.#ts[slot] = ts
   }
 
   /**
@@ -63,19 +92,19 @@ export class SlotIndex {
    */
   settle (seqFloor = 0): number[] {
     const used: number[] = []
-    for (let s = 0; s < this.capacity; s++) if (this.state[s] !== SLOT_EMPTY) used.push(s)
-    used.sort((a, b) => this.seq[a] - this.seq[b])
+    for (let s = 0; s < this.#state.length; s++) if (this.#state[s] !== SLOT_EMPTY) used.push(s)
+    used.sort((a, b) => this.#seq[a] - this.#seq[b])
     const dropped: number[] = []
     this.#log.length = 0
     this.#pending = 0
     for (const s of used) {
-      if (this.#log.length > 0 && this.#log.seqs[this.#log.length - 1] === this.seq[s]) {
-        this.state[s] = SLOT_EMPTY
+      if (this.#log.length > 0 && this.#log.seqs[this.#log.length - 1] === this.#seq[s]) {
+        this.#state[s] = SLOT_EMPTY
         dropped.push(s)
         continue
       }
-      this.#log.push(this.seq[s], s)
-      if (this.state[s] === SLOT_PENDING) this.#pending++
+      this.#log.push(this.#seq[s], s)
+      if (this.#state[s] === SLOT_PENDING) this.#pending++
     }
     const last = this.#log.length - 1
     this.#maxSlot = last >= 0 ? this.#log.slots[last] : -1
@@ -95,21 +124,21 @@ export class SlotIndex {
     if (this.#pending < cap) {
       for (let k = 1; k <= cap; k++) {
         const s = (this.#cursor + k) % cap
-        if (s !== this.#protected && this.state[s] !== SLOT_PENDING) return { slot: s }
+        if (s !== this.#protected && this.#state[s] !== SLOT_PENDING) return { slot: s }
       }
-      if (this.#protected >= 0 && this.state[this.#protected] !== SLOT_PENDING) return { slot: this.#protected, saveFloor: true }
+      if (this.#protected >= 0 && this.#state[this.#protected] !== SLOT_PENDING) return { slot: this.#protected, saveFloor: true }
     }
     let oldest = -1
-    for (let s = 0; s < cap; s++) {
-      if (s === this.#protected || this.state[s] !== SLOT_PENDING || !(now - this.ts[s] > retentionMs)) continue
-      if (oldest < 0 || this.ts[s] < this.ts[oldest] || (this.ts[s] === this.ts[oldest] && this.seq[s] < this.seq[oldest])) oldest = s
+    for (let s = 0; s < this.#state.length; s++) {
+      if (s === this.#protected || this.#state[s] !== SLOT_PENDING || !(now - this.#ts[s] > retentionMs)) continue
+      if (oldest < 0 || this.#ts[s] < this.#ts[oldest] || (this.#ts[s] === this.#ts[oldest] && this.#seq[s] < this.#seq[oldest])) oldest = s
     }
-    if (oldest >= 0) return { slot: oldest, victim: { seq: this.seq[oldest], expired: true } }
+    if (oldest >= 0) return { slot: oldest, victim: { seq: this.#seq[oldest], expired: true } }
     if (policy !== 'overwrite-oldest') return undefined
     const { seqs, slots, length } = this.#log
     for (let i = 0; i < length; i++) {
       const s = slots[i]
-      if (s !== this.#protected && this.#isCurrent(seqs[i], s) && this.state[s] === SLOT_PENDING) {
+      if (s !== this.#protected && this.#isCurrent(seqs[i], s) && this.#state[s] === SLOT_PENDING) {
         return { slot: s, victim: { seq: seqs[i], expired: false } }
       }
     }
@@ -118,11 +147,12 @@ export class SlotIndex {
 
   /** Puts the next seq, pending, into an allocated slot and returns the seq. */
   place (slot: number, ts: number): number {
-    if (this.state[slot] !== SLOT_PENDING) this.#pending++
+    this.#reach(slot)
+    if (this.#state[slot] !== SLOT_PENDING) this.#pending++
     const seq = ++this.#maxSeq
-    this.state[slot] = SLOT_PENDING
-    this.seq[slot] = seq
-    this.ts[slot] = ts
+    this.#state[slot] = SLOT_PENDING
+    this.#seq[slot] = seq
+    this.#ts[slot] = ts
     if (this.#log.full) this.#log.compact((q, s) => this.#isCurrent(q, s))
     this.#log.push(seq, slot)
     this.#maxSlot = slot
@@ -144,11 +174,15 @@ export class SlotIndex {
   }
 
   setState (slot: number, state: SlotState): void {
-    const was = this.state[slot]
+    if (slot >= this.#state.length) {
+      if (state === SLOT_EMPTY) return
+      this.#reach(slot)
+    }
+    const was = this.#state[slot]
     if (was === state) return
     if (was === SLOT_PENDING) this.#pending--
     else if (state === SLOT_PENDING) this.#pending++
-    this.state[slot] = state
+    this.#state[slot] = state
   }
 
   /** Slots of pending punches in seq order, skipping `exclude`d seqs, at most `limit`. */
@@ -161,7 +195,7 @@ export class SlotIndex {
     for (let k = 0; k < length; k++) {
       const i = newest ? length - 1 - k : k
       const s = slots[i]
-      if (this.state[s] !== SLOT_PENDING || this.seq[s] !== seqs[i]) continue
+      if (this.#state[s] !== SLOT_PENDING || this.#seq[s] !== seqs[i]) continue
       seen++
       if (exclude === undefined || !exclude(seqs[i])) out.push(s)
       if (out.length >= limit || seen >= this.#pending) break
@@ -171,13 +205,13 @@ export class SlotIndex {
 
   oldestPendingTs (): number | null {
     let oldest: number | null = null
-    for (let s = 0; s < this.capacity; s++) {
-      if (this.state[s] === SLOT_PENDING && (oldest === null || this.ts[s] < oldest)) oldest = this.ts[s]
+    for (let s = 0; s < this.#state.length; s++) {
+      if (this.#state[s] === SLOT_PENDING && (oldest === null || this.#ts[s] < oldest)) oldest = this.#ts[s]
     }
     return oldest
   }
 
   #isCurrent (seq: number, slot: number): boolean {
-    return this.state[slot] !== SLOT_EMPTY && this.seq[slot] === seq
+    return this.#state[slot] !== SLOT_EMPTY && this.#seq[slot] === seq
   }
 }
