@@ -103,7 +103,7 @@ export function defaultConfig (): GatewayConfig {
     mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     http: { host: '0.0.0.0', port: 8080 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
-    forward: { batchSize: 500, lingerMs: 200, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
+    forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
     sites: {},
     roster: { unknown: 'forward' },

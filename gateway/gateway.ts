@@ -28,6 +28,7 @@ import { Housekeeping } from './housekeeping.js'
 import { HealthWatch } from './health-watch.js'
 import { brokerHooks } from './broker/hooks.js'
 import { startBroker, type BrokerHandle } from './broker/broker.js'
+import type { ConnectionSocket } from './broker/guarded-connection.js'
 import { describeCertificate } from './broker/tls-material.js'
 import { createHttpServer } from './http/server.js'
 import { Forwarder } from './forward/forwarder.js'
@@ -42,6 +43,9 @@ import { PunchHistory } from './rules/history.js'
 import { Flagger } from './rules/flagger.js'
 import { computeWatermarks } from './store/watermark.js'
 import type { Watermarks } from '../shared/upstream.js'
+
+/** how often last-seen times and statuses are written (device-store.ts) */
+const ACTIVITY_FLUSH_MS = 1000
 
 export interface GatewayAddresses {
   mqttPort: number
@@ -71,6 +75,7 @@ export class Gateway {
   #http?: Server
   #ready = false
   #backupTimer?: NodeJS.Timeout
+  #activityTimer?: NodeJS.Timeout
   #housekeeping?: Housekeeping
   #health?: HealthWatch
   #rosterWatch?: RosterWatch
@@ -110,6 +115,9 @@ export class Gateway {
     // Tells `punchline restore` that a gateway has this data dir open (removed on a clean stop).
     writeFileSync(join(cfg.dataDir, 'gateway.pid'), String(process.pid))
     const devices = this.#devices = new DeviceStore(db)
+    // Last-seen times and statuses go to disk together once a second (device-store.ts says why).
+    this.#activityTimer = setInterval(() => this.#flushActivity(), ACTIVITY_FLUSH_MS)
+    this.#activityTimer.unref()
     const punches = new PunchStore(db)
     const forwardStore = this.#forwardStore = new ForwardStore(db)
     // Storage guard and retention (housekeeping.ts): a full disk stops ingest, never loses a punch.
@@ -137,7 +145,8 @@ export class Gateway {
       log: log.child({ part: 'restore-resend' }),
       send: (device, command) => this.#publish(this.#topics.of(device, 'cmd'), encodeCommand(command)),
       now: this.#now,
-      corruptKeptAs
+      corruptKeptAs,
+      statusOf: (id) => devices.get(id)?.status
     })
 
     if (cfg.upstream !== undefined) {
@@ -198,7 +207,7 @@ export class Gateway {
         metrics.refusedConnections.inc({ reason: 'tls' })
         log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
       },
-      onOversize: (message: string, socket: Socket) => {
+      onOversize: (message: string, socket: ConnectionSocket) => {
         metrics.refusedConnections.inc({ reason: 'packet_too_large' })
         log.warn({ remote: socket.remoteAddress, message }, 'connection dropped: packet too large')
       },
@@ -309,9 +318,31 @@ export class Gateway {
     this.#backupTimer.unref()
   }
 
+  /**
+   * A connection from inside this process (the simulator's in-process site links, sim/memory-link.ts),
+   * handled like one accepted on the MQTT port. Before start or after stop it is closed at once.
+   */
+  acceptConnection (socket: ConnectionSocket): void {
+    if (!this.#ready || this.#broker === undefined) {
+      socket.destroy()
+      return
+    }
+    this.#broker.accept(socket)
+  }
+
+  #flushActivity (): void {
+    try {
+      this.#devices?.flush()
+    } catch (err) {
+      // Kept for the next flush; the punches do not depend on it.
+      this.#log.warn({ err: (err as Error).message }, 'could not record device last-seen times and statuses; will retry')
+    }
+  }
+
   async stop (): Promise<void> {
     this.#ready = false
     clearInterval(this.#backupTimer)
+    clearInterval(this.#activityTimer)
     this.#rosterWatch?.stop()
     this.#watermarkFeed?.stop()
     this.#health?.stop()
@@ -334,6 +365,7 @@ export class Gateway {
       this.#http.closeAllConnections()
     })
     this.#commit?.flush()
+    this.#flushActivity()
     this.#db?.close()
     rmSync(join(this.config.dataDir, 'gateway.pid'), { force: true })
     log.info('gateway stopped')
@@ -341,6 +373,8 @@ export class Gateway {
 
   /** Per device and per site: every punch taken before this has been delivered upstream (store/watermark.ts). */
   watermarks (): Watermarks {
+    // Device statuses are part of a watermark: what was received must be in the file first.
+    this.#flushActivity()
     const clients = (this.#broker?.broker as unknown as { clients?: Record<string, unknown> } | undefined)?.clients ?? {}
     return computeWatermarks(this.db, {
       gatewayId: this.config.gatewayId,

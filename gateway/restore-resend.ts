@@ -29,6 +29,11 @@ export interface RestoreResendOptions {
   now: () => number
   /** set when the gateway moved a corrupt file here and starts on an empty one: marks the new file */
   corruptKeptAs?: string
+  /**
+   * a device's last status as the gateway knows it, written or not yet (the device store writes once a
+   * second); read from the file when not given
+   */
+  statusOf?: (device: string) => DeviceStatus | null | undefined
 }
 
 export class RestoreResend {
@@ -49,8 +54,7 @@ export class RestoreResend {
   /** The device subscribed to its commands: ask from what the file knows, saved status included. */
   onConnect (device: string): void {
     if (!this.#pending(device)) return
-    const row = this.#o.db.prepare('SELECT status FROM devices WHERE id = ?').get(device) as { status: string | null } | undefined
-    const status = row?.status == null ? undefined : JSON.parse(row.status) as DeviceStatus
+    const status = this.#statusOf(device)
     this.#ask(device, status, status?.epoch)
   }
 
@@ -94,5 +98,11 @@ export class RestoreResend {
       restoredAt: this.mark!.at,
       asked: plans.map(p => ({ epoch: p.epoch, highest: p.highest, capacity: p.capacity, ranges: p.ranges, collapsed: p.collapsed }))
     }, 'asked device to resend what the restored database may lack')
+  }
+
+  #statusOf (device: string): DeviceStatus | undefined {
+    if (this.#o.statusOf !== undefined) return this.#o.statusOf(device) ?? undefined
+    const row = this.#o.db.prepare('SELECT status FROM devices WHERE id = ?').get(device) as { status: string | null } | undefined
+    return row?.status == null ? undefined : JSON.parse(row.status) as DeviceStatus
   }
 }

@@ -25,6 +25,7 @@ export interface ScenarioCliOptions {
   devicesScale?: string
   staffScale?: string
   client?: string
+  transport?: string
   settleMs?: string
   keep?: boolean
   /** remote mode: a site's real gateway, and a JSON file of device id → secret */
@@ -34,6 +35,8 @@ export interface ScenarioCliOptions {
 
 /** Fleets larger than this use the simulator's light MQTT client (sim/fleet/lite-client.ts) by default. */
 const LITE_ABOVE = 200
+/** Fleets larger than this use in-process site links by default (embedded gateway only). */
+const MEMORY_ABOVE = 2000
 
 function positive (v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined
@@ -65,6 +68,12 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
   const devices = scenarioDevices(s).length
   const client = o.client ?? (devices > LITE_ABOVE ? 'lite' : 'mqttjs')
   if (client !== 'lite' && client !== 'mqttjs') throw new Error("--client: must be 'lite' or 'mqttjs'")
+  // Past a few thousand devices an embedded run over TCP needs more file descriptors than a process gets
+  // (sim/fleet/memory-wire.ts); in-process links carry the same MQTT bytes.
+  const transport = o.transport ?? (devices > MEMORY_ABOVE && o.broker === undefined ? 'memory' : 'tcp')
+  if (transport !== 'tcp' && transport !== 'memory') throw new Error("--transport: must be 'tcp' or 'memory'")
+  if (transport === 'memory' && o.broker !== undefined) throw new Error('--transport memory: a remote gateway (--broker) is reached over TCP')
+  if (transport === 'memory' && o.client === 'mqttjs') throw new Error('--transport memory: needs --client lite (MQTT.js opens its own sockets)')
 
   const progress = new ProgressLine({
     startMs: s.startMs,
@@ -74,11 +83,12 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
     write: (text) => process.stdout.write(text),
     isTTY: process.stdout.isTTY === true
   })
-  out(`sim: ${s.name} (seed ${s.seed}): ${s.sites.length} site(s), ${devices} devices, ${s.faults.length} fault(s), ${client === 'lite' ? 'light' : 'MQTT.js'} clients` +
+  out(`sim: ${s.name} (seed ${s.seed}): ${s.sites.length} site(s), ${devices} devices, ${s.faults.length} fault(s), ${transport === 'memory' || client === 'lite' ? 'light' : 'MQTT.js'} clients${transport === 'memory' ? ' on in-process links' : ''}` +
     (o.broker === undefined ? ', embedded gateway and upstream' : `, against ${o.broker} (acknowledged = delivered)`))
   const { report, dir } = await runScenario(s, {
     onSample: (x) => progress.update(x),
     connect: client === 'lite' ? connectLite : undefined,
+    transport,
     settleMs: positive(o.settleMs, 'settle-ms'),
     keep: o.keep,
     remote: o.broker === undefined

@@ -36,6 +36,12 @@ export class UpstreamSink {
   readonly punches = new Map<string, UpstreamPunch>()
   /** Idempotency-Key values seen with a 2xx answer */
   readonly acceptedKeys = new Set<string>()
+  /**
+   * punch id → copies among `received` that came in a request repeating an Idempotency-Key already
+   * answered 2xx: a batch the gateway sent again because the answer did not reach it in time. An upstream
+   * that honours the key (PROTOCOL.md) takes them once.
+   */
+  readonly retried = new Map<string, number>()
   #responder: Responder = () => ({ status: 200 })
   #server?: Server
   #waiters: Array<() => void> = []
@@ -103,13 +109,15 @@ export class UpstreamSink {
       const finish = (): void => {
         if (answer.reset === true) { req.socket.destroy(); this.#notify(); return }
         if (answer.status >= 200 && answer.status < 300 && typeof body === 'object' && body !== null && Array.isArray(body.punches)) {
+          const key = req.headers['idempotency-key']
+          const repeat = typeof key === 'string' && this.acceptedKeys.has(key)
           for (const p of body.punches) {
             // A server stays up whatever it is sent: an entry without an id is not counted.
             if (typeof p?.id !== 'string') continue
             this.received.set(p.id, (this.received.get(p.id) ?? 0) + 1)
+            if (repeat) this.retried.set(p.id, (this.retried.get(p.id) ?? 0) + 1)
             this.punches.set(p.id, p)
           }
-          const key = req.headers['idempotency-key']
           if (typeof key === 'string') this.acceptedKeys.add(key)
         }
         res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers })

@@ -40,6 +40,7 @@ async function site (dir: string): Promise<void> {
       ring: { capacity: 100, pending: 85, oldestPendingTs: null, overwritten: 0, refused: 0 }
     }, now - MIN)
     devices.saveStatus('T-2', { v: 1, online: false }, now - 5 * 60 * MIN)
+    devices.flush()
 
     const outbox = new ForwardStore(db)
     store(db, 'T-1', [1, 2, 3], now - 2 * 86_400_000, 'expired') // outside the 24 h window

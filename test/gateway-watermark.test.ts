@@ -28,6 +28,7 @@ t.test('watermark: undelivered punches, outbox batches, dead letters, unsent rin
     return { beforeMs: m.beforeMs, heldBy: m.heldBy }
   }
   for (const id of ['A', 'B', 'C']) devices.seen(id, NOW - 1000)
+  devices.flush()
 
   t.same(mark('A'), { beforeMs: NOW, heldBy: 'connected, nothing undelivered' }, 'nothing stored: up to now')
   storePunches(db, 'A', [1, 2, 3]) // ts = T0 + seq s
@@ -45,12 +46,15 @@ t.test('watermark: undelivered punches, outbox batches, dead letters, unsent rin
   t.same(mark('A'), { beforeMs: NOW, heldBy: 'connected, nothing undelivered' }, 'replayed and delivered')
 
   devices.saveStatus('B', { v: 1, online: true, ring: { capacity: 100, pending: 5, oldestPendingTs: T0 + 500, overwritten: 0, refused: 0 } }, NOW - 1000)
+  devices.flush()
   t.same(mark('B'), { beforeMs: T0 + 500, heldBy: '5 punches unsent on the device' })
   devices.saveStatus('B', { v: 1, online: true, ring: { capacity: 100, pending: 5, oldestPendingTs: null, overwritten: 0, refused: 0 } }, NOW - 1000)
+  devices.flush()
   t.same(mark('B'), { beforeMs: null, heldBy: '5 punches unsent on the device, of unknown age' })
 
   online.delete('C')
   devices.seen('C', T0 + 42)
+  devices.flush()
   t.same(mark('C'), { beforeMs: T0 + 42, heldBy: 'not heard from since' }, 'offline: it may have punches since it was last heard from')
 
   const marks = computeWatermarks(db, inputs)

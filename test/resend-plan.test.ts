@@ -51,7 +51,9 @@ t.test('a restored file is marked, and each device is asked once per restore', a
   const file = join(dir, 'punchline.db')
   let db = openDatabase(file)
   storePunches(db, 'T-1', range(1, 40))
-  new DeviceStore(db).saveStatus('T-1', { v: 1, online: true, epoch: EPOCH, ring: { capacity: 30, pending: 0, oldestPendingTs: null, overwritten: 0, refused: 0 } }, Date.now())
+  const devices = new DeviceStore(db)
+  devices.saveStatus('T-1', { v: 1, online: true, epoch: EPOCH, ring: { capacity: 30, pending: 0, oldestPendingTs: null, overwritten: 0, refused: 0 } }, Date.now())
+  devices.flush()
   const unmarked: Sent[] = []
   resender(db, unmarked).onConnect('T-1')
   t.same(unmarked, [], 'a file never restored asks nothing')

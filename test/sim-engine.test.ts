@@ -3,6 +3,7 @@
  * exactly, and the reconciliation does fail a run when a punch goes missing.
  */
 import t from 'tap'
+import { UpstreamSink } from '../sim/upstream-sink.js'
 import { namedScenario } from '../sim/scenario/library.js'
 import { runScenario } from '../sim/engine/engine.js'
 import { FateLedger } from '../sim/engine/fate-ledger.js'
@@ -50,6 +51,36 @@ t.test('a punch nothing accounts for fails the run', async t => {
   t.same(checks.filter(c => !c.ok).map(c => c.what), [
     'punches lost that nothing explains', 'punches upstream the simulator never made', 'extra copies upstream', 'still pending after the drain'
   ])
+})
+
+t.test('copies from a batch re-sent under its Idempotency-Key are explained; other extra copies are not', async t => {
+  const led = new FateLedger()
+  for (const id of ['D:00000001:1', 'D:00000001:2']) { led.taken(id, 0); led.settle(id, 'acked') }
+  const up = {
+    counts: new Map([['D:00000001:1', 3], ['D:00000001:2', 2]]),
+    retried: new Map([['D:00000001:1', 1], ['D:00000001:2', 1]]),
+    flags: new Map(),
+    arrivedAt: new Map()
+  }
+  const rec = led.reconcile(up, { pending: new Set(), deadLettered: new Set() }, new Set())
+  t.match(rec.fates, { delivered: 2, retriedCopies: 2, duplicatePunches: 1, duplicateDeliveries: 1 }, 'one copy of seq 1 came in a new batch')
+  t.same(buildChecks(namedScenario('normal-week'), rec.fates, rec.flags, 0).filter(c => !c.ok).map(c => c.what), ['extra copies upstream'])
+})
+
+t.test('the upstream sink tells a batch re-sent under its key from a new batch', async t => {
+  const sink = new UpstreamSink()
+  const url = await sink.start()
+  t.teardown(() => sink.close())
+  const post = async (key: string, ids: string[]): Promise<number> => (await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+    body: JSON.stringify({ punches: ids.map(id => ({ id })) })
+  })).status
+  t.equal(await post('k1', ['a', 'b']), 200)
+  t.equal(await post('k1', ['a', 'b']), 200, 'the answer was lost: the same batch again')
+  t.equal(await post('k2', ['b']), 200, 'a new batch')
+  t.same(Object.fromEntries(sink.received), { a: 2, b: 3 })
+  t.same(Object.fromEntries(sink.retried), { a: 1, b: 1 })
 })
 
 t.test('fault timeline: ends before starts at one instant, flapping cycles, the clock only goes forward', async t => {

@@ -74,6 +74,7 @@ function clean (): SimReportData {
       unexplained: 0,
       duplicatePunches: 0,
       duplicateDeliveries: 0,
+      retriedCopies: 0,
       unexpectedUpstream: 0
     },
     lateness: [

@@ -9,7 +9,7 @@ import { Aedes, type AedesOptions, type Client, type PublishPacket, type Subscri
 import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
-import { GuardedConnection } from './guarded-connection.js'
+import { GuardedConnection, type ConnectionSocket } from './guarded-connection.js'
 import { readTlsMaterial, type TlsFiles } from './tls-material.js'
 
 // A device that connects and says nothing is dropped rather than held; the same bound for the TLS handshake.
@@ -33,6 +33,11 @@ export interface BrokerHandle {
   server: Server
   port: number
   tls?: TlsListener
+  /**
+   * Takes a connection that did not come through a listener (the simulator's in-process links), with the
+   * same bounds and hooks as a TCP one.
+   */
+  accept: (socket: ConnectionSocket) => void
   close: () => Promise<void>
 }
 
@@ -43,7 +48,7 @@ export interface BrokerOptions {
   /** an mqtts listener on `tls.port` with the certificate and key in these PEM files */
   tls?: TlsFiles & { port: number }
   hooks: Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'published'>
-  onOversize: (message: string, socket: Socket) => void
+  onOversize: (message: string, socket: ConnectionSocket) => void
   /** a TLS connection that failed before its handshake completed (plain MQTT, untrusted certificate, hang-up) */
   onTlsError?: (err: Error, socket: Socket) => void
 }
@@ -63,8 +68,8 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     // bounded anyway, by each connection's inbound window.
     concurrency: 0
   })
-  const accept = (socket: Socket): void => {
-    socket.setNoDelay(true)
+  const accept = (socket: ConnectionSocket): void => {
+    ;(socket as Partial<Socket>).setNoDelay?.(true)
     broker.handle(new GuardedConnection(socket, opts.maxPacketBytes, (m) => opts.onOversize(m, socket)))
   }
   const server = createServer(accept)
@@ -115,6 +120,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     server,
     port: boundPort(server, opts.port),
     tls,
+    accept,
     close: async () => {
       // A server's 'close' comes only once every connection has ended, and closing the broker is what
       // ends them (it closes every client): stop accepting, close the broker, then wait for the servers.

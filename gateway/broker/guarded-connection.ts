@@ -3,14 +3,16 @@
  * unchanged; backpressure from aedes pauses the socket.
  */
 import { Duplex } from 'node:stream'
-import type { Socket } from 'node:net'
 import { FrameMeter } from './packet-guard.js'
 
+/** What a connection needs of its socket: a TCP or TLS socket, or an in-process stream (the simulator's). */
+export type ConnectionSocket = Duplex & { readonly remoteAddress?: string, readonly remotePort?: number }
+
 export class GuardedConnection extends Duplex {
-  readonly socket: Socket
+  readonly socket: ConnectionSocket
   readonly #meter: FrameMeter
 
-  constructor (socket: Socket, maxPacketBytes: number, onOversize: (message: string) => void) {
+  constructor (socket: ConnectionSocket, maxPacketBytes: number, onOversize: (message: string) => void) {
     super({ allowHalfOpen: false })
     this.socket = socket
     this.#meter = new FrameMeter(maxPacketBytes)

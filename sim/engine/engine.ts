@@ -25,6 +25,7 @@ import { FleetDevice } from './fleet-device.js'
 import { World } from './world.js'
 import { faultLabel, faultLength, flappingDown, timeline, type Transition } from './faults.js'
 import { buildChecks } from './checks.js'
+import { bringOnline } from './bring-online.js'
 
 export interface EngineOptions {
   /** real ms to wait for the system to settle after each step before moving on anyway */
@@ -40,7 +41,14 @@ export interface EngineOptions {
   log?: Logger
   /** remote mode: a site's real gateway (mqtt://host:port), with each device's secret */
   remote?: { url: string, secrets: Record<string, string> }
+  /** site links as in-process streams (large fleets; implies the light client) or TCP (default) */
+  transport?: 'tcp' | 'memory'
 }
+
+/** Larger fleets start in waves of this many connecting devices, and the clock waits until all are online. */
+const START_WAVE = 200
+/** real time the fleet may take to come online before the run starts anyway */
+const ONLINE_WAIT_MS = 10 * 60_000
 
 /** Faults only an embedded gateway and upstream can play. */
 const EMBEDDED_ONLY = new Set(['gateway-restart', 'upstream-outage', 'poison-record'])
@@ -73,28 +81,39 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
     const kinds = s.faults.filter(f => EMBEDDED_ONLY.has(f.kind)).map(f => f.kind)
     if (kinds.length > 0) throw new Error(`remote mode: ${[...new Set(kinds)].join(', ')} need the embedded gateway and upstream; run the scenario without --broker`)
     remote = { host: u.hostname, port: Number(u.port === '' ? 1883 : u.port) }
+    if (o.transport === 'memory') throw new Error('remote mode: the devices reach a real gateway over TCP; the in-process transport needs the embedded one')
   }
-  const world = new World({ scenario: s, dir, now: clock.now, log, prefixes, remote })
+  const world = new World({ scenario: s, dir, now: clock.now, log, prefixes, remote, transport: o.transport })
   await world.start()
   // Power cuts tear a write on the medium: the devices they hit get file rings, the rest live in memory.
   const cut = new Set<string>()
   for (const f of s.faults) if (f.kind === 'power-cut') for (const d of selectDevices(s, f.select)) cut.add(d.id)
-  const devices = ids.map(({ id, site, group }) => new FleetDevice({
-    id,
-    site: site.id,
-    group,
-    tz: site.tz,
-    url: `mqtt://127.0.0.1:${world.links.get(site.id)!.port}`,
-    ringFile: cut.has(id) ? join(dir, `ring-${id}.bin`) : undefined,
-    secret: o.remote?.secrets[id],
-    virtualNow: clock.now,
-    ledger,
-    log: log.child({ device: id }),
-    random,
-    connect: o.connect
-  }))
+  // Backoff is real time. A device retrying every second is quick to come back after an outage; ten
+  // thousand of them are 20,000 refused connects a second while it lasts, which is all this machine does.
+  // The cap grows with the fleet so that retries stay near 2,000 a second in all.
+  const backoffCapMs = Math.max(1000, ids.length)
+  // Statuses too: every 5 s real from each device, but no more than 2,000 a second from the fleet.
+  const statusIntervalMs = Math.max(5000, ids.length / 2)
+  const devices = ids.map(({ id, site, group }) => {
+    const link = world.deviceLink(site.id)
+    return new FleetDevice({
+      id,
+      site: site.id,
+      group,
+      tz: site.tz,
+      url: link.url,
+      ringFile: cut.has(id) ? join(dir, `ring-${id}.bin`) : undefined,
+      secret: o.remote?.secrets[id],
+      virtualNow: clock.now,
+      ledger,
+      log: log.child({ device: id }),
+      random,
+      connect: link.connect ?? o.connect,
+      backoffCapMs,
+      statusIntervalMs
+    })
+  })
   const byId = new Map(devices.map(d => [d.id, d]))
-  for (const d of devices) d.start()
 
   const settleMs = o.settleMs ?? 3000
   const transitions = timeline(s.faults, s.startMs)
@@ -112,12 +131,14 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
     }
     return world.upstreamDownStatus !== undefined || !world.gatewayBacklog()
   }
+  // quiet() walks the fleet: poll a large one less often, so that polling stays a small part of the work.
+  const pollMs = Math.max(5, Math.ceil(devices.length / 200))
   const settle = async (): Promise<void> => {
     const deadline = Date.now() + settleMs
     await sleep(1)
-    while (!quiet() && Date.now() < deadline) await sleep(5)
+    while (!quiet() && Date.now() < deadline) await sleep(pollMs)
   }
-  const sample = (): void => {
+  const measure = (): SimSample => {
     let pendingOnDevices = 0
     let connected = 0
     for (const d of devices) { pendingOnDevices += d.pending; if (d.uplink.connected) connected++ }
@@ -135,6 +156,10 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
       connected,
       faults: [...active.values()].map(faultLabel)
     }
+    return x
+  }
+  const sample = (): void => {
+    const x = measure()
     samples.push(x)
     o.onSample?.(x)
   }
@@ -175,6 +200,9 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
       if (id !== undefined && d.poisoned.at(-1) === id) world.poison.add(id)
     }
   }
+
+  // The site's life starts with its devices online; a large fleet comes up in waves, as after an install.
+  await bringOnline(devices, { wave: START_WAVE, timeoutMs: ONLINE_WAIT_MS, poll: () => o.onSample?.(measure()) })
 
   const end = s.startMs + s.durationMs
   for (let t = s.startMs; t <= end; t += s.stepMs) {

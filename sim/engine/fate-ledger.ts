@@ -21,6 +21,8 @@ export interface UpstreamView {
   flags: ReadonlyMap<string, readonly string[]>
   /** punch id → virtual time of its first arrival */
   arrivedAt: ReadonlyMap<string, number>
+  /** punch id → copies that came in a batch re-sent under the same Idempotency-Key (upstream-sink.ts) */
+  retried?: ReadonlyMap<string, number>
 }
 
 export interface GatewayView {
@@ -91,6 +93,7 @@ export class FateLedger {
       unexplained: 0,
       duplicatePunches: 0,
       duplicateDeliveries: 0,
+      retriedCopies: 0,
       unexpectedUpstream: 0
     }
     const lateness = LATENESS_BUCKETS.map(upToMs => ({ upToMs, count: 0 }))
@@ -100,7 +103,11 @@ export class FateLedger {
       const times = up.counts.get(id) ?? 0
       if (times > 0) {
         f.delivered++
-        if (times > 1) { f.duplicatePunches++; f.duplicateDeliveries += times - 1 }
+        // A batch sent again under its Idempotency-Key is at-least-once delivery as the protocol has it;
+        // any other extra copy is a duplicate nothing explains.
+        const retried = Math.min(times - 1, up.retried?.get(id) ?? 0)
+        f.retriedCopies += retried
+        if (times - 1 - retried > 0) { f.duplicatePunches++; f.duplicateDeliveries += times - 1 - retried }
         const fl = up.flags.get(id) ?? []
         if (fl.length > 0) f.deliveredFlagged++
         for (const name of fl) flags[name] = (flags[name] ?? 0) + 1

@@ -27,6 +27,10 @@ export interface FleetDeviceOptions {
   log: Logger
   random: () => number
   connect?: UplinkOptions['connect']
+  /** the longest wait between reconnect attempts (real ms, default 1000) */
+  backoffCapMs?: number
+  /** real ms between status reports (default 5000) */
+  statusIntervalMs?: number
 }
 
 /** Before this the RTC cannot be right (device/clock.ts says the same). */
@@ -194,9 +198,9 @@ export class FleetDevice {
       log: o.log,
       random: o.random,
       now: () => this.clock.now(),
-      backoff: { baseMs: 100, capMs: 1000 },
+      backoff: { baseMs: 100, capMs: o.backoffCapMs ?? 1000 },
       ackTimeoutMs: 10_000,
-      statusIntervalMs: 5_000,
+      statusIntervalMs: o.statusIntervalMs ?? 5_000,
       statusExtras: () => ({ clock: this.clock.status() }),
       connect: o.connect
     })

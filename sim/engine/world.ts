@@ -9,9 +9,13 @@ import { defaultConfig, upstreamFor, type GatewayConfig } from '../../gateway/co
 import { Gateway } from '../../gateway/gateway.js'
 import { DEFAULT_RULES } from '../../gateway/rules/rules.js'
 import { ForwardStore } from '../../gateway/store/forward-store.js'
-import { LinkProxy } from '../netem.js'
+import { LinkProxy, type SiteLink } from '../netem.js'
+import { MemoryLink } from '../memory-link.js'
+import { connectLiteOver } from '../fleet/lite-client.js'
+import type { UplinkConnect } from '../../device/uplink-client.js'
 import { UpstreamSink } from '../upstream-sink.js'
 import type { Scenario } from '../scenario/types.js'
+import { scenarioDevices } from '../scenario/devices.js'
 import type { UpstreamView } from './fate-ledger.js'
 
 export interface WorldOptions {
@@ -26,11 +30,16 @@ export interface WorldOptions {
    * nothing is embedded; only what the gateway acknowledges can be reconciled
    */
   remote?: { host: string, port: number }
+  /**
+   * 'memory': the site links are in-process streams into the embedded gateway's broker (memory-link.ts),
+   * for fleets too large for a TCP connection per device; 'tcp' (default): real sockets through a proxy.
+   */
+  transport?: 'tcp' | 'memory'
 }
 
 export class World {
   readonly sink = new UpstreamSink()
-  readonly links = new Map<string, LinkProxy>()
+  readonly links = new Map<string, SiteLink>()
   readonly #o: WorldOptions
   readonly #cfg: GatewayConfig
   #gateway?: Gateway
@@ -81,7 +90,9 @@ export class World {
       return
     }
     const url = await this.sink.start()
-    this.#cfg.upstream = { ...upstreamFor(url), timeoutMs: 5000 }
+    // Real time. The upstream answers at once, but one thread also runs the whole fleet: during a
+    // 10,000-device reconnect an answer can wait seconds for its turn, and a timeout re-sends the batch.
+    this.#cfg.upstream = { ...upstreamFor(url), timeoutMs: 5000 + scenarioDevices(this.#o.scenario).length }
     this.sink.respond((req) => {
       if (this.upstreamDownStatus !== undefined) return { status: this.upstreamDownStatus, headers: { 'Retry-After': '0' } }
       const punches = req.body?.punches ?? []
@@ -96,10 +107,25 @@ export class World {
     })
     await this.startGateway()
     for (const site of this.#o.scenario.sites) {
+      if (this.#o.transport === 'memory') {
+        this.links.set(site.id, new MemoryLink(() => {
+          const gw = this.#gateway
+          return gw === undefined ? undefined : (socket) => gw.acceptConnection(socket)
+        }))
+        continue
+      }
       const link = new LinkProxy({ host: '127.0.0.1', port: this.#cfg.mqtt.port })
       await link.listen()
       this.links.set(site.id, link)
     }
+  }
+
+  /** The URL a site's devices use, and how they connect when the link is in-process. */
+  deviceLink (site: string): { url: string, connect?: UplinkConnect } {
+    const link = this.links.get(site)
+    if (link instanceof MemoryLink) return { url: `mqtt://memory-link/${site}`, connect: connectLiteOver(() => link.open()) }
+    if (link instanceof LinkProxy) return { url: `mqtt://127.0.0.1:${link.port}` }
+    throw new Error(`no link for site '${site}'`)
   }
 
   /** Starts (or restarts, on the same ports and data) the embedded gateway. */
@@ -126,7 +152,7 @@ export class World {
   }
 
   upstreamView (): UpstreamView {
-    return { counts: this.sink.received, flags: this.#flags, arrivedAt: this.#arrivedAt }
+    return { counts: this.sink.received, flags: this.#flags, arrivedAt: this.#arrivedAt, retried: this.sink.retried }
   }
 
   /** What the gateway still holds: undelivered and dead-lettered punch ids. Call before stop. */

@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, isIP, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
+import type { Duplex } from 'node:stream'
 import { generate, parser as createParser, type Packet, type IConnectPacket, type Parser } from 'mqtt-packet'
 import type { IClientOptions } from 'mqtt'
 import type { UplinkClient, UplinkConnect, UplinkGrant, UplinkQoS } from '../../device/uplink-client.js'
@@ -45,7 +46,7 @@ type Wait = SubscribeWait | ((err?: Error) => void)
 const noop = (): void => {}
 
 export class LiteClient extends EventEmitter implements UplinkClient {
-  readonly #socket: Socket
+  readonly #socket: Socket | Duplex
   readonly #parser: Parser
   readonly #keepaliveMs: number
   #connectTimer?: NodeJS.Timeout
@@ -60,27 +61,28 @@ export class LiteClient extends EventEmitter implements UplinkClient {
   readonly #waits = new Map<number, Wait>()
   #endCallbacks?: Array<() => void>
 
-  constructor (url: string, opts: IClientOptions) {
+  /** `stream`: a connection already open (the simulator's in-process links); `url` then only names it. */
+  constructor (url: string, opts: IClientOptions, stream?: Duplex) {
     super()
     if (opts.protocolVersion !== undefined && opts.protocolVersion !== 4) {
       throw new Error(`lite MQTT client: protocolVersion must be 4 (MQTT 3.1.1), got ${String(opts.protocolVersion)}`)
     }
-    const target = parseBrokerUrl(url)
     this.#keepaliveMs = (opts.keepalive ?? 60) * 1000
-    this.#socket = target.tls
+    const target = stream === undefined ? parseBrokerUrl(url) : undefined
+    this.#socket = stream ?? (target!.tls
       ? tlsConnect({
-        host: target.host,
-        port: target.port,
+        host: target!.host,
+        port: target!.port,
         // SNI carries names only [RFC 6066 3]; MQTT.js leaves it out for addresses too.
-        servername: opts.servername ?? (isIP(target.host) === 0 ? target.host : undefined),
+        servername: opts.servername ?? (isIP(target!.host) === 0 ? target!.host : undefined),
         ca: opts.ca,
         cert: opts.cert,
         key: opts.key,
         rejectUnauthorized: opts.rejectUnauthorized
       })
-      : netConnect({ host: target.host, port: target.port })
+      : netConnect({ host: target!.host, port: target!.port }))
     // FACTS.md: without TCP_NODELAY a publish-then-wait-for-ack loop stalls ~40 ms per round trip.
-    this.#socket.setNoDelay(true)
+    ;(this.#socket as Partial<Socket>).setNoDelay?.(true)
     this.#parser = createParser({ protocolVersion: 4 })
     this.#parser.on('packet', (p: Packet) => this.#onPacket(p))
     this.#parser.on('error', (err: Error) => this.#fail(err))
@@ -93,7 +95,7 @@ export class LiteClient extends EventEmitter implements UplinkClient {
   }
 
   get connected (): boolean { return this.#connected }
-  get stream (): Socket { return this.#socket }
+  get stream (): Socket | Duplex { return this.#socket }
 
   subscribe (topics: string[], opts: { qos: UplinkQoS }, callback: (err: Error | null, granted?: UplinkGrant[]) => void): this {
     const id = this.#connected && !this.#ending ? this.#nextId() : 0
@@ -273,3 +275,8 @@ function parseBrokerUrl (url: string): { tls: boolean, host: string, port: numbe
 
 /** The uplink's `connect` option for fleets: `new Uplink({ ..., connect: connectLite })`. */
 export const connectLite: UplinkConnect = (url, opts) => new LiteClient(url, opts)
+
+/** The same over connections `open` makes (an in-process link, sim/memory-link.ts) instead of TCP. */
+export function connectLiteOver (open: () => Duplex): UplinkConnect {
+  return (url, opts) => new LiteClient(url, opts, open())
+}

@@ -33,6 +33,7 @@ export function duplicateRows (f: FateCounts): Row[] {
   return [
     { label: 'punch ids upstream more than once', value: f.duplicatePunches, bad: true },
     { label: 'extra copies', value: f.duplicateDeliveries, sub: true, bad: true },
+    { label: 'copies in re-sent batches (same key)', value: f.retriedCopies },
     { label: 'upstream punches never generated', value: f.unexpectedUpstream, bad: true }
   ]
 }

@@ -43,6 +43,8 @@ export interface FateCounts {
   /** punch ids the upstream got more than once, and how many extra copies */
   duplicatePunches: number
   duplicateDeliveries: number
+  /** extra copies in batches re-sent under their Idempotency-Key (explained: an upstream honouring the key sees one) */
+  retriedCopies: number
   /** upstream punches the simulator never generated */
   unexpectedUpstream: number
 }
