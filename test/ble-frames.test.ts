@@ -198,3 +198,24 @@ t.test('reassembly drops gaps, cut-short and oversize frames and counts the byte
   t.equal(frames.length, 1, 'nothing oversize is handed on')
   t.equal(noise.slice(5).reduce((s, n) => s + n[0], 0), huge.reduce((s, p) => s + p.length, 0), 'every byte of it counted')
 })
+
+t.test('regressions found by test/fuzz-ble.test.ts', async t => {
+  await t.test('a leading byte-order mark is part of the emp, not stripped', async t => {
+    // The fuzzer's counterexample: emp "\uFEFF\u0000" came back as "\u0000".
+    for (const emp of ['\ufeff\u0000', '\ufeff1234', '\ufeff']) {
+      const d = decodePunchFrame(bytesOf({ ...base, emp }))
+      t.ok(d.ok && d.frame.emp === emp, JSON.stringify(emp))
+    }
+    const reason = '\ufeffforgot'
+    const m = decodePunchFrame(bytesOf({ ...base, method: 'manual', manual: { reason } }))
+    t.ok(m.ok && m.frame.manual?.reason === reason, 'manual.reason too')
+  })
+  await t.test('a lone surrogate is refused by the encoder rather than sent as U+FFFD', async t => {
+    for (const change of [{ emp: '\ud800' }, { emp: 'E1\udc00' }, { method: 'manual', manual: { reason: 'x\ud83d' } }]) {
+      const e = encodePunchFrame({ ...base, ...change } as PunchFrame)
+      t.notOk(e.ok, JSON.stringify(change))
+      if (!e.ok) t.equal(e.error.field, 'manual' in change ? 'manual.reason' : 'emp')
+    }
+    t.ok(encodePunchFrame({ ...base, emp: '\u{1f600}' }).ok, 'a whole pair is fine')
+  })
+})

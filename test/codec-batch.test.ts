@@ -109,3 +109,16 @@ t.test('unknown fields are ignored (extensions never break older gateways)', asy
   const r = decodeBatch(buf({ ...good, fw: '2.0', punches: [{ ...good.punches[0], uptime: 1234 }] }))
   t.ok(r.ok)
 })
+
+t.test('lengths count characters, not UTF-16 units, as the schema does (found by test/fuzz-codecs.test.ts)', async t => {
+  // The fuzzer's counterexample: an id of 33 emoji (66 UTF-16 units) was refused as "1 to 64 characters".
+  const emoji = '\u{1f600}'
+  const r = decodeBatch(buf({ ...good, id: emoji.repeat(33), punches: [{ ...good.punches[0], emp: emoji.repeat(64) }, { ...good.punches[2], manual: { reason: '\u{20000}'.repeat(200) } }] }))
+  t.ok(r.ok)
+  if (r.ok) t.same(r.rejected, [])
+  const over = decodeBatch(buf({ ...good, punches: [{ ...good.punches[0], emp: emoji.repeat(65) }] }))
+  t.ok(over.ok)
+  if (over.ok) t.same(over.rejected, [{ seq: 41, reason: 'emp: must be a string of 1 to 64 characters' }])
+  const lone = decodeBatch(buf({ ...good, id: '\ud800'.repeat(64) }))
+  t.ok(lone.ok, 'a lone surrogate is one character, as JSON Schema validators count it')
+})

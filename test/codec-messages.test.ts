@@ -42,6 +42,27 @@ t.test('status round-trips; the will is the offline status', async t => {
   if (!battery.ok) t.match(battery.error, /^battery: /)
 })
 
+t.test('status extensions are checked as the schema has them (found by test/fuzz-codecs.test.ts)', async t => {
+  const base = { v: 1, online: true, ring: { capacity: 10, pending: 0, oldestPendingTs: null, overwritten: 0, refused: 0 } }
+  const cases: Array<[object, string]> = [
+    // the fuzzer's counterexamples, accepted before
+    [{ ...base, ring: { ...base.ring, expired: '' } }, 'ring.expired: must be an integer >= 0'],
+    [{ ...base, uptime: 1.000000000000001 }, 'uptime: must be an integer of ms >= 0'],
+    [{ ...base, ring: { ...base.ring, rejected: -1 } }, 'ring.rejected: must be an integer >= 0'],
+    [{ ...base, clock: { synced: true, offsetMs: 'x' } }, 'clock.offsetMs: must be a number of ms'],
+    [{ ...base, uptime: 'x' }, 'uptime: must be an integer of ms >= 0'],
+    [{ ...base, fw: 'x'.repeat(65) }, 'fw: must be a string of at most 64 characters']
+  ]
+  for (const [s, error] of cases) t.same(decodeStatus(JSON.stringify(s)), { ok: false, error }, error)
+  const good = { ...base, fw: '\u{1f600}'.repeat(64), clock: { synced: true, offsetMs: -1.5 }, ring: { ...base.ring, expired: 1, rejected: 2 }, uptime: 0 }
+  t.same(decodeStatus(JSON.stringify(good)), { ok: true, status: good }, 'fw of 64 emoji is 64 characters')
+})
+
+t.test('an ack id is counted in characters (found by test/fuzz-codecs.test.ts)', async t => {
+  const r = decodeAck(JSON.stringify({ v: 1, id: '\u{1f600}'.repeat(33), error: '' }))
+  t.ok(r.ok)
+})
+
 t.test('commands round-trip and unknown ops are named', async t => {
   const time = { v: 1 as const, op: 'time' as const, now: 1795341200000 }
   const r1 = decodeCommand(encodeCommand(time))

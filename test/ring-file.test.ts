@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap'
 import { closeSync, openSync, readFileSync, readSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { HEADER_SIZE, RECORD_SIZE, openFileRing, type FileRing, type FileRingOptions } from '../device/ring/index.js'
 import { BLOCK_SIZE, COUNTER_BLOCK_OFFSETS, decodeCounterBlock } from '../device/ring/header.js'
 import { STATE_OFFSET } from '../device/ring/record.js'
@@ -137,6 +138,28 @@ t.test('a record damaged while the ring is open is dropped on read and counted',
   t.equal(ring.stats().corrupt, 1)
   t.equal(ring.stats().pending, 4)
   t.same(ring.read([4]), [])
+})
+
+t.test('a sealed record whose payload has "loc": null is dropped and counted, not thrown (found by test/fuzz-ring-record.test.ts)', async t => {
+  const path = join(t.testdir(), 'ring.bin')
+  const ring = open(t, { path, capacity: 8 })
+  for (let i = 1; i <= 4; i++) ring.append(punch(i))
+  const payloads: Array<[number, string]> = [
+    [2, '{"emp":"E2","kind":"in","method":"card","clock":"synced","loc":null}'],
+    [3, '{"emp":"E3","kind":"in","method":"manual","clock":"synced","manual":null}']
+  ]
+  for (const [seq, payload] of payloads) {
+    const at = recordAt(slotOf(path, 8, seq))
+    const record = readAt(path, at, RECORD_SIZE)
+    record.fill(0, 28, 1016)
+    record.write(payload, 28, 'utf8')
+    record.writeUInt16LE(Buffer.byteLength(payload), 6)
+    record.writeUInt32LE(crc32(record.subarray(0, 1016)), 1016)
+    patch(path, at, record)
+    t.same(ring.read([seq]), [], payload)
+  }
+  t.equal(ring.stats().corrupt, 2)
+  t.same(ring.read([1, 2, 3, 4]).map(p => p.emp), ['E1', 'E4'])
 })
 
 t.test('a damaged header refuses to open, with what to do; format: true starts a new epoch', async t => {

@@ -127,3 +127,25 @@ t.test('a runaway line is noise; reset drops a partial sentence', async t => {
   t.equal(r.frames.length, 0)
   t.equal(r.noise, 300 + GGA.length - 2)
 })
+
+t.test('regressions found by test/fuzz-serial.test.ts', async t => {
+  await t.test('a checksum-valid sentence with a 400-digit latitude or HDOP gives no NaN or Infinity', async t => {
+    const { d, r } = decoder()
+    const huge = '9'.repeat(400)
+    d.push(Buffer.from(nmeaSentence(`GPRMC,000000.00,A,${huge},N,00000.00000,E,0.0,0.0,010180,,,A`)))
+    t.equal(r.frames.length, 1)
+    t.equal(r.frames[0], undefined, 'an impossible latitude is no fix')
+    d.push(Buffer.from(nmeaSentence(`GPGGA,000000.00,0000.00000,N,00000.00000,E,7,08,${huge},100.0,M,0.0,M,,`)))
+    t.same(r.frames[1], { lat: 0, lon: 0, acc: 25, ts: Date.UTC(1980, 0, 1) }, 'an impossible HDOP is no HDOP: the default accuracy')
+  })
+  await t.test('junk longer than a line without a line end does not take the next sentence with it', async t => {
+    const { d, r } = decoder()
+    d.push(Buffer.alloc(250, 0))
+    d.push(Buffer.from(RMC.slice(0, 40)))
+    d.push(Buffer.from(RMC.slice(40)))
+    t.equal(r.frames.length, 1)
+    t.equal(r.frames[0]?.ts, TS)
+    t.equal(r.noise, 250)
+    t.same(r.noiseWhy, ['line too long'])
+  })
+})

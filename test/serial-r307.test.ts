@@ -73,7 +73,7 @@ interface Rig {
 }
 
 /** The driver wired to the module in memory, answers delivered on a later turn like a port would. */
-function rig (opts: ConstructorParameters<typeof R307Driver>[0] = {}): Rig {
+function rig (opts: ConstructorParameters<typeof R307Driver>[0] = {}, mangle: (reply: Buffer) => Buffer = (b) => b): Rig {
   const module = new R307Module()
   const counts = { frames: 0, noMatch: 0, errors: [] as string[], bad: 0, noise: 0 }
   const reads: string[] = []
@@ -91,7 +91,7 @@ function rig (opts: ConstructorParameters<typeof R307Driver>[0] = {}): Rig {
   const moduleSide = new R307Framer({
     frame: (p) => {
       const reply = p === undefined ? undefined : module.handle(p)
-      if (reply !== undefined) setImmediate(() => driver.push(reply))
+      if (reply !== undefined) setImmediate(() => driver.push(mangle(reply)))
     },
     badChecksum: () => {},
     noise: () => {}
@@ -161,6 +161,24 @@ t.test('corrupt answers are counted as bad checksums, then the loop carries on',
   await until(() => r.reads.length === 1, 'read after corrupt answers')
   t.equal(r.counts.bad, 2)
   t.same(r.reads, ['9'])
+})
+
+t.test('an answer with a damaged length costs one timeout, not the answers after it (found by test/fuzz-serial.test.ts)', async t => {
+  // The fuzzer's case: a header whose length reads 0x00EF. The framer waited for 239 bytes and took some
+  // 20 answers with it; now the driver drops the partial packet when the command times out.
+  let damaged = 0
+  const r = rig({ commandTimeoutMs: 50 }, (reply) => {
+    if (damaged++ > 0) return reply
+    const b = Buffer.from(reply)
+    b.writeUInt16BE(0x00ef, 7)
+    return b
+  })
+  t.teardown(() => r.driver.closed())
+  r.module.putFinger(5)
+  await until(() => r.reads.length === 1, 'read after the damaged answer')
+  t.same(r.reads, ['5'])
+  t.same(r.counts.errors, ['GenImg: no answer within 50 ms'])
+  t.equal(r.counts.noise, 12, 'the damaged answer, dropped as noise')
 })
 
 t.test('module error codes are errors; a smudged image is tried again while the finger stays', async t => {

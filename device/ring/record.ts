@@ -115,5 +115,13 @@ export function decodePunch (buf: Buffer, at: number, head: RecordHead): Punch |
     return undefined
   }
   if (typeof o !== 'object' || o === null) return undefined
+  // loc and manual, when there, must be objects: found by fuzzing (test/fuzz-ring-record.test.ts), a sealed
+  // record whose payload said "loc": null made toPunch throw, out of Ring.read and into the uplink, instead
+  // of being counted and dropped as unreadable. This build never writes one; another build or a bug might.
+  if (!objectOrAbsent(o.loc) || !objectOrAbsent(o.manual)) return undefined
   return toPunch(head.seq, { ts: head.ts, emp: o.emp, kind: o.kind, method: o.method, clock: o.clock, loc: o.loc, manual: o.manual, up: o.up })
+}
+
+function objectOrAbsent (v: unknown): boolean {
+  return v === undefined || (typeof v === 'object' && v !== null)
 }

@@ -21,10 +21,31 @@ export function numberIn (value: unknown, min: number, max: number): Rule {
   return undefined
 }
 
+/**
+ * Lengths are in characters (code points), as the published JSON Schemas' minLength/maxLength count them.
+ * `.length` counts UTF-16 units, two per emoji or CJK Extension B character: found by fuzzing
+ * (test/fuzz-codecs.test.ts), an emp of 33 emoji was refused as longer than 64 characters while the
+ * schema accepted it.
+ */
 export function stringOf (value: unknown, min: number, max: number): Rule {
   if (typeof value !== 'string') return `must be a string of ${min} to ${max} characters`
-  if (value.length < min || value.length > max) return `must be a string of ${min} to ${max} characters`
+  // A string has between .length / 2 and .length code points: count them only when that range is not enough.
+  const n = value.length <= max && value.length >= 2 * min ? value.length : codePoints(value)
+  if (n < min || n > max) return `must be a string of ${min} to ${max} characters`
   return undefined
+}
+
+/** A surrogate pair is one code point; a lone surrogate counts as one, as JSON Schema validators count it. */
+function codePoints (s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++, n++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) i++
+    }
+  }
+  return n
 }
 
 export function oneOf (value: unknown, allowed: readonly string[]): Rule {

@@ -3,7 +3,7 @@
  * `{"v":1,"online":false}`, so the broker tells everyone when a device drops off.
  */
 import { isEpoch } from '../punch.js'
-import { isObject, parseJson } from './check.js'
+import { isObject, parseJson, stringOf } from './check.js'
 
 export interface RingStatus {
   capacity: number
@@ -37,6 +37,7 @@ export function encodeStatus (s: DeviceStatus): string {
 }
 
 const RING_COUNTS = ['capacity', 'pending', 'overwritten', 'refused'] as const
+const RING_EXTENSION_COUNTS = ['expired', 'rejected'] as const
 
 export type StatusDecodeResult = { ok: true, status: DeviceStatus } | { ok: false, error: string }
 
@@ -47,16 +48,25 @@ export function decodeStatus (payload: Buffer | string): StatusDecodeResult {
   if (!isObject(m)) return { ok: false, error: 'payload: must be a JSON object' }
   if (m.v !== 1) return { ok: false, error: 'v: must be 1' }
   if (typeof m.online !== 'boolean') return { ok: false, error: 'online: must be true or false' }
-  if (m.fw !== undefined && (typeof m.fw !== 'string' || m.fw.length > 64)) return { ok: false, error: 'fw: must be a string of at most 64 characters' }
+  if (m.fw !== undefined && stringOf(m.fw, 0, 64) !== undefined) return { ok: false, error: 'fw: must be a string of at most 64 characters' }
   if (m.epoch !== undefined && !isEpoch(m.epoch)) return { ok: false, error: 'epoch: must be 8 lowercase hex characters' }
   if (m.clock !== undefined && (!isObject(m.clock) || typeof m.clock.synced !== 'boolean')) {
     return { ok: false, error: 'clock.synced: must be true or false' }
+  }
+  // The extensions are checked too, as the published schema has them: found by fuzzing
+  // (test/fuzz-codecs.test.ts), `"uptime": "x"` or `"ring": {…, "expired": -1}` went through as a status.
+  if (m.clock !== undefined && m.clock.offsetMs !== undefined && (typeof m.clock.offsetMs !== 'number' || !Number.isFinite(m.clock.offsetMs))) {
+    return { ok: false, error: 'clock.offsetMs: must be a number of ms' }
   }
   if (m.ring !== undefined) {
     if (!isObject(m.ring)) return { ok: false, error: 'ring: must be an object' }
     for (const k of RING_COUNTS) {
       const n = m.ring[k]
       if (!Number.isSafeInteger(n) || (n as number) < 0) return { ok: false, error: `ring.${k}: must be an integer >= 0` }
+    }
+    for (const k of RING_EXTENSION_COUNTS) {
+      const n = m.ring[k]
+      if (n !== undefined && (!Number.isSafeInteger(n) || (n as number) < 0)) return { ok: false, error: `ring.${k}: must be an integer >= 0` }
     }
     const oldest = m.ring.oldestPendingTs
     if (oldest !== null && oldest !== undefined && !Number.isSafeInteger(oldest)) {
@@ -65,6 +75,9 @@ export function decodeStatus (payload: Buffer | string): StatusDecodeResult {
   }
   if (m.battery !== undefined && (typeof m.battery !== 'number' || m.battery < 0 || m.battery > 1)) {
     return { ok: false, error: 'battery: must be a number between 0 and 1' }
+  }
+  if (m.uptime !== undefined && (!Number.isSafeInteger(m.uptime) || (m.uptime as number) < 0)) {
+    return { ok: false, error: 'uptime: must be an integer of ms >= 0' }
   }
   return { ok: true, status: m as unknown as DeviceStatus }
 }

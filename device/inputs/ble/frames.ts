@@ -75,14 +75,19 @@ export function crc16 (bytes: Uint8Array, start = 0, end = bytes.length): number
   return crc
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: keep a leading U+FEFF as the character it is. Found by fuzzing (test/fuzz-ble.test.ts): the
+// default strips it, so a watch's emp "\uFEFF1234" was punched as "1234" (and a lone BOM as an empty emp).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+/** Half of a surrogate pair on its own: a JS string can hold one, UTF-8 cannot (in a `u` regex a whole pair is one code point). */
+const LONE_SURROGATE = /\p{Cs}/u
 const err = (field: string, rule: string): FrameError => ({ field, rule })
 
 /** The rules on values, shared by the encoder (before writing) and the decoder (after reading). */
 export function checkPunchFrame (f: PunchFrame): FrameError | undefined {
   if (!Number.isInteger(f.n) || f.n < 1 || f.n > MAX_N) return err('n', `must be an integer between 1 and ${MAX_N}`)
   if (!Number.isInteger(f.ts) || f.ts < LIMITS.minTs || f.ts > LIMITS.maxTs) return err('ts', 'must be an integer between 2000-01-01 and 2100-01-01 in ms')
-  const empBytes = typeof f.emp === 'string' ? Buffer.byteLength(f.emp) : 0
+  // A lone surrogate would go out as U+FFFD and come back as another emp. Found by fuzzing (test/fuzz-ble.test.ts).
+  const empBytes = typeof f.emp === 'string' && !LONE_SURROGATE.test(f.emp) ? Buffer.byteLength(f.emp) : 0
   if (empBytes < 1 || empBytes > MAX_EMP_BYTES) return err('emp', `must be 1 to ${MAX_EMP_BYTES} bytes of UTF-8`)
   if (f.kind !== undefined && !KIND_CODES.includes(f.kind)) return err('kind', `must be one of ${KIND_CODES.slice(1).join(', ')} or absent`)
   if (!METHOD_CODES.includes(f.method)) return err('method', `must be one of ${METHOD_CODES.join(', ')}`)
@@ -97,7 +102,7 @@ export function checkPunchFrame (f: PunchFrame): FrameError | undefined {
   if (f.method === 'manual') {
     if (f.manual === undefined) return err('manual', 'required when method is manual')
     const reason: unknown = (f.manual as { reason?: unknown } | null)?.reason
-    const reasonBytes = typeof reason === 'string' ? Buffer.byteLength(reason) : 0
+    const reasonBytes = typeof reason === 'string' && !LONE_SURROGATE.test(reason) ? Buffer.byteLength(reason) : 0
     if (reasonBytes < 1 || reasonBytes > MAX_REASON_BYTES) return err('manual.reason', `must be 1 to ${MAX_REASON_BYTES} bytes of UTF-8`)
   } else if (f.manual !== undefined) {
     return err('manual', 'allowed only when method is manual')

@@ -76,7 +76,9 @@ function parseCoord (value: string, hemi: string, maxDeg: number, pos: string, n
   const deg = Math.floor(v / 100)
   const min = v - deg * 100
   const out = deg + min / 60
-  if (min >= 60 || out > maxDeg) return undefined
+  // Written so that NaN fails too: found by fuzzing (test/fuzz-serial.test.ts), a checksum-valid RMC with
+  // a 400-digit latitude reads as Infinity degrees, NaN minutes, and gave a fix with lat NaN.
+  if (!(min >= 0 && min < 60 && out <= maxDeg)) return undefined
   return Math.round((hemi === neg ? -out : out) * 1e7) / 1e7
 }
 
@@ -105,8 +107,13 @@ export class NmeaDecoder implements PassiveDecoder {
     }
     this.#line += chunk.toString('latin1', start)
     if (this.#line.length > MAX_LINE) {
-      this.#sink.noise(this.#line.length, 'line too long')
-      this.#line = ''
+      // Keep a sentence that started inside the runaway line: found by fuzzing (test/fuzz-serial.test.ts),
+      // 200 bytes of junk without a line end (a binary UBX message, a wrong baud rate) took the next
+      // sentence with it whenever a read ended inside that sentence.
+      const at = this.#line.lastIndexOf('$')
+      const keep = at >= 0 && this.#line.length - at <= MAX_LINE ? this.#line.slice(at) : ''
+      this.#sink.noise(this.#line.length - keep.length, 'line too long')
+      this.#line = keep
     }
   }
 
@@ -131,7 +138,9 @@ export class NmeaDecoder implements PassiveDecoder {
   #gga (f: string[]): NmeaFix | undefined {
     const tod = parseTime(f[1] ?? '')
     const hdop = Number(f[8])
-    if (tod !== undefined && f[8] !== '' && hdop > 0) this.#hdop = { value: hdop, tod }
+    // Finite too: found by fuzzing (test/fuzz-serial.test.ts), a 400-digit HDOP read as Infinity and gave
+    // a fix (and so a punch) with acc Infinity, which JSON sends as null and the gateway refuses.
+    if (tod !== undefined && f[8] !== '' && hdop > 0 && Number.isFinite(hdop)) this.#hdop = { value: hdop, tod }
     if (!(Number(f[6]) > 0) || tod === undefined) return undefined
     const lat = parseCoord(f[2] ?? '', f[3] ?? '', 90, 'N', 'S')
     const lon = parseCoord(f[4] ?? '', f[5] ?? '', 180, 'E', 'W')

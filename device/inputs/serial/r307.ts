@@ -49,6 +49,12 @@ export function encodeR307Packet (p: R307Packet): Buffer {
   return out
 }
 
+/**
+ * Resync: a byte that cannot start a packet (no EF 01, an impossible type or length) is noise; a packet
+ * whose checksum fails is dropped whole, as its length says. A packet cut short holds back what follows
+ * until its length has arrived or `reset()` is called, which R307Driver does when a command goes
+ * unanswered.
+ */
 export class R307Framer {
   readonly #sink: DecodeSink<R307Packet>
   #pending: Buffer = Buffer.alloc(0)
@@ -193,7 +199,14 @@ export class R307Driver implements SerialProtocol {
   async #ask (generation: number, name: string, packet: Buffer): Promise<Buffer | undefined> {
     const ack = await this.#command(packet)
     if (generation !== this.#generation) return undefined
-    if (ack === undefined) this.#events.error(`${name}: no answer within ${this.#o.commandTimeoutMs} ms`)
+    if (ack === undefined) {
+      this.#events.error(`${name}: no answer within ${this.#o.commandTimeoutMs} ms`)
+      // The module answers each command with one packet, so a partial packet still held now is a broken
+      // answer. Found by fuzzing (test/fuzz-serial.test.ts): an answer cut short (a byte lost on the line)
+      // or with a damaged length kept the framer waiting for up to 258 bytes, and it took the next
+      // answers with it: up to some 20 commands, each a timeout, before the reader heard a finger again.
+      this.#framer.reset()
+    }
     return ack
   }
 
