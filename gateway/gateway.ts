@@ -339,22 +339,53 @@ export class Gateway {
     }
   }
 
-  async stop (): Promise<void> {
+  /**
+   * Ends the gateway as a `kill -9` would, for the simulator's crash fault (one process cannot kill its
+   * own gateway and live): nothing queued is committed or acknowledged, requests upstream are cut off,
+   * connections drop without a word, last-seen times not yet written are lost, and the pid file stays.
+   * What was committed is on disk, as after a real crash; the next start finds it. Not for production
+   * use: stop() is the way to end a gateway.
+   */
+  async abort (): Promise<void> {
+    this.#stopTimers()
+    const dropped = this.#commit?.discard() ?? 0
+    await this.#forwarder?.abort()
+    this.#stopListening()
+    await this.#broker?.close()
+    this.#commit?.discard()
+    this.#http?.closeAllConnections()
+    this.#http?.close()
+    await this.#housekeeping?.stop()
+    this.#db?.close()
+    this.#log.warn({ droppedRows: dropped }, 'gateway aborted (simulated crash): queued punches dropped unacknowledged')
+  }
+
+  /** Not ready any more, and nothing runs on a timer. */
+  #stopTimers (): void {
     this.#ready = false
     clearInterval(this.#backupTimer)
     clearInterval(this.#activityTimer)
     this.#rosterWatch?.stop()
     this.#watermarkFeed?.stop()
     this.#health?.stop()
+  }
+
+  /** No new connections on the MQTT listeners (open ones stay until the broker closes). */
+  #stopListening (): void {
+    const broker = this.#broker
+    if (broker === undefined) return
+    if (broker.server.listening) broker.server.close()
+    if (broker.tls?.server.listening === true) broker.tls.server.close()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopTimers()
     await this.#housekeeping?.stop()
     const log = this.#log
     // Stop accepting connections and commit what is queued, so its PUBACKs and acks go out; then end every
     // connection (what a device has not had acknowledged it keeps, and sends to the next gateway).
     const broker = this.#broker
-    if (broker !== undefined) {
-      if (broker.server.listening) broker.server.close()
-      if (broker.tls?.server.listening === true) broker.tls.server.close()
-    }
+    this.#stopListening()
     this.#commit?.flush()
     await new Promise<void>(resolve => setImmediate(resolve))
     await this.#forwarder?.stop()

@@ -136,6 +136,19 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     await this.#o.sink.close?.()
   }
 
+  /**
+   * Stops at once: requests in flight are aborted without their grace (the upstream may have taken them;
+   * their batches stay in the outbox and go again under the same key). What a killed process does.
+   */
+  async abort (): Promise<void> {
+    this.#running = false
+    clearTimeout(this.#timer)
+    this.#abort.abort()
+    await Promise.allSettled([...this.#inFlight.values()])
+    // A killed process's connections go with it.
+    await this.#o.sink.close?.()
+  }
+
   #wakeIn (ms: number): void {
     // Timers run in real time whatever clock stamps the data (the simulator's is virtual), so the
     // earliest-wake bookkeeping must too: a virtual clock that leaps would make a far timer look near.

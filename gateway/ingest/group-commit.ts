@@ -83,6 +83,18 @@ export class GroupCommit {
     }
   }
 
+  /**
+   * Drops what is queued without committing or answering it: what a killed process leaves behind (the
+   * simulator's gateway crash). Those devices never get their acks and send the punches again.
+   */
+  discard (): number {
+    const rows = this.#queuedRows
+    this.#queue = []
+    this.#queuedRows = 0
+    this.stats.queuedRows = 0
+    return rows
+  }
+
   /** Commits everything queued now. Synchronous: better-sqlite3 is. */
   flush (): void {
     const jobs = this.#queue

@@ -173,7 +173,7 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
       case 'latency': world.links.get(f.site)!.latency(starting ? f.latencyMs : 0, starting ? f.jitterMs : 0); break
       case 'flapping': if (!starting) world.links.get(f.site)!.restore(); break
       case 'upstream-outage': world.upstreamDownStatus = starting ? f.status : undefined; break
-      case 'gateway-restart': if (starting) await world.stopGateway(); else await world.startGateway(); break
+      case 'gateway-restart': if (starting) await world.stopGateway(f.crash); else await world.startGateway(); break
       case 'power-cut':
         for (const d of selected(byId, s, f.select)) { if (starting) await d.powerCut(f.tornWrite); else d.powerOn() }
         break

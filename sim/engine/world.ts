@@ -139,11 +139,13 @@ export class World {
     this.#forward = new ForwardStore(gw.db)
   }
 
-  async stopGateway (): Promise<void> {
+  /** Stops the embedded gateway: cleanly, or as a crash (Gateway.abort: nothing queued committed or acked). */
+  async stopGateway (crash = false): Promise<void> {
     const gw = this.#gateway
     this.#gateway = undefined
     this.#forward = undefined
-    await gw?.stop()
+    if (crash) await gw?.abort()
+    else await gw?.stop()
   }
 
   /** Is anything stored at the gateway and not yet delivered? (two index probes) */
