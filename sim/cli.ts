@@ -5,11 +5,15 @@ import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { runSimulation } from './run.js'
 import { runScenarioCli } from './scenario-cli.js'
+import { HARDWARE_OPTIONS, parseHardwareOptions, refuseHardwareFlags } from './hardware-mode/options.js'
 
 export const SIM_USAGE = `punchline sim (--scenario NAME | --file SCENARIO.yaml) [--report REPORT.html] [--seed N] [--duration 24h]
-              [--devices-scale 0.5] [--staff-scale 2] [--client lite|mqttjs] [--keep]     (docs/SCENARIOS.md)
+              [--devices-scale 0.5] [--staff-scale 2] [--client lite|mqttjs] [--transport tcp|memory] [--keep]     (docs/SCENARIOS.md)
               [--broker mqtt://GATEWAY:1883 --secrets SECRETS.json]   (a site's real gateway instead of the embedded one)
 punchline sim --list
+punchline sim --hardware rdm6300|wiegand|r307[,gps] [--scenario NAME | --file F] [--device ID] [--reads N] [--every-ms 300]
+              [--line-faults 0.1] [--unplug-every N] [--external] [--pty-dir DIR] [--report FILE.json] [--seed N] [--keep]
+              (a real punchline device reading fake hardware on PTYs)
 punchline sim [--devices 20] [--punches 30] [--interval-ms 200] [--outage-at-ms 2000 --outage-ms 4000]
               [--capacity 1000] [--policy refuse|overwrite-oldest] [--drain-timeout-ms 60000] [--seed 1]
               [--broker mqtt://HOST:PORT --secrets FILE.json] [--keep]`
@@ -45,10 +49,17 @@ export async function runSim (argv: string[], out: (line: string) => void): Prom
       'devices-scale': { type: 'string' },
       'staff-scale': { type: 'string' },
       client: { type: 'string' },
-      'settle-ms': { type: 'string' }
+      transport: { type: 'string' },
+      'settle-ms': { type: 'string' },
+      ...HARDWARE_OPTIONS
     },
     strict: true
   })
+  if (values.hardware !== undefined) {
+    const { runHardwareMode } = await import('./hardware-mode/run.js')
+    return await runHardwareMode(parseHardwareOptions(values), out)
+  }
+  refuseHardwareFlags(values)
   if (values.scenario !== undefined || values.file !== undefined || values.list === true) {
     return await runScenarioCli({
       scenario: values.scenario,
@@ -60,6 +71,7 @@ export async function runSim (argv: string[], out: (line: string) => void): Prom
       devicesScale: values['devices-scale'],
       staffScale: values['staff-scale'],
       client: values.client,
+      transport: values.transport,
       settleMs: values['settle-ms'],
       keep: values.keep,
       broker: values.broker,

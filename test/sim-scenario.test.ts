@@ -22,7 +22,7 @@ const DAY = 24 * H
 const MONDAY_SG = Date.UTC(2026, 10, 23) - 8 * H
 
 const LIBRARY = [
-  'bad-clock', 'flapping-link', 'gateway-restart', 'gps-spoof', 'normal-week', 'poison-record', 'power-cut',
+  'bad-clock', 'flapping-link', 'gateway-restart', 'gps-spoof', 'large-fleet', 'normal-week', 'poison-record', 'power-cut',
   'ring-too-small', 'thundering-herd', 'upstream-outage', 'watch-outage-72h', 'weekend-outage'
 ]
 

@@ -5,4 +5,4 @@
 import t from 'tap'
 import { runNamedScenarios } from './fixtures/named-scenarios.js'
 
-runNamedScenarios(t, ['bad-clock', 'flapping-link', 'gateway-restart', 'gps-spoof', 'poison-record'])
+runNamedScenarios(t, ['bad-clock', 'flapping-link', 'gateway-restart', 'gps-spoof', 'poison-record', { name: 'large-fleet', scale: 0.01, transport: 'memory' }])

@@ -6,7 +6,7 @@
 import {
   encodeR307Packet, R307Framer, R307_CMD, R307_CODE, R307_DEFAULT_ADDRESS, R307_TYPE, type R307Packet
 } from '../../device/inputs/serial/r307.js'
-import { DevicePort } from './device-port.js'
+import { DevicePort, type WriteOptions } from './device-port.js'
 
 type Finger = { templateId: number, score: number } | { templateId: undefined }
 
@@ -91,6 +91,8 @@ export class FakeR307 {
   readonly port: DevicePort
   /** checksum failures and stray bytes in what the runtime sent */
   readonly lineFaults = { badChecksum: 0, noiseBytes: 0 }
+  /** how answers go out: in small pieces to make them arrive split, as a slow USB adapter does */
+  replyWrite: WriteOptions = {}
 
   private constructor (port: DevicePort, module: R307Module) {
     this.port = port
@@ -98,7 +100,7 @@ export class FakeR307 {
     const framer = new R307Framer({
       frame: (p) => {
         const reply = p === undefined ? undefined : module.handle(p)
-        if (reply !== undefined && port.isOpen) port.write(reply).catch(() => {})
+        if (reply !== undefined && port.isOpen) port.write(reply, this.replyWrite).catch(() => {})
       },
       badChecksum: () => { this.lineFaults.badChecksum++ },
       noise: (n) => { this.lineFaults.noiseBytes += n }
