@@ -6,6 +6,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, type Db } from '../gateway/store/db.js'
 import { DeviceStore } from '../gateway/store/device-store.js'
 import { ForwardStore } from '../gateway/store/forward-store.js'
@@ -125,6 +126,8 @@ t.test('next to a running gateway: the report reads, the gateway keeps acknowled
   t.teardown(() => dev.close())
   await dev.publish(batch('b-1', [1, 2, 3]))
   await dev.ackFor('b-1')
+  // The gateway writes last-seen times once a second (device-store.ts): the device's row is there after it.
+  await sleep(1500)
   const [r] = await Promise.all([cliAsync(['report', '--data', dir, '--json']), (async () => {
     await dev.publish(batch('b-2', [4, 5]))
     await dev.ackFor('b-2')

@@ -135,7 +135,10 @@ t.test('plain MQTT on the TLS port fails the handshake; the gateway counts it an
     clientId: 'T-0001', username: 'T-0001', password: secrets['T-0001'], protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000
   }, false))
   await until(async () => await tlsRefusals() > before, 'punchline_connections_refused_total{reason="tls"} to grow')
-  t.ok(logged('TLS handshake failed').some(l => l.level === 20 && /wrong version number/.test(String(l.err))), 'logged at debug with the reason')
+  // The log line comes through the child's stdout, which may be read after the metrics answer.
+  const withReason = (): boolean => logged('TLS handshake failed').some(l => l.level === 20 && /wrong version number/.test(String(l.err)))
+  await until(withReason, 'the failed handshake logged').catch(() => {})
+  t.ok(withReason(), 'logged at debug with the reason')
   t.equal(gw.child.exitCode, null, 'the gateway still runs')
   const dev = await connectDevice(gw.mqttsUrl, 'T-0001', { secret: secrets['T-0001'], extra: { ca: [caPem] } })
   t.teardown(() => dev.close())

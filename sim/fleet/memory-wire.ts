@@ -20,6 +20,7 @@ export class WireEnd extends Duplex {
   readonly #delay: () => number
   #queue: Buffer[] = []
   #flushing = false
+  #ending = false
   #lastDue = 0
 
   constructor (remoteAddress: string, delay: () => number) {
@@ -35,24 +36,14 @@ export class WireEnd extends Duplex {
 
   override _write (chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     this.#queue.push(chunk)
-    if (!this.#flushing) {
-      this.#flushing = true
-      const delay = this.#delay()
-      if (delay <= 0 && this.#lastDue <= Date.now()) setImmediate(() => this.#flush())
-      else {
-        const due = Math.max(this.#lastDue, Date.now() + delay)
-        this.#lastDue = due
-        setTimeout(() => this.#flush(), due - Date.now())
-      }
-    }
+    this.#schedule()
     done()
   }
 
   override _final (done: (err?: Error | null) => void): void {
-    // After what is queued: an end must not overtake the data before it.
-    const end = (): void => { if (!this.peer.destroyed) this.peer.push(null) }
-    if (this.#flushing) setTimeout(end, Math.max(0, this.#lastDue - Date.now()) + 1)
-    else setImmediate(end)
+    // Goes with the next delivery, after what is queued: an end must not overtake the data before it.
+    this.#ending = true
+    this.#schedule()
     done()
   }
 
@@ -63,12 +54,30 @@ export class WireEnd extends Duplex {
     done(err)
   }
 
+  /** One delivery per turn (or per delay) carries everything queued by then. */
+  #schedule (): void {
+    if (this.#flushing) return
+    this.#flushing = true
+    const delay = this.#delay()
+    if (delay <= 0 && this.#lastDue <= Date.now()) {
+      setImmediate(() => this.#flush())
+      return
+    }
+    const due = Math.max(this.#lastDue, Date.now() + delay)
+    this.#lastDue = due
+    setTimeout(() => this.#flush(), due - Date.now())
+  }
+
   #flush (): void {
     this.#flushing = false
     const chunks = this.#queue
     this.#queue = []
-    if (this.peer.destroyed || chunks.length === 0) return
-    this.peer.push(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
+    if (this.peer.destroyed) return
+    if (chunks.length > 0) this.peer.push(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
+    if (this.#ending) {
+      this.#ending = false
+      this.peer.push(null)
+    }
   }
 }
 
