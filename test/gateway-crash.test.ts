@@ -4,6 +4,7 @@
  * upstream; the simulator's ledger is the ground truth.
  */
 import t from 'tap'
+import { until } from './helpers/wait.js'
 import { pino } from 'pino'
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js'
 import { UpstreamSink } from '../sim/upstream-sink.js'
@@ -37,6 +38,10 @@ t.test('SIGKILL twice under load loses no acked punch', async t => {
 
   const kills: number[] = []
   for (let round = 0; round < 2; round++) {
+    // Kill only once the devices are getting acks again: on a loaded machine the restart and the
+    // reconnects can take longer than a fixed pause, and a kill before any ack would test nothing new.
+    const before = kills.at(-1) ?? 0
+    await until(() => ledger.count('acked') > before, `acks after restart ${round}`, 30_000)
     await sleep(800 + Math.floor(random() * 700))
     kills.push(ledger.count('acked'))
     gw.kill('SIGKILL')
