@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../shared/log.js'
+import type { DeviceStatus, InputStatus } from '../shared/codec/status.js'
 import type { PunchInput, PunchKind } from '../shared/punch.js'
 import { brokerTls, type DeviceConfig } from './config.js'
 import { DeviceClock } from './clock.js'
@@ -215,11 +216,19 @@ export class DeviceRuntime extends EventEmitter {
     return { lat: f.lat, lon: f.lon, acc: f.acc }
   }
 
-  #statusExtras (): { clock: ReturnType<DeviceClock['status']>, uptime: number, battery?: number } {
-    const extras: { clock: ReturnType<DeviceClock['status']>, uptime: number, battery?: number } = { clock: this.clock.status(), uptime: this.clock.uptime() }
+  #statusExtras (): Pick<DeviceStatus, 'clock' | 'uptime' | 'battery' | 'inputs'> {
+    const extras: Pick<DeviceStatus, 'clock' | 'uptime' | 'battery' | 'inputs'> = { clock: this.clock.status(), uptime: this.clock.uptime() }
     const b = this.#battery?.()
     if (b !== undefined) extras.battery = b
+    if (this.inputs.length > 0) extras.inputs = Object.fromEntries(this.inputs.map(i => [i.name, inputStatus(i)]))
     return extras
   }
 }
 
+/** What the gateway is told of an input: enough to see a reader that stopped, or a line that is noisy. */
+function inputStatus (input: Input): InputStatus {
+  const s: InputStats & { deadPortResets?: number } = input.stats()
+  const out: InputStatus = { state: input.state, reconnects: s.reconnects, badChecksum: s.badChecksum, noiseBytes: s.noiseBytes, errors: s.errors }
+  if (s.deadPortResets !== undefined) out.deadPortResets = s.deadPortResets
+  return out
+}

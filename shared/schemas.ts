@@ -108,7 +108,22 @@ export const statusSchema = {
       }
     },
     battery: { type: 'number', minimum: 0, maximum: 1 },
-    uptime: { type: 'integer', minimum: 0 }
+    uptime: { type: 'integer', minimum: 0 },
+    inputs: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        required: ['state', 'reconnects', 'badChecksum', 'noiseBytes', 'errors'],
+        properties: {
+          state: { enum: ['opening', 'open', 'closed', 'error'] },
+          reconnects: { type: 'integer', minimum: 0 },
+          badChecksum: { type: 'integer', minimum: 0 },
+          noiseBytes: { type: 'integer', minimum: 0 },
+          errors: { type: 'integer', minimum: 0 },
+          deadPortResets: { type: 'integer', minimum: 0 }
+        }
+      }
+    }
   }
 } as const
 

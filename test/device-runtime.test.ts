@@ -13,6 +13,7 @@ import { createMemoryRing } from '../device/ring/index.js'
 import { KeypadInput } from '../device/inputs/keypad.js'
 import { emptyInputStats, type Input, type InputState, type PunchOutcome } from '../device/inputs/input.js'
 import { formatOutcome } from '../device/cli/feedback.js'
+import { decodeStatus, encodeStatus } from '../shared/codec/status.js'
 import { readBattery } from '../device/battery.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -102,6 +103,32 @@ t.test('unsynced punches carry their uptime; the time command jumps the clock an
   t.match(jumps, [{ byMs: 3 * 3_600_000 }])
   t.match(rt.clock.status(), { synced: true, offsetMs: 3 * 3_600_000, lastJumpMs: 3 * 3_600_000 })
   t.ok(rt.clock.synced)
+})
+
+t.test('the status names each input with its state and counters (the optional `inputs` extension)', async t => {
+  class SerialLike extends EventEmitter implements Input {
+    readonly name = 'door-reader'
+    state: InputState = 'closed'
+    async start (): Promise<void> { this.state = 'open' }
+    async stop (): Promise<void> { this.state = 'closed' }
+    stats (): ReturnType<Input['stats']> & { deadPortResets: number } {
+      return { ...emptyInputStats(), reconnects: 2, badChecksum: 1, noiseBytes: 9, errors: 4, deadPortResets: 1 }
+    }
+  }
+  const serial = new SerialLike()
+  const rt = new DeviceRuntime(parseDeviceConfig({ id: 'T-3', broker: { url: 'mqtt://127.0.0.1:1' } }), {
+    log: silent, inputs: [new ScriptedInput(), serial], ring: createMemoryRing({ capacity: 2 })
+  })
+  t.teardown(async () => await rt.stop())
+  await rt.start()
+  serial.state = 'error'
+  const status = rt.uplink.status()
+  t.same(status.inputs, {
+    scripted: { state: 'open', reconnects: 0, badChecksum: 0, noiseBytes: 0, errors: 0 },
+    'door-reader': { state: 'error', reconnects: 2, badChecksum: 1, noiseBytes: 9, errors: 4, deadPortResets: 1 }
+  })
+  const decoded = decodeStatus(encodeStatus(status))
+  t.ok(decoded.ok && decoded.status.inputs?.['door-reader'].deadPortResets === 1, 'the gateway reads it back')
 })
 
 t.test('a trusted system clock before 2020 is still unsynced', async t => {

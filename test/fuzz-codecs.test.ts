@@ -29,7 +29,7 @@ const validAck = ajv.compile(ackSchema)
 
 const BATCH_ROOTS = ['payload', 'v', 'id', 'epoch', 'tz', 'punches']
 const PUNCH_ROOTS = ['ts', 'emp', 'kind', 'method', 'clock', 'loc', 'manual', 'up']
-const STATUS_ROOTS = ['payload', 'v', 'online', 'fw', 'epoch', 'clock', 'ring', 'battery', 'uptime']
+const STATUS_ROOTS = ['payload', 'v', 'online', 'fw', 'epoch', 'clock', 'ring', 'battery', 'uptime', 'inputs']
 const COMMAND_ROOTS = ['payload', 'v', 'op', 'now', 'epoch', 'from', 'to']
 const ACK_ROOTS = ['payload', 'v', 'id', 'epoch', 'error', 'ok', 'rejected']
 
@@ -151,7 +151,8 @@ t.test('status: garbage never throws, refusals name a field, acceptance means sc
 })
 
 const STATUS_FIELDS = ['v', 'online', 'fw', 'epoch', 'clock', 'clock.synced', 'clock.offsetMs', 'ring', 'ring.capacity', 'ring.pending',
-  'ring.oldestPendingTs', 'ring.overwritten', 'ring.refused', 'ring.expired', 'ring.rejected', 'battery', 'uptime']
+  'ring.oldestPendingTs', 'ring.overwritten', 'ring.refused', 'ring.expired', 'ring.rejected', 'battery', 'uptime',
+  'inputs', 'inputs.door', 'inputs.door.state', 'inputs.door.reconnects', 'inputs.door.errors', 'inputs.door.deadPortResets']
 
 t.test('status: one field given a wrong value is refused naming it, exactly when the schema refuses it', async t => {
   property(t, 'decodeStatus(valid status with one field changed)', 3000,

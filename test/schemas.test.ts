@@ -56,6 +56,11 @@ t.test('acks, statuses and commands: schema and decoder agree', async t => {
     [statusSchema, decodeStatus, '{"v":1,"online":false}'],
     [statusSchema, decodeStatus, '{"v":1,"online":true,"ring":{"capacity":10,"pending":1,"oldestPendingTs":null,"overwritten":0,"refused":0},"battery":0.5}'],
     [statusSchema, decodeStatus, '{"v":1,"online":"yes"}'],
+    [statusSchema, decodeStatus, '{"v":1,"online":true,"inputs":{"door-reader":{"state":"open","reconnects":2,"badChecksum":0,"noiseBytes":4,"errors":3,"deadPortResets":1},"gps":{"state":"error","reconnects":0,"badChecksum":1,"noiseBytes":0,"errors":7}}}'],
+    [statusSchema, decodeStatus, '{"v":1,"online":true,"inputs":{"door":{"state":"stuck","reconnects":0,"badChecksum":0,"noiseBytes":0,"errors":0}}}'],
+    [statusSchema, decodeStatus, '{"v":1,"online":true,"inputs":{"door":{"state":"open","reconnects":0,"badChecksum":0,"noiseBytes":0}}}'],
+    [statusSchema, decodeStatus, '{"v":1,"online":true,"inputs":{"door":{"state":"open","reconnects":0,"badChecksum":0,"noiseBytes":0,"errors":0,"deadPortResets":-1}}}'],
+    [statusSchema, decodeStatus, '{"v":1,"online":true,"inputs":[]}'],
     [commandSchema, decodeCommand, '{"v":1,"op":"time","now":1795341200000}'],
     [commandSchema, decodeCommand, '{"v":1,"op":"resend","epoch":"9f2c41d0","from":1,"to":500}'],
     [commandSchema, decodeCommand, '{"v":1,"op":"reboot"}']

@@ -37,7 +37,7 @@ t.test('every kind builds with defaults, closed until started', async t => {
     const input = createSerialInput({ ...base, kind }, { log: quietLog })
     t.equal(input.name, 'door')
     t.equal(input.state, 'closed')
-    t.same(input.stats(), { frames: 0, reads: 0, debounced: 0, badChecksum: 0, noiseBytes: 0, reconnects: 0, errors: 0, noMatch: 0 })
+    t.same(input.stats(), { frames: 0, reads: 0, debounced: 0, badChecksum: 0, noiseBytes: 0, reconnects: 0, errors: 0, noMatch: 0, deadPortResets: 0 })
   }
 })
 

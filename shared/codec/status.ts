@@ -17,6 +17,19 @@ export interface RingStatus {
   rejected?: number
 }
 
+/** extension: one hardware input's health, as the device sees it */
+export interface InputStatus {
+  state: 'opening' | 'open' | 'closed' | 'error'
+  /** times the port or peer went away and was opened again */
+  reconnects: number
+  badChecksum: number
+  noiseBytes: number
+  /** open failures, module error codes */
+  errors: number
+  /** serial inputs: ports found dead while still open (the reader pulled out mid-read) and reopened */
+  deadPortResets?: number
+}
+
 export interface DeviceStatus {
   v: 1
   online: boolean
@@ -28,6 +41,8 @@ export interface DeviceStatus {
   battery?: number
   /** extension: ms since the device process started */
   uptime?: number
+  /** extension: each hardware input by its configured name */
+  inputs?: Record<string, InputStatus>
 }
 
 export const OFFLINE_WILL: DeviceStatus = { v: 1, online: false }
@@ -38,6 +53,24 @@ export function encodeStatus (s: DeviceStatus): string {
 
 const RING_COUNTS = ['capacity', 'pending', 'overwritten', 'refused'] as const
 const RING_EXTENSION_COUNTS = ['expired', 'rejected'] as const
+const INPUT_STATES: ReadonlyArray<InputStatus['state']> = ['opening', 'open', 'closed', 'error']
+const INPUT_COUNTS = ['reconnects', 'badChecksum', 'noiseBytes', 'errors'] as const
+
+/** The reason names `inputs` and quotes the input: its name is the device's config, any string. */
+function inputsError (inputs: unknown): string | undefined {
+  if (!isObject(inputs)) return 'inputs: must be an object of inputs by name'
+  for (const [name, i] of Object.entries(inputs)) {
+    const at = `inputs: input ${JSON.stringify(name)}`
+    if (!isObject(i)) return `${at} must be an object`
+    if (!INPUT_STATES.includes(i.state as InputStatus['state'])) return `${at}: state must be one of ${INPUT_STATES.join(', ')}`
+    for (const k of INPUT_COUNTS) {
+      if (!Number.isSafeInteger(i[k]) || (i[k] as number) < 0) return `${at}: ${k} must be an integer >= 0`
+    }
+    const d = i.deadPortResets
+    if (d !== undefined && (!Number.isSafeInteger(d) || (d as number) < 0)) return `${at}: deadPortResets must be an integer >= 0`
+  }
+  return undefined
+}
 
 export type StatusDecodeResult = { ok: true, status: DeviceStatus } | { ok: false, error: string }
 
@@ -79,5 +112,7 @@ export function decodeStatus (payload: Buffer | string): StatusDecodeResult {
   if (m.uptime !== undefined && (!Number.isSafeInteger(m.uptime) || (m.uptime as number) < 0)) {
     return { ok: false, error: 'uptime: must be an integer of ms >= 0' }
   }
+  const inputs = m.inputs === undefined ? undefined : inputsError(m.inputs)
+  if (inputs !== undefined) return { ok: false, error: inputs }
   return { ok: true, status: m as unknown as DeviceStatus }
 }

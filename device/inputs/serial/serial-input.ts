@@ -3,8 +3,18 @@
  * NMEA), debounces credentials and keeps the port open. A USB adapter that is unplugged closes the port
  * (serialport reports a disconnect); the input then says 'error' and opens the path again with a capped
  * backoff until the adapter is back. No jitter: one device reopening one local path has no herd to spread.
+ *
+ * serialport does not always report the unplug. @serialport/bindings-cpp 13 retries a read that returns
+ * 0 bytes at once and forever (serialport/bindings-cpp#162, fix proposed in #164, unmerged), and 0 bytes
+ * is what a hung-up tty answers: when the adapter goes while a read is already queued on libuv's
+ * threadpool (a busy CPU widens that window), the port never closes, every later byte is lost and one
+ * pool thread spins on read() (~20 000 times a second, measured). The bindings give no hook into that
+ * loop, so a watchdog checks once a second that the path still names the device that was opened
+ * (stat: rdev and inode; a replug makes a new node, and the old one's minor stays taken while our fd
+ * holds it) and, when it does not, closes the port and reopens: `deadPortResets` counts it.
  */
 import { EventEmitter } from 'node:events'
+import { statSync } from 'node:fs'
 import { SerialPort } from 'serialport'
 import type { Logger } from '../../../shared/log.js'
 import type { PunchMethod } from '../../../shared/punch.js'
@@ -16,6 +26,8 @@ import type { ProtocolEvents, SerialProtocol } from './protocol.js'
 export interface SerialInputStats extends InputStats {
   /** fingers the module did not know (R307) */
   noMatch: number
+  /** ports found dead by the watchdog (path gone or another device) while serialport still said open */
+  deadPortResets: number
 }
 
 export interface SerialInputOptions {
@@ -29,13 +41,29 @@ export interface SerialInputOptions {
   backoff?: BackoffPolicy
   log: Logger
   now?: () => number
+  /** how often the open port's path is checked against the device opened; 0 = never (default 1000) */
+  watchdogMs?: number
+}
+
+/** Which device node a path names; undefined when it names none (gone, or not a file path: COM3). */
+interface NodeIdentity { rdev: number, ino: number }
+
+function nodeAt (path: string): NodeIdentity | undefined {
+  try {
+    // Sync on purpose: the loop this guards against keeps the threadpool busy, and an async stat would
+    // queue behind it. A stat of a device node does not touch the device.
+    const s = statSync(path)
+    return { rdev: s.rdev, ino: s.ino }
+  } catch {
+    return undefined
+  }
 }
 
 export class SerialInput extends EventEmitter implements Input {
   readonly name: string
   readonly #o: Required<SerialInputOptions>
   readonly #protocol: SerialProtocol
-  readonly #stats: SerialInputStats = { ...emptyInputStats(), noMatch: 0 }
+  readonly #stats: SerialInputStats = { ...emptyInputStats(), noMatch: 0, deadPortResets: 0 }
   /** credential → last sighting, for the debounce */
   readonly #lastSeen = new Map<string, number>()
   #state: InputState = 'closed'
@@ -46,10 +74,11 @@ export class SerialInput extends EventEmitter implements Input {
   #everOpen = false
   #attempt = 0
   #retryTimer?: NodeJS.Timeout
+  #watchdog?: NodeJS.Timeout
 
   constructor (opts: SerialInputOptions) {
     super()
-    this.#o = withDefaults({ debounceMs: 1500, backoff: { baseMs: 250, capMs: 5000 }, now: Date.now }, opts)
+    this.#o = withDefaults({ debounceMs: 1500, backoff: { baseMs: 250, capMs: 5000 }, now: Date.now, watchdogMs: 1000 }, opts)
     this.name = opts.name
     this.#protocol = opts.protocol(this.#protocolEvents())
   }
@@ -70,6 +99,7 @@ export class SerialInput extends EventEmitter implements Input {
     this.#running = false
     this.#generation++
     clearTimeout(this.#retryTimer)
+    clearInterval(this.#watchdog)
     const port = this.#port
     this.#port = undefined
     this.#protocol.closed()
@@ -157,6 +187,7 @@ export class SerialInput extends EventEmitter implements Input {
     }
     this.#port = port
     this.#attempt = 0
+    this.#watch(port)
     if (this.#everOpen) {
       this.#stats.reconnects++
       o.log.info({ input: this.name, path: o.path }, 'serial port back')
@@ -179,12 +210,40 @@ export class SerialInput extends EventEmitter implements Input {
 
   #lost (port: SerialPort, err: Error | undefined): void {
     if (this.#port !== port || !this.#running) return
-    this.#port = undefined
-    this.#protocol.closed()
     const detail = err?.message ?? 'port closed'
     this.#o.log.warn({ input: this.name, path: this.#o.path, err: detail }, 'serial port lost; reopening')
+    this.#reopenLater(detail)
+  }
+
+  #reopenLater (detail: string): void {
+    this.#port = undefined
+    clearInterval(this.#watchdog)
+    this.#protocol.closed()
     this.#setState('error', detail)
     this.#retry()
+  }
+
+  /** See the header: serialport may never report this port's end, so look at the path it was opened by. */
+  #watch (port: SerialPort): void {
+    clearInterval(this.#watchdog)
+    const { path, watchdogMs } = this.#o
+    const opened = nodeAt(path)
+    if (opened === undefined || watchdogMs <= 0) return
+    this.#watchdog = setInterval(() => {
+      if (this.#port !== port) return
+      const now = nodeAt(path)
+      if (now !== undefined && now.rdev === opened.rdev && now.ino === opened.ino) return
+      this.#deadPort(port, now === undefined ? 'the device path is gone' : 'the device path names another device')
+    }, watchdogMs).unref()
+  }
+
+  #deadPort (port: SerialPort, why: string): void {
+    this.#stats.deadPortResets++
+    this.#o.log.warn({ input: this.name, path: this.#o.path, why }, 'serial port dead while still open (serialport/bindings-cpp#162); closing it and reopening')
+    this.#reopenLater(why)
+    // Closing ends the stuck read: the bindings check for a closed port before each retry. Its 'close'
+    // comes back to #lost, which ignores a port it no longer holds.
+    if (port.isOpen) port.close(() => {})
   }
 
   #retry (): void {
