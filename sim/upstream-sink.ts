@@ -48,6 +48,15 @@ export class UpstreamSink {
   url = ''
   /** keep at most this many requests in `requests` (the simulator runs long) */
   maxRequestsKept = 10_000
+  readonly #keep: boolean
+
+  /**
+   * `keep: false`: answer without keeping anything (no requests, punches, counts or keys; `waitFor` and
+   * `duplicates` then see nothing), for a responder that does its own counting of millions of punches.
+   */
+  constructor (opts: { keep?: boolean } = {}) {
+    this.#keep = opts.keep ?? true
+  }
 
   respond (responder: Responder): void {
     this.#responder = responder
@@ -101,14 +110,16 @@ export class UpstreamSink {
       let body: UpstreamBatch | undefined
       try { body = JSON.parse(raw) as UpstreamBatch } catch { body = undefined }
       const request: SinkRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, raw, at: Date.now() }
-      this.requests.push(request)
-      if (this.requests.length > this.maxRequestsKept) this.requests.shift()
-      this.#notify()
+      if (this.#keep) {
+        this.requests.push(request)
+        if (this.requests.length > this.maxRequestsKept) this.requests.shift()
+        this.#notify()
+      }
       let answer: SinkAnswer
       try { answer = this.#responder(request) } catch (err) { answer = { status: 500, body: String(err) } }
       const finish = (): void => {
         if (answer.reset === true) { req.socket.destroy(); this.#notify(); return }
-        if (answer.status >= 200 && answer.status < 300 && typeof body === 'object' && body !== null && Array.isArray(body.punches)) {
+        if (this.#keep && answer.status >= 200 && answer.status < 300 && typeof body === 'object' && body !== null && Array.isArray(body.punches)) {
           const key = req.headers['idempotency-key']
           const repeat = typeof key === 'string' && this.acceptedKeys.has(key)
           for (const p of body.punches) {

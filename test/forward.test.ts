@@ -154,6 +154,39 @@ t.test('a batch interrupted by a restart is sent again under its first key', asy
   t.equal(second.sink.requests[0].headers['idempotency-key'], key)
 })
 
+t.test('a delivery the store cannot write down is sent again after a backoff, not at once', async t => {
+  // What a full disk does (found by sim/faults/disk-full.ts): the upstream takes the batch, complete() fails.
+  const { db, sink, forwarder, store } = await rig(t, { backoff: { baseMs: 100, capMs: 400 } })
+  const complete = store.complete.bind(store)
+  let failures = 0
+  store.complete = (key: string): void => {
+    if (++failures <= 3) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+    complete(key)
+  }
+  storePunches(db, 'T-1', [1, 2])
+  forwarder.start()
+  await until(() => store.backlog().pendingPunches === 0, 'the batch to be written down as delivered')
+  t.equal(sink.requests.length, 4, 'sent once, then once after each failure to write it down')
+  t.equal(new Set(sink.requests.map(r => r.headers['idempotency-key'])).size, 1, 'always under its key')
+  const gaps = sink.requests.slice(1).map((r, i) => r.at - sink.requests[i].at)
+  t.ok(gaps[0] >= 90 && gaps[1] >= 190 && gaps[2] >= 390, `held back 100, 200, 400 ms (${gaps.join(', ')} ms)`)
+})
+
+t.test('a request in flight with a slot free: the outbox is not polled in a loop meanwhile', async t => {
+  const { db, sink, forwarder, store } = await rig(t, { pollMs: 2000 })
+  sink.respond(() => ({ status: 200, delayMs: 1500 }))
+  const nextDueAt = store.nextDueAt.bind(store)
+  let looks = 0
+  store.nextDueAt = () => { looks++; return nextDueAt() }
+  storePunches(db, 'T-1', [1])
+  forwarder.start()
+  await sink.waitFor(() => sink.requests.length === 1)
+  looks = 0
+  await new Promise(resolve => setTimeout(resolve, 500))
+  t.ok(looks <= 2, `looked ${looks} times in 500 ms with one request in flight`)
+  await sink.waitFor(() => sink.received.size === 1)
+})
+
 t.test('a partial batch lingers, then goes out as one request', async t => {
   const { db, sink, forwarder } = await rig(t, { lingerMs: 300 })
   forwarder.start()

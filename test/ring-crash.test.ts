@@ -4,13 +4,12 @@
  * as accepted is there, intact; only the append in progress may be missing; seqs keep increasing across
  * kills and never repeat. Some rounds also tear the in-progress record, as a power cut could.
  */
-import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
-import { closeSync, openSync, readSync, writeSync } from 'node:fs'
+import t from 'tap'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { HEADER_SIZE, RECORD_SIZE, openFileRing } from '../device/ring/index.js'
-import { inspectRecord } from '../device/ring/record.js'
+import { openFileRing } from '../device/ring/index.js'
+import { slotOnDisk, tear } from '../sim/faults/torn-write.js'
+import { runUntilCut } from '../sim/faults/cut-child.js'
 import type { Punch } from '../shared/punch.js'
 
 const WRITER = fileURLToPath(new URL('./fixtures/ring-writer.ts', import.meta.url))
@@ -37,53 +36,12 @@ interface Run {
 }
 
 /** Starts the writer and kills it `delayMs` after it is ready (or after it starts, if `early`). */
-async function runAndKill (t: Test, path: string, run: number, delayMs: number, early: boolean): Promise<Run> {
-  const env = { ...process.env }
-  // tap's loaders and coverage are for the test process; the child runs plain tsx.
-  delete env.NODE_OPTIONS
-  delete env.NODE_V8_COVERAGE
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path, String(CAPACITY), String(KEEP), String(run)], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  let out = ''
-  let stderr = ''
-  let timer: NodeJS.Timeout | undefined
-  const kill = (): void => { timer = setTimeout(() => child.kill('SIGKILL'), delayMs) }
-  if (early) kill()
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const wasReady = out.includes('\n')
-    out += chunk
-    if (!early && !wasReady && out.includes('\n')) kill()
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve => child.once('close', (c, s) => resolve([c, s])))
-  clearTimeout(timer)
-  // Only whole lines: one cut off by the kill was never fully reported.
-  const lines = out.split('\n').slice(0, -1)
+async function runAndKill (path: string, run: number, delayMs: number, early: boolean): Promise<Run> {
+  const { lines, code, signal, stderr } = await runUntilCut(WRITER, [path, String(CAPACITY), String(KEEP), String(run)], delayMs, early)
   const epoch = lines[0]?.startsWith('ready ') === true ? lines[0].slice(6) : undefined
   const reported = lines.filter(l => l.startsWith('{')).map(l => JSON.parse(l) as Punch)
   return { epoch, reported, code, signal, stderr }
 }
-
-/** The slot holding `seq`, read straight from the file. */
-function slotOnDisk (path: string, epoch: string, seq: number): number {
-  const buf = Buffer.alloc(RECORD_SIZE)
-  const fd = openSync(path, 'r')
-  try {
-    for (let s = 0; s < CAPACITY; s++) {
-      readSync(fd, buf, 0, RECORD_SIZE, HEADER_SIZE + s * RECORD_SIZE)
-      const head = inspectRecord(buf, 0, Buffer.from(epoch, 'hex'))
-      if (typeof head === 'object' && head.seq === seq) return s
-    }
-  } finally { closeSync(fd) }
-  return -1
-}
-
-/** What a power cut during the write could leave: the record's first sector new, the rest not. */
-function tear (path: string, slot: number): void {
-  const fd = openSync(path, 'r+')
-  try { writeSync(fd, Buffer.alloc(RECORD_SIZE / 2), 0, RECORD_SIZE / 2, HEADER_SIZE + slot * RECORD_SIZE + RECORD_SIZE / 2) } finally { closeSync(fd) }
-}
-
 
 t.test('SIGKILL at random points: no accepted punch lost, no seq repeated', async t => {
   const path = join(t.testdir(), 'ring.bin')
@@ -98,7 +56,7 @@ t.test('SIGKILL at random points: no accepted punch lost, no seq repeated', asyn
   for (let run = 1; run <= RUNS; run++) {
     const problems: string[] = []
     const early = run % 5 === 0
-    const r = await runAndKill(t, path, run, early ? Math.floor(random() * 400) : 5 + Math.floor(random() * 150), early)
+    const r = await runAndKill(path, run, early ? Math.floor(random() * 400) : 5 + Math.floor(random() * 150), early)
     if (r.signal !== 'SIGKILL') {
       t.fail(`run ${run}: the writer ended by itself (code ${r.code}): ${r.stderr}`)
       break
@@ -118,7 +76,7 @@ t.test('SIGKILL at random points: no accepted punch lost, no seq repeated', asyn
 
     // A power cut could also have torn the append in progress: sometimes make it so.
     if (epoch !== undefined && run % 4 === 0) {
-      const slot = slotOnDisk(path, epoch, last + 1)
+      const slot = slotOnDisk(path, CAPACITY, epoch, last + 1)
       if (slot >= 0) { tear(path, slot); torn++ }
     }
 

@@ -58,6 +58,16 @@ export async function runGateway (argv: string[]): Promise<number> {
     log.flush()
     process.exit(70)
   })
-  await gateway.start()
+  try {
+    await gateway.start()
+  } catch (err) {
+    // Half started (its MQTT port bound, its HTTP port taken) the process stayed up: its broker stored and
+    // acknowledged punches that no forwarder sent on, and a supervisor, seeing it alive, never restarted
+    // it (found by the fault suite restarting a killed gateway on its ports: sim/faults/gateway-kill.ts).
+    log.fatal({ err }, 'gateway failed to start; exiting')
+    log.flush()
+    process.stderr.write(`punchline: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
   return -1
 }

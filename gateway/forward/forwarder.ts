@@ -84,6 +84,16 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null
   }
 
+  /**
+   * Batches whose attempt threw (the store could not record the outcome: a full disk, a lock) → when they
+   * may go again, and how many times in a row that happened. In memory, since the store is what failed.
+   * Without it a batch the upstream took but whose completion could not be written was sent again at once,
+   * in a loop as fast as the upstream answered, for as long as the disk stayed full: the fault suite
+   * (sim/faults/disk-full.ts, SQLITE_FULL) counted 1,385 such re-deliveries in a few seconds.
+   */
+  readonly #heldBack = new Map<string, { until: number, failures: number }>()
+  /** the time the last #fill looked at the outbox with: what was due then, it sent if it had a slot */
+  #filledAt = -Infinity
   #running = false
   #timer?: NodeJS.Timeout
   #timerAt = Infinity
@@ -182,11 +192,12 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 
   #fill (): void {
     const store = this.#o.store
-    const now = this.#now()
+    const now = this.#filledAt = this.#now()
     let free = this.#o.concurrency - this.#inFlight.size
     if (free <= 0) return
-    const inFlightKeys = new Set(this.#inFlight.keys())
-    for (const batch of store.dueBatches(now, free, inFlightKeys)) {
+    const skip = new Set(this.#inFlight.keys())
+    for (const [key, h] of this.#heldBack) if (h.until > now) skip.add(key)
+    for (const batch of store.dueBatches(now, free, skip)) {
       this.#send(batch)
       free--
     }
@@ -210,17 +221,31 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const next = this.#o.store.nextDueAt()
     const now = this.#now()
     const poll = this.#o.pollMs
-    const wait = next === undefined ? poll : Math.max(0, Math.min(poll, next - now))
-    // Due batches that wait for a free slot are picked up when a request finishes, not by spinning here.
-    if (next !== undefined && next <= now && this.#inFlight.size >= this.#o.concurrency) return this.#wakeIn(poll)
-    this.#wakeIn(wait)
+    // #fill has just sent every batch due then that it had a slot for, so such a batch is in flight, waits for a
+    // slot (a finishing request pumps again) or is held back (wake when its hold ends). Waking at once here
+    // spun on timers and SQLite while one request was in flight with a slot free: 15 % of a core for as
+    // long as a slow upstream took to answer (found with the fault suite's slow upstream, sim/faults/).
+    if (next !== undefined && next <= this.#filledAt) return this.#wakeIn(Math.min(poll, this.#firstRelease(now) - now))
+    this.#wakeIn(next === undefined ? poll : Math.max(0, Math.min(poll, next - now)))
+  }
+
+  /** When the first batch held back may go again; Infinity when none is held. */
+  #firstRelease (now: number): number {
+    let at = Infinity
+    for (const h of this.#heldBack.values()) if (h.until > now) at = Math.min(at, h.until)
+    return at
   }
 
   #send (batch: ForwardBatch): void {
     const done = this.#attempt(batch)
+      .then(() => { this.#heldBack.delete(batch.key) })
       .catch((err: unknown) => {
         this.#stats.lastError = (err as Error).message
-        this.#log.error({ err, batch: batch.key }, 'forwarding a batch failed unexpectedly; it stays in the outbox')
+        const failures = (this.#heldBack.get(batch.key)?.failures ?? 0) + 1
+        const { baseMs, capMs } = this.#o.backoff
+        const retryInMs = Math.min(capMs, baseMs * 2 ** Math.min(failures - 1, 30))
+        this.#heldBack.set(batch.key, { until: this.#now() + retryInMs, failures })
+        this.#log.error({ err, batch: batch.key, retryInMs }, 'forwarding a batch failed unexpectedly; it stays in the outbox')
       })
       .finally(() => {
         this.#inFlight.delete(batch.key)

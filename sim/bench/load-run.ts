@@ -1,0 +1,44 @@
+/**
+ * One measured load against one server process: a small warm-up load first (JIT and connection set-up stay
+ * out of the figure), then the measured one, with the CPU each side spent during it.
+ */
+import { cpuSeconds } from './children.js'
+import { median } from './stats.js'
+import { runLoad, type LoadOptions, type LoadResult } from './mqtt-load.js'
+
+export interface LoadShape {
+  devices: number
+  batches: number
+  batchSize: number
+  window: number
+}
+
+export interface LoadRun extends LoadResult {
+  /** CPU seconds the server process (gateway, broker) spent during the measured load */
+  serverCpuSeconds: number
+}
+
+export async function measuredLoad (url: string, serverPid: number | undefined, shape: LoadShape, countOn: LoadOptions['countOn']): Promise<LoadRun> {
+  await runLoad({ url, devices: 10, batchesPerDevice: 5, batchSize: shape.batchSize, window: shape.window, epoch: 'aaaaaaaa', countOn })
+  let cpu0 = NaN
+  let cpu1 = NaN
+  const r = await runLoad({
+    url, devices: shape.devices, batchesPerDevice: shape.batches, batchSize: shape.batchSize, window: shape.window, epoch: 'bbbbbbbb', countOn,
+    onStart: () => { cpu0 = cpuSeconds(serverPid) },
+    onEnd: () => { cpu1 = cpuSeconds(serverPid) }
+  })
+  return { ...r, serverCpuSeconds: cpu1 - cpu0 }
+}
+
+/** Medians over runs of what a process spent: share of one core during the load, and CPU µs per punch. */
+export function cpuCost (runs: LoadRun[], side: 'serverCpuSeconds' | 'clientCpuSeconds'): { share: number, usPerPunch: number } {
+  return {
+    share: median(runs.map(r => r[side] / r.seconds)),
+    usPerPunch: median(runs.map(r => r[side] * 1e6 / r.punches))
+  }
+}
+
+/** "43 % of a core, 2.1 µs CPU per punch" */
+export function costText (c: { share: number, usPerPunch: number }): string {
+  return `${Math.round(100 * c.share)} % of a core, ${c.usPerPunch.toFixed(1)} µs of CPU per punch`
+}

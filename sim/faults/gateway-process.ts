@@ -1,0 +1,95 @@
+/**
+ * Runs the real gateway as a child process (`node dist/bin/punchline.js gateway`), on port 0 or on ports
+ * given, and reads the ports it bound from its "gateway ready" log line. What a supervisor or operator
+ * would run, and what the fault suite kills with SIGKILL. The tests use it too (test/helpers/gateway-process.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { punchlineBin } from '../hardware-mode/device-child.js'
+
+export interface GatewayProcessOptions {
+  dataDir: string
+  upstream?: string
+  allowAnonymous?: boolean
+  args?: string[]
+  env?: NodeJS.ProcessEnv
+  /** fixed ports, for a restart that devices must find again */
+  mqttPort?: number
+  httpPort?: number
+}
+
+export interface LogLine {
+  level: number
+  msg: string
+  [k: string]: unknown
+}
+
+export class GatewayProcess {
+  readonly child: ChildProcess
+  readonly logs: LogLine[] = []
+  mqttPort = 0
+  /** 0 when the gateway has no mqtts listener */
+  mqttsPort = 0
+  httpPort = 0
+  readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+
+  constructor (child: ChildProcess) {
+    this.child = child
+    this.exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal })))
+  }
+
+  get mqttUrl (): string { return `mqtt://127.0.0.1:${this.mqttPort}` }
+  get mqttsUrl (): string { return `mqtts://127.0.0.1:${this.mqttsPort}` }
+  get httpUrl (): string { return `http://127.0.0.1:${this.httpPort}` }
+  get alive (): boolean { return this.child.exitCode === null && this.child.signalCode === null }
+
+  kill (signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.alive) this.child.kill(signal)
+  }
+
+  async stop (): Promise<void> {
+    this.kill('SIGTERM')
+    await this.exited
+  }
+}
+
+export async function startGatewayProcess (o: GatewayProcessOptions): Promise<GatewayProcess> {
+  const args = [punchlineBin(), 'gateway', '--data', o.dataDir, '--mqtt-port', String(o.mqttPort ?? 0), '--http-port', String(o.httpPort ?? 0)]
+  if (o.upstream !== undefined) args.push('--upstream', o.upstream)
+  if (o.allowAnonymous === true) args.push('--allow-anonymous')
+  args.push(...(o.args ?? []))
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PUNCHLINE_LOG_LEVEL: 'info', ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const gw = new GatewayProcess(child)
+  const stderr: string[] = []
+  child.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()))
+  const lines = createInterface({ input: child.stdout! })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('gateway did not become ready in 20 s: ' + stderr.join(''))), 20_000)
+    lines.on('line', (line) => {
+      let entry: LogLine
+      try { entry = JSON.parse(line) as LogLine } catch { return }
+      gw.logs.push(entry)
+      if (entry.msg === 'gateway ready') {
+        gw.mqttPort = entry.mqttPort as number
+        gw.mqttsPort = (entry.mqttsPort as number | undefined) ?? 0
+        gw.httpPort = entry.httpPort as number
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited with ${code} before ready: ${stderr.join('')}`)) })
+  })
+  return gw
+}
+
+/** Writes a gateway config file (docs/OPERATIONS.md, "Configure") into `dir` and returns its path. */
+export function writeGatewayConfig (dir: string, settings: Record<string, unknown>): string {
+  const file = join(dir, 'gateway.json')
+  writeFileSync(file, JSON.stringify(settings, null, 2))
+  return file
+}
