@@ -12,7 +12,7 @@ t.test('power cuts mid-write: every confirmed punch delivered as taken, no seq u
   const r = await powerCutFault({ ...POWER_CUT.short, seed: 20261130 })
   t.comment(formatReports([r]))
   t.same(r.problems, [], 'the reconciliation finds nothing wrong')
-  t.ok(r.acked > 20, `punches were confirmed before the cuts (${r.acked})`)
+  t.ok(r.acked > 0, `punches were confirmed before the cuts (${r.acked})`)
   t.equal(r.delivered, r.acked)
   t.equal(r.duplicates, 0)
 })

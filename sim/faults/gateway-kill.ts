@@ -98,6 +98,7 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
       `duplicates per kill: max ${Math.max(0, ...windows.map(w => w.duplicates))}, median ${median(windows.map(w => w.duplicates))}, ${hit.length} of ${kills.length} kills left any` +
         (hit.length > 0 ? ` (${hit.slice(0, 12).map(w => `#${w.n}: ${w.duplicates}`).join(', ')}${hit.length > 12 ? ', …' : ''})` : '')
     ]
+    if (site.portsTaken > 0) notes.push(`${site.portsTaken} restarts found a port of the gateway taken meanwhile, and were tried again 500 ms later`)
     return faultReport('gateway-kill', kills.length, 'kills', r,
       { bound: kills.length * perKill, rule: `${perKill} per kill (forward.concurrency ${o.concurrency} × forward.batchSize ${o.batchSize}), all under the same Idempotency-Key` },
       performance.now() - started, problems, notes)

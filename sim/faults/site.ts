@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { UpstreamSink, type Responder } from '../upstream-sink.js'
 import type { UpstreamView } from './reconcile.js'
@@ -44,6 +45,8 @@ export class FaultSite implements UpstreamView {
    * the gateway stored the punch a second time (retention had deleted it, or its database was lost)
    */
   storedAgain = 0
+  /** restarts that found one of the gateway's ports taken, and were tried again */
+  portsTaken = 0
 
   /** `settings` are merged over BASE section by section. */
   constructor (name: string, settings: Settings = {}) {
@@ -81,9 +84,19 @@ export class FaultSite implements UpstreamView {
     // A file's upstream section needs a URL; the flag gives the sink's.
     const settings = this.settings.upstream === undefined ? this.settings : { ...this.settings, upstream: { ...this.settings.upstream, url: this.sink.url } }
     const config = writeGatewayConfig(this.dir, settings)
-    const gw = this.gateway = await startGatewayProcess({ dataDir: this.dataDir, upstream: this.sink.url, allowAnonymous: true, args: ['--config', config], ...this.#ports })
-    this.#ports = { mqttPort: gw.mqttPort, httpPort: gw.httpPort }
-    return gw
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const gw = this.gateway = await startGatewayProcess({ dataDir: this.dataDir, upstream: this.sink.url, allowAnonymous: true, args: ['--config', config], ...this.#ports })
+        this.#ports = { mqttPort: gw.mqttPort, httpPort: gw.httpPort }
+        return gw
+      } catch (err) {
+        // The ports came from the ephemeral range, so while the gateway was down one of them may have become
+        // the local port of some outgoing connection: a supervisor starts it again a moment later, so do we.
+        if (this.#ports.mqttPort === undefined || attempt === 20 || !String(err).includes('EADDRINUSE')) throw err
+        this.portsTaken++
+        await sleep(500)
+      }
+    }
   }
 
   get mqttUrl (): string {
