@@ -17,7 +17,7 @@ import { ackSchema, commandSchema, punchBatchSchema, punchSchema, statusSchema }
 import { LIMITS, isEpoch, isSeq } from '../shared/punch.js'
 import {
   REMOVE, ack, anyJson, batch, changedField, command, expect, expectReason, mutations, mutateAll, oddValue, property,
-  reasonIsAbout, reasonNear, reasonStyle, safeIntegersOnly, sameJson, status, text, withValueAt, wireBatch
+  reasonIsAbout, reasonNear, reasonStyle, safeIntegersOnly, sameJson, showChange, status, text, withValueAt, wireBatch
 } from './fixtures/arbitraries.js'
 
 const ajv = new Ajv2020({ strict: false, allErrors: false })
@@ -97,7 +97,7 @@ t.test('batch: one field given a wrong value is refused naming that field, exact
     const r = decodeBatch(bytesOf(changed))
     checkBatchResult(r, undefined)
     const schemaOk = validBatch(structuredClone(changed))
-    const show = (): string => `${path} = ${JSON.stringify(value === REMOVE ? '(removed)' : value)}: ${JSON.stringify(r)}`
+    const show = (): string => showChange(path, value, r)
     if (r.ok && r.rejected.length === 0) {
       expect(schemaOk, () => `decoder accepts, schema refuses: ${show()}`)
       return
@@ -160,7 +160,7 @@ t.test('status: one field given a wrong value is refused naming it, exactly when
     ({ s, field, value }) => {
       const changed = withValueAt(s, field, value)
       const r = decodeStatus(bytesOf(changed))
-      const show = (): string => `${field} = ${JSON.stringify(value === REMOVE ? '(removed)' : value)}: ${JSON.stringify(r)}`
+      const show = (): string => showChange(field, value, r)
       const schemaOk = validStatus(structuredClone(changed))
       if (r.ok) {
         expect(schemaOk, () => `decoder accepts, schema refuses: ${show()}`)
@@ -192,7 +192,7 @@ t.test('command: garbage never throws, refusals name a field, acceptance means s
     ({ c, field, value }) => {
       const changed = withValueAt(c, field, value) as Record<string, unknown>
       const r = decodeCommand(bytesOf(changed))
-      const show = (): string => `${field} = ${JSON.stringify(value === REMOVE ? '(removed)' : value)}: ${JSON.stringify(r)}`
+      const show = (): string => showChange(field, value, r)
       const schemaOk = validCommand(structuredClone(changed))
       if (r.ok) {
         expect(schemaOk, () => `decoder accepts, schema refuses: ${show()}`)
@@ -229,7 +229,7 @@ t.test('ack: garbage never throws, refusals name a field, acceptance means a sch
     ({ a, field, value }) => {
       const changed = withValueAt(a, field, value) as Record<string, unknown>
       const r = decodeAck(bytesOf(changed))
-      const show = (): string => `${field} = ${JSON.stringify(value === REMOVE ? '(removed)' : value)}: ${JSON.stringify(r)}`
+      const show = (): string => showChange(field, value, r)
       if (r.ok) return // what it accepted is checked against the schema above
       const about = changedField(a, field)
       expect([about, ...(ACK_RELATED[about] ?? [])].some(f => reasonNear(r.error, f)), () => `expected an error about ${about}: ${show()}`)

@@ -11,21 +11,12 @@ import { openFileRing } from '../device/ring/index.js'
 import { slotOnDisk, tear } from '../sim/faults/torn-write.js'
 import { runUntilCut } from '../sim/faults/cut-child.js'
 import type { Punch } from '../shared/punch.js'
+import { seededRandom } from '../sim/random.js'
 
 const WRITER = fileURLToPath(new URL('./fixtures/ring-writer.ts', import.meta.url))
 const CAPACITY = 64
 const KEEP = 20
 const RUNS = 25
-
-function seeded (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let x = Math.imul(s ^ (s >>> 15), 1 | s)
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Run {
   epoch: string | undefined
@@ -45,7 +36,7 @@ async function runAndKill (path: string, run: number, delayMs: number, early: bo
 
 t.test('SIGKILL at random points: no accepted punch lost, no seq repeated', async t => {
   const path = join(t.testdir(), 'ring.bin')
-  const random = seeded(20250106)
+  const random = seededRandom(20250106)
   let epoch: string | undefined
   /** the highest seq on disk at the last check; the next writer must continue right after it */
   let highest = 0

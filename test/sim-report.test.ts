@@ -14,6 +14,7 @@ import { writeReport } from '../sim/report/write.js'
 import { downsample, faultWindowsFromSamples } from '../sim/report/series.js'
 import { compact, duration, percent, siteDateTime } from '../sim/report/format.js'
 import { timeTicks } from '../sim/report/svg.js'
+import { noFates } from '../sim/engine/fate-ledger.js'
 
 const H = 3_600_000
 /** Sat 2026-11-21 00:00 UTC */
@@ -62,21 +63,7 @@ function clean (): SimReportData {
     sites: 2,
     tzMinutes: 120,
     samples: samples(500),
-    fates: {
-      generated: 12_345,
-      delivered: 12_345,
-      deliveredFlagged: 0,
-      refused: 0,
-      overwritten: 0,
-      rejected: 0,
-      deadLettered: 0,
-      pending: 0,
-      unexplained: 0,
-      duplicatePunches: 0,
-      duplicateDeliveries: 0,
-      retriedCopies: 0,
-      unexpectedUpstream: 0
-    },
+    fates: { ...noFates(), generated: 12_345, delivered: 12_345 },
     lateness: [
       { upToMs: 60_000, count: 12_000 },
       { upToMs: 15 * 60_000, count: 300 },

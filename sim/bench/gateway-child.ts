@@ -5,9 +5,8 @@
  * error and above go to the bench's stderr.
  */
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { punchlineBin } from '../hardware-mode/device-child.js'
 import { spawnTracked, stopChild, waitForLine } from './children.js'
 
 export interface BenchGateway {
@@ -34,16 +33,8 @@ export interface GatewayStart {
 /** pino's level of `error` */
 const ERROR_LEVEL = 50
 
-/** The CLI: beside this file's tree when compiled (dist/), in dist/ when this runs from source (tsx). */
-function cliPath (): string {
-  const cli = [new URL('../../bin/punchline.js', import.meta.url), new URL('../../dist/bin/punchline.js', import.meta.url)]
-    .map(u => fileURLToPath(u)).find(p => existsSync(p))
-  if (cli === undefined) throw new Error('dist/bin/punchline.js not found: run `npm run build` first')
-  return cli
-}
-
 export async function startGateway (o: GatewayStart): Promise<BenchGateway> {
-  const args = [...o.nodeArgs ?? [], cliPath(), 'gateway', '--data', o.dataDir, '--mqtt-port', '0', '--http-port', '0', '--allow-anonymous']
+  const args = [...o.nodeArgs ?? [], punchlineBin(), 'gateway', '--data', o.dataDir, '--mqtt-port', '0', '--http-port', '0', '--allow-anonymous']
   if (o.upstream !== undefined) args.push('--upstream', o.upstream)
   if (o.config !== undefined) args.push('--config', o.config)
   const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PUNCHLINE_LOG_LEVEL: 'info' } })

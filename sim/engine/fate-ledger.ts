@@ -81,21 +81,9 @@ export class FateLedger {
   }
 
   reconcile (up: UpstreamView, gw: GatewayView, pendingOnDevices: ReadonlySet<string>): Reconciled {
-    const f: FateCounts = {
-      generated: this.attempted,
-      delivered: 0,
-      deliveredFlagged: 0,
-      refused: this.refused + this.torn,
-      overwritten: 0,
-      rejected: 0,
-      deadLettered: 0,
-      pending: 0,
-      unexplained: 0,
-      duplicatePunches: 0,
-      duplicateDeliveries: 0,
-      retriedCopies: 0,
-      unexpectedUpstream: 0
-    }
+    const f = noFates()
+    f.generated = this.attempted
+    f.refused = this.refused + this.torn
     const lateness = LATENESS_BUCKETS.map(upToMs => ({ upToMs, count: 0 }))
     const flags: Record<string, number> = {}
     const unexplainedIds: string[] = []
@@ -126,5 +114,24 @@ export class FateLedger {
     }
     for (const id of up.counts.keys()) if (!this.#entries.has(id)) f.unexpectedUpstream++
     return { fates: f, lateness, flags, unexplainedIds }
+  }
+}
+
+/** Every fate at zero: the start of a reconciliation. */
+export function noFates (): FateCounts {
+  return {
+    generated: 0,
+    delivered: 0,
+    deliveredFlagged: 0,
+    refused: 0,
+    overwritten: 0,
+    rejected: 0,
+    deadLettered: 0,
+    pending: 0,
+    unexplained: 0,
+    duplicatePunches: 0,
+    duplicateDeliveries: 0,
+    retriedCopies: 0,
+    unexpectedUpstream: 0
   }
 }

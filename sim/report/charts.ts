@@ -27,9 +27,8 @@ interface Series {
 interface TimeChartSpec {
   id: string
   title: string
-  from: number
-  to: number
-  tz: number
+  /** the run: its virtual start and end, and the site's offset for the time axis */
+  data: SimReportData
   samples: SimSample[]
   series: Series[]
   faults: FaultWindow[]
@@ -42,7 +41,8 @@ const CHAR_W = 6.4
 
 function timeChart (c: TimeChartSpec): Chart {
   const f = TIME_FRAME
-  const x = scale(c.from, c.to, f.left, f.width - f.right)
+  const x = scale(c.data.startMs, c.data.endMs, f.left, f.width - f.right)
+  const tz = c.data.tzMinutes ?? 0
   const top = Math.max(0, ...c.series.flatMap(s => s.ys))
   const ticks = niceTicks(top)
   const y = scale(0, ticks[ticks.length - 1], f.height - f.bottom, f.top)
@@ -55,8 +55,8 @@ function timeChart (c: TimeChartSpec): Chart {
       return `<g class="series" data-series="${esc(s.name)}">${band}${line}</g>`
     }).join('')
   const svg = open(f, c.id, c.title) +
-    valueAxis(f, ticks, y) + timeAxis(f, timeTicks(c.from, c.to, c.tz), x) +
-    faultMarks(f, c.faults, x, c.tz) + body +
+    valueAxis(f, ticks, y) + timeAxis(f, timeTicks(c.data.startMs, c.data.endMs, tz), x) +
+    faultMarks(f, c.faults, x, tz) + body +
     `<line x1="${f.left}" x2="${f.width - f.right}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom}" class="axis"/></svg>`
   return {
     svg,
@@ -99,9 +99,7 @@ export function backlogChart (data: SimReportData, samples: SimSample[], faults:
   return timeChart({
     id: 'backlog',
     title: 'Backlog over virtual time: punches waiting on devices and at the gateway',
-    from: data.startMs,
-    to: data.endMs,
-    tz: data.tzMinutes ?? 0,
+    data,
     samples,
     faults,
     series: [
@@ -115,9 +113,7 @@ export function deliveryChart (data: SimReportData, samples: SimSample[], faults
   return timeChart({
     id: 'delivery',
     title: 'Punches generated and delivered upstream, cumulative, over virtual time',
-    from: data.startMs,
-    to: data.endMs,
-    tz: data.tzMinutes ?? 0,
+    data,
     samples,
     faults,
     series: [
