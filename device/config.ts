@@ -10,6 +10,7 @@ import type { IClientOptions } from 'mqtt'
 import { dirname, resolve } from 'node:path'
 import { isDeviceId } from '../shared/punch.js'
 import type { FullPolicy } from './ring/index.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './uplink.js'
 
 export type Profile = 'watch' | 'terminal'
 
@@ -37,7 +38,7 @@ export interface DeviceConfig {
     rejectUnauthorized: boolean
   }
   ring: { path: string, capacity: number, retentionHours: number, policy: FullPolicy }
-  uplink: { order: 'newest' | 'oldest', batchSize: number, window: number, backoffCapMs: number, ackTimeoutMs: number, statusIntervalMs: number }
+  uplink: { order: 'newest' | 'oldest', batchSize: number, window: number, backoffCapMs: number, ackTimeoutMs: number, connectTimeoutMs: number, statusIntervalMs: number }
   /** the device's UTC offset in minutes, sent with each batch; defaults to this machine's */
   tz: number
   /** the same credential again within this window is a duplicate read, not a new punch; 0 turns it off */
@@ -57,11 +58,11 @@ export interface DeviceConfig {
 const PROFILES: Record<Profile, { ring: DeviceConfig['ring'], uplink: DeviceConfig['uplink'] }> = {
   watch: {
     ring: { path: 'punchline-ring.bin', capacity: 500, retentionHours: 72, policy: 'refuse' },
-    uplink: { order: 'newest', batchSize: 50, window: 1, backoffCapMs: 10_000, ackTimeoutMs: 30_000, statusIntervalMs: 300_000 }
+    uplink: { order: 'newest', batchSize: 50, window: 1, backoffCapMs: 10_000, ackTimeoutMs: 30_000, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, statusIntervalMs: 300_000 }
   },
   terminal: {
     ring: { path: 'punchline-ring.bin', capacity: 100_000, retentionHours: 72, policy: 'refuse' },
-    uplink: { order: 'newest', batchSize: 200, window: 4, backoffCapMs: 10_000, ackTimeoutMs: 30_000, statusIntervalMs: 60_000 }
+    uplink: { order: 'newest', batchSize: 200, window: 4, backoffCapMs: 10_000, ackTimeoutMs: 30_000, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, statusIntervalMs: 60_000 }
   }
 }
 
@@ -134,6 +135,7 @@ export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}): D
   checkInt(cfg.uplink.window, 'uplink.window', 1, 64)
   checkInt(cfg.uplink.backoffCapMs, 'uplink.backoffCapMs', 100, 3_600_000)
   checkInt(cfg.uplink.ackTimeoutMs, 'uplink.ackTimeoutMs', 1000, 600_000)
+  checkInt(cfg.uplink.connectTimeoutMs, 'uplink.connectTimeoutMs', 1000, 300_000)
   checkInt(cfg.uplink.statusIntervalMs, 'uplink.statusIntervalMs', 1000, 86_400_000)
   checkInt(cfg.tz, 'tz', -720, 840)
   checkInt(cfg.duplicateWindowMs, 'duplicateWindowMs', 0, 3_600_000)

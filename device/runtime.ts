@@ -97,6 +97,7 @@ export class DeviceRuntime extends EventEmitter {
       window: config.uplink.window,
       order: config.uplink.order,
       ackTimeoutMs: config.uplink.ackTimeoutMs,
+      connectTimeoutMs: config.uplink.connectTimeoutMs,
       backoff: { baseMs: 500, capMs: config.uplink.backoffCapMs },
       statusIntervalMs: config.uplink.statusIntervalMs,
       tz: config.tz,

@@ -54,12 +54,5 @@ export interface Watermarks {
   devices: Array<{ device: string, site: string } & Watermark>
 }
 
-/** ISO 8601 with the device's UTC offset, e.g. `2026-11-22T08:58:03.120+08:00`. */
-export function localIso (ts: number, tzMinutes: number): string {
-  const shifted = new Date(ts + tzMinutes * 60_000).toISOString()
-  const sign = tzMinutes < 0 ? '-' : '+'
-  const abs = Math.abs(tzMinutes)
-  const hh = String(Math.floor(abs / 60)).padStart(2, '0')
-  const mm = String(abs % 60).padStart(2, '0')
-  return shifted.slice(0, -1) + sign + hh + ':' + mm
-}
+/** ISO 8601 with the device's UTC offset, e.g. `2026-11-22T08:58:03.120+08:00` (shared/iso-time.ts). */
+export { localIso } from './iso-time.js'

@@ -165,7 +165,8 @@ t.test('config: profiles, and errors that name the field', async t => {
   const watch = parseDeviceConfig({ id: 'W-1', profile: 'watch', broker: { url: 'mqtts://gw:8883' } })
   t.match(watch, { ring: { capacity: 500, retentionHours: 72, policy: 'refuse' }, uplink: { window: 1, order: 'newest' } })
   const terminal = parseDeviceConfig({ id: 'T-1', broker: { url: 'mqtt://gw' }, ring: { capacity: 200_000 } })
-  t.match(terminal, { profile: 'terminal', ring: { capacity: 200_000 }, uplink: { window: 4 } })
+  t.match(terminal, { profile: 'terminal', ring: { capacity: 200_000 }, uplink: { window: 4, connectTimeoutMs: 30_000 } })
+  t.equal(parseDeviceConfig({ id: 'T-1', broker: { url: 'mqtt://gw' }, uplink: { connectTimeoutMs: 5000 } }).uplink.connectTimeoutMs, 5000)
   t.equal(parseDeviceConfig({ id: 'T-1', broker: { url: 'mqtt://gw' }, secret: 'a' }, { PUNCHLINE_DEVICE_SECRET: 'b' }).secret, 'b')
   const bad: Array<[unknown, RegExp]> = [
     [{ broker: { url: 'mqtt://gw' } }, /^id:/],
@@ -177,6 +178,7 @@ t.test('config: profiles, and errors that name the field', async t => {
     [{ id: 'T', broker: { url: 'mqtt://gw' }, ring: { policy: 'drop' } }, /^ring.policy:/],
     [{ id: 'T', broker: { url: 'mqtt://gw' }, ring: { colour: 'red' } }, /^ring.colour: unknown setting/],
     [{ id: 'T', broker: { url: 'mqtt://gw' }, uplink: { batchSize: 501 } }, /^uplink.batchSize:/],
+    [{ id: 'T', broker: { url: 'mqtt://gw' }, uplink: { connectTimeoutMs: 500 } }, /^uplink.connectTimeoutMs: must be a whole number between 1000/],
     [{ id: 'T', broker: { url: 'mqtt://gw' }, profile: 'fridge' }, /^profile:/],
     [{ id: 'T', broker: { url: 'mqtt://gw' }, inputs: [{ kind: 'laser' }] }, /^inputs\[0\].kind:/],
     [{ id: 'T', broker: { url: 'mqtt://gw' }, inputs: [{ kind: 'keypad' }, { kind: 'keypad' }] }, /^inputs\[1\].name: 'keypad' is used twice/],

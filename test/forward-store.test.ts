@@ -111,3 +111,29 @@ t.test('reasons are bounded before they reach the database', async t => {
   store.deadLetter(b.key, null, 'y'.repeat(100_000), T0)
   t.equal(store.listDeadLetters({ limit: 1 })[0].reason.length, 1000)
 })
+
+t.test('completing and rescheduling skip the fsync but leave the connection at synchronous=FULL, and persist', async t => {
+  const first = open(t)
+  storePunches(first.db, 'T-1', [1, 2, 3])
+  const a = first.store.formBatch(1, T0)!
+  const b = first.store.formBatch(1, T0)!
+  const FULL = 2
+  first.store.complete(a.key)
+  t.equal(first.db.pragma('synchronous', { simple: true }), FULL, 'back to FULL after complete()')
+  first.store.retryLater(b.key, T0 + 5000, 'HTTP 503')
+  t.equal(first.db.pragma('synchronous', { simple: true }), FULL, 'back to FULL after retryLater()')
+  first.db.transaction(() => first.store.retryLater(b.key, T0 + 9000, 'HTTP 503 again'))()
+  t.equal(first.db.pragma('synchronous', { simple: true }), FULL, 'inside a transaction the setting is left alone')
+  first.db.close()
+  const again = open(t, first.file)
+  t.equal(again.store.get(a.key), undefined, 'the delivered batch is gone after a reopen')
+  t.match(again.store.get(b.key), { attempts: 2, nextAt: T0 + 9000, lastError: 'HTTP 503 again' })
+})
+
+t.test('the punches of a batch are read back whole: every column of the table, as SELECT * gives them', async t => {
+  const { db, store } = open(t)
+  storePunches(db, 'T-1', [1, 2, 3])
+  db.prepare("UPDATE punches SET lat = 1.5, lon = 2.5, acc = 10, manual = 'forgot badge', up = 1234, person = 'P-7', tz = -330 WHERE seq = 2").run()
+  const batch = store.formBatch(10, T0)!
+  t.same(store.loadPunches(batch), db.prepare('SELECT * FROM punches ORDER BY id').all())
+})

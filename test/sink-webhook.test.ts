@@ -90,3 +90,33 @@ t.test('a redirect is a configuration fault, never a delivery (a 302 would turn 
   t.match((r as { error: string }).error, '/login')
   t.equal(up.requests.length, 1, 'the redirect was not followed')
 })
+
+t.test('batches reuse one kept-alive connection, and a huge error page is cut without hanging the next request', async t => {
+  const { createServer } = await import('node:http')
+  let connections = 0
+  let hugeOnce = true
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      if (hugeOnce && req.headers['idempotency-key'] === 'k-huge') {
+        hugeOnce = false
+        res.writeHead(503, { 'retry-after': '7' })
+        res.end('x'.repeat(1_000_000))
+        return
+      }
+      res.end('{}')
+    })
+  })
+  server.on('connection', () => { connections++ })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const { port } = server.address() as { port: number }
+  const sink = new WebhookSink({ url: `http://127.0.0.1:${port}/punches`, timeoutMs: 5000 })
+  const signal = new AbortController().signal
+  for (let i = 0; i < 5; i++) t.same(await sink.deliver(contractBatch([i + 1], `k-${i}`), signal), { outcome: 'delivered' })
+  t.equal(connections, 1, 'five batches, one connection')
+  const huge = await sink.deliver(contractBatch([10], 'k-huge'), signal)
+  t.match(huge, { outcome: 'retry', status: 503, retryAfterMs: 7000 })
+  t.ok(huge.outcome === 'retry' && huge.error.length < 600, 'the error body is cut to the bound')
+  t.same(await sink.deliver(contractBatch([11], 'k-after'), signal), { outcome: 'delivered' }, 'the next batch goes on another connection')
+})

@@ -12,7 +12,8 @@ import { EventEmitter } from 'node:events'
 import { withDefaults } from '../../shared/options.js'
 import { retryDelay, type BackoffPolicy } from '../../shared/backoff.js'
 import type { Logger } from '../../shared/log.js'
-import { localIso, type UpstreamBatch, type UpstreamPunch } from '../../shared/upstream.js'
+import { isoUtc, localIso } from '../../shared/iso-time.js'
+import type { UpstreamBatch, UpstreamPunch } from '../../shared/upstream.js'
 import type { PunchKind, PunchMethod } from '../../shared/punch.js'
 import type { ForwardBatch, ForwardStore, StoredPunch } from '../store/forward-store.js'
 import type { Sink, SinkResult } from './sink.js'
@@ -361,22 +362,26 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 
 const NOTHING: PunchDescription = {}
 
-/** A stored row in the upstream's shape (docs/PROTOCOL.md, "Upstream HTTP webhook"). */
+/** The last `received` written: a group commit stamps hundreds of punches with the same one. */
+let receivedMs = NaN
+let receivedIso = ''
+
+/**
+ * A stored row in the upstream's shape (docs/PROTOCOL.md, "Upstream HTTP webhook"). On the drain's hot
+ * path (every punch, once): the object is built whole, never with a `delete` (which sends V8 to a slow
+ * dictionary shape), and the times are written by shared/iso-time.ts.
+ */
 export function toUpstream (p: StoredPunch, d: PunchDescription = NOTHING): UpstreamPunch {
-  const out: UpstreamPunch = {
-    id: `${p.device}:${p.epoch}:${p.seq}`,
-    device: p.device,
-    epoch: p.epoch,
-    seq: p.seq,
-    ts: new Date(p.ts).toISOString(),
-    local: p.tz === null ? undefined : localIso(p.ts, p.tz),
-    emp: p.emp,
-    kind: p.kind as PunchKind,
-    method: p.method as PunchMethod,
-    received: new Date(p.received).toISOString(),
-    flags: p.flags === '' ? [] : p.flags.split(',')
+  if (p.received !== receivedMs) {
+    receivedIso = isoUtc(p.received)
+    receivedMs = p.received
   }
-  if (out.local === undefined) delete out.local
+  const id = `${p.device}:${p.epoch}:${p.seq}`
+  const ts = isoUtc(p.ts)
+  const flags = p.flags === '' ? [] : p.flags.split(',')
+  const out: UpstreamPunch = p.tz === null
+    ? { id, device: p.device, epoch: p.epoch, seq: p.seq, ts, emp: p.emp, kind: p.kind as PunchKind, method: p.method as PunchMethod, received: receivedIso, flags }
+    : { id, device: p.device, epoch: p.epoch, seq: p.seq, ts, local: localIso(p.ts, p.tz), emp: p.emp, kind: p.kind as PunchKind, method: p.method as PunchMethod, received: receivedIso, flags }
   // The batch codec requires lat, lon and acc together, so a stored location always has all three.
   if (p.lat !== null && p.lon !== null) out.loc = { lat: p.lat, lon: p.lon, acc: p.acc ?? 0 }
   if (p.manual !== null) out.manual = { reason: p.manual }

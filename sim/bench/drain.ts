@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import Database from 'better-sqlite3'
 import { createMemoryRing, type Ring } from '../../device/ring/index.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../device/uplink.js'
 import { defaultConfig } from '../../gateway/config.js'
 import type { Punch } from '../../shared/punch.js'
 import { cpuSeconds, procMemory, removeTempDir, spawnTracked, stopChild, tempDir, waitForLine } from './children.js'
@@ -409,8 +410,8 @@ export function drainSection (figures: DrainFigures, shape: DrainShape, accept: 
   const gwCpu = m(r => r.drain.gatewayCpu)
   const failedAttempts = (r: FleetRun): number => r.attempts - r.connacks
   const step = (d.timeline[d.timeline.length - 1]?.t ?? 0) > 120 ? 20 : 10
-  const connackTimeout = shape.connackTimeoutMs ?? 10_000
-  const fsyncs = m(r => r.drain.commits + 2 * r.drain.requestSizes.length)
+  const connackTimeout = shape.connackTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const fsyncs = m(r => r.drain.commits + r.drain.requestSizes.length)
   /** gateway CPU per connection attempt, from the idle run (bounded connects, none failing) */
   const connCpu = m(r => r.idle.gatewayCpu / r.idle.attempts)
   /** gateway CPU left for the punches once the connection attempts are counted at the idle run's cost */
@@ -470,8 +471,8 @@ admitted at a fraction of the gateway's own connect rate (\`BENCH_DRAIN_CONNACK_
 
 CPU and the disk. The gateway used ${s(gwCpu)} of CPU in the drain, and was on a core ${pct(gwCpu / delivered)} of the time; the rest of the
 time its one thread was blocked in fsyncs or waiting for a core (on a shared machine: see the load average above): ${fmt(m(r => r.drain.commits))} group commits (${fmt(m(r => r.drain.rowsPerCommit))} rows each on average; with no upstream
-${fmt(m(r => r.stored.commits))} of ${fmt(m(r => r.stored.rowsPerCommit))}) and two transactions per upstream request (forming the batch, deleting it once delivered),
-about ${fmt(fsyncs)} fsyncs in all${fsyncs > 0 ? `, ${pct(m(r => 2 * r.drain.requestSizes.length / (r.drain.commits + 2 * r.drain.requestSizes.length)))} of them the forwarder's` : ''}. At the idle run's ${fixed(connCpu * 1000, 2)} ms per connection, the
+${fmt(m(r => r.stored.commits))} of ${fmt(m(r => r.stored.rowsPerCommit))}) and one synced transaction per upstream request (forming the batch; deleting it once delivered skips the fsync and rides on the next synced commit),
+about ${fmt(fsyncs)} fsyncs in all${fsyncs > 0 ? `, ${pct(m(r => r.drain.requestSizes.length / (r.drain.commits + r.drain.requestSizes.length)))} of them the forwarder's` : ''}. At the idle run's ${fixed(connCpu * 1000, 2)} ms per connection, the
 ${fmt(m(r => r.drain.attempts))} attempts account for about ${s(connCpu * m(r => r.drain.attempts))} of the CPU; what is left, ${us(punchCpu(r => r.drain), total)} per punch, is the work
 on the punches: ${us(punchCpu(r => r.stored), total)} to decode, flag, store and ack (the no-upstream run, counted the same way) and ${us(punchCpu(r => r.drain) - punchCpu(r => r.stored), total)} to
 forward (read the rows back, build the upstream JSON, one HTTP request per batch). With one attempt per device that
