@@ -9,7 +9,7 @@ import { Aedes, type AedesOptions, type Client, type PublishPacket, type Subscri
 import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
-import { GuardedConnection, type ConnectionSocket } from './guarded-connection.js'
+import { guardConnection, type ConnectionSocket } from './guarded-connection.js'
 import { readTlsMaterial, type TlsFiles } from './tls-material.js'
 
 // A device that connects and says nothing is dropped rather than held; the same bound for the TLS handshake.
@@ -70,7 +70,9 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   })
   const accept = (socket: ConnectionSocket): void => {
     ;(socket as Partial<Socket>).setNoDelay?.(true)
-    broker.handle(new GuardedConnection(socket, opts.maxPacketBytes, (m) => opts.onOversize(m, socket)))
+    // aedes reads the socket itself, through the size bound (guarded-connection.ts), set first.
+    guardConnection(socket, opts.maxPacketBytes, (m) => opts.onOversize(m, socket))
+    broker.handle(socket)
   }
   const server = createServer(accept)
   // Registered up front: a server without connections may emit 'close' before close() is awaited.
