@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Db, Statement } from './db.js'
 import type { StoredPunch } from './punch-store.js'
+import { RecentPunches } from './recent-punches.js'
 
 export type { StoredPunch }
 
@@ -64,7 +65,19 @@ interface BatchRow {
 /** Longest stored reason text: upstream error bodies are bounded before they reach the database. */
 const MAX_REASON = 1000
 
+export interface ForwardStoreOptions {
+  /**
+   * Keep this many of the newest stored punches in memory for sending (recent-punches.ts; 0: read every
+   * batch from SQLite). The group commit feeds them through `recent`.
+   */
+  recentPunches?: number
+}
+
 export class ForwardStore {
+  /** the newest stored punches, when kept (options.recentPunches) */
+  readonly recent?: RecentPunches
+  /** punches loaded for sending, by where they came from */
+  readonly loaded = { memory: 0, database: 0 }
   readonly #db: Db
   readonly #cursor: Statement
   readonly #setCursor: Statement
@@ -82,12 +95,15 @@ export class ForwardStore {
   readonly #countPast: Statement
   readonly #lowestBatch: Statement
   readonly #receivedFrom: Statement
+  readonly #batchPastCursor: Statement
 
-  constructor (db: Db) {
+  constructor (db: Db, opts: ForwardStoreOptions = {}) {
     this.#db = db
+    if ((opts.recentPunches ?? 0) > 0) this.recent = new RecentPunches(opts.recentPunches!)
     this.#cursor = db.prepare("SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'forward_cursor'")
     this.#setCursor = db.prepare("UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'forward_cursor'")
     this.#pastCursor = db.prepare('SELECT id, received FROM punches WHERE id > ? ORDER BY id LIMIT ?')
+    this.#batchPastCursor = db.prepare('SELECT min(id) AS first, max(id) AS last FROM (SELECT id FROM punches WHERE id > ? ORDER BY id LIMIT ?)')
     this.#insertBatch = db.prepare('INSERT INTO forward_batches (key, first_id, last_id, attempts, next_at, created) VALUES (?, ?, ?, 0, ?, ?)')
     this.#deleteBatch = db.prepare('DELETE FROM forward_batches WHERE key = ?')
     this.#getBatch = db.prepare('SELECT * FROM forward_batches WHERE key = ?')
@@ -122,9 +138,10 @@ export class ForwardStore {
    */
   formBatch (size: number, now: number): ForwardBatch | undefined {
     return this.#db.transaction((): ForwardBatch | undefined => {
-      const rows = this.#pastCursor.all(this.cursor(), size) as Array<{ id: number }>
-      if (rows.length === 0) return undefined
-      const batch = this.#newBatch(rows[0].id, rows[rows.length - 1].id, now, now)
+      // The range's ends only, counted inside SQLite: a batch is formed every few hundred punches.
+      const range = this.#batchPastCursor.get(this.cursor(), size) as { first: number | null, last: number | null }
+      if (range.first === null || range.last === null) return undefined
+      const batch = this.#newBatch(range.first, range.last, now, now)
       this.#setCursor.run(batch.lastId)
       return batch
     }).immediate()
@@ -154,7 +171,16 @@ export class ForwardStore {
   }
 
   loadPunches (batch: ForwardBatch): StoredPunch[] {
-    return (this.#rangePunches.all(batch.firstId, batch.lastId) as StoredRow[]).map(storedPunch)
+    const kept = this.recent?.range(batch.firstId, batch.lastId)
+    // The window is a cache: its rows are used only when the table holds exactly as many in the range (an
+    // index count, no rows built), so a row written by anything else or purged since goes to SQLite.
+    if (kept !== undefined && kept.length === (this.#countRange.get(batch.firstId, batch.lastId) as { n: number }).n) {
+      this.loaded.memory += kept.length
+      return kept
+    }
+    const rows = (this.#rangePunches.all(batch.firstId, batch.lastId) as StoredRow[]).map(storedPunch)
+    this.loaded.database += rows.length
+    return rows
   }
 
   /** The upstream accepted the batch: it leaves the outbox (durable with the next synced commit). */

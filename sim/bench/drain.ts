@@ -69,6 +69,8 @@ export interface FleetRun {
   sinkCpu: number
   commits: number
   rowsPerCommit: number
+  /** punches the forwarder sent from its in-memory window of the newest (gateway/store/recent-punches.ts), 0..1 */
+  fromMemory: number
   /** punches acked more than once (a batch sent again after an ack timeout or a reconnect) */
   ackedTwice: number
   /** connection attempts (first ones and retries), and "N connection attempts, errors: ..." */
@@ -214,6 +216,7 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
       sinkCpu,
       commits,
       rowsPerCommit: value('punchline_commit_rows_sum') / commits,
+      fromMemory: value('punchline_forward_loaded_from_memory') / (value('punchline_forward_loaded_from_memory') + value('punchline_forward_loaded_from_database')),
       ackedTwice: f.acked - total,
       attempts: f.attempts,
       attemptsText: f.attemptsText(),
@@ -233,7 +236,7 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
     log(kind === 'idle'
       ? `${fmt(shape.devices)} devices with empty rings, ${IDLE_CONNECTING} connecting at once: online after ${fixed(run.onlineS, 1)} s; gateway peak RSS ${fmt(peakRss / MB)} MB, CPU ${fixed(gatewayCpu, 1)} s; ${run.attemptsText}`
       : `${kind === 'drain' ? 'drain to the upstream' : 'drain, no upstream'}: ${fmt(shape.devices)} online after ${fixed(run.onlineS, 1)} s, ` +
-        `all ${fmt(total)} acked after ${fixed(run.ackedS, 1)} s${kind === 'drain' ? `, at the upstream after ${fixed(run.deliveredS, 1)} s (${fmt(run.requestSizes.length)} requests)` : ''}; ` +
+        `all ${fmt(total)} acked after ${fixed(run.ackedS, 1)} s${kind === 'drain' ? `, at the upstream after ${fixed(run.deliveredS, 1)} s (${fmt(run.requestSizes.length)} requests, ${Math.round(100 * run.fromMemory)} % of the punches sent from memory)` : ''}; ` +
         `gateway peak RSS ${fmt(peakRss / MB)} MB, CPU ${fixed(gatewayCpu, 1)} s; ${fmt(run.rowsPerCommit)} rows per commit; ${run.attemptsText}; CONNACK p50 ${fixed(run.connack.p50, 2)} s, p99 ${fixed(run.connack.p99, 2)} s`)
     return run
   } finally {
