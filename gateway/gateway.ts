@@ -46,13 +46,6 @@ import type { Watermarks } from '../shared/upstream.js'
 
 /** how often last-seen times and statuses are written (device-store.ts) */
 const ACTIVITY_FLUSH_MS = 1000
-/**
- * Stored punches kept in memory for the forwarder (recent-punches.ts): 8 batches of the default 500, under
- * a MB. The forwarder sends moments after the commit: in the bench's drain 99 % of the punches went from here.
- * A larger window changes nothing for the drain and costs memory: its rows live long enough to reach V8's old
- * generation, and the drain's peak RSS rose by tens of MB with 20,000.
- */
-const RECENT_PUNCHES = 4000
 
 export interface GatewayAddresses {
   mqttPort: number
@@ -126,8 +119,7 @@ export class Gateway {
     this.#activityTimer = setInterval(() => this.#flushActivity(), ACTIVITY_FLUSH_MS)
     this.#activityTimer.unref()
     const punches = new PunchStore(db)
-    // With an upstream, the newest punches are sent from memory rather than read back (recent-punches.ts).
-    const forwardStore = this.#forwardStore = new ForwardStore(db, { recentPunches: cfg.upstream === undefined ? 0 : RECENT_PUNCHES })
+    const forwardStore = this.#forwardStore = new ForwardStore(db)
     // Storage guard and retention (housekeeping.ts): a full disk stops ingest, never loses a punch.
     const upkeep = this.#housekeeping = new Housekeeping({ db, config: cfg, metrics: this.metrics, log: log.child({ part: 'storage' }), now: this.#now })
     const roster = new Roster(new RosterStore(db), { now: this.#now })
@@ -186,10 +178,7 @@ export class Gateway {
       log.warn('no upstream configured: punches are stored and acknowledged, and will be forwarded once one is set')
     }
 
-    const commit = this.#commit = new GroupCommit(db, punches, {
-      flag: (row, received) => flagger.flag(row, received),
-      stored: forwardStore.recent === undefined ? undefined : (rows) => forwardStore.recent?.add(rows)
-    }, (rows) => {
+    const commit = this.#commit = new GroupCommit(db, punches, { flag: (row, received) => flagger.flag(row, received) }, (rows) => {
       this.metrics.commitRows.observe(rows)
       this.#forwarder?.notify()
     })
@@ -455,8 +444,6 @@ export class Gateway {
     m.gauge('punchline_ingest_queued_rows', 'Rows waiting for the next group commit', () => this.#commit?.stats.queuedRows ?? 0)
     m.gauge('punchline_clients_connected_now', 'MQTT clients connected', () => this.#broker?.broker.connectedClients ?? 0)
     m.gauge('punchline_forward_backlog_punches', 'Stored punches not yet accepted upstream', () => this.#forwardStore?.backlog().pendingPunches ?? 0)
-    m.gauge('punchline_forward_loaded_from_memory', 'Punches sent upstream from the in-memory window of the newest, since start (recent-punches.ts)', () => this.#forwardStore?.loaded.memory ?? 0)
-    m.gauge('punchline_forward_loaded_from_database', 'Punches sent upstream read back from SQLite, since start', () => this.#forwardStore?.loaded.database ?? 0)
     m.gauge('punchline_forward_oldest_pending_age_seconds', 'Age of the oldest punch not yet accepted upstream', () => {
       const oldest = this.#forwardStore?.oldestPendingReceived()
       return oldest == null ? 0 : (this.#now() - oldest) / 1000

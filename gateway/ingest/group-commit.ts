@@ -10,7 +10,7 @@
  */
 import type { Db } from '../store/db.js'
 import { withDefaults } from '../../shared/options.js'
-import type { PunchRow, PunchStore, StoredPunch } from '../store/punch-store.js'
+import type { PunchRow, PunchStore } from '../store/punch-store.js'
 
 export interface CommitResult {
   /** seqs stored now */
@@ -37,11 +37,9 @@ export interface GroupCommitOptions {
    * punches see those stored earlier in the same commit too
    */
   flag?: (row: PunchRow, received: number) => void
-  /** the rows a transaction stored, told once it has committed, in id order (recent-punches.ts) */
-  stored?: (rows: StoredPunch[]) => void
 }
 
-export const DEFAULT_GROUP_COMMIT: Omit<GroupCommitOptions, 'flag' | 'stored'> = { maxRows: 20_000, maxQueuedRows: 200_000 }
+export const DEFAULT_GROUP_COMMIT: Omit<GroupCommitOptions, 'flag'> = { maxRows: 20_000, maxQueuedRows: 200_000 }
 
 export interface GroupCommitStats {
   transactions: number
@@ -59,8 +57,6 @@ export class GroupCommit {
   #queuedRows = 0
   #scheduled = false
   #onCommit: (rows: number) => void
-  /** rows stored by the transaction in progress, when someone wants them (opts.stored) */
-  #staged: StoredPunch[] | undefined
   readonly stats: GroupCommitStats = { transactions: 0, rows: 0, fallbacks: 0, failedJobs: 0, queuedRows: 0 }
 
   constructor (db: Db, store: PunchStore, opts: Partial<GroupCommitOptions> = {}, onCommit: (rows: number) => void = () => {}) {
@@ -68,7 +64,6 @@ export class GroupCommit {
     this.#opts = withDefaults(DEFAULT_GROUP_COMMIT, opts)
     this.#onCommit = onCommit
     this.#txn = db.transaction((jobs: CommitJob[]) => jobs.map(job => this.#write(job)))
-    this.#staged = opts.stored === undefined ? undefined : []
   }
 
   enqueue (job: CommitJob): void {
@@ -112,18 +107,14 @@ export class GroupCommit {
     try {
       results = this.#txn(jobs)
       this.stats.transactions++
-      this.#committed()
     } catch {
-      this.#rolledBack()
       this.stats.fallbacks++
       results = jobs.map(job => {
         try {
           const [r] = this.#txn([job])
           this.stats.transactions++
-          this.#committed()
           return r
         } catch (err) {
-          this.#rolledBack()
           this.stats.failedJobs++
           return err as Error
         }
@@ -138,17 +129,6 @@ export class GroupCommit {
     }
   }
 
-  #committed (): void {
-    const staged = this.#staged
-    if (staged === undefined || staged.length === 0) return
-    this.#staged = []
-    this.#opts.stored?.(staged)
-  }
-
-  #rolledBack (): void {
-    if (this.#staged !== undefined) this.#staged.length = 0
-  }
-
   #write (job: CommitJob): CommitResult {
     const stored: number[] = []
     const known: number[] = []
@@ -156,7 +136,7 @@ export class GroupCommit {
     const flag = this.#opts.flag
     for (const row of job.rows) {
       flag?.(row, job.received)
-      if (this.#store.insert(row, job.received, this.#staged)) {
+      if (this.#store.insert(row, job.received)) {
         stored.push(row.punch.seq)
       } else {
         if (this.#store.differs(row)) conflicts.push(row.punch.seq)

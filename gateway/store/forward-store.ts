@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Db, Statement } from './db.js'
 import type { StoredPunch } from './punch-store.js'
-import { RecentPunches } from './recent-punches.js'
 
 export type { StoredPunch }
 
@@ -65,19 +64,7 @@ interface BatchRow {
 /** Longest stored reason text: upstream error bodies are bounded before they reach the database. */
 const MAX_REASON = 1000
 
-export interface ForwardStoreOptions {
-  /**
-   * Keep this many of the newest stored punches in memory for sending (recent-punches.ts; 0: read every
-   * batch from SQLite). The group commit feeds them through `recent`.
-   */
-  recentPunches?: number
-}
-
 export class ForwardStore {
-  /** the newest stored punches, when kept (options.recentPunches) */
-  readonly recent?: RecentPunches
-  /** punches loaded for sending, by where they came from */
-  readonly loaded = { memory: 0, database: 0 }
   readonly #db: Db
   readonly #cursor: Statement
   readonly #setCursor: Statement
@@ -97,9 +84,8 @@ export class ForwardStore {
   readonly #receivedFrom: Statement
   readonly #batchPastCursor: Statement
 
-  constructor (db: Db, opts: ForwardStoreOptions = {}) {
+  constructor (db: Db) {
     this.#db = db
-    if ((opts.recentPunches ?? 0) > 0) this.recent = new RecentPunches(opts.recentPunches!)
     this.#cursor = db.prepare("SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'forward_cursor'")
     this.#setCursor = db.prepare("UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'forward_cursor'")
     this.#pastCursor = db.prepare('SELECT id, received FROM punches WHERE id > ? ORDER BY id LIMIT ?')
@@ -138,7 +124,7 @@ export class ForwardStore {
    */
   formBatch (size: number, now: number): ForwardBatch | undefined {
     return this.#db.transaction((): ForwardBatch | undefined => {
-      // The range's ends only, counted inside SQLite: a batch is formed every few hundred punches.
+      // The range's ends only, found inside SQLite: no row objects for a batch formed every few hundred punches.
       const range = this.#batchPastCursor.get(this.cursor(), size) as { first: number | null, last: number | null }
       if (range.first === null || range.last === null) return undefined
       const batch = this.#newBatch(range.first, range.last, now, now)
@@ -171,16 +157,7 @@ export class ForwardStore {
   }
 
   loadPunches (batch: ForwardBatch): StoredPunch[] {
-    const kept = this.recent?.range(batch.firstId, batch.lastId)
-    // The window is a cache: its rows are used only when the table holds exactly as many in the range (an
-    // index count, no rows built), so a row written by anything else or purged since goes to SQLite.
-    if (kept !== undefined && kept.length === (this.#countRange.get(batch.firstId, batch.lastId) as { n: number }).n) {
-      this.loaded.memory += kept.length
-      return kept
-    }
-    const rows = (this.#rangePunches.all(batch.firstId, batch.lastId) as StoredRow[]).map(storedPunch)
-    this.loaded.database += rows.length
-    return rows
+    return (this.#rangePunches.all(batch.firstId, batch.lastId) as StoredRow[]).map(storedPunch)
   }
 
   /** The upstream accepted the batch: it leaves the outbox (durable with the next synced commit). */

@@ -61,42 +61,16 @@ export class PunchStore {
 
   /**
    * Inserts one punch; must run inside the caller's transaction. Returns true when it is new,
-   * false when (device, epoch, seq) was already stored. A new row is also pushed onto `stored`, when given,
-   * as SELECT * would read it back (for recent-punches.ts, once the transaction has committed).
+   * false when (device, epoch, seq) was already stored.
    */
-  insert (row: PunchRow, received: number, stored?: StoredPunch[]): boolean {
+  insert (row: PunchRow, received: number): boolean {
     const p = row.punch
     const loc = p.loc
-    const tz = row.tz ?? null
-    const lat = loc?.lat ?? null
-    const lon = loc?.lon ?? null
-    const acc = loc?.acc ?? null
-    const manual = p.manual?.reason ?? null
-    const up = p.up ?? null
-    const person = row.person ?? null
-    const info = this.#insert.run(row.device, row.epoch, p.seq, p.ts, tz, p.emp, p.kind, p.method, p.clock, lat, lon, acc, manual, row.flags, received, up, person)
-    if (info.changes !== 1) return false
-    stored?.push({
-      id: Number(info.lastInsertRowid),
-      device: row.device,
-      epoch: row.epoch,
-      seq: p.seq,
-      ts: p.ts,
-      tz,
-      emp: p.emp,
-      kind: p.kind,
-      method: p.method,
-      clock: p.clock,
-      lat,
-      lon,
-      acc,
-      manual,
-      flags: row.flags,
-      received,
-      up,
-      person
-    })
-    return true
+    const info = this.#insert.run(
+      row.device, row.epoch, p.seq, p.ts, row.tz ?? null, p.emp, p.kind, p.method, p.clock,
+      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received, p.up ?? null, row.person ?? null
+    )
+    return info.changes === 1
   }
 
   /**

@@ -69,8 +69,6 @@ export interface FleetRun {
   sinkCpu: number
   commits: number
   rowsPerCommit: number
-  /** punches the forwarder sent from its in-memory window of the newest (gateway/store/recent-punches.ts), 0..1 */
-  fromMemory: number
   /** punches acked more than once (a batch sent again after an ack timeout or a reconnect) */
   ackedTwice: number
   /** connection attempts (first ones and retries), and "N connection attempts, errors: ..." */
@@ -216,7 +214,6 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
       sinkCpu,
       commits,
       rowsPerCommit: value('punchline_commit_rows_sum') / commits,
-      fromMemory: value('punchline_forward_loaded_from_memory') / (value('punchline_forward_loaded_from_memory') + value('punchline_forward_loaded_from_database')),
       ackedTwice: f.acked - total,
       attempts: f.attempts,
       attemptsText: f.attemptsText(),
@@ -236,7 +233,7 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
     log(kind === 'idle'
       ? `${fmt(shape.devices)} devices with empty rings, ${IDLE_CONNECTING} connecting at once: online after ${fixed(run.onlineS, 1)} s; gateway peak RSS ${fmt(peakRss / MB)} MB, CPU ${fixed(gatewayCpu, 1)} s; ${run.attemptsText}`
       : `${kind === 'drain' ? 'drain to the upstream' : 'drain, no upstream'}: ${fmt(shape.devices)} online after ${fixed(run.onlineS, 1)} s, ` +
-        `all ${fmt(total)} acked after ${fixed(run.ackedS, 1)} s${kind === 'drain' ? `, at the upstream after ${fixed(run.deliveredS, 1)} s (${fmt(run.requestSizes.length)} requests, ${Math.round(100 * run.fromMemory)} % of the punches sent from memory)` : ''}; ` +
+        `all ${fmt(total)} acked after ${fixed(run.ackedS, 1)} s${kind === 'drain' ? `, at the upstream after ${fixed(run.deliveredS, 1)} s (${fmt(run.requestSizes.length)} requests)` : ''}; ` +
         `gateway peak RSS ${fmt(peakRss / MB)} MB, CPU ${fixed(gatewayCpu, 1)} s; ${fmt(run.rowsPerCommit)} rows per commit; ${run.attemptsText}; CONNACK p50 ${fixed(run.connack.p50, 2)} s, p99 ${fixed(run.connack.p99, 2)} s`)
     return run
   } finally {
@@ -481,7 +478,7 @@ ${fmt(m(r => r.stored.commits))} of ${fmt(m(r => r.stored.rowsPerCommit))}) and 
 about ${fmt(fsyncs)} fsyncs in all${fsyncs > 0 ? `, ${pct(m(r => r.drain.requestSizes.length / (r.drain.commits + r.drain.requestSizes.length)))} of them the forwarder's` : ''}. At the idle run's ${fixed(connCpu * 1000, 2)} ms per connection, the
 ${fmt(m(r => r.drain.attempts))} attempts account for about ${s(connCpu * m(r => r.drain.attempts))} of the CPU; what is left, ${us(punchCpu(r => r.drain), total)} per punch, is the work
 on the punches: ${us(punchCpu(r => r.stored), total)} to decode, flag, store and ack (the no-upstream run, counted the same way) and ${us(punchCpu(r => r.drain) - punchCpu(r => r.stored), total)} to
-forward (form the batch, take its rows from memory or SQLite, build the upstream JSON, one HTTP request per batch). With one attempt per device that
+forward (form the batch, read its rows back, build the upstream JSON, one HTTP request per batch). With one attempt per device that
 is ${s(floor)} of CPU on one core${floor > TARGET_SECONDS
     ? `, more than the ${TARGET_SECONDS} s target before any fsync or wait: the target needs less work
 per punch, fewer fsyncs and a herd admitted without waste, or more than one core`
