@@ -53,6 +53,3 @@ export interface Watermarks {
   sites: Array<{ site: string } & Watermark>
   devices: Array<{ device: string, site: string } & Watermark>
 }
-
-/** ISO 8601 with the device's UTC offset, e.g. `2026-11-22T08:58:03.120+08:00` (shared/iso-time.ts). */
-export { localIso } from './iso-time.js'

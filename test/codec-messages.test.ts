@@ -4,7 +4,7 @@ import { decodeStatus, encodeStatus, OFFLINE_WILL } from '../shared/codec/status
 import { decodeCommand, encodeCommand } from '../shared/codec/command.js'
 import { toRanges, rangesContain, countInRanges } from '../shared/ranges.js'
 import { Topics } from '../shared/topics.js'
-import { localIso } from '../shared/upstream.js'
+import { localIso } from '../shared/iso-time.js'
 import { retryDelay, parseRetryAfter } from '../shared/backoff.js'
 
 t.test('seq ranges compress and answer membership', async t => {

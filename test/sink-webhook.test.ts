@@ -3,6 +3,7 @@
  * punch id (PROTOCOL.md: the id is the key an upstream dedupes on), then its watermark POST.
  */
 import t from 'tap'
+import { createServer } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import { createSink } from '../gateway/forward/create-sink.js'
@@ -92,7 +93,6 @@ t.test('a redirect is a configuration fault, never a delivery (a 302 would turn 
 })
 
 t.test('batches reuse one kept-alive connection, and a huge error page is cut without hanging the next request', async t => {
-  const { createServer } = await import('node:http')
   let connections = 0
   let hugeOnce = true
   const server = createServer((req, res) => {

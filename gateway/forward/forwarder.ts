@@ -362,26 +362,19 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 
 const NOTHING: PunchDescription = {}
 
-/** The last `received` written: a group commit stamps hundreds of punches with the same one. */
-let receivedMs = NaN
-let receivedIso = ''
-
 /**
  * A stored row in the upstream's shape (docs/PROTOCOL.md, "Upstream HTTP webhook"). On the drain's hot
  * path (every punch, once): the object is built whole, never with a `delete` (which sends V8 to a slow
  * dictionary shape), and the times are written by shared/iso-time.ts.
  */
 export function toUpstream (p: StoredPunch, d: PunchDescription = NOTHING): UpstreamPunch {
-  if (p.received !== receivedMs) {
-    receivedIso = isoUtc(p.received)
-    receivedMs = p.received
-  }
+  const received = isoUtc(p.received)
   const id = `${p.device}:${p.epoch}:${p.seq}`
   const ts = isoUtc(p.ts)
   const flags = p.flags === '' ? [] : p.flags.split(',')
   const out: UpstreamPunch = p.tz === null
-    ? { id, device: p.device, epoch: p.epoch, seq: p.seq, ts, emp: p.emp, kind: p.kind as PunchKind, method: p.method as PunchMethod, received: receivedIso, flags }
-    : { id, device: p.device, epoch: p.epoch, seq: p.seq, ts, local: localIso(p.ts, p.tz), emp: p.emp, kind: p.kind as PunchKind, method: p.method as PunchMethod, received: receivedIso, flags }
+    ? { id, device: p.device, epoch: p.epoch, seq: p.seq, ts, emp: p.emp, kind: p.kind as PunchKind, method: p.method as PunchMethod, received, flags }
+    : { id, device: p.device, epoch: p.epoch, seq: p.seq, ts, local: localIso(p.ts, p.tz), emp: p.emp, kind: p.kind as PunchKind, method: p.method as PunchMethod, received, flags }
   // The batch codec requires lat, lon and acc together, so a stored location always has all three.
   if (p.lat !== null && p.lon !== null) out.loc = { lat: p.lat, lon: p.lon, acc: p.acc ?? 0 }
   if (p.manual !== null) out.manual = { reason: p.manual }

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Db, Statement } from './db.js'
-import type { StoredPunch } from './punch-store.js'
+import { STORED_COLUMNS, storedPunch, type StoredPunch, type StoredRow } from './punch-store.js'
 
 export type { StoredPunch }
 
@@ -311,38 +311,6 @@ export class ForwardStore {
     const key = randomUUID()
     this.#insertBatch.run(key, firstId, lastId, nextAt, now)
     return { key, firstId, lastId, attempts: 0, nextAt, created: now, lastError: null }
-  }
-}
-
-/**
- * The punch columns read back for forwarding, as arrays: better-sqlite3 builds a row object property by
- * property (3.3 µs a row of these 18 columns on the bench machine), an array and one object literal of a
- * fixed shape cost 2 µs, and the forwarder reads every punch once (docs/BENCHMARKS.md, "Post-outage drain").
- */
-const STORED_COLUMNS = 'id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person'
-type StoredRow = [number, string, string, number, number, number | null, string, string, string, string,
-  number | null, number | null, number | null, string | null, string, number, number | null, string | null]
-
-function storedPunch (r: StoredRow): StoredPunch {
-  return {
-    id: r[0],
-    device: r[1],
-    epoch: r[2],
-    seq: r[3],
-    ts: r[4],
-    tz: r[5],
-    emp: r[6],
-    kind: r[7],
-    method: r[8],
-    clock: r[9],
-    lat: r[10],
-    lon: r[11],
-    acc: r[12],
-    manual: r[13],
-    flags: r[14],
-    received: r[15],
-    up: r[16],
-    person: r[17]
   }
 }
 
