@@ -27,6 +27,7 @@ import { GatewayMetrics } from './metrics.js'
 import { Housekeeping } from './housekeeping.js'
 import { HealthWatch } from './health-watch.js'
 import { brokerHooks } from './broker/hooks.js'
+import { LogLimiter } from './log-limiter.js'
 import { startBroker, type BrokerHandle } from './broker/broker.js'
 import type { ConnectionSocket } from './broker/guarded-connection.js'
 import { describeCertificate } from './broker/tls-material.js'
@@ -423,11 +424,16 @@ export class Gateway {
     })
   }
 
+  /** statuses a device can repeat as fast as it publishes: one line per device and field per window */
+  #statusLog?: LogLimiter
+
   #onStatus (device: string, payload: Buffer): void {
     const decoded = decodeStatus(payload)
     if (!decoded.ok) {
       this.metrics.rejects.inc({ field: 'status' })
-      this.#log.warn({ device, error: decoded.error }, 'unreadable status')
+      this.#statusLog ??= new LogLimiter({ log: this.#log, suppressed: (kind) => this.metrics.logSuppressed.inc({ kind }), now: this.#now })
+      this.#statusLog.write('warn', { kind: 'status-unreadable', device, detail: decoded.error.slice(0, decoded.error.indexOf(':')) },
+        { device, error: decoded.error, bytes: payload.length }, 'unreadable status')
       return
     }
     try {

@@ -30,7 +30,21 @@ export class GatewayMetrics {
 
   readonly conflicts = new Counter({
     name: 'punchline_conflicts_total',
-    help: 'Resent punches whose content differs from the stored copy (the stored copy wins)',
+    help: 'Resent punches whose content differs from the stored copy, and later copies of a seq within one batch that differ from its first (the first copy wins)',
+    registers: [this.registry]
+  })
+
+  readonly logSuppressed = new Counter({
+    name: 'punchline_log_suppressed_total',
+    help: 'Log lines a device caused and the log left out, by kind (one line per device, kind and field per minute; gateway/log-limiter.ts)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry]
+  })
+
+  readonly payloadsTooLarge = new Counter({
+    name: 'punchline_payloads_too_large_total',
+    help: 'Payloads refused for their size before being read, by channel (punches, status)',
+    labelNames: ['channel'] as const,
     registers: [this.registry]
   })
 

@@ -11,6 +11,7 @@ import type { DeviceStore } from '../store/device-store.js'
 import { createAuthenticate } from './auth.js'
 import { mayPublish, maySubscribe, ownTopic } from './acl.js'
 import type { BrokerOptions } from './broker.js'
+import { LogLimiter } from '../log-limiter.js'
 
 export interface HookParts {
   topics: Topics
@@ -26,6 +27,8 @@ export interface HookParts {
 
 export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
   const { topics, metrics, log } = p
+  // A client can repeat a refused subscription as fast as it likes: one line per client and kind per window.
+  const refusals = new LogLimiter({ log, suppressed: (kind) => metrics.logSuppressed.inc({ kind }) })
   return {
     authenticate: createAuthenticate({ devices: p.devices, allowAnonymous: p.allowAnonymous, metrics, log }),
     authorizePublish (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) {
@@ -38,7 +41,7 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
       const own = ownTopic(topics, client, packet.topic)
       if (!mayPublish(own)) {
         metrics.deniedTopics.inc({ action: 'publish' })
-        log.warn({ client: client.id, topic: packet.topic }, 'publish refused by ACL')
+        refusals.write('warn', { kind: 'acl-publish', device: client.id }, { client: client.id, topic: packet.topic }, 'publish refused by ACL')
         return cb(new Error('not authorized to publish on ' + packet.topic))
       }
       if (own!.channel === 'punches') return p.punches(own!.device, packet.payload as Buffer, cb)
@@ -53,7 +56,7 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
     authorizeSubscribe (client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void) {
       if (maySubscribe(topics, client, sub)) return cb(null, sub)
       metrics.deniedTopics.inc({ action: 'subscribe' })
-      log.warn({ client: client.id, topic: sub.topic }, 'subscription refused by ACL')
+      refusals.write('warn', { kind: 'acl-subscribe', device: client.id }, { client: client.id, topic: sub.topic }, 'subscription refused by ACL')
       cb(null, null)
     },
     published (packet: AedesPublishPacket, client: Client | null, cb: (err?: Error | null) => void) {

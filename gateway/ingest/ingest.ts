@@ -15,6 +15,7 @@ import type { Logger } from '../../shared/log.js'
 import type { PunchRow } from '../store/punch-store.js'
 import type { CommitResult, GroupCommit } from './group-commit.js'
 import type { GatewayMetrics } from '../metrics.js'
+import { LogLimiter } from '../log-limiter.js'
 
 export type SendAck = (device: string, payload: string) => void
 
@@ -43,11 +44,14 @@ function fieldOf (reason: string): string {
 
 export class Ingest {
   readonly #o: IngestOptions
+  /** lines a device causes once per message: one per device, kind and field per window (log-limiter.ts) */
+  readonly #deviceLog: LogLimiter
   #refusedSinceLog = 0
   #refusalLoggedAt = -Infinity
 
   constructor (opts: IngestOptions) {
     this.#o = opts
+    this.#deviceLog = new LogLimiter({ log: opts.log, suppressed: (kind) => opts.metrics.logSuppressed.inc({ kind }), now: opts.now })
   }
 
   /** Handles one publish on `{prefix}/{device}/punches`; `done` releases the PUBACK. */
@@ -63,17 +67,20 @@ export class Ingest {
     }
     const decoded = decodeBatch(payload, o.maxPayloadBytes)
     if (!decoded.ok) {
+      const field = fieldOf(decoded.error)
       o.metrics.batches.inc({ result: 'unreadable' })
-      o.metrics.rejects.inc({ field: fieldOf(decoded.error) })
-      o.log.warn({ device, batch: decoded.id, error: decoded.error, bytes: payload.length }, 'unreadable punch batch')
+      o.metrics.rejects.inc({ field })
+      this.#deviceLog.write('warn', { kind: 'batch-unreadable', device, detail: field },
+        { device, batch: decoded.id, error: decoded.error, bytes: payload.length }, 'unreadable punch batch')
       this.#ack(device, { v: 1, id: decoded.id, epoch: decoded.epoch, error: decoded.error })
       done(null)
       return
     }
     const { batch, rejected } = decoded
     for (const r of rejected) {
-      o.metrics.rejects.inc({ field: fieldOf(r.reason) })
-      o.log.info({ device, epoch: batch.epoch, seq: r.seq, reason: r.reason }, 'punch rejected')
+      const field = fieldOf(r.reason)
+      o.metrics.rejects.inc({ field })
+      this.#deviceLog.write('info', { kind: 'punch-rejected', device, detail: field }, { device, epoch: batch.epoch, seq: r.seq, reason: r.reason }, 'punch rejected')
     }
     if (rejected.length > 0) o.metrics.punches.inc({ result: 'rejected' }, rejected.length)
 
@@ -113,7 +120,7 @@ export class Ingest {
     if (r.known.length > 0) o.metrics.punches.inc({ result: 'known' }, r.known.length)
     if (r.conflicts.length > 0) {
       o.metrics.conflicts.inc(r.conflicts.length)
-      o.log.warn({ device, epoch, seqs: r.conflicts }, 'resent punches differ from the stored copies; the stored copies win')
+      this.#deviceLog.write('warn', { kind: 'conflict', device }, { device, epoch, seqs: r.conflicts }, 'resent punches differ from the stored copies; the stored copies win')
     }
     const ok = r.known.length === 0 ? toRanges(r.stored) : toRanges(r.stored.concat(r.known))
     this.#ack(device, { v: 1, id, epoch, ok, rejected })
