@@ -431,6 +431,7 @@ export class Gateway {
     const decoded = decodeStatus(payload)
     if (!decoded.ok) {
       this.metrics.rejects.inc({ field: 'status' })
+      if (decoded.tooLarge === true) this.metrics.payloadsTooLarge.inc({ channel: 'status' })
       this.#statusLog ??= new LogLimiter({ log: this.#log, suppressed: (kind) => this.metrics.logSuppressed.inc({ kind }), now: this.#now })
       this.#statusLog.write('warn', { kind: 'status-unreadable', device, detail: decoded.error.slice(0, decoded.error.indexOf(':')) },
         { device, error: decoded.error, bytes: payload.length }, 'unreadable status')

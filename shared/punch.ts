@@ -47,6 +47,7 @@ export interface Punch extends PunchInput {
 /** Bounds of the contract; every one is checked at the edge. */
 export const LIMITS = {
   maxPayloadBytes: 256 * 1024,
+  maxStatusBytes: 16 * 1024,
   maxPunchesPerBatch: 500,
   maxBatchIdLength: 64,
   maxEmpLength: 64,

@@ -8,6 +8,8 @@ import { LIMITS, PUNCH_KINDS, PUNCH_METHODS, CLOCK_STATES } from './punch.js'
 const seq = { type: 'integer', minimum: 1, maximum: LIMITS.maxSeq }
 const epoch = { type: 'string', pattern: '^[0-9a-f]{8}$' }
 const batchId = { type: 'string', minLength: 1, maxLength: LIMITS.maxBatchIdLength }
+/** Text a device sends that is stored or forwarded: no control characters, no lone surrogates (shared/codec/device-text.ts). */
+const DEVICE_TEXT = '^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$'
 
 export const punchSchema = {
   type: 'object',
@@ -15,7 +17,7 @@ export const punchSchema = {
   properties: {
     seq,
     ts: { type: 'integer', minimum: LIMITS.minTs, maximum: LIMITS.maxTs, description: 'UTC epoch ms, device clock' },
-    emp: { type: 'string', minLength: 1, maxLength: LIMITS.maxEmpLength },
+    emp: { type: 'string', minLength: 1, maxLength: LIMITS.maxEmpLength, pattern: DEVICE_TEXT },
     kind: { enum: [...PUNCH_KINDS], default: 'auto' },
     method: { enum: [...PUNCH_METHODS] },
     clock: { enum: [...CLOCK_STATES], default: 'synced' },
@@ -31,7 +33,7 @@ export const punchSchema = {
     manual: {
       type: 'object',
       required: ['reason'],
-      properties: { reason: { type: 'string', minLength: 1, maxLength: LIMITS.maxManualReasonLength } }
+      properties: { reason: { type: 'string', minLength: 1, maxLength: LIMITS.maxManualReasonLength, pattern: DEVICE_TEXT } }
     },
     up: { type: 'integer', minimum: 0, description: 'ms since the device runtime started (monotonic); sent with unsynced punches' }
   },
@@ -43,12 +45,12 @@ export const punchSchema = {
 export const punchBatchSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'punchline/v1/punch-batch',
-  title: 'Punch batch (device → gateway, att/v1/{device}/punches); whole payload at most 262144 bytes',
+  title: `Punch batch (device → gateway, att/v1/{device}/punches); whole payload at most ${LIMITS.maxPayloadBytes} bytes; a seq repeated in one batch counts once (its first copy decides)`,
   type: 'object',
   required: ['v', 'epoch', 'punches'],
   properties: {
     v: { const: 1 },
-    id: batchId,
+    id: { ...batchId, pattern: DEVICE_TEXT },
     epoch,
     tz: { type: 'integer', minimum: LIMITS.minTz, maximum: LIMITS.maxTz, description: 'device UTC offset, minutes' },
     punches: { type: 'array', minItems: 1, maxItems: LIMITS.maxPunchesPerBatch, items: punchSchema }
@@ -85,13 +87,13 @@ export const ackSchema = {
 export const statusSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'punchline/v1/status',
-  title: 'Status (device → gateway, att/v1/{device}/status, retained; also the last will {"v":1,"online":false})',
+  title: `Status (device → gateway, att/v1/{device}/status, retained; also the last will {"v":1,"online":false}); whole payload at most ${LIMITS.maxStatusBytes} bytes`,
   type: 'object',
   required: ['v', 'online'],
   properties: {
     v: { const: 1 },
     online: { type: 'boolean' },
-    fw: { type: 'string', maxLength: 64 },
+    fw: { type: 'string', maxLength: 64, pattern: DEVICE_TEXT },
     epoch,
     clock: { type: 'object', required: ['synced'], properties: { synced: { type: 'boolean' }, offsetMs: { type: 'number' } } },
     ring: {
@@ -111,6 +113,7 @@ export const statusSchema = {
     uptime: { type: 'integer', minimum: 0 },
     inputs: {
       type: 'object',
+      propertyNames: { pattern: DEVICE_TEXT },
       additionalProperties: {
         type: 'object',
         required: ['state', 'reconnects', 'badChecksum', 'noiseBytes', 'errors'],

@@ -120,5 +120,69 @@ t.test('lengths count characters, not UTF-16 units, as the schema does (found by
   t.ok(over.ok)
   if (over.ok) t.same(over.rejected, [{ seq: 41, reason: 'emp: must be a string of 1 to 64 characters' }])
   const lone = decodeBatch(buf({ ...good, id: '\ud800'.repeat(64) }))
-  t.ok(lone.ok, 'a lone surrogate is one character, as JSON Schema validators count it')
+  t.match(lone, { ok: false, error: 'id: must be valid UTF-8 text without control characters' }, 'a lone surrogate is counted, then refused as not text')
+})
+
+/** The batch as bytes, with `marker` (an ASCII placeholder inside a string) replaced by raw bytes. */
+function withBytes (o: unknown, marker: string, bytes: number[]): Buffer {
+  const text = JSON.stringify(o)
+  const at = text.indexOf(marker)
+  return Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(bytes), Buffer.from(text.slice(at + marker.length))])
+}
+
+const TEXT_RULE = 'must be valid UTF-8 text without control characters'
+
+t.test('device text: controls, lone surrogates and bytes that are not UTF-8 are refused by field; U+FFFD sent as UTF-8 is text', async t => {
+  const p = good.punches[0]
+  const cases: Array<[string, Buffer, string | undefined]> = [
+    ['NUL in emp', buf({ ...good, punches: [{ ...p, emp: 'E1\u0000' }] }), `emp: ${TEXT_RULE}`],
+    ['C1 control in emp', buf({ ...good, punches: [{ ...p, emp: 'E1\u0085' }] }), `emp: ${TEXT_RULE}`],
+    ['lone surrogate in emp (escaped)', buf({ ...good, punches: [{ ...p, emp: 'E\ud800' }] }), `emp: ${TEXT_RULE}`],
+    ['invalid byte in emp', withBytes({ ...good, punches: [{ ...p, emp: 'E1@@' }] }, '@@', [0xff]), `emp: ${TEXT_RULE}`],
+    ['truncated sequence in emp', withBytes({ ...good, punches: [{ ...p, emp: 'E1@@' }] }, '@@', [0xe4, 0xb8]), `emp: ${TEXT_RULE}`],
+    ['overlong encoding in emp', withBytes({ ...good, punches: [{ ...p, emp: 'E1@@' }] }, '@@', [0xc0, 0xaf]), `emp: ${TEXT_RULE}`],
+    ['UTF-8 encoded surrogate in emp', withBytes({ ...good, punches: [{ ...p, emp: 'E1@@' }] }, '@@', [0xed, 0xa0, 0x80]), `emp: ${TEXT_RULE}`],
+    // An escaped high surrogate then a bad byte must not decode into one valid astral character.
+    ['escaped high surrogate then a bad byte', withBytes({ ...good, punches: [{ ...p, emp: '\ud800@@' }] }, '@@', [0xff]), `emp: ${TEXT_RULE}`],
+    ['tab in manual.reason', buf({ ...good, punches: [{ ...good.punches[2], manual: { reason: 'a\tb' } }] }), `manual.reason: ${TEXT_RULE}`],
+    ['invalid byte in manual.reason', withBytes({ ...good, punches: [{ ...good.punches[2], manual: { reason: 'late@@' } }] }, '@@', [0xfe]), `manual.reason: ${TEXT_RULE}`],
+    ['U+FFFD sent as UTF-8', buf({ ...good, punches: [{ ...p, emp: 'E\ufffd1' }] }), undefined],
+    ['U+FFFD beside a bad byte elsewhere', withBytes({ ...good, punches: [{ ...p, emp: 'E\ufffd1' }, { ...good.punches[1], emp: '@@' }] }, '@@', [0xff]), undefined],
+    ['astral characters', buf({ ...good, punches: [{ ...p, emp: '\u{1f600}\u4e2d' }] }), undefined]
+  ]
+  for (const [name, payload, reason] of cases) {
+    const r = decodeBatch(payload)
+    if (!r.ok) { t.fail(`${name}: ${r.error}`); continue }
+    if (reason === undefined) {
+      t.same(r.batch.punches[0].emp, name.startsWith('astral') ? '\u{1f600}\u4e2d' : 'E\ufffd1', name)
+    } else {
+      t.same(r.rejected, [{ seq: r.rejected[0]?.seq, reason }], name)
+      t.equal(r.rejected[0]?.seq, reason.startsWith('manual') ? 43 : 41, `${name}: that seq`)
+    }
+  }
+  t.match(decodeBatch(buf({ ...good, id: 'b\u0000' })), { ok: false, error: `id: ${TEXT_RULE}`, id: undefined, epoch: '9f2c41d0' }, 'a batch id is device text too')
+  t.match(decodeBatch(withBytes({ ...good, id: 'b@@' }, '@@', [0x80])), { ok: false, error: `id: ${TEXT_RULE}` })
+  t.match(decodeBatch(withBytes(good, '"v"', [0xff])), { ok: false, error: /^payload: not valid JSON/ }, 'a bad byte outside a string: not JSON')
+})
+
+t.test('a seq repeated within a batch counts once: its first copy decides', async t => {
+  const [a, b] = good.punches
+  const bad = { ...a, ts: 5 }
+  const r = decodeBatch(buf({ ...good, punches: [a, { ...a }, { ...a, emp: 'E9' }, bad, { ...b, seq: 50 }, { ...bad, seq: 50 }, { ...b, seq: 51, ts: 5 }, { ...b, seq: 51 }] }))
+  if (!r.ok) throw new Error(r.error)
+  t.same(r.batch.punches.map(p => [p.seq, p.emp]), [[41, 'E1001'], [50, 'E1001']], 'the first copy of each seq')
+  t.same(r.rejected, [{ seq: 51, reason: 'ts: must be an integer between 946684800000 and 4102444800000 (2000-01-01 to 2100-01-01 in ms)' }])
+  t.same(r.repeatConflicts, [41, 41, 50, 51], 'later copies that differ from the first (an equal copy is no conflict)')
+  const kindLeftOut = decodeBatch(buf({ ...good, punches: [{ ...b, kind: 'auto' }, { ...b, kind: undefined }] }))
+  t.match(kindLeftOut, { ok: true, repeatConflicts: [] }, 'a default left out equals the default written')
+})
+
+t.test('the size is checked before the payload is read: an oversized payload that is not JSON gets the size reason', async t => {
+  const junk = Buffer.alloc(LIMITS.maxPayloadBytes + 1, '{')
+  t.same(decodeBatch(junk), { ok: false, error: `payload: must be at most ${LIMITS.maxPayloadBytes} bytes (got ${LIMITS.maxPayloadBytes + 1})`, tooLarge: true })
+  // The id and epoch are echoed when they lead the payload, before anything nested, as a device writes them.
+  const pad = 'x'.repeat(LIMITS.maxPayloadBytes)
+  t.match(decodeBatch(buf({ v: 1, id: 'b-\u00e9\u{1f600}', epoch: '9f2c41d0', punches: [good.punches[0]], pad })), { id: 'b-\u00e9\u{1f600}', epoch: '9f2c41d0', tooLarge: true })
+  t.match(decodeBatch(buf({ v: 1, punches: [good.punches[0]], id: 'b-late', epoch: '9f2c41d0', pad })), { id: undefined, epoch: undefined }, 'not after the punches')
+  t.match(decodeBatch(buf({ v: 1, id: 'b\u0000', epoch: 'NOPE', punches: [good.punches[0]], pad })), { id: undefined, epoch: undefined }, 'only what the rules accept')
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { LIMITS } from '../shared/punch.js'
 import { decodeAck, encodeAck } from '../shared/codec/ack.js'
 import { decodeStatus, encodeStatus, OFFLINE_WILL } from '../shared/codec/status.js'
 import { decodeCommand, encodeCommand } from '../shared/codec/command.js'
@@ -107,4 +108,18 @@ t.test('backoff is capped full jitter; Retry-After reads seconds and dates', asy
   t.equal(parseRetryAfter(new Date(60_000).toUTCString(), 0), 60_000)
   t.equal(parseRetryAfter('soon', 0), undefined)
   t.equal(parseRetryAfter(undefined, 0), undefined)
+})
+
+t.test('a status is bounded in bytes before it is parsed, and its text is device text', async t => {
+  const max = LIMITS.maxStatusBytes
+  t.same(decodeStatus(Buffer.alloc(max + 1, '[')), { ok: false, error: `payload: must be at most ${max} bytes (got ${max + 1})`, tooLarge: true }, 'not JSON, over the bound: the size reason')
+  const padded = JSON.stringify({ v: 1, online: true, ext: 'x'.repeat(max) })
+  t.match(decodeStatus(padded), { ok: false, tooLarge: true }, 'unknown fields count toward the bound')
+  const fits = JSON.stringify({ v: 1, online: true, ext: 'x'.repeat(max - 40) })
+  t.match(decodeStatus(fits), { ok: true }, 'extensions within the bound are kept')
+  t.same(decodeStatus('{"v":1,"online":true,"fw":"1.0\\u0000"}'), { ok: false, error: 'fw: must be valid UTF-8 text without control characters' })
+  t.same(decodeStatus(Buffer.concat([Buffer.from('{"v":1,"online":true,"fw":"1.0'), Buffer.from([0xff]), Buffer.from('"}')])),
+    { ok: false, error: 'fw: must be valid UTF-8 text without control characters' }, 'a byte that is not UTF-8')
+  t.same(decodeStatus('{"v":1,"online":true,"inputs":{"door\\n":{"state":"open","reconnects":0,"badChecksum":0,"noiseBytes":0,"errors":0}}}'),
+    { ok: false, error: 'inputs: an input name must be valid UTF-8 text without control characters' })
 })

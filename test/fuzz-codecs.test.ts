@@ -17,7 +17,7 @@ import { ackSchema, commandSchema, punchBatchSchema, punchSchema, statusSchema }
 import { LIMITS, isEpoch, isSeq } from '../shared/punch.js'
 import {
   REMOVE, ack, anyJson, batch, changedField, command, expect, expectReason, mutations, mutateAll, oddValue, property,
-  reasonIsAbout, reasonNear, reasonStyle, safeIntegersOnly, sameJson, showChange, status, text, withValueAt, wireBatch
+  reasonIsAbout, reasonNear, reasonStyle, safeIntegersOnly, sameJson, showChange, status, deviceText, withValueAt, wireBatch
 } from './fixtures/arbitraries.js'
 
 const ajv = new Ajv2020({ strict: false, allErrors: false })
@@ -243,7 +243,7 @@ t.test('ack: garbage never throws, refusals name a field, acceptance means a sch
 
 t.test('text lengths are counted in characters, as the schema counts them', async t => {
   property(t, 'emp, id and reason at their limits in astral characters', 300,
-    fc.tuple(text(1, LIMITS.maxEmpLength), fc.constantFrom('\u{1f600}', '\u{20000}', 'a')), ([s, c]) => {
+    fc.tuple(deviceText(1, LIMITS.maxEmpLength), fc.constantFrom('\u{1f600}', '\u{20000}', 'a')), ([s, c]) => {
       const emp = c.repeat(LIMITS.maxEmpLength)
       const w = { v: 1, id: emp, epoch: '9f2c41d0', punches: [{ seq: 1, ts: LIMITS.minTs, emp, method: 'manual', manual: { reason: c.repeat(LIMITS.maxManualReasonLength) } }, { seq: 2, ts: LIMITS.minTs, emp: s, method: 'card' }] }
       const r = decodeBatch(bytesOf(w))
@@ -251,4 +251,18 @@ t.test('text lengths are counted in characters, as the schema counts them', asyn
       const over = decodeBatch(bytesOf({ ...w, punches: [{ ...w.punches[1], emp: emp + c }] }))
       expect(over.ok && over.rejected.length === 1 && reasonIsAbout(over.rejected[0].reason, 'emp'), () => JSON.stringify(over))
     })
+})
+
+t.test('device text: bytes that are not UTF-8 in an emp never pass as text', async t => {
+  const invalid = fc.constantFrom([0xff], [0xfe], [0x80], [0xc0, 0xaf], [0xc3, 0x28], [0xe4, 0xb8], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf0, 0x9f, 0x98])
+  property(t, 'decodeBatch(valid batch, one emp with a bad byte sequence)', 1000, fc.tuple(batch, fc.nat(), invalid), ([b, n, bytes]) => {
+    const i = n % b.punches.length
+    const MARK = '@@not-utf8@@'
+    const text = encodeBatch({ ...b, punches: b.punches.map((p, k) => k === i ? { ...p, emp: p.emp + MARK } : p) })
+    const at = text.indexOf(MARK)
+    const r = decodeBatch(Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(bytes), Buffer.from(text.slice(at + MARK.length))]))
+    const seq = b.punches[i].seq
+    expect(r.ok && r.batch.punches.every(p => p.seq !== seq), () => `accepted seq ${seq}: ${JSON.stringify(r)}`)
+    expect(r.ok && r.rejected.length === 1 && reasonIsAbout(r.rejected[0].reason, 'emp'), () => `expected a reason about emp: ${JSON.stringify(r)}`)
+  })
 })

@@ -70,13 +70,19 @@ export class Ingest {
       const field = fieldOf(decoded.error)
       o.metrics.batches.inc({ result: 'unreadable' })
       o.metrics.rejects.inc({ field })
+      if (decoded.tooLarge === true) o.metrics.payloadsTooLarge.inc({ channel: 'punches' })
       this.#deviceLog.write('warn', { kind: 'batch-unreadable', device, detail: field },
         { device, batch: decoded.id, error: decoded.error, bytes: payload.length }, 'unreadable punch batch')
       this.#ack(device, { v: 1, id: decoded.id, epoch: decoded.epoch, error: decoded.error })
       done(null)
       return
     }
-    const { batch, rejected } = decoded
+    const { batch, rejected, repeatConflicts } = decoded
+    if (repeatConflicts.length > 0) {
+      o.metrics.conflicts.inc(repeatConflicts.length)
+      this.#deviceLog.write('warn', { kind: 'conflict', device, detail: 'batch' }, { device, epoch: batch.epoch, batch: batch.id, seqs: repeatConflicts },
+        'a seq repeated within one batch with other content; its first copy wins')
+    }
     for (const r of rejected) {
       const field = fieldOf(r.reason)
       o.metrics.rejects.inc({ field })

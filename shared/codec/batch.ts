@@ -2,15 +2,17 @@
  * Punch batch: device → gateway on `{prefix}/{device}/punches`.
  *
  * Decoding sorts problems into two kinds, as the contract requires:
- * - the message cannot be read (not JSON, wrong `v`, bad envelope, a seq that cannot be read, too large):
- *   the gateway answers with an error ack and stores nothing;
+ * - the message cannot be read (too large, checked first; not JSON, wrong `v`, bad envelope, a seq that
+ *   cannot be read): the gateway answers with an error ack and stores nothing;
  * - a punch breaks a rule: that seq is rejected with a reason, the rest of the batch is stored.
  */
 import {
   CLOCK_STATES, LIMITS, PUNCH_KINDS, PUNCH_METHODS, isEpoch, isSeq,
   type Punch
 } from '../punch.js'
-import { intIn, isObject, numberIn, oneOf, parseJson, stringOf } from './check.js'
+import { isDeepStrictEqual } from 'node:util'
+import { bytesAtMost, deviceTextOf, intIn, isObject, numberIn, oneOf, parseJson } from './check.js'
+import { readBatchHead } from './batch-head.js'
 
 export interface PunchBatch {
   v: 1
@@ -26,12 +28,21 @@ export interface PunchRejection {
 }
 
 export type BatchDecodeResult =
-  | { ok: true, batch: PunchBatch, rejected: PunchRejection[] }
-  | { ok: false, error: string, id?: string, epoch?: string }
+  | {
+    ok: true
+    batch: PunchBatch
+    rejected: PunchRejection[]
+    /** seqs sent again later in the same batch with other content: the first copy decided (a conflict) */
+    repeatConflicts: number[]
+  }
+  | { ok: false, error: string, id?: string, epoch?: string, tooLarge?: true }
 
 const MAX_SEQ_RULE = `must be an integer between 1 and ${LIMITS.maxSeq}`
 
 export function decodeBatch (payload: Buffer, maxBytes: number = LIMITS.maxPayloadBytes): BatchDecodeResult {
+  // Size first, in bytes as they came: parsing a payload only to refuse it is what a flood of them costs.
+  const size = bytesAtMost(payload.length, maxBytes)
+  if (size !== undefined) return { ok: false, error: `payload: ${size}`, tooLarge: true, ...readBatchHead(payload) }
   const parsed = parseJson(payload)
   if ('error' in parsed) return { ok: false, error: parsed.error }
   const msg = parsed.value
@@ -39,13 +50,13 @@ export function decodeBatch (payload: Buffer, maxBytes: number = LIMITS.maxPaylo
 
   // Echo what identifies the batch whenever it can be read, even for an error, so the device knows
   // which of its batches in flight the answer is about.
-  const id = stringOf(msg.id, 1, LIMITS.maxBatchIdLength) === undefined ? msg.id as string : undefined
+  const idRule = msg.id === undefined ? undefined : deviceTextOf(msg.id, 1, LIMITS.maxBatchIdLength)
+  const id = msg.id !== undefined && idRule === undefined ? msg.id as string : undefined
   const epoch = isEpoch(msg.epoch) ? msg.epoch : undefined
   const fail = (error: string): BatchDecodeResult => ({ ok: false, error, id, epoch })
 
-  if (payload.length > maxBytes) return fail(`payload: must be at most ${maxBytes} bytes (got ${payload.length})`)
   if (msg.v !== 1) return fail('v: must be 1')
-  if (msg.id !== undefined && id === undefined) return fail(`id: must be a string of 1 to ${LIMITS.maxBatchIdLength} characters`)
+  if (idRule !== undefined) return fail(`id: ${idRule}`)
   if (epoch === undefined) return fail('epoch: must be 8 lowercase hex characters')
   if (msg.tz !== undefined) {
     const rule = intIn(msg.tz, LIMITS.minTz, LIMITS.maxTz)
@@ -58,11 +69,22 @@ export function decodeBatch (payload: Buffer, maxBytes: number = LIMITS.maxPaylo
 
   const punches: Punch[] = []
   const rejected: PunchRejection[] = []
+  const repeatConflicts: number[] = []
+  // A seq sent twice in one batch is one punch: its first copy decides (stored or rejected) and the ack
+  // lists it once; a later copy with other content is a conflict the first copy wins, as for a resend.
+  const firstCopy = new Map<number, Record<string, unknown>>()
   for (let i = 0; i < list.length; i++) {
     const p = list[i]
     if (!isObject(p)) return fail(`punches[${i}]: must be an object`)
     if (!isSeq(p.seq)) return fail(`punches[${i}].seq: ${MAX_SEQ_RULE}`)
     const reason = checkPunch(p)
+    const first = firstCopy.get(p.seq)
+    if (first !== undefined) {
+      // checkPunch filled in the same defaults on both copies, so equal copies compare equal.
+      if (!isDeepStrictEqual(p, first)) repeatConflicts.push(p.seq)
+      continue
+    }
+    firstCopy.set(p.seq, p)
     if (reason === undefined) punches.push(p as unknown as Punch)
     else rejected.push({ seq: p.seq, reason })
   }
@@ -70,7 +92,7 @@ export function decodeBatch (payload: Buffer, maxBytes: number = LIMITS.maxPaylo
   const batch: PunchBatch = { v: 1, epoch, punches }
   if (id !== undefined) batch.id = id
   if (msg.tz !== undefined) batch.tz = msg.tz as number
-  return { ok: true, batch, rejected }
+  return { ok: true, batch, rejected, repeatConflicts }
 }
 
 /**
@@ -80,7 +102,7 @@ export function decodeBatch (payload: Buffer, maxBytes: number = LIMITS.maxPaylo
 export function checkPunch (p: Record<string, unknown>): string | undefined {
   let rule = intIn(p.ts, LIMITS.minTs, LIMITS.maxTs)
   if (rule !== undefined) return `ts: ${rule} (2000-01-01 to 2100-01-01 in ms)`
-  rule = stringOf(p.emp, 1, LIMITS.maxEmpLength)
+  rule = deviceTextOf(p.emp, 1, LIMITS.maxEmpLength)
   if (rule !== undefined) return `emp: ${rule}`
   if (p.kind === undefined) p.kind = 'auto'
   else if ((rule = oneOf(p.kind, PUNCH_KINDS)) !== undefined) return `kind: ${rule}`
@@ -100,7 +122,7 @@ export function checkPunch (p: Record<string, unknown>): string | undefined {
     const manual = p.manual
     if (manual === undefined) return 'manual: required when method is manual'
     if (!isObject(manual)) return 'manual: must be an object {reason}'
-    if ((rule = stringOf(manual.reason, 1, LIMITS.maxManualReasonLength)) !== undefined) return `manual.reason: ${rule}`
+    if ((rule = deviceTextOf(manual.reason, 1, LIMITS.maxManualReasonLength)) !== undefined) return `manual.reason: ${rule}`
   } else if (p.manual !== undefined) {
     return 'manual: allowed only when method is manual'
   }

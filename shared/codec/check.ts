@@ -2,6 +2,8 @@
  * Small field checks shared by the decoders. Each returns undefined when the value is fine, or the rule
  * it breaks, phrased to follow `path: ` in a reason a person can act on.
  */
+import { DEVICE_TEXT_RULE, decodeUtf8, isDeviceText } from './device-text.js'
+
 export type Rule = string | undefined
 
 export function isObject (value: unknown): value is Record<string, unknown> {
@@ -35,6 +37,18 @@ export function stringOf (value: unknown, min: number, max: number): Rule {
   return undefined
 }
 
+/** stringOf for text a device sends that is stored or forwarded: no controls, nothing that is not UTF-8. */
+export function deviceTextOf (value: unknown, min: number, max: number): Rule {
+  const rule = stringOf(value, min, max)
+  if (rule !== undefined) return rule
+  return isDeviceText(value as string) ? undefined : DEVICE_TEXT_RULE
+}
+
+/** The payload's size, in bytes as they came, against its bound. */
+export function bytesAtMost (bytes: number, max: number): Rule {
+  return bytes > max ? `must be at most ${max} bytes (got ${bytes})` : undefined
+}
+
 /** A surrogate pair is one code point; a lone surrogate counts as one, as JSON Schema validators count it. */
 function codePoints (s: string): number {
   let n = 0
@@ -53,10 +67,10 @@ export function oneOf (value: unknown, allowed: readonly string[]): Rule {
   return undefined
 }
 
-/** Parses JSON from a buffer, returning the reason when it cannot. */
+/** Parses JSON from a buffer, returning the reason when it cannot. Bytes that are not UTF-8 reach no string unnoticed (device-text.ts). */
 export function parseJson (payload: Buffer | string): { value: unknown } | { error: string } {
   try {
-    return { value: JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) }
+    return { value: JSON.parse(typeof payload === 'string' ? payload : decodeUtf8(payload)) }
   } catch (err) {
     return { error: `payload: not valid JSON (${(err as Error).message})` }
   }

@@ -2,8 +2,9 @@
  * Device status: device → gateway on `{prefix}/{device}/status`, retained. Also the last will,
  * `{"v":1,"online":false}`, so the broker tells everyone when a device drops off.
  */
-import { isEpoch } from '../punch.js'
-import { isObject, parseJson, stringOf } from './check.js'
+import { LIMITS, isEpoch } from '../punch.js'
+import { bytesAtMost, isObject, parseJson, stringOf } from './check.js'
+import { DEVICE_TEXT_RULE, isDeviceText } from './device-text.js'
 
 export interface RingStatus {
   capacity: number
@@ -61,6 +62,7 @@ function inputsError (inputs: unknown): string | undefined {
   if (!isObject(inputs)) return 'inputs: must be an object of inputs by name'
   for (const [name, i] of Object.entries(inputs)) {
     const at = `inputs: input ${JSON.stringify(name)}`
+    if (!isDeviceText(name)) return `inputs: an input name ${DEVICE_TEXT_RULE}`
     if (!isObject(i)) return `${at} must be an object`
     if (!INPUT_STATES.includes(i.state as InputStatus['state'])) return `${at}: state must be one of ${INPUT_STATES.join(', ')}`
     for (const k of INPUT_COUNTS) {
@@ -72,9 +74,16 @@ function inputsError (inputs: unknown): string | undefined {
   return undefined
 }
 
-export type StatusDecodeResult = { ok: true, status: DeviceStatus } | { ok: false, error: string }
+export type StatusDecodeResult = { ok: true, status: DeviceStatus } | { ok: false, error: string, tooLarge?: true }
 
-export function decodeStatus (payload: Buffer | string): StatusDecodeResult {
+/**
+ * A status is bounded as a whole (LIMITS.maxStatusBytes), checked before it is parsed: the gateway keeps
+ * and serves each device's latest status, unknown extension fields included, and they must not grow to
+ * the broker's packet bound.
+ */
+export function decodeStatus (payload: Buffer | string, maxBytes: number = LIMITS.maxStatusBytes): StatusDecodeResult {
+  const size = bytesAtMost(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, maxBytes)
+  if (size !== undefined) return { ok: false, error: `payload: ${size}`, tooLarge: true }
   const parsed = parseJson(payload)
   if ('error' in parsed) return { ok: false, error: parsed.error }
   const m = parsed.value
@@ -82,6 +91,7 @@ export function decodeStatus (payload: Buffer | string): StatusDecodeResult {
   if (m.v !== 1) return { ok: false, error: 'v: must be 1' }
   if (typeof m.online !== 'boolean') return { ok: false, error: 'online: must be true or false' }
   if (m.fw !== undefined && stringOf(m.fw, 0, 64) !== undefined) return { ok: false, error: 'fw: must be a string of at most 64 characters' }
+  if (m.fw !== undefined && !isDeviceText(m.fw as string)) return { ok: false, error: `fw: ${DEVICE_TEXT_RULE}` }
   if (m.epoch !== undefined && !isEpoch(m.epoch)) return { ok: false, error: 'epoch: must be 8 lowercase hex characters' }
   if (m.clock !== undefined && (!isObject(m.clock) || typeof m.clock.synced !== 'boolean')) {
     return { ok: false, error: 'clock.synced: must be true or false' }
