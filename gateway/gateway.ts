@@ -9,6 +9,7 @@ import type { X509Certificate } from 'node:crypto'
 import type { Client, PublishPacket, Subscription } from 'aedes'
 import { Topics } from '../shared/topics.js'
 import { decodeStatus } from '../shared/codec/status.js'
+import { fieldOf } from '../shared/codec/check.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
 import { backupDir, databasePath, type GatewayConfig } from './config.js'
@@ -433,7 +434,7 @@ export class Gateway {
       this.metrics.rejects.inc({ field: 'status' })
       if (decoded.tooLarge === true) this.metrics.payloadsTooLarge.inc({ channel: 'status' })
       this.#statusLog ??= new LogLimiter({ log: this.#log, suppressed: (kind) => this.metrics.logSuppressed.inc({ kind }), now: this.#now })
-      this.#statusLog.write('warn', { kind: 'status-unreadable', device, detail: decoded.error.slice(0, decoded.error.indexOf(':')) },
+      this.#statusLog.write('warn', { kind: 'status-unreadable', device, detail: fieldOf(decoded.error) },
         { device, error: decoded.error, bytes: payload.length }, 'unreadable status')
       return
     }

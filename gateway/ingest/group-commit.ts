@@ -1,6 +1,6 @@
 /**
- * Group commit: many publishes share one SQLite transaction, and so one fsync (FACTS.md: FULL sync costs
- * ~5-7k rows/s one row per transaction, ~260k rows/s a hundred rows per transaction). Jobs queue until the
+ * Group commit: many publishes share one SQLite transaction, and so one fsync (with synchronous=FULL the
+ * fsync, not the rows, sets the pace: docs/DESIGN-NOTES.md, "Group commit in the publish path"). Jobs queue until the
  * current turn of the event loop has handed over everything the sockets delivered, then commit together;
  * each job's callback runs only after its rows are durable.
  *

@@ -1,6 +1,7 @@
 /**
  * The publish path of a punch batch, run inside aedes's `authorizePublish`, the only hook that runs before
- * the broker writes the PUBACK (FACTS.md). Its steps read as the story of a batch:
+ * the broker writes the PUBACK (docs/DESIGN-NOTES.md, "Group commit in the publish path"). Its steps read
+ * as the story of a batch:
  *
  *   decode → commit (group commit: rules flag each row inside the transaction, durable) → PUBACK → ack
  *
@@ -10,6 +11,7 @@
 import { decodeBatch, type PunchRejection } from '../../shared/codec/batch.js'
 import { encodeAck, type Ack } from '../../shared/codec/ack.js'
 import { toRanges } from '../../shared/ranges.js'
+import { fieldOf } from '../../shared/codec/check.js'
 import type { Topics } from '../../shared/topics.js'
 import type { Logger } from '../../shared/log.js'
 import type { PunchRow } from '../store/punch-store.js'
@@ -35,12 +37,6 @@ export interface IngestOptions {
 
 /** at most one "refusing" warning per this long; the counter has every refusal */
 const REFUSAL_LOG_EVERY_MS = 30_000
-
-/** The field a reason is about: the text before the first ':' ('loc.lat', 'punches[3].seq'...). */
-function fieldOf (reason: string): string {
-  const colon = reason.indexOf(':')
-  return (colon > 0 ? reason.slice(0, colon) : 'payload').replace(/\[\d+\]/g, '[]')
-}
 
 export class Ingest {
   readonly #o: IngestOptions

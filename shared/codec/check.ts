@@ -67,6 +67,12 @@ export function oneOf (value: unknown, allowed: readonly string[]): Rule {
   return undefined
 }
 
+/** The field a reason is about, for metric labels and log keys: the text before the first ':' ('loc.lat', 'punches[].seq'...). */
+export function fieldOf (reason: string): string {
+  const colon = reason.indexOf(':')
+  return (colon > 0 ? reason.slice(0, colon) : 'payload').replace(/\[\d+\]/g, '[]')
+}
+
 /** Parses JSON from a buffer, returning the reason when it cannot. Bytes that are not UTF-8 reach no string unnoticed (device-text.ts). */
 export function parseJson (payload: Buffer | string): { value: unknown } | { error: string } {
   try {
