@@ -1,8 +1,8 @@
 /**
  * Group commit: many publishes share one SQLite transaction, and so one fsync (with synchronous=FULL the
- * fsync, not the rows, sets the pace: docs/DESIGN-NOTES.md, "Group commit in the publish path"). Jobs queue until the
- * current turn of the event loop has handed over everything the sockets delivered, then commit together;
- * each job's callback runs only after its rows are durable.
+ * fsync, not the rows, sets the pace: docs/DESIGN-NOTES.md, "Group commit in the publish path"). Jobs
+ * queue until the current turn of the event loop has handed over everything the sockets delivered, then
+ * commit together; each job's callback runs only after its rows are durable.
  *
  * If the shared transaction fails, each job is retried in a transaction of its own so that one bad job
  * cannot take its neighbours down with it; a job that still fails gets the error (its publish is then not
