@@ -185,4 +185,5 @@ t.test('the size is checked before the payload is read: an oversized payload tha
   t.match(decodeBatch(buf({ v: 1, id: 'b-\u00e9\u{1f600}', epoch: '9f2c41d0', punches: [good.punches[0]], pad })), { id: 'b-\u00e9\u{1f600}', epoch: '9f2c41d0', tooLarge: true })
   t.match(decodeBatch(buf({ v: 1, punches: [good.punches[0]], id: 'b-late', epoch: '9f2c41d0', pad })), { id: undefined, epoch: undefined }, 'not after the punches')
   t.match(decodeBatch(buf({ v: 1, id: 'b\u0000', epoch: 'NOPE', punches: [good.punches[0]], pad })), { id: undefined, epoch: undefined }, 'only what the rules accept')
+  t.match(decodeBatch(withBytes({ v: 1, id: 'b@@', epoch: '9f2c41d0', punches: [good.punches[0]], pad }, '@@', [0xff])), { id: undefined, epoch: '9f2c41d0' }, 'an id that is not UTF-8 is not echoed')
 })

@@ -7,6 +7,7 @@
  */
 import { LIMITS, isEpoch } from '../punch.js'
 import { deviceTextOf } from './check.js'
+import { decodeUtf8 } from './device-text.js'
 
 /** how much of an oversized payload is looked at */
 export const BATCH_HEAD_BYTES = 512
@@ -15,7 +16,7 @@ const ID = /"id"\s*:\s*("(?:[^"\\]|\\.)*")/
 const EPOCH = /"epoch"\s*:\s*"([^"]*)"/
 
 export function readBatchHead (payload: Buffer): { id?: string, epoch?: string } {
-  const text = payload.toString('utf8', 0, Math.min(payload.length, BATCH_HEAD_BYTES))
+  const text = decodeUtf8(payload.subarray(0, BATCH_HEAD_BYTES))
   const open = text.indexOf('{')
   if (open < 0 || text.slice(0, open).trim() !== '') return {}
   let end = text.length
