@@ -201,15 +201,17 @@ export class Gateway {
       host: cfg.mqtt.host,
       port: cfg.mqtt.port,
       maxPacketBytes: cfg.mqtt.maxPacketBytes,
+      maxConnectBytes: cfg.mqtt.maxConnectBytes,
+      maxPartialBytes: cfg.mqtt.maxPartialBytes,
       tls: cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== '' ? cfg.mqtt.tls : undefined,
       onTlsError: (err: Error, socket: Socket) => {
         // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
         metrics.refusedConnections.inc({ reason: 'tls' })
         log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
       },
-      onOversize: (message: string, socket: ConnectionSocket) => {
-        metrics.refusedConnections.inc({ reason: 'packet_too_large' })
-        log.warn({ remote: socket.remoteAddress, message }, 'connection dropped: packet too large')
+      onRefused: ({ reason, message }, socket: ConnectionSocket) => {
+        metrics.refusedConnections.inc({ reason })
+        log.warn({ remote: socket.remoteAddress, reason, message }, 'connection dropped: ' + message)
       },
       hooks: brokerHooks({
         topics,
