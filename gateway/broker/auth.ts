@@ -1,12 +1,19 @@
 /**
  * Who may connect. PROTOCOL.md: clientId = username = device id; a connection whose username differs
  * from its client id is refused. With --allow-anonymous (labs only) the client id alone names the device.
+ *
+ * A secret is checked with scrypt (device-store.ts) unless it is the one verified earlier against the
+ * hash still stored. Failed checks back off per device id and per remote address (login-backoff.ts): while
+ * backed off a login is refused at once, without a check, unless its credential is remembered, so a
+ * flood of guesses neither fills the libuv pool nor locks out a device that logged in before.
  */
 import type { AuthenticateError, Client } from 'aedes'
 import { isDeviceId } from '../../shared/punch.js'
 import type { DeviceStore } from '../store/device-store.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { Logger } from '../../shared/log.js'
+import { LoginBackoff, type BackoffLimits } from './login-backoff.js'
+import type { ConnectionSocket } from './guarded-connection.js'
 
 // aedes's AuthErrorCode is a const enum, which isolated compilation cannot import; these are MQTT 3.1.1's
 // CONNACK return codes [MQTT-3.2.2.3].
@@ -14,11 +21,17 @@ const IDENTIFIER_REJECTED = 2
 const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
 
+/** Failed checks per device id: a device with a wrong secret retries every few seconds, an attacker faster. */
+export const ID_BACKOFF: BackoffLimits = { freeFailures: 5, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
+/** Failed checks per remote address: looser, since a site's devices may share one address behind NAT. */
+export const ADDRESS_BACKOFF: BackoffLimits = { freeFailures: 20, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
+
 export interface AuthOptions {
   devices: DeviceStore
   allowAnonymous: boolean
   metrics: GatewayMetrics
   log: Logger
+  now?: () => number
 }
 
 function refuse (code: number, message: string): AuthenticateError {
@@ -27,6 +40,9 @@ function refuse (code: number, message: string): AuthenticateError {
 
 export function createAuthenticate (opts: AuthOptions) {
   const { devices, allowAnonymous, metrics, log } = opts
+  const now = opts.now ?? Date.now
+  const byId = new LoginBackoff(ID_BACKOFF)
+  const byAddress = new LoginBackoff(ADDRESS_BACKOFF)
   return function authenticate (
     client: Client,
     username: Readonly<string | undefined>,
@@ -49,11 +65,29 @@ export function createAuthenticate (opts: AuthOptions) {
       if (allowAnonymous) return done(null, true)
       return deny(BAD_USERNAME_OR_PASSWORD, 'no_password', 'no password given')
     }
-    devices.verify(id, password.toString('utf8')).then(ok => {
+    const secret = password.toString('utf8')
+    if (devices.matchesVerified(id, secret)) return done(null, true)
+
+    const address = (client.conn as ConnectionSocket).remoteAddress ?? 'in-process'
+    const at = now()
+    if (byAddress.begin(address, at) > 0) return deny(NOT_AUTHORIZED, 'login_backoff', 'too many failed logins from this address; retry later')
+    if (byId.begin(id, at) > 0) {
+      byAddress.cancel(address)
+      return deny(NOT_AUTHORIZED, 'login_backoff', 'too many failed logins for this device; retry later')
+    }
+    metrics.secretChecks.inc()
+    const settle = (ok: boolean): void => {
+      const end = now()
+      byAddress.end(address, ok, end)
+      byId.end(id, ok, end)
+    }
+    devices.verify(id, secret).then(ok => {
+      settle(ok)
       if (ok) return done(null, true)
       if (allowAnonymous && devices.get(id)?.hasSecret !== true) return done(null, true)
       deny(BAD_USERNAME_OR_PASSWORD, 'bad_credentials', 'unknown device or wrong secret')
     }, (err: Error) => {
+      settle(false)
       log.error({ err, client: id }, 'credential check failed')
       deny(NOT_AUTHORIZED, 'auth_error', 'credential check failed')
     })
