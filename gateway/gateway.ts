@@ -30,6 +30,7 @@ import { brokerHooks } from './broker/hooks.js'
 import { startBroker, type BrokerHandle } from './broker/broker.js'
 import type { ConnectionSocket } from './broker/guarded-connection.js'
 import { describeCertificate } from './broker/tls-material.js'
+import { clientIdForLog } from './broker/auth.js'
 import { createHttpServer } from './http/server.js'
 import { Forwarder } from './forward/forwarder.js'
 import { createSink } from './forward/create-sink.js'
@@ -237,7 +238,8 @@ export class Gateway {
         }
       }
     })
-    broker.on('clientError', (client: Client, err: Error) => log.debug({ client: client.id, err: err.message }, 'client error'))
+    // Before authentication the id is whatever the client sent.
+    broker.on('clientError', (client: Client, err: Error) => log.debug({ client: clientIdForLog(client.id ?? ''), err: err.message }, 'client error'))
 
     const health = this.#health = new HealthWatch({ db, config: cfg, guard: upkeep.guard, forwarder: this.#forwarder, metrics, log: log.child({ part: 'alarms' }), now: this.#now })
     this.#http = createHttpServer({

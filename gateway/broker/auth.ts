@@ -34,6 +34,19 @@ export interface AuthOptions {
   now?: () => number
 }
 
+/** How much of an invalid client id goes into a log line: enough to recognise it. */
+const LOGGED_ID_CHARS = 64
+
+/**
+ * An invalid client id as it may be logged: its first LOGGED_ID_CHARS characters, with everything but
+ * printable ASCII (and the backslash, so an escape is never ambiguous) written as \u escapes: control,
+ * bidi-format and surrogate characters cannot fill the log or forge what a person reads in it.
+ */
+export function clientIdForLog (id: string): string {
+  const head = id.length > LOGGED_ID_CHARS ? id.slice(0, LOGGED_ID_CHARS) : id
+  return head.replace(/[^\x20-\x5b\x5d-\x7e]/g, c => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+}
+
 function refuse (code: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError
 }
@@ -52,18 +65,21 @@ export function createAuthenticate (opts: AuthOptions) {
     const id = client.id
     const deny = (code: number, reason: string, message: string): void => {
       metrics.refusedConnections.inc({ reason })
-      log.warn({ client: id, reason }, 'connection refused: ' + message)
+      // Before the id is known to be a device id it is whatever the client sent, up to mqtt.maxConnectBytes.
+      log.warn({ client: clientIdForLog(id), reason }, 'connection refused: ' + message)
       done(refuse(code, message), false)
     }
     if (!isDeviceId(id)) return deny(IDENTIFIER_REJECTED, 'bad_client_id', 'client id is not a device id ([A-Za-z0-9_-]{1,64})')
     if (username !== undefined && username !== id) return deny(BAD_USERNAME_OR_PASSWORD, 'username_mismatch', 'username differs from client id')
-    if (username === undefined) {
-      if (allowAnonymous) return done(null, true)
-      return deny(NOT_AUTHORIZED, 'anonymous', 'no credentials and anonymous devices are not allowed')
-    }
-    if (password === undefined) {
-      if (allowAnonymous) return done(null, true)
-      return deny(BAD_USERNAME_OR_PASSWORD, 'no_password', 'no password given')
+    if (username === undefined || password === undefined) {
+      if (!allowAnonymous) {
+        if (username === undefined) return deny(NOT_AUTHORIZED, 'anonymous', 'no credentials and anonymous devices are not allowed')
+        return deny(BAD_USERNAME_OR_PASSWORD, 'no_password', 'no password given')
+      }
+      // Anonymous devices are allowed, but not in the name of a device that has a secret: that would let
+      // anyone publish as it by leaving the password out.
+      if (devices.get(id)?.hasSecret === true) return deny(NOT_AUTHORIZED, 'secret_required', 'this device has a secret and must give it')
+      return done(null, true)
     }
     const secret = password.toString('utf8')
     if (devices.matchesVerified(id, secret)) return done(null, true)

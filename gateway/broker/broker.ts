@@ -64,8 +64,6 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   const material = opts.tls === undefined ? undefined : readTlsMaterial(opts.tls)
   const broker = await Aedes.createBroker({
     ...opts.hooks,
-    // PROTOCOL.md: device ids are up to 64 chars; aedes's default of 23 applies to MQTT 3.1 clients.
-    maxClientsIdLength: 64,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // No cap on messages in flight inside the broker. With aedes's default (100) the rest wait in
     // mqemitter's queue, which is drained recursively: a message nobody subscribes to (every punch batch)
