@@ -152,7 +152,9 @@ t.test('config for a site: upstream kinds, sites and fences, roster, TLS, PUNCHL
     [{ mqtt: { tls: { cert: '/x.pem' } } }, /mqtt.tls: set both cert and key/],
     [{ storage: { checkIntervalMs: 1 } }, /storage.checkIntervalMs: must be at least 100/],
     [{ alarms: { intervalSeconds: 0 } }, /alarms.intervalSeconds: must be at least 0.1/],
-    [{ watermark: { intervalSeconds: 0 } }, /watermark.intervalSeconds: must be at least 1/]
+    [{ watermark: { intervalSeconds: 0 } }, /watermark.intervalSeconds: must be at least 1/],
+    [{ mqtt: { maxConnectBytes: 100 } }, /mqtt.maxConnectBytes: must be a whole number between 512 and mqtt.maxPacketBytes/],
+    [{ mqtt: { maxPartialBytes: 1024 } }, /mqtt.maxPartialBytes: must be at least mqtt.maxPacketBytes/]
   ]
   for (const [o, re] of bad) {
     write(o)
