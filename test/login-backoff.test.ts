@@ -1,15 +1,15 @@
 /**
  * The failed-login backoff (gateway/broker/login-backoff.ts) on its own, with the clock given: free
- * failures, doubling waits up to the cap, pending checks counted, success and quiet time forgetting a
+ * failures, doubling waits up to the cap, checks running at once, success and quiet time forgetting a
  * key, and the bound on keys kept.
  */
 import t from 'tap'
 import { LoginBackoff } from '../gateway/broker/login-backoff.js'
 
-const limits = { freeFailures: 3, baseMs: 1000, capMs: 4000, forgetMs: 60_000, maxKeys: 100 }
+const limits = { freeFailures: 3, maxPending: 4, baseMs: 1000, capMs: 4000, forgetMs: 60_000, maxKeys: 100 }
 
 function fail (b: LoginBackoff, key: string, at: number): void {
-  t.equal(b.begin(key, at), 0, `a check for ${key} at ${at}`)
+  if (b.begin(key, at) !== 0) throw new Error(`no check for ${key} at ${at}`)
   b.end(key, false, at)
 }
 
@@ -30,12 +30,14 @@ t.test('free failures, then doubling waits up to the cap; one probe at a time on
   t.equal(b.begin('k', 11_002), 0, 'a success clears the key')
 })
 
-t.test('pending checks count: a burst gets no more checks than a sequence', async t => {
+t.test('checks running at once are bounded, and count as failures to come once a key has failed', async t => {
   const b = new LoginBackoff(limits)
-  const started = Array.from({ length: 10 }, () => b.begin('burst', 0)).filter(w => w === 0).length
-  t.equal(started, 3, 'freeFailures checks at once')
-  b.cancel('burst')
-  t.equal(b.begin('burst', 0), 0, 'a cancelled check gives its place back')
+  const burst = (key: string): number => Array.from({ length: 10 }, () => b.begin(key, 0)).filter(w => w === 0).length
+  t.equal(burst('fresh'), 4, 'a key without failures: maxPending at once (devices behind one address)')
+  fail(b, 'failed', 0)
+  t.equal(burst('failed'), 2, 'after a failure: only as many as failures are left')
+  b.cancel('failed')
+  t.equal(b.begin('failed', 0), 0, 'a cancelled check gives its place back')
 })
 
 t.test('a quiet key is forgotten; at most maxKeys keys are kept', async t => {

@@ -22,9 +22,12 @@ const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
 
 /** Failed checks per device id: a device with a wrong secret retries every few seconds, an attacker faster. */
-export const ID_BACKOFF: BackoffLimits = { freeFailures: 5, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
-/** Failed checks per remote address: looser, since a site's devices may share one address behind NAT. */
-export const ADDRESS_BACKOFF: BackoffLimits = { freeFailures: 20, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
+export const ID_BACKOFF: BackoffLimits = { freeFailures: 5, maxPending: 5, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
+/**
+ * Failed checks per remote address: looser, since a site's devices may share one address behind NAT.
+ * Checks run on the libuv pool (4 threads by default), so more at once would only wait in its queue.
+ */
+export const ADDRESS_BACKOFF: BackoffLimits = { freeFailures: 20, maxPending: 32, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
 
 export interface AuthOptions {
   devices: DeviceStore

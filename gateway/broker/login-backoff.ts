@@ -1,16 +1,19 @@
 /**
  * Backoff for failed logins, by key (a device id, a remote address). Checking a secret costs one scrypt
  * on the libuv pool; without a limit a client sending wrong secrets in a loop keeps the pool busy and a
- * real device's first connect waits behind it. A key may have `freeFailures` failed or pending checks;
- * past that it waits `baseMs`, doubling with each further failure up to `capMs`, and is refused at once,
- * without a check, meanwhile. Pending checks count, so a burst of simultaneous attempts gets no more
- * checks than a sequence would. A success clears the key; a key quiet for `forgetMs` starts afresh.
- * At most `maxKeys` keys are kept (the longest quiet go first), so a flood of fresh ids or addresses
- * costs bounded memory.
+ * real device's first connect waits behind it. A key may fail `freeFailures` times; past that it waits
+ * `baseMs`, doubling with each further failure up to `capMs`, and is refused at once, without a check,
+ * meanwhile; when the wait is over one check at a time is let through. Once a key has failed, its checks
+ * still running count as failures to come, so a burst of simultaneous guesses gets no more checks than a
+ * sequence would; and no key has more than `maxPending` checks running at once (a site behind NAT, whose
+ * devices share one address, reconnecting together after a restart). A success clears the key; a key
+ * quiet for `forgetMs` starts afresh. At most `maxKeys` keys are kept (the longest quiet go first), so a
+ * flood of fresh ids or addresses costs bounded memory.
  */
 
 export interface BackoffLimits {
   freeFailures: number
+  maxPending: number
   baseMs: number
   capMs: number
   forgetMs: number
@@ -44,13 +47,11 @@ export class LoginBackoff {
    * must wait (refuse it, no check). Every begin() that returned 0 ends with end().
    */
   begin (key: string, now: number): number {
-    const f = this.#current(key, now)
-    if (f === undefined) {
-      this.#touch(key, Object.assign(new Failures(), { pending: 1, last: now }))
-      return 0
-    }
+    const { freeFailures, maxPending, baseMs } = this.#limits
+    const f = this.#current(key, now) ?? new Failures()
     if (now < f.until) return f.until - now
-    if (f.failures + f.pending >= this.#limits.freeFailures && f.pending > 0) return this.#limits.baseMs
+    if (f.pending >= maxPending) return baseMs
+    if (f.failures > 0 && f.failures + f.pending >= freeFailures && f.pending > 0) return baseMs
     f.pending++
     f.last = now
     this.#touch(key, f)
