@@ -90,11 +90,12 @@ t.test('partial packets after CONNECT: the total across connections is bounded; 
   const attackers: Attacker[] = []
   for (let i = 0; i < holders; i++) {
     const a = await open(gw.mqttPort)
+    const connack = new Promise(resolve => a.socket.once('data', resolve))
     a.socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: `A-${i}`, clean: true, keepalive: 60 }))
+    await connack
     attackers.push(a)
   }
-  // Once each is connected (anonymous), a publish announcing nearly 2 MiB with 1 MiB of it sent.
-  await new Promise(resolve => setTimeout(resolve, 300))
+  // Each connected (anonymous): a publish announcing nearly 2 MiB with 1 MiB of it sent.
   for (const a of attackers) sendPartial(a, 0x32, 2 * MIB - 16, MIB)
   await device.publish(batch('during-1', [1, 2, 3]))
   t.same(((await device.ackFor('during-1')) as BatchAck).ok, [[1, 3]], 'a proper device is acked during the attack')
