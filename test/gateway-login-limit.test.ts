@@ -45,8 +45,8 @@ t.test('a flood of wrong secrets from one address is refused without checks past
   const flood = Array.from({ length: FLOOD }, async (_, i) => await login(mqttPort, '127.0.0.11', {
     clientId: i % 2 === 0 ? 'T-VICTIM' : `X-${i}`, username: i % 2 === 0 ? 'T-VICTIM' : `X-${i}`, password: 'guess-' + String(i)
   }))
-  const good = await login(mqttPort, '127.0.0.12', { clientId: 'T-GOOD', username: 'T-GOOD', password: 'good-secret-1', connectTimeout: 5000 })
-  t.ok(good.ok, 'the device from another address connected during the flood')
+  const good = await login(mqttPort, '127.0.0.12', { clientId: 'T-GOOD', username: 'T-GOOD', password: 'good-secret-1' })
+  t.ok(good.ok, `the device from another address connected during the flood${good.ok ? '' : ': ' + good.message}`)
   if (good.ok) good.client.end(true)
   const results = await Promise.all(flood)
   t.ok(results.every(r => !r.ok), 'every guess refused')

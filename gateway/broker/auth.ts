@@ -25,9 +25,10 @@ const NOT_AUTHORIZED = 5
 export const ID_BACKOFF: BackoffLimits = { freeFailures: 5, maxPending: 5, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
 /**
  * Failed checks per remote address: looser, since a site's devices may share one address behind NAT.
- * Checks run on the libuv pool (4 threads by default), so more at once would only wait in its queue.
+ * Checks run on the libuv pool (4 threads by default): a few at once per address keep it busy, and more
+ * would only queue there ahead of other addresses' devices (those refused retry, as after any refusal).
  */
-export const ADDRESS_BACKOFF: BackoffLimits = { freeFailures: 20, maxPending: 32, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
+export const ADDRESS_BACKOFF: BackoffLimits = { freeFailures: 20, maxPending: 8, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
 
 export interface AuthOptions {
   devices: DeviceStore
