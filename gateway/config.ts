@@ -56,7 +56,11 @@ export interface GatewayConfig {
   topicPrefix: string
   allowAnonymous: boolean
   /** tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set */
-  mqtt: { host: string, port: number, maxPacketBytes: number, tls: { port: number, cert: string, key: string } }
+  /**
+   * maxConnectBytes: the largest packet before a connection's CONNECT is accepted; maxPartialBytes: the
+   * bytes of unfinished packets of all connections together (gateway/broker/packet-guard.ts)
+   */
+  mqtt: { host: string, port: number, maxPacketBytes: number, maxConnectBytes: number, maxPartialBytes: number, tls: { port: number, cert: string, key: string } }
   http: { host: string, port: number }
   maxPayloadBytes: number
   upstream?: UpstreamConfig
@@ -100,7 +104,7 @@ export function defaultConfig (): GatewayConfig {
     allowAnonymous: false,
     // The broker accepts packets well over the 256 KiB payload limit so that an oversized batch gets an
     // error ack rather than a disconnect (PROTOCOL.md); past this bound the connection is dropped.
-    mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
+    mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     http: { host: '0.0.0.0', port: 8080 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
@@ -122,6 +126,9 @@ export function databasePath (cfg: Pick<GatewayConfig, 'dataDir'>): string {
 export function backupDir (cfg: Pick<GatewayConfig, 'dataDir' | 'backup'>): string {
   return cfg.backup.dir === '' ? join(cfg.dataDir, 'backups') : resolve(cfg.backup.dir)
 }
+
+// A CONNECT with a 64-char client id and username, a secret and the status will fits in well under this.
+const MIN_CONNECT_BYTES = 512
 
 type Plain = Record<string, unknown>
 
@@ -258,6 +265,9 @@ function validate (cfg: GatewayConfig): void {
     if (!(up.timeoutMs >= 100 && up.timeoutMs <= 600_000)) throw new Error('upstream.timeoutMs: must be between 100 and 600000')
   }
   if (cfg.maxPayloadBytes > cfg.mqtt.maxPacketBytes) throw new Error('maxPayloadBytes: must not exceed mqtt.maxPacketBytes')
+  const { maxConnectBytes, maxPartialBytes, maxPacketBytes } = cfg.mqtt
+  if (!(Number.isInteger(maxConnectBytes) && maxConnectBytes >= MIN_CONNECT_BYTES && maxConnectBytes <= maxPacketBytes)) throw new Error(`mqtt.maxConnectBytes: must be a whole number between ${MIN_CONNECT_BYTES} and mqtt.maxPacketBytes`)
+  if (!(maxPartialBytes >= maxPacketBytes)) throw new Error('mqtt.maxPartialBytes: must be at least mqtt.maxPacketBytes (one packet of the largest size must fit)')
   if ((cfg.mqtt.tls.cert === '') !== (cfg.mqtt.tls.key === '')) throw new Error('mqtt.tls: set both cert and key (PEM files), or neither')
   if (cfg.forward.batchSize < 1 || cfg.forward.batchSize > 5000) throw new Error('forward.batchSize: must be between 1 and 5000')
   if (!(cfg.backup.intervalHours >= 0 && cfg.backup.intervalHours <= 24 * 30)) throw new Error('backup.intervalHours: must be between 0 (off) and 720')

@@ -32,6 +32,7 @@ import { LogLimiter } from './log-limiter.js'
 import { startBroker, type BrokerHandle } from './broker/broker.js'
 import type { ConnectionSocket } from './broker/guarded-connection.js'
 import { describeCertificate } from './broker/tls-material.js'
+import { clientIdForLog } from './broker/auth.js'
 import { createHttpServer } from './http/server.js'
 import { Forwarder } from './forward/forwarder.js'
 import { createSink } from './forward/create-sink.js'
@@ -203,15 +204,17 @@ export class Gateway {
       host: cfg.mqtt.host,
       port: cfg.mqtt.port,
       maxPacketBytes: cfg.mqtt.maxPacketBytes,
+      maxConnectBytes: cfg.mqtt.maxConnectBytes,
+      maxPartialBytes: cfg.mqtt.maxPartialBytes,
       tls: cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== '' ? cfg.mqtt.tls : undefined,
       onTlsError: (err: Error, socket: Socket) => {
         // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
         metrics.refusedConnections.inc({ reason: 'tls' })
         log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
       },
-      onOversize: (message: string, socket: ConnectionSocket) => {
-        metrics.refusedConnections.inc({ reason: 'packet_too_large' })
-        log.warn({ remote: socket.remoteAddress, message }, 'connection dropped: packet too large')
+      onRefused: ({ reason, message }, socket: ConnectionSocket) => {
+        metrics.refusedConnections.inc({ reason })
+        log.warn({ remote: socket.remoteAddress, reason, message }, 'connection dropped: ' + message)
       },
       hooks: brokerHooks({
         topics,
@@ -237,7 +240,8 @@ export class Gateway {
         }
       }
     })
-    broker.on('clientError', (client: Client, err: Error) => log.debug({ client: client.id, err: err.message }, 'client error'))
+    // Before authentication the id is whatever the client sent.
+    broker.on('clientError', (client: Client, err: Error) => log.debug({ client: clientIdForLog(client.id ?? ''), err: err.message }, 'client error'))
 
     const health = this.#health = new HealthWatch({ db, config: cfg, guard: upkeep.guard, forwarder: this.#forwarder, metrics, log: log.child({ part: 'alarms' }), now: this.#now })
     this.#http = createHttpServer({

@@ -55,6 +55,12 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly secretChecks = new Counter({
+    name: 'punchline_auth_secret_checks_total',
+    help: 'Device secrets checked with scrypt (a remembered credential needs none; an unknown id is checked against a hash no secret matches, at the same cost)',
+    registers: [this.registry]
+  })
+
   readonly deniedTopics = new Counter({
     name: 'punchline_acl_denied_total',
     help: 'Publishes and subscriptions refused by the topic ACL',

@@ -52,7 +52,10 @@ t.test('oversized packets drop their connection and are counted; the rest goes o
 
   // A raw header announcing 2 MB, split over writes, then its body: dropped at the header.
   const raw = await open(mqttPort)
+  // The CONNACK first: until then packets are held to mqtt.maxConnectBytes (test/gateway-partial-packets.test.ts).
+  const connack = new Promise(resolve => raw.once('data', resolve))
   raw.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'RAW-1', clean: true, keepalive: 30 }))
+  await connack
   raw.write(Buffer.from([0x30, 0xff]))
   await new Promise(resolve => setTimeout(resolve, 50))
   raw.write(Buffer.from([0xff, 0x7f]))

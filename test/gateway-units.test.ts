@@ -13,7 +13,7 @@ import { DeviceStore } from '../gateway/store/device-store.js'
 import { GroupCommit, type CommitResult } from '../gateway/ingest/group-commit.js'
 import { flagPunch, DEFAULT_RULES } from '../gateway/rules/rules.js'
 import { loadConfig } from '../gateway/config.js'
-import { FrameMeter } from '../gateway/broker/packet-guard.js'
+import { FrameMeter, PartialBudget } from '../gateway/broker/packet-guard.js'
 import type { Punch } from '../shared/punch.js'
 
 const H = 3600_000
@@ -152,7 +152,9 @@ t.test('config for a site: upstream kinds, sites and fences, roster, TLS, PUNCHL
     [{ mqtt: { tls: { cert: '/x.pem' } } }, /mqtt.tls: set both cert and key/],
     [{ storage: { checkIntervalMs: 1 } }, /storage.checkIntervalMs: must be at least 100/],
     [{ alarms: { intervalSeconds: 0 } }, /alarms.intervalSeconds: must be at least 0.1/],
-    [{ watermark: { intervalSeconds: 0 } }, /watermark.intervalSeconds: must be at least 1/]
+    [{ watermark: { intervalSeconds: 0 } }, /watermark.intervalSeconds: must be at least 1/],
+    [{ mqtt: { maxConnectBytes: 100 } }, /mqtt.maxConnectBytes: must be a whole number between 512 and mqtt.maxPacketBytes/],
+    [{ mqtt: { maxPartialBytes: 1024 } }, /mqtt.maxPartialBytes: must be at least mqtt.maxPacketBytes/]
   ]
   for (const [o, re] of bad) {
     write(o)
@@ -168,15 +170,20 @@ t.test('frame meter: passes packets within the bound, stops one beyond it, acros
     do { let b = x % 128; x = Math.floor(x / 128); if (x > 0) b |= 0x80; len.push(b) } while (x > 0)
     return Buffer.concat([Buffer.from([type, ...len]), Buffer.alloc(bodyLen)])
   }
-  const m = new FrameMeter(1000)
+  const meter = (max: number): FrameMeter => {
+    const m = new FrameMeter({ maxPacketBytes: max, maxConnectBytes: max, budget: new PartialBudget(Infinity) })
+    m.admit()
+    return m
+  }
+  const m = meter(1000)
   const stream = Buffer.concat([packet(0x30, 10), packet(0xc0, 0), packet(0x32, 1000), packet(0x30, 300)])
   for (let i = 0; i < stream.length; i += 7) t.equal(m.feed(stream.subarray(i, i + 7)), undefined)
-  const over = new FrameMeter(1000)
+  const over = meter(1000)
   t.equal(over.feed(packet(0x30, 10)), undefined)
   const big = packet(0x30, 1001)
   t.equal(over.feed(big.subarray(0, 2)), undefined, 'the length is not complete yet')
-  t.match(over.feed(big.subarray(2, 3)), /MQTT packet of 1001 bytes exceeds the limit of 1000/)
-  t.match(new FrameMeter(10).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f])), /malformed/)
+  t.match(over.feed(big.subarray(2, 3))?.message, /MQTT packet of 1001 bytes exceeds the limit of 1000/)
+  t.match(meter(10).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]))?.message, /malformed/)
 })
 
 t.test('credentials: hashed, verified, changed and removed', async t => {

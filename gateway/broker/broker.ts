@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
 import { guardConnection, type ConnectionSocket } from './guarded-connection.js'
+import { PartialBudget, type FrameMeter, type FrameProblem } from './packet-guard.js'
 import { readTlsMaterial, type TlsFiles } from './tls-material.js'
 
 // A device that connects and says nothing is dropped rather than held; the same bound for the TLS handshake.
@@ -45,10 +46,15 @@ export interface BrokerOptions {
   host: string
   port: number
   maxPacketBytes: number
+  /** the largest packet a connection may send before its CONNECT is accepted */
+  maxConnectBytes: number
+  /** the bytes of unfinished packets of all connections together */
+  maxPartialBytes: number
   /** an mqtts listener on `tls.port` with the certificate and key in these PEM files */
   tls?: TlsFiles & { port: number }
-  hooks: Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'published'>
-  onOversize: (message: string, socket: ConnectionSocket) => void
+  hooks: Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'published'>
+  /** a connection closed for breaking a packet bound (packet-guard.ts) */
+  onRefused: (problem: FrameProblem, socket: ConnectionSocket) => void
   /** a TLS connection that failed before its handshake completed (plain MQTT, untrusted certificate, hang-up) */
   onTlsError?: (err: Error, socket: Socket) => void
 }
@@ -58,8 +64,6 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   const material = opts.tls === undefined ? undefined : readTlsMaterial(opts.tls)
   const broker = await Aedes.createBroker({
     ...opts.hooks,
-    // PROTOCOL.md: device ids are up to 64 chars; aedes's default of 23 applies to MQTT 3.1 clients.
-    maxClientsIdLength: 64,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // No cap on messages in flight inside the broker. With aedes's default (100) the rest wait in
     // mqemitter's queue, which is drained recursively: a message nobody subscribes to (every punch batch)
@@ -68,10 +72,17 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     // bounded anyway, by each connection's inbound window.
     concurrency: 0
   })
+  const bounds = { maxPacketBytes: opts.maxPacketBytes, maxConnectBytes: opts.maxConnectBytes, budget: new PartialBudget(opts.maxPartialBytes) }
+  // Connections whose CONNECT is not accepted yet; aedes emits 'client' once it is (after authenticate).
+  const connecting = new WeakMap<object, FrameMeter>()
+  broker.on('client', (client: Client) => {
+    connecting.get(client.conn)?.admit()
+    connecting.delete(client.conn)
+  })
   const accept = (socket: ConnectionSocket): void => {
     ;(socket as Partial<Socket>).setNoDelay?.(true)
-    // aedes reads the socket itself, through the size bound (guarded-connection.ts), set first.
-    guardConnection(socket, opts.maxPacketBytes, (m) => opts.onOversize(m, socket))
+    // aedes reads the socket itself, through the size bounds (guarded-connection.ts), set first.
+    connecting.set(socket, guardConnection(socket, bounds, (problem) => opts.onRefused(problem, socket)))
     broker.handle(socket)
   }
   const server = createServer(accept)

@@ -1,5 +1,5 @@
 /**
- * The packet-size bound applied to what a connection sends (packet-guard.ts says why aedes needs it).
+ * The packet bounds applied to what a connection sends (packet-guard.ts says why aedes needs them).
  *
  * The bound wraps the read() of the socket aedes reads, rather than sitting between the two as a stream
  * of its own. It used to be a Duplex wrapping the socket: with its stream states, event table and listener
@@ -8,23 +8,25 @@
  * aedes waited on a group commit each connection could hold a second 16 KiB of unread bytes in it.
  */
 import type { Duplex } from 'node:stream'
-import { FrameMeter } from './packet-guard.js'
+import { FrameMeter, type FrameBounds, type FrameProblem } from './packet-guard.js'
 
 /** What a connection needs of its socket: a TCP or TLS socket, or an in-process stream (the simulator's). */
 export type ConnectionSocket = Duplex & { readonly remoteAddress?: string, readonly remotePort?: number }
 
 /**
- * Meters every byte aedes reads from `socket` and, when a packet's fixed header announces more than
- * `maxPacketBytes`, destroys the socket (aedes sees the error and closes the client) before its body
- * arrives. aedes reads in paused mode ('readable', then read()); the bound wraps this socket's read(), so
- * the chunk in which an oversized header arrives never reaches aedes's parser, however small the bound.
- * (A 'data' listener would see the chunk only as read() returns it to aedes, which then parses it anyway:
- * a packet over a small bound but within one chunk would still reach ingest.)
+ * Meters every byte aedes reads from `socket` and, when a packet's fixed header breaks a bound (or the
+ * unfinished packets of all connections pass their budget), destroys the socket (aedes sees the error and
+ * closes the client) before its body arrives. aedes reads in paused mode ('readable', then read()); the
+ * bound wraps this socket's read(), so the chunk in which an oversized header arrives never reaches
+ * aedes's parser, however small the bound. (A 'data' listener would see the chunk only as read() returns
+ * it to aedes, which then parses it anyway: a packet over a small bound but within one chunk would still
+ * reach ingest.) Returns the meter, to admit() the connection once its CONNECT is accepted.
  */
-export function guardConnection (socket: ConnectionSocket, maxPacketBytes: number, onOversize: (message: string) => void): void {
-  const meter = new FrameMeter(maxPacketBytes)
+export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, onRefused: (problem: FrameProblem) => void): FrameMeter {
+  const meter = new FrameMeter(bounds)
   const read = socket.read
   let refused = false
+  let releasing = false
   // An arrow function: its shape is shared by every connection's (under tsx a named function expression
   // gets its name redefined, and with it a shape and property table of its own: 330 B per connection).
   socket.read = (size?: number): unknown => {
@@ -33,10 +35,19 @@ export function guardConnection (socket: ConnectionSocket, maxPacketBytes: numbe
     const chunk: unknown = read.call(socket, size)
     if (chunk === null) return null
     const problem = meter.feed(chunk as Buffer)
-    if (problem === undefined) return chunk
+    if (problem === undefined) {
+      // Only a connection that ever holds part of a packet needs to give it back when it goes.
+      if (!releasing && meter.held > 0) {
+        releasing = true
+        socket.once('close', () => meter.release())
+      }
+      return chunk
+    }
     refused = true
-    onOversize(problem)
-    socket.destroy(new Error(problem))
+    meter.release()
+    onRefused(problem)
+    socket.destroy(new Error(problem.message))
     return null
   }
+  return meter
 }

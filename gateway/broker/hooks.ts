@@ -3,12 +3,13 @@
  * authorize the topic (ACL), hand a punch batch to ingest before the PUBACK (FACTS.md: authorizePublish
  * is the only hook before it), then `published` for what needs no PUBACK gating (status).
  */
-import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes'
+import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
+import { generate } from 'mqtt-packet'
 import type { Topics } from '../../shared/topics.js'
 import type { Logger } from '../../shared/log.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { DeviceStore } from '../store/device-store.js'
-import { createAuthenticate } from './auth.js'
+import { clientIdForLog, createAuthenticate } from './auth.js'
 import { mayPublish, maySubscribe, ownTopic } from './acl.js'
 import type { BrokerOptions } from './broker.js'
 import { LogLimiter } from '../log-limiter.js'
@@ -25,11 +26,24 @@ export interface HookParts {
   status: (device: string, payload: Buffer) => void
 }
 
+// PROTOCOL.md speaks MQTT 3.1.1 (protocol level 4). aedes also accepts 3.1 (level 3), whose client ids it
+// limits differently, and answers other levels itself without counting them.
+const PROTOCOL_LEVEL = 4
+// [MQTT-3.2.2.3] CONNACK return code 1; aedes's preConnect refusal closes without a CONNACK, so it is sent here.
+const UNACCEPTABLE_PROTOCOL_VERSION = generate({ cmd: 'connack', returnCode: 1, sessionPresent: false })
+
 export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
   const { topics, metrics, log } = p
   // A client can repeat a refused subscription as fast as it likes: one line per client and kind per window.
   const refusals = new LogLimiter({ log, suppressed: (kind) => metrics.logSuppressed.inc({ kind }) })
   return {
+    preConnect (client: Client, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void) {
+      if (packet.protocolVersion === PROTOCOL_LEVEL) return done(null, true)
+      metrics.refusedConnections.inc({ reason: 'protocol_version' })
+      log.warn({ client: clientIdForLog(packet.clientId ?? ''), protocolVersion: packet.protocolVersion, reason: 'protocol_version' }, 'connection refused: MQTT 3.1.1 (protocol level 4) only')
+      const refusal = new Error(`unacceptable protocol version ${packet.protocolVersion}`)
+      client.conn.write(UNACCEPTABLE_PROTOCOL_VERSION, () => done(refusal, false))
+    },
     authenticate: createAuthenticate({ devices: p.devices, allowAnonymous: p.allowAnonymous, metrics, log }),
     authorizePublish (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) {
       if (client === null) {

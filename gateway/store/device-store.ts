@@ -29,6 +29,13 @@ export async function verifySecret (secret: string, stored: string): Promise<boo
   return key.length === expected.length && timingSafeEqual(key, expected)
 }
 
+function digestOf (secret: string): Buffer {
+  return createHash('sha256').update(secret).digest()
+}
+
+/** A hash in the stored format, with the current parameters, of no secret (its key is random bytes). */
+const UNMATCHABLE_HASH = `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${randomBytes(16).toString('base64')}$${randomBytes(SCRYPT.keylen).toString('base64')}`
+
 export interface DeviceRow {
   id: string
   created: number
@@ -45,7 +52,8 @@ export class DeviceStore {
   /**
    * id → (stored hash, sha256 of the secret that verified against it). A thundering herd of reconnecting
    * devices would otherwise cost one scrypt each; the stored hash is re-read on every connect, so a
-   * secret changed or a device removed from another process takes effect at once.
+   * secret changed or a device removed from another process takes effect at once. At most one entry
+   * per registered device (only a verified secret is kept).
    */
   readonly #verified = new Map<string, { stored: string, digest: Buffer }>()
   /**
@@ -82,18 +90,41 @@ export class DeviceStore {
 
   remove (id: string): boolean {
     this.#activity.delete(id)
+    this.#verified.delete(id)
     return this.#db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes === 1
   }
 
+  /**
+   * Whether `secret` is the one verified earlier for this device against the hash it still has (a
+   * sha256 compare, no scrypt). A secret changed or a device removed, from this process or another
+   * (`punchline devices add ID --secret`), no longer matches: the stored hash is re-read each time.
+   */
+  matchesVerified (id: string, secret: string): boolean {
+    const cached = this.#verified.get(id)
+    if (cached === undefined) return false
+    const row = this.#get.get(id) as { secret_hash: string | null } | undefined
+    if (row?.secret_hash !== cached.stored) {
+      this.#verified.delete(id)
+      return false
+    }
+    return timingSafeEqual(cached.digest, digestOf(secret))
+  }
+
+  /**
+   * Checks `secret` with scrypt, and remembers it for matchesVerified() when it is right. An unknown id,
+   * or a device without a secret, is checked against a hash no secret matches, at the same cost: how
+   * long a refusal takes does not tell which ids exist.
+   */
   async verify (id: string, secret: string): Promise<boolean> {
+    if (this.matchesVerified(id, secret)) return true
     const row = this.#get.get(id) as { secret_hash: string | null } | undefined
     const stored = row?.secret_hash
-    if (stored == null) return false
-    const digest = createHash('sha256').update(secret).digest()
-    const cached = this.#verified.get(id)
-    if (cached !== undefined && cached.stored === stored) return timingSafeEqual(cached.digest, digest)
+    if (stored == null) {
+      await verifySecret(secret, UNMATCHABLE_HASH)
+      return false
+    }
     const ok = await verifySecret(secret, stored)
-    if (ok) this.#verified.set(id, { stored, digest })
+    if (ok) this.#verified.set(id, { stored, digest: digestOf(secret) })
     return ok
   }
 

@@ -28,11 +28,12 @@ const published = (packet: AedesPublishPacket, client: Client | null, cb: (err?:
 }
 
 handle = await startBroker({
+  ...defaultConfig().mqtt,
   host: '127.0.0.1',
   port: 0,
-  maxPacketBytes: defaultConfig().mqtt.maxPacketBytes,
+  tls: undefined,
   hooks: withAck ? { published } : {},
-  onOversize: (message) => process.stderr.write(`aedes-child: ${message}\n`)
+  onRefused: ({ message }) => process.stderr.write(`aedes-child: ${message}\n`)
 })
 process.stdout.write(JSON.stringify({ port: handle.port }) + '\n')
 process.once('SIGTERM', () => { void handle!.close().then(() => process.exit(0)) })
