@@ -86,3 +86,10 @@ t.test('an invalid client id is logged as a short escaped prefix, never whole', 
   t.ok(/^[\x20-\x7e]*$/.test(entries[1].client), 'only printable ASCII in the log')
   t.equal(entries[1].client, 'a"b\\u005cc\\u0000d\\u202e\\ufffd', 'as \\u escapes (a lone surrogate reaches the broker as U+FFFD)')
 })
+
+t.test('an empty client id is refused (CONNACK 2), not named by the broker, even with --allow-anonymous', async t => {
+  // MQTT 3.1.1 lets a broker assign an id to a clean session with none [MQTT-3.1.3-6]; here the id is the
+  // device's name, so a broker-made one would let any client in as a new device.
+  t.equal(await connack({ protocolId: 'MQTT', protocolVersion: 4, clientId: '', clean: true, keepalive: 30 }), 2, 'identifier rejected')
+  t.ok(await refused('bad_client_id') >= 1, 'counted')
+})

@@ -31,6 +31,7 @@ export interface HookParts {
 const PROTOCOL_LEVEL = 4
 // [MQTT-3.2.2.3] CONNACK return code 1; aedes's preConnect refusal closes without a CONNACK, so it is sent here.
 const UNACCEPTABLE_PROTOCOL_VERSION = generate({ cmd: 'connack', returnCode: 1, sessionPresent: false })
+const IDENTIFIER_REJECTED = generate({ cmd: 'connack', returnCode: 2, sessionPresent: false })
 
 export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
   const { topics, metrics, log } = p
@@ -38,11 +39,17 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
   const refusals = new LogLimiter({ log, suppressed: (kind) => metrics.logSuppressed.inc({ kind }) })
   return {
     preConnect (client: Client, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void) {
-      if (packet.protocolVersion === PROTOCOL_LEVEL) return done(null, true)
-      metrics.refusedConnections.inc({ reason: 'protocol_version' })
-      log.warn({ client: clientIdForLog(packet.clientId ?? ''), protocolVersion: packet.protocolVersion, reason: 'protocol_version' }, 'connection refused: MQTT 3.1.1 (protocol level 4) only')
-      const refusal = new Error(`unacceptable protocol version ${packet.protocolVersion}`)
-      client.conn.write(UNACCEPTABLE_PROTOCOL_VERSION, () => done(refusal, false))
+      const refuse = (connack: Buffer, reason: string, message: string): void => {
+        metrics.refusedConnections.inc({ reason })
+        log.warn({ client: clientIdForLog(packet.clientId ?? ''), protocolVersion: packet.protocolVersion, reason }, 'connection refused: ' + message)
+        client.conn.write(connack, () => done(new Error(message), false))
+      }
+      if (packet.protocolVersion !== PROTOCOL_LEVEL) return refuse(UNACCEPTABLE_PROTOCOL_VERSION, 'protocol_version', 'MQTT 3.1.1 (protocol level 4) only')
+      // [MQTT-3.1.3-6] lets a broker name a clean session that sent no id, and aedes does ('aedes_' + a
+      // uuid); here the client id is the device's name, so a broker-made one would admit any client as a
+      // new device under --allow-anonymous.
+      if (packet.clientId === undefined || packet.clientId === '') return refuse(IDENTIFIER_REJECTED, 'bad_client_id', 'an empty client id names no device')
+      done(null, true)
     },
     authenticate: createAuthenticate({ devices: p.devices, allowAnonymous: p.allowAnonymous, metrics, log }),
     authorizePublish (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) {
