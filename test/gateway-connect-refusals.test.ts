@@ -35,8 +35,8 @@ async function refused (reason: string): Promise<number> {
 }
 
 /** Sends one CONNECT on a raw socket and returns the CONNACK's return code (undefined when closed without one). */
-async function connack (packet: Omit<IConnectPacket, 'cmd'>): Promise<number | undefined> {
-  const socket = netConnect(mqttPort, '127.0.0.1')
+async function connack (packet: Omit<IConnectPacket, 'cmd'>, localAddress = '127.0.0.1'): Promise<number | undefined> {
+  const socket = netConnect({ port: mqttPort, host: '127.0.0.1', localAddress })
   socket.on('error', () => {})
   const parser = mqttParser({ protocolVersion: packet.protocolVersion })
   const answer = new Promise<number | undefined>(resolve => {
@@ -77,7 +77,8 @@ t.test('an invalid client id is logged as a short escaped prefix, never whole', 
   const long = 'Z'.repeat(3000) + '"\n\u0001'
   t.equal(await connack({ protocolId: 'MQTT', protocolVersion: 4, clientId: long, clean: true, keepalive: 30 }), 2, 'identifier rejected')
   const odd = 'a"b\\c\u0000d\u202e\ud800'
-  t.equal(await connack({ protocolId: 'MQTT', protocolVersion: 4, clientId: odd, clean: true, keepalive: 30 }), 2, 'identifier rejected')
+  // from another address: refusals are logged once per address and reason a minute
+  t.equal(await connack({ protocolId: 'MQTT', protocolVersion: 4, clientId: odd, clean: true, keepalive: 30 }, '127.0.0.2'), 2, 'identifier rejected')
   await until(() => logLines.filter(l => l.includes('bad_client_id')).length === 2, 'both refusals logged')
   const entries = logLines.filter(l => l.includes('bad_client_id')).map(l => JSON.parse(l) as { client: string })
   t.ok(entries.every(e => e.client.length <= 200), `logged ids are short (${entries.map(e => e.client.length).join(', ')} chars)`)
@@ -93,3 +94,18 @@ t.test('an empty client id is refused (CONNACK 2), not named by the broker, even
   t.equal(await connack({ protocolId: 'MQTT', protocolVersion: 4, clientId: '', clean: true, keepalive: 30 }), 2, 'identifier rejected')
   t.ok(await refused('bad_client_id') >= 1, 'counted')
 })
+
+t.test('a client refused again and again writes one log line per address and reason a minute; the rest are counted', async t => {
+  const before = logLines.filter(l => l.includes('connection refused')).length
+  for (let i = 0; i < 40; i++) {
+    t.equal(await connack({ protocolId: 'MQTT', protocolVersion: 4, clientId: `bad id ${i}`, clean: true, keepalive: 30 }, '127.0.0.3'), 2)
+  }
+  await until(async () => (await suppressed('connect-refused')) >= 39, 'the repeats are counted')
+  const lines = logLines.filter(l => l.includes('connection refused')).length - before
+  t.equal(lines, 1, 'one line for 40 refusals from one address')
+})
+
+async function suppressed (kind: string): Promise<number> {
+  const line = (await gw.metrics.registry.metrics()).split('\n').find(l => l.startsWith(`punchline_log_suppressed_total{kind="${kind}"} `))
+  return line === undefined ? 0 : Number(line.split(' ').pop())
+}

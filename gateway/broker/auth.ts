@@ -13,6 +13,7 @@ import type { DeviceStore } from '../store/device-store.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { Logger } from '../../shared/log.js'
 import { LoginBackoff, type BackoffLimits } from './login-backoff.js'
+import { LogLimiter } from '../log-limiter.js'
 import type { ConnectionSocket } from './guarded-connection.js'
 
 // aedes's AuthErrorCode is a const enum, which isolated compilation cannot import; these are MQTT 3.1.1's
@@ -60,6 +61,8 @@ export function createAuthenticate (opts: AuthOptions) {
   const now = opts.now ?? Date.now
   const byId = new LoginBackoff(ID_BACKOFF)
   const byAddress = new LoginBackoff(ADDRESS_BACKOFF)
+  // A client can be refused as fast as it reconnects: one line per address (or id) and reason per window.
+  const refusals = new LogLimiter({ log, suppressed: (kind) => metrics.logSuppressed.inc({ kind }) })
   return function authenticate (
     client: Client,
     username: Readonly<string | undefined>,
@@ -70,7 +73,9 @@ export function createAuthenticate (opts: AuthOptions) {
     const deny = (code: number, reason: string, message: string): void => {
       metrics.refusedConnections.inc({ reason })
       // Before the id is known to be a device id it is whatever the client sent, up to mqtt.maxConnectBytes.
-      log.warn({ client: clientIdForLog(id), reason }, 'connection refused: ' + message)
+      const shown = clientIdForLog(id)
+      const from = (client.conn as ConnectionSocket | undefined)?.remoteAddress
+      refusals.write('warn', { kind: 'connect-refused', device: from ?? shown, detail: reason }, { client: shown, remote: from, reason }, 'connection refused: ' + message)
       done(refuse(code, message), false)
     }
     if (!isDeviceId(id)) return deny(IDENTIFIER_REJECTED, 'bad_client_id', 'client id is not a device id ([A-Za-z0-9_-]{1,64})')
