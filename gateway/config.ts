@@ -50,6 +50,19 @@ export interface SiteConfig {
   geofences: Geofence[]
 }
 
+/** The HTTP API (docs/OPERATIONS.md, "Security"). */
+export interface HttpConfig {
+  host: string
+  port: number
+  /** the bearer token for /api/* ('' = the one in <dataDir>/api-token, generated at first start); never logged */
+  token: string
+  /** /metrics without the token (it holds counts, no device ids or badges); false puts it behind the token too */
+  metricsPublic: boolean
+}
+
+/** Shortest token accepted from the config or the environment: a guessable token is no lock. */
+export const MIN_API_TOKEN_LENGTH = 16
+
 export interface GatewayConfig {
   gatewayId: string
   dataDir: string
@@ -57,7 +70,7 @@ export interface GatewayConfig {
   allowAnonymous: boolean
   /** tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set */
   mqtt: { host: string, port: number, maxPacketBytes: number, tls: { port: number, cert: string, key: string } }
-  http: { host: string, port: number }
+  http: HttpConfig
   maxPayloadBytes: number
   upstream?: UpstreamConfig
   forward: { batchSize: number, lingerMs: number, concurrency: number, backoffBaseMs: number, backoffCapMs: number }
@@ -101,7 +114,8 @@ export function defaultConfig (): GatewayConfig {
     // The broker accepts packets well over the 256 KiB payload limit so that an oversized batch gets an
     // error ack rather than a disconnect (PROTOCOL.md); past this bound the connection is dropped.
     mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
-    http: { host: '0.0.0.0', port: 8080 },
+    // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
+    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
@@ -205,6 +219,8 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_DATA !== undefined) cfg.dataDir = env.PUNCHLINE_DATA
   if (env.PUNCHLINE_MQTT_PORT !== undefined) cfg.mqtt.port = port(env.PUNCHLINE_MQTT_PORT, 'PUNCHLINE_MQTT_PORT')
   if (env.PUNCHLINE_HTTP_PORT !== undefined) cfg.http.port = port(env.PUNCHLINE_HTTP_PORT, 'PUNCHLINE_HTTP_PORT')
+  if (env.PUNCHLINE_HTTP_HOST !== undefined) cfg.http.host = env.PUNCHLINE_HTTP_HOST
+  if (env.PUNCHLINE_API_TOKEN !== undefined && env.PUNCHLINE_API_TOKEN !== '') cfg.http.token = checkApiToken(env.PUNCHLINE_API_TOKEN, 'PUNCHLINE_API_TOKEN')
   if (env.PUNCHLINE_GATEWAY_ID !== undefined) cfg.gatewayId = env.PUNCHLINE_GATEWAY_ID
   if (env.PUNCHLINE_UPSTREAM_URL !== undefined) cfg.upstream = withUrl(cfg.upstream, env.PUNCHLINE_UPSTREAM_URL)
   if (env.PUNCHLINE_UPSTREAM_KIND !== undefined && cfg.upstream !== undefined) {
@@ -243,6 +259,14 @@ export function port (text: string, what: string): number {
   return n
 }
 
+/** A token fit for an `Authorization: Bearer` header that is not trivially guessed. */
+export function checkApiToken (token: string, what: string): string {
+  if (token.length < MIN_API_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new Error(`${what}: must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`)
+  }
+  return token
+}
+
 function validate (cfg: GatewayConfig): void {
   const up = cfg.upstream
   if (up !== undefined) {
@@ -259,6 +283,7 @@ function validate (cfg: GatewayConfig): void {
   }
   if (cfg.maxPayloadBytes > cfg.mqtt.maxPacketBytes) throw new Error('maxPayloadBytes: must not exceed mqtt.maxPacketBytes')
   if ((cfg.mqtt.tls.cert === '') !== (cfg.mqtt.tls.key === '')) throw new Error('mqtt.tls: set both cert and key (PEM files), or neither')
+  validateHttp(cfg.http)
   if (cfg.forward.batchSize < 1 || cfg.forward.batchSize > 5000) throw new Error('forward.batchSize: must be between 1 and 5000')
   if (!(cfg.backup.intervalHours >= 0 && cfg.backup.intervalHours <= 24 * 30)) throw new Error('backup.intervalHours: must be between 0 (off) and 720')
   if (!Number.isInteger(cfg.backup.keep) || cfg.backup.keep < 1 || cfg.backup.keep > 1000) throw new Error('backup.keep: must be a whole number between 1 and 1000')
@@ -273,6 +298,11 @@ function validate (cfg: GatewayConfig): void {
   if (!(cfg.alarms.diskWarnPercent > 0 && cfg.alarms.diskWarnPercent <= 100)) throw new Error('alarms.diskWarnPercent: must be between 1 and 100')
   validateRules(cfg.rules)
   for (const [id, site] of Object.entries(cfg.sites)) validateSite(id, site)
+}
+
+function validateHttp (h: HttpConfig): void {
+  if (h.host === '') throw new Error("http.host: must be an address to listen on ('127.0.0.1', '0.0.0.0', '::')")
+  if (h.token !== '') checkApiToken(h.token, 'http.token')
 }
 
 function validateRules (r: RulesConfig): void {

@@ -31,6 +31,7 @@ import { startBroker, type BrokerHandle } from './broker/broker.js'
 import type { ConnectionSocket } from './broker/guarded-connection.js'
 import { describeCertificate } from './broker/tls-material.js'
 import { createHttpServer } from './http/server.js'
+import { resolveApiToken } from './http/api-token.js'
 import { Forwarder } from './forward/forwarder.js'
 import { createSink } from './forward/create-sink.js'
 import { RosterStore } from './store/roster-store.js'
@@ -51,6 +52,7 @@ export interface GatewayAddresses {
   mqttPort: number
   /** only when the mqtts listener is on */
   mqttsPort?: number
+  httpHost: string
   httpPort: number
 }
 
@@ -238,6 +240,10 @@ export class Gateway {
     broker.on('clientError', (client: Client, err: Error) => log.debug({ client: client.id, err: err.message }, 'client error'))
 
     const health = this.#health = new HealthWatch({ db, config: cfg, guard: upkeep.guard, forwarder: this.#forwarder, metrics, log: log.child({ part: 'alarms' }), now: this.#now })
+    const apiToken = resolveApiToken(cfg.http.token, cfg.dataDir)
+    // Where the token is, never the token itself.
+    if (apiToken.generated) log.info({ file: apiToken.file }, 'HTTP API token generated')
+    else log.info({ file: apiToken.file ?? '(http.token or PUNCHLINE_API_TOKEN)' }, 'HTTP API token')
     this.#http = createHttpServer({
       ready: () => this.#ready,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
@@ -249,7 +255,10 @@ export class Gateway {
         '/api/health': () => health.snapshot(),
         '/api/alarms': () => health.current()
       },
-      log
+      log,
+      token: apiToken.token,
+      settings: cfg.http,
+      refused: (reason) => metrics.httpRefused.inc({ reason })
     })
     await new Promise<void>((resolve, reject) => {
       this.#http!.once('error', reject)
@@ -267,7 +276,7 @@ export class Gateway {
     this.#ready = true
     const tls = this.#broker.tls
     if (tls !== undefined) this.#reportCertificate(tls.certificate, 'TLS listener serving certificate')
-    const addresses: GatewayAddresses = { mqttPort: this.#broker.port, ...(tls === undefined ? {} : { mqttsPort: tls.port }), httpPort }
+    const addresses: GatewayAddresses = { mqttPort: this.#broker.port, ...(tls === undefined ? {} : { mqttsPort: tls.port }), httpHost: cfg.http.host, httpPort }
     log.info({ ...addresses, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
     if (cfg.allowAnonymous) log.warn('anonymous devices allowed (--allow-anonymous): any client id may connect; use only in a lab')
     return addresses

@@ -41,6 +41,13 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly httpRefused = new Counter({
+    name: 'punchline_http_requests_refused_total',
+    help: 'HTTP API requests refused, by reason (no_token, bad_token)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  })
+
   readonly deniedTopics = new Counter({
     name: 'punchline_acl_denied_total',
     help: 'Publishes and subscriptions refused by the topic ACL',
