@@ -58,6 +58,11 @@ export interface HttpConfig {
   token: string
   /** /metrics without the token (it holds counts, no device ids or badges); false puts it behind the token too */
   metricsPublic: boolean
+  /** connections open at once; more are closed as they arrive */
+  maxConnections: number
+  /** a client has this long to send its request headers, and this long for the whole request */
+  headersTimeoutMs: number
+  requestTimeoutMs: number
 }
 
 /** Shortest token accepted from the config or the environment: a guessable token is no lock. */
@@ -115,7 +120,7 @@ export function defaultConfig (): GatewayConfig {
     // error ack rather than a disconnect (PROTOCOL.md); past this bound the connection is dropped.
     mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
-    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true },
+    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
@@ -303,6 +308,9 @@ function validate (cfg: GatewayConfig): void {
 function validateHttp (h: HttpConfig): void {
   if (h.host === '') throw new Error("http.host: must be an address to listen on ('127.0.0.1', '0.0.0.0', '::')")
   if (h.token !== '') checkApiToken(h.token, 'http.token')
+  if (!(Number.isInteger(h.maxConnections) && h.maxConnections >= 1 && h.maxConnections <= 10_000)) throw new Error('http.maxConnections: must be a whole number between 1 and 10000')
+  if (!(h.headersTimeoutMs >= 1000 && h.headersTimeoutMs <= 300_000)) throw new Error('http.headersTimeoutMs: must be between 1000 and 300000')
+  if (!(h.requestTimeoutMs >= h.headersTimeoutMs && h.requestTimeoutMs <= 600_000)) throw new Error('http.requestTimeoutMs: must be between http.headersTimeoutMs and 600000')
 }
 
 function validateRules (r: RulesConfig): void {

@@ -43,7 +43,7 @@ export class GatewayMetrics {
 
   readonly httpRefused = new Counter({
     name: 'punchline_http_requests_refused_total',
-    help: 'HTTP API requests refused, by reason (no_token, bad_token)',
+    help: 'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request)',
     labelNames: ['reason'] as const,
     registers: [this.registry]
   })

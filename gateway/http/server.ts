@@ -4,6 +4,7 @@
  * asks for the API token: the views show device ids, statuses, badge numbers and upstream errors.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Logger } from '../../shared/log.js'
 import type { HttpConfig } from '../config.js'
 import { BearerToken } from './bearer.js'
@@ -11,7 +12,7 @@ import { BearerToken } from './bearer.js'
 export type JsonView = () => unknown
 
 /** Why a request or connection was turned away (a label of punchline_http_requests_refused_total). */
-export type HttpRefusal = 'no_token' | 'bad_token'
+export type HttpRefusal = 'no_token' | 'bad_token' | 'too_many_connections' | 'request_timeout' | 'bad_request'
 
 export interface HttpOptions {
   ready: () => boolean
@@ -19,9 +20,15 @@ export interface HttpOptions {
   views: Record<string, JsonView>
   log: Logger
   token: string
-  settings: Pick<HttpConfig, 'metricsPublic'>
+  settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
   refused: (reason: HttpRefusal) => void
 }
+
+/**
+ * How often Node looks for requests past their header or request deadline. Its default (30 s) would let a
+ * slow client hold a connection half a minute past a 10 s headersTimeout.
+ */
+const DEADLINE_CHECK_MS = 1000
 
 const UNAUTHORIZED = JSON.stringify({
   error: 'unauthorized',
@@ -36,7 +43,11 @@ function send (res: ServerResponse, status: number, type: string, body: string, 
 export function createHttpServer (opts: HttpOptions): Server {
   const token = new BearerToken(opts.token)
   const s = opts.settings
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer({
+    headersTimeout: s.headersTimeoutMs,
+    requestTimeout: s.requestTimeoutMs,
+    connectionsCheckingInterval: DEADLINE_CHECK_MS
+  }, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]
     const open = path === '/healthz' || (path === '/metrics' && s.metricsPublic)
     if (!open) {
@@ -70,4 +81,15 @@ export function createHttpServer (opts: HttpOptions): Server {
     }
     send(res, 404, 'text/plain', 'not found\n')
   })
+  // Past the cap Node closes new connections as they arrive and says so with 'drop'.
+  server.maxConnections = s.maxConnections
+  server.on('drop', () => opts.refused('too_many_connections'))
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // What Node answers without a listener (408 past a deadline, 400 otherwise), counted.
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    opts.refused(timedOut ? 'request_timeout' : 'bad_request')
+    if (socket.writable) socket.write(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    socket.destroy()
+  })
+  return server
 }
