@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
 import { guardConnection, type ConnectionSocket } from './guarded-connection.js'
-import { readTlsMaterial, type TlsFiles } from './tls-material.js'
+import { readTlsMaterial, secureContextOptions, type TlsFiles } from './tls-material.js'
 
 // A device that connects and says nothing is dropped rather than held; the same bound for the TLS handshake.
 const CONNECT_TIMEOUT_MS = 15_000
@@ -90,7 +90,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   let tls: TlsListener | undefined
   if (opts.tls !== undefined && material !== undefined) {
     const files: TlsFiles = { cert: opts.tls.cert, key: opts.tls.key }
-    const tlsServer = createTlsServer({ cert: material.cert, key: material.key, handshakeTimeout: CONNECT_TIMEOUT_MS }, accept)
+    const tlsServer = createTlsServer({ ...secureContextOptions(material), handshakeTimeout: CONNECT_TIMEOUT_MS }, accept)
     track(tlsServer)
     // Without a listener Node destroys the socket silently; with one the failure is counted, and still
     // never reaches the process as an exception.
@@ -109,7 +109,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
       certificate: material.certificate,
       reload: () => {
         const fresh = readTlsMaterial(files)
-        tlsServer.setSecureContext({ cert: fresh.cert, key: fresh.key })
+        tlsServer.setSecureContext(secureContextOptions(fresh))
         listener.certificate = fresh.certificate
         return fresh.certificate
       }
