@@ -73,8 +73,11 @@ export interface GatewayConfig {
   dataDir: string
   topicPrefix: string
   allowAnonymous: boolean
-  /** tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set */
-  mqtt: { host: string, port: number, maxPacketBytes: number, tls: { port: number, cert: string, key: string } }
+  /**
+   * plain: the MQTT listener on `port` (false = mqtts only, so device secrets never cross the network in
+   * clear); tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set
+   */
+  mqtt: { host: string, port: number, plain: boolean, maxPacketBytes: number, tls: { port: number, cert: string, key: string } }
   http: HttpConfig
   maxPayloadBytes: number
   upstream?: UpstreamConfig
@@ -118,7 +121,7 @@ export function defaultConfig (): GatewayConfig {
     allowAnonymous: false,
     // The broker accepts packets well over the 256 KiB payload limit so that an oversized batch gets an
     // error ack rather than a disconnect (PROTOCOL.md); past this bound the connection is dropped.
-    mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
+    mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
     http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
@@ -238,6 +241,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_MQTTS_PORT !== undefined) cfg.mqtt.tls.port = port(env.PUNCHLINE_MQTTS_PORT, 'PUNCHLINE_MQTTS_PORT')
   if (env.PUNCHLINE_TLS_CERT !== undefined) cfg.mqtt.tls.cert = env.PUNCHLINE_TLS_CERT
   if (env.PUNCHLINE_TLS_KEY !== undefined) cfg.mqtt.tls.key = env.PUNCHLINE_TLS_KEY
+  if (env.PUNCHLINE_MQTT_PLAIN !== undefined) cfg.mqtt.plain = flag(env.PUNCHLINE_MQTT_PLAIN, 'PUNCHLINE_MQTT_PLAIN')
   if (env.PUNCHLINE_ALLOW_ANONYMOUS === '1' || env.PUNCHLINE_ALLOW_ANONYMOUS === 'true') cfg.allowAnonymous = true
 
   const f = src.flags ?? {}
@@ -264,6 +268,17 @@ export function port (text: string, what: string): number {
   return n
 }
 
+function flag (text: string, what: string): boolean {
+  if (text === 'true' || text === '1') return true
+  if (text === 'false' || text === '0') return false
+  throw new Error(`${what}: must be true or false (got '${text}')`)
+}
+
+/** Whether this config runs an mqtts listener. */
+export function tlsEnabled (cfg: Pick<GatewayConfig, 'mqtt'>): boolean {
+  return cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== ''
+}
+
 /** A token fit for an `Authorization: Bearer` header that is not trivially guessed. */
 export function checkApiToken (token: string, what: string): string {
   if (token.length < MIN_API_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
@@ -288,6 +303,7 @@ function validate (cfg: GatewayConfig): void {
   }
   if (cfg.maxPayloadBytes > cfg.mqtt.maxPacketBytes) throw new Error('maxPayloadBytes: must not exceed mqtt.maxPacketBytes')
   if ((cfg.mqtt.tls.cert === '') !== (cfg.mqtt.tls.key === '')) throw new Error('mqtt.tls: set both cert and key (PEM files), or neither')
+  if (!cfg.mqtt.plain && !tlsEnabled(cfg)) throw new Error('mqtt.plain: false needs the mqtts listener (mqtt.tls.cert and mqtt.tls.key): devices would have no way in')
   validateHttp(cfg.http)
   if (cfg.forward.batchSize < 1 || cfg.forward.batchSize > 5000) throw new Error('forward.batchSize: must be between 1 and 5000')
   if (!(cfg.backup.intervalHours >= 0 && cfg.backup.intervalHours <= 24 * 30)) throw new Error('backup.intervalHours: must be between 0 (off) and 720')

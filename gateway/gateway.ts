@@ -11,7 +11,8 @@ import { Topics } from '../shared/topics.js'
 import { decodeStatus } from '../shared/codec/status.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
-import { backupDir, databasePath, type GatewayConfig } from './config.js'
+import { backupDir, databasePath, tlsEnabled, type GatewayConfig } from './config.js'
+import { secretsInClearText } from './broker/transport-security.js'
 import { backupDatabase, checkIntegrity, fileStamp, moveAside } from './store/backup.js'
 import { RestoreResend } from './restore-resend.js'
 import { salvageFromNewestBackup } from './store/registry-salvage.js'
@@ -49,6 +50,7 @@ import type { Watermarks } from '../shared/upstream.js'
 const ACTIVITY_FLUSH_MS = 1000
 
 export interface GatewayAddresses {
+  /** 0 when the plain listener is closed (mqtt.plain false) */
   mqttPort: number
   /** only when the mqtts listener is on */
   mqttsPort?: number
@@ -201,9 +203,10 @@ export class Gateway {
     const metrics = this.metrics
     this.#broker = await startBroker({
       host: cfg.mqtt.host,
+      plain: cfg.mqtt.plain,
       port: cfg.mqtt.port,
       maxPacketBytes: cfg.mqtt.maxPacketBytes,
-      tls: cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== '' ? cfg.mqtt.tls : undefined,
+      tls: tlsEnabled(cfg) ? cfg.mqtt.tls : undefined,
       onTlsError: (err: Error, socket: Socket) => {
         // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
         metrics.refusedConnections.inc({ reason: 'tls' })
@@ -277,7 +280,13 @@ export class Gateway {
     const tls = this.#broker.tls
     if (tls !== undefined) this.#reportCertificate(tls.certificate, 'TLS listener serving certificate')
     const addresses: GatewayAddresses = { mqttPort: this.#broker.port, ...(tls === undefined ? {} : { mqttsPort: tls.port }), httpHost: cfg.http.host, httpPort }
-    log.info({ ...addresses, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
+    // The ready line names only the listeners that are open.
+    const { mqttPort, ...others } = addresses
+    log.info({ ...(cfg.mqtt.plain ? { mqttPort } : {}), ...others, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
+    if (secretsInClearText(cfg)) {
+      log.warn({ mqttPort, mqttsPort: tls?.port },
+        'device secrets travel in clear text: the plain MQTT listener is open and devices log in with their secrets. Move devices to mqtts and set mqtt.plain false (punchline gateway --init makes a CA and a certificate)')
+    }
     if (cfg.allowAnonymous) log.warn('anonymous devices allowed (--allow-anonymous): any client id may connect; use only in a lab')
     return addresses
   }
@@ -383,7 +392,7 @@ export class Gateway {
   #stopListening (): void {
     const broker = this.#broker
     if (broker === undefined) return
-    if (broker.server.listening) broker.server.close()
+    if (broker.server?.listening === true) broker.server.close()
     if (broker.tls?.server.listening === true) broker.tls.server.close()
   }
 

@@ -1,6 +1,6 @@
 /**
  * The embedded aedes broker with punchline's hooks, listening on a plain TCP port and, when the operator
- * gives a certificate, on a TLS port too. Both listeners feed the same broker, so authentication, the ACL
+ * gives a certificate, on a TLS port too (or on the TLS port alone). Both listeners feed the same broker, so authentication, the ACL
  * and ingest are the same whichever way a device comes in.
  * TCP_NODELAY is set on every connection: without it a publish-then-wait-for-ack loop stalls ~40 ms per
  * round trip on Nagle plus delayed ACK (FACTS.md).
@@ -30,7 +30,9 @@ export interface TlsListener {
 
 export interface BrokerHandle {
   broker: Aedes
-  server: Server
+  /** the plain listener; absent when it is closed (mqtt.plain false) */
+  server?: Server
+  /** its port; 0 when it is closed */
   port: number
   tls?: TlsListener
   /**
@@ -43,6 +45,8 @@ export interface BrokerHandle {
 
 export interface BrokerOptions {
   host: string
+  /** false: no plain listener (TLS only); default true */
+  plain?: boolean
   port: number
   maxPacketBytes: number
   /** an mqtts listener on `tls.port` with the certificate and key in these PEM files */
@@ -74,17 +78,19 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     guardConnection(socket, opts.maxPacketBytes, (m) => opts.onOversize(m, socket))
     broker.handle(socket)
   }
-  const server = createServer(accept)
   // Registered up front: a server without connections may emit 'close' before close() is awaited.
   const ended = new Map<Server, Promise<void>>()
   const track = (s: Server): void => { ended.set(s, new Promise<void>(resolve => s.once('close', () => resolve()))) }
-  track(server)
   const closeBroker = async (): Promise<void> => await new Promise<void>(resolve => broker.close(() => resolve()))
-  try {
-    await listen(server, opts.port, opts.host)
-  } catch (err) {
-    await closeBroker()
-    throw err
+  const server = opts.plain === false ? undefined : createServer(accept)
+  if (server !== undefined) {
+    track(server)
+    try {
+      await listen(server, opts.port, opts.host)
+    } catch (err) {
+      await closeBroker()
+      throw err
+    }
   }
 
   let tls: TlsListener | undefined
@@ -99,7 +105,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
       await listen(tlsServer, opts.tls.port, opts.host)
     } catch (err) {
       // The plain listener is up already; leaving it open would keep a failed process alive.
-      await new Promise<void>(resolve => server.close(() => resolve()))
+      if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
       await closeBroker()
       throw new Error(`mqtt.tls.port: cannot listen on ${opts.host}:${opts.tls.port}: ${(err as Error).message}`)
     }
@@ -120,7 +126,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   return {
     broker,
     server,
-    port: boundPort(server, opts.port),
+    port: server === undefined ? 0 : boundPort(server, opts.port),
     tls,
     accept,
     close: async () => {

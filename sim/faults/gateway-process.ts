@@ -30,6 +30,7 @@ export interface LogLine {
 export class GatewayProcess {
   readonly child: ChildProcess
   readonly logs: LogLine[] = []
+  /** 0 when the gateway has no plain listener (mqtt.plain false) */
   mqttPort = 0
   /** 0 when the gateway has no mqtts listener */
   mqttsPort = 0
@@ -89,7 +90,7 @@ export async function startGatewayProcess (o: GatewayProcessOptions): Promise<Ga
       try { entry = JSON.parse(line) as LogLine } catch { return }
       gw.logs.push(entry)
       if (entry.msg === 'gateway ready') {
-        gw.mqttPort = entry.mqttPort as number
+        gw.mqttPort = (entry.mqttPort as number | undefined) ?? 0
         gw.mqttsPort = (entry.mqttsPort as number | undefined) ?? 0
         gw.httpPort = entry.httpPort as number
         clearTimeout(timer)
