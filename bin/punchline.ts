@@ -10,7 +10,7 @@ const out = (line: string): void => { process.stdout.write(line + '\n') }
  * simulator the whole stack, and an operator's `punchline roster list` should not pay for them.
  */
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
-  gateway: async () => { const m = await import('../gateway/cli/gateway.js'); return async a => await m.runGateway(a) },
+  gateway: async () => { const m = await import('../gateway/cli/gateway.js'); return async a => await m.runGateway(a, out) },
   devices: async () => { const m = await import('../gateway/cli/devices.js'); return async a => await m.runDevices(a, out) },
   deadletters: async () => { const m = await import('../gateway/cli/deadletters-cmd.js'); return async a => await m.runDeadLetters(a, out) },
   backup: async () => { const m = await import('../gateway/cli/backup.js'); return async a => await m.runBackup(a, out) },

@@ -50,18 +50,37 @@ export interface SiteConfig {
   geofences: Geofence[]
 }
 
+/** The HTTP API (docs/OPERATIONS.md, "Security"). */
+export interface HttpConfig {
+  host: string
+  port: number
+  /** the bearer token for /api/* ('' = the one in <dataDir>/api-token, generated at first start); never logged */
+  token: string
+  /** /metrics without the token (it holds counts, no device ids or badges); false puts it behind the token too */
+  metricsPublic: boolean
+  /** connections open at once; more are closed as they arrive */
+  maxConnections: number
+  /** a client has this long to send its request headers, and this long for the whole request */
+  headersTimeoutMs: number
+  requestTimeoutMs: number
+}
+
+/** Shortest token accepted from the config or the environment: a guessable token is no lock. */
+export const MIN_API_TOKEN_LENGTH = 16
+
 export interface GatewayConfig {
   gatewayId: string
   dataDir: string
   topicPrefix: string
   allowAnonymous: boolean
-  /** tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set */
   /**
+   * plain: the MQTT listener on `port` (false = mqtts only, so device secrets never cross the network in
+   * clear); tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set;
    * maxConnectBytes: the largest packet before a connection's CONNECT is accepted; maxPartialBytes: the
    * bytes of unfinished packets of all connections together (gateway/broker/packet-guard.ts)
    */
-  mqtt: { host: string, port: number, maxPacketBytes: number, maxConnectBytes: number, maxPartialBytes: number, tls: { port: number, cert: string, key: string } }
-  http: { host: string, port: number }
+  mqtt: { host: string, port: number, plain: boolean, maxPacketBytes: number, maxConnectBytes: number, maxPartialBytes: number, tls: { port: number, cert: string, key: string } }
+  http: HttpConfig
   maxPayloadBytes: number
   upstream?: UpstreamConfig
   forward: { batchSize: number, lingerMs: number, concurrency: number, backoffBaseMs: number, backoffCapMs: number }
@@ -104,8 +123,9 @@ export function defaultConfig (): GatewayConfig {
     allowAnonymous: false,
     // The broker accepts packets well over the 256 KiB payload limit so that an oversized batch gets an
     // error ack rather than a disconnect (PROTOCOL.md); past this bound the connection is dropped.
-    mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
-    http: { host: '0.0.0.0', port: 8080 },
+    mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
+    // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
+    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
@@ -212,6 +232,8 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_DATA !== undefined) cfg.dataDir = env.PUNCHLINE_DATA
   if (env.PUNCHLINE_MQTT_PORT !== undefined) cfg.mqtt.port = port(env.PUNCHLINE_MQTT_PORT, 'PUNCHLINE_MQTT_PORT')
   if (env.PUNCHLINE_HTTP_PORT !== undefined) cfg.http.port = port(env.PUNCHLINE_HTTP_PORT, 'PUNCHLINE_HTTP_PORT')
+  if (env.PUNCHLINE_HTTP_HOST !== undefined) cfg.http.host = env.PUNCHLINE_HTTP_HOST
+  if (env.PUNCHLINE_API_TOKEN !== undefined && env.PUNCHLINE_API_TOKEN !== '') cfg.http.token = checkApiToken(env.PUNCHLINE_API_TOKEN, 'PUNCHLINE_API_TOKEN')
   if (env.PUNCHLINE_GATEWAY_ID !== undefined) cfg.gatewayId = env.PUNCHLINE_GATEWAY_ID
   if (env.PUNCHLINE_UPSTREAM_URL !== undefined) cfg.upstream = withUrl(cfg.upstream, env.PUNCHLINE_UPSTREAM_URL)
   if (env.PUNCHLINE_UPSTREAM_KIND !== undefined && cfg.upstream !== undefined) {
@@ -224,6 +246,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_MQTTS_PORT !== undefined) cfg.mqtt.tls.port = port(env.PUNCHLINE_MQTTS_PORT, 'PUNCHLINE_MQTTS_PORT')
   if (env.PUNCHLINE_TLS_CERT !== undefined) cfg.mqtt.tls.cert = env.PUNCHLINE_TLS_CERT
   if (env.PUNCHLINE_TLS_KEY !== undefined) cfg.mqtt.tls.key = env.PUNCHLINE_TLS_KEY
+  if (env.PUNCHLINE_MQTT_PLAIN !== undefined) cfg.mqtt.plain = flag(env.PUNCHLINE_MQTT_PLAIN, 'PUNCHLINE_MQTT_PLAIN')
   if (env.PUNCHLINE_ALLOW_ANONYMOUS === '1' || env.PUNCHLINE_ALLOW_ANONYMOUS === 'true') cfg.allowAnonymous = true
 
   const f = src.flags ?? {}
@@ -250,6 +273,25 @@ export function port (text: string, what: string): number {
   return n
 }
 
+function flag (text: string, what: string): boolean {
+  if (text === 'true' || text === '1') return true
+  if (text === 'false' || text === '0') return false
+  throw new Error(`${what}: must be true or false (got '${text}')`)
+}
+
+/** Whether this config runs an mqtts listener. */
+export function tlsEnabled (cfg: Pick<GatewayConfig, 'mqtt'>): boolean {
+  return cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== ''
+}
+
+/** A token fit for an `Authorization: Bearer` header that is not trivially guessed. */
+export function checkApiToken (token: string, what: string): string {
+  if (token.length < MIN_API_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new Error(`${what}: must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`)
+  }
+  return token
+}
+
 function validate (cfg: GatewayConfig): void {
   const up = cfg.upstream
   if (up !== undefined) {
@@ -269,6 +311,8 @@ function validate (cfg: GatewayConfig): void {
   if (!(Number.isInteger(maxConnectBytes) && maxConnectBytes >= MIN_CONNECT_BYTES && maxConnectBytes <= maxPacketBytes)) throw new Error(`mqtt.maxConnectBytes: must be a whole number between ${MIN_CONNECT_BYTES} and mqtt.maxPacketBytes`)
   if (!(maxPartialBytes >= maxPacketBytes)) throw new Error('mqtt.maxPartialBytes: must be at least mqtt.maxPacketBytes (one packet of the largest size must fit)')
   if ((cfg.mqtt.tls.cert === '') !== (cfg.mqtt.tls.key === '')) throw new Error('mqtt.tls: set both cert and key (PEM files), or neither')
+  if (!cfg.mqtt.plain && !tlsEnabled(cfg)) throw new Error('mqtt.plain: false needs the mqtts listener (mqtt.tls.cert and mqtt.tls.key): devices would have no way in')
+  validateHttp(cfg.http)
   if (cfg.forward.batchSize < 1 || cfg.forward.batchSize > 5000) throw new Error('forward.batchSize: must be between 1 and 5000')
   if (!(cfg.backup.intervalHours >= 0 && cfg.backup.intervalHours <= 24 * 30)) throw new Error('backup.intervalHours: must be between 0 (off) and 720')
   if (!Number.isInteger(cfg.backup.keep) || cfg.backup.keep < 1 || cfg.backup.keep > 1000) throw new Error('backup.keep: must be a whole number between 1 and 1000')
@@ -283,6 +327,14 @@ function validate (cfg: GatewayConfig): void {
   if (!(cfg.alarms.diskWarnPercent > 0 && cfg.alarms.diskWarnPercent <= 100)) throw new Error('alarms.diskWarnPercent: must be between 1 and 100')
   validateRules(cfg.rules)
   for (const [id, site] of Object.entries(cfg.sites)) validateSite(id, site)
+}
+
+function validateHttp (h: HttpConfig): void {
+  if (h.host === '') throw new Error("http.host: must be an address to listen on ('127.0.0.1', '0.0.0.0', '::')")
+  if (h.token !== '') checkApiToken(h.token, 'http.token')
+  if (!(Number.isInteger(h.maxConnections) && h.maxConnections >= 1 && h.maxConnections <= 10_000)) throw new Error('http.maxConnections: must be a whole number between 1 and 10000')
+  if (!(h.headersTimeoutMs >= 1000 && h.headersTimeoutMs <= 300_000)) throw new Error('http.headersTimeoutMs: must be between 1000 and 300000')
+  if (!(h.requestTimeoutMs >= h.headersTimeoutMs && h.requestTimeoutMs <= 600_000)) throw new Error('http.requestTimeoutMs: must be between http.headersTimeoutMs and 600000')
 }
 
 function validateRules (r: RulesConfig): void {

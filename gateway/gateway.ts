@@ -12,7 +12,8 @@ import { decodeStatus } from '../shared/codec/status.js'
 import { fieldOf } from '../shared/codec/check.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
-import { backupDir, databasePath, type GatewayConfig } from './config.js'
+import { backupDir, databasePath, tlsEnabled, type GatewayConfig } from './config.js'
+import { secretsInClearText } from './broker/transport-security.js'
 import { backupDatabase, checkIntegrity, fileStamp, moveAside } from './store/backup.js'
 import { RestoreResend } from './restore-resend.js'
 import { salvageFromNewestBackup } from './store/registry-salvage.js'
@@ -34,6 +35,7 @@ import type { ConnectionSocket } from './broker/guarded-connection.js'
 import { describeCertificate } from './broker/tls-material.js'
 import { clientIdForLog } from './broker/auth.js'
 import { createHttpServer } from './http/server.js'
+import { resolveApiToken } from './http/api-token.js'
 import { Forwarder } from './forward/forwarder.js'
 import { createSink } from './forward/create-sink.js'
 import { RosterStore } from './store/roster-store.js'
@@ -51,9 +53,11 @@ import type { Watermarks } from '../shared/upstream.js'
 const ACTIVITY_FLUSH_MS = 1000
 
 export interface GatewayAddresses {
+  /** 0 when the plain listener is closed (mqtt.plain false) */
   mqttPort: number
   /** only when the mqtts listener is on */
   mqttsPort?: number
+  httpHost: string
   httpPort: number
 }
 
@@ -202,11 +206,12 @@ export class Gateway {
     const metrics = this.metrics
     this.#broker = await startBroker({
       host: cfg.mqtt.host,
+      plain: cfg.mqtt.plain,
       port: cfg.mqtt.port,
       maxPacketBytes: cfg.mqtt.maxPacketBytes,
       maxConnectBytes: cfg.mqtt.maxConnectBytes,
       maxPartialBytes: cfg.mqtt.maxPartialBytes,
-      tls: cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== '' ? cfg.mqtt.tls : undefined,
+      tls: tlsEnabled(cfg) ? cfg.mqtt.tls : undefined,
       onTlsError: (err: Error, socket: Socket) => {
         // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
         metrics.refusedConnections.inc({ reason: 'tls' })
@@ -244,6 +249,10 @@ export class Gateway {
     broker.on('clientError', (client: Client, err: Error) => log.debug({ client: clientIdForLog(client.id ?? ''), err: err.message }, 'client error'))
 
     const health = this.#health = new HealthWatch({ db, config: cfg, guard: upkeep.guard, forwarder: this.#forwarder, metrics, log: log.child({ part: 'alarms' }), now: this.#now })
+    const apiToken = resolveApiToken(cfg.http.token, cfg.dataDir)
+    // Where the token is, never the token itself.
+    if (apiToken.generated) log.info({ file: apiToken.file }, 'HTTP API token generated')
+    else log.info({ file: apiToken.file ?? '(http.token or PUNCHLINE_API_TOKEN)' }, 'HTTP API token')
     this.#http = createHttpServer({
       ready: () => this.#ready,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
@@ -255,7 +264,10 @@ export class Gateway {
         '/api/health': () => health.snapshot(),
         '/api/alarms': () => health.current()
       },
-      log
+      log,
+      token: apiToken.token,
+      settings: cfg.http,
+      refused: (reason) => metrics.httpRefused.inc({ reason })
     })
     await new Promise<void>((resolve, reject) => {
       this.#http!.once('error', reject)
@@ -273,8 +285,14 @@ export class Gateway {
     this.#ready = true
     const tls = this.#broker.tls
     if (tls !== undefined) this.#reportCertificate(tls.certificate, 'TLS listener serving certificate')
-    const addresses: GatewayAddresses = { mqttPort: this.#broker.port, ...(tls === undefined ? {} : { mqttsPort: tls.port }), httpPort }
-    log.info({ ...addresses, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
+    const addresses: GatewayAddresses = { mqttPort: this.#broker.port, ...(tls === undefined ? {} : { mqttsPort: tls.port }), httpHost: cfg.http.host, httpPort }
+    // The ready line names only the listeners that are open.
+    const { mqttPort, ...others } = addresses
+    log.info({ ...(cfg.mqtt.plain ? { mqttPort } : {}), ...others, data: cfg.dataDir, upstream: cfg.upstream?.url, allowAnonymous: cfg.allowAnonymous, gateway: cfg.gatewayId }, 'gateway ready')
+    if (secretsInClearText(cfg)) {
+      log.warn({ mqttPort, mqttsPort: tls?.port },
+        'device secrets travel in clear text: the plain MQTT listener is open and devices log in with their secrets. Move devices to mqtts and set mqtt.plain false (punchline gateway --init makes a CA and a certificate)')
+    }
     if (cfg.allowAnonymous) log.warn('anonymous devices allowed (--allow-anonymous): any client id may connect; use only in a lab')
     return addresses
   }
@@ -380,7 +398,7 @@ export class Gateway {
   #stopListening (): void {
     const broker = this.#broker
     if (broker === undefined) return
-    if (broker.server.listening) broker.server.close()
+    if (broker.server?.listening === true) broker.server.close()
     if (broker.tls?.server.listening === true) broker.tls.server.close()
   }
 

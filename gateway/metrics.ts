@@ -61,6 +61,13 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly httpRefused = new Counter({
+    name: 'punchline_http_requests_refused_total',
+    help: 'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  })
+
   readonly deniedTopics = new Counter({
     name: 'punchline_acl_denied_total',
     help: 'Publishes and subscriptions refused by the topic ACL',

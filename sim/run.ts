@@ -65,7 +65,7 @@ export async function runSimulation (o: SimOptions): Promise<SimResult> {
     const cfg = defaultConfig()
     cfg.dataDir = join(dir, 'gateway')
     cfg.mqtt = { ...cfg.mqtt, host: '127.0.0.1', port: 0 }
-    cfg.http = { host: '127.0.0.1', port: 0 }
+    cfg.http = { ...cfg.http, host: '127.0.0.1', port: 0 }
     cfg.allowAnonymous = true
     cfg.gatewayId = 'sim-gateway'
     cfg.upstream = { ...upstreamFor(sinkUrl), timeoutMs: 5000 }

@@ -86,7 +86,7 @@ t.test('watch profile: 72 virtual hours offline, then everything delivered once,
   runtime.uplink.publishStatus()
   let status: DeviceStatus | null = null
   await until(async () => {
-    const devices = await (await fetch(`${gw.httpUrl}/api/devices`)).json() as Array<{ id: string, status: DeviceStatus | null }>
+    const devices = await (await gw.api('/api/devices')).json() as Array<{ id: string, status: DeviceStatus | null }>
     status = devices.find(d => d.id === 'W-0001')?.status ?? null
     return status?.ring?.pending === 0 && status.clock?.synced === true
   }, 'the gateway to hold the latest status')

@@ -141,7 +141,7 @@ t.test('through a live gateway: raised on a dead letter, cleared by the replay; 
   const gw = await startGatewayProcess({ dataDir: data, upstream: sink.url, allowAnonymous: true, args: ['--config', config] })
   t.teardown(() => gw.stop())
   const gauge = async (): Promise<string> => (await (await fetch(gw.httpUrl + '/metrics')).text())
-  const alarms = async (): Promise<ActiveAlarms> => await (await fetch(gw.httpUrl + '/api/alarms')).json() as ActiveAlarms
+  const alarms = async (): Promise<ActiveAlarms> => await (await gw.api('/api/alarms')).json() as ActiveAlarms
 
   const dev = await connectDevice(gw.mqttUrl, 'T-9')
   t.teardown(() => dev.close())

@@ -38,7 +38,7 @@ async function offer (dev: TestDevice, body: Body): Promise<'acked' | 'refused'>
 }
 
 async function getJson<T> (gw: GatewayProcess, path: string): Promise<T> {
-  return await (await fetch(gw.httpUrl + path)).json() as T
+  return await (await gw.api(path)).json() as T
 }
 
 async function metrics (gw: GatewayProcess): Promise<string> {

@@ -35,7 +35,7 @@ register(dir, 'T-ROT', 'rotating-secret-1')
 const cfg = defaultConfig()
 cfg.dataDir = dir
 cfg.mqtt = { ...cfg.mqtt, host: '127.0.0.1', port: 0 }
-cfg.http = { host: '127.0.0.1', port: 0 }
+cfg.http = { ...cfg.http, host: '127.0.0.1', port: 0 }
 const gw = new Gateway(cfg, { log: pino({ level: 'silent' }) })
 const { mqttPort } = await gw.start()
 t.teardown(async () => await gw.stop())

@@ -19,7 +19,7 @@ t.test('oversized packets drop their connection and are counted; the rest goes o
   const cfg = defaultConfig()
   cfg.dataDir = t.testdir()
   cfg.mqtt = { ...cfg.mqtt, host: '127.0.0.1', port: 0, maxPacketBytes: BOUND }
-  cfg.http = { host: '127.0.0.1', port: 0 }
+  cfg.http = { ...cfg.http, host: '127.0.0.1', port: 0 }
   cfg.allowAnonymous = true
   const gw = new Gateway(cfg, { log: pino({ level: 'silent' }) })
   const { mqttPort } = await gw.start()

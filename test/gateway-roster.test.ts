@@ -56,7 +56,7 @@ t.test('roster: employee upstream, unknown badges held until mapped, watermark h
 
   t.match(cli(['deadletters', 'list', '--data', data]).stdout, /KIND[\s\S]*T-1:9f2c41d0:2\s+7777\s.*\sunmapped\s+-\s+unknown-badge/, 'the operator sees what waits and why')
 
-  const marks = await (await fetch(`${gw.httpUrl}/api/watermarks`)).json() as Watermarks
+  const marks = await (await gw.api('/api/watermarks')).json() as Watermarks
   const t1Mark = marks.devices.find(d => d.device === 'T-1')!
   t.equal(t1Mark.beforeMs, now - 500_000, 'T-1 is delivered only up to its held punch')
   t.equal(t1Mark.heldBy, 'an undelivered punch at the gateway')
@@ -69,7 +69,7 @@ t.test('roster: employee upstream, unknown badges held until mapped, watermark h
     'released with its employee, and still flagged: it was unknown when it arrived')
   t.equal(sink.duplicates, 0)
   await until(async () => {
-    const m = await (await fetch(`${gw.httpUrl}/api/watermarks`)).json() as Watermarks
+    const m = await (await gw.api('/api/watermarks')).json() as Watermarks
     return (m.devices.find(d => d.device === 'T-1')?.beforeMs ?? 0) > now
   }, 'the watermark moves past the released punch', 10_000)
   const listed = cli(['roster', 'list', '--data', data]).stdout

@@ -67,7 +67,7 @@ function stored (dataDir: string, device: string): { n: number, d: number } {
 }
 
 async function deviceStatus (gw: GatewayProcess, id: string): Promise<DeviceStatus | null | undefined> {
-  const list = await (await fetch(gw.httpUrl + '/api/devices')).json() as Array<{ id: string, status: DeviceStatus | null }>
+  const list = await (await gw.api('/api/devices')).json() as Array<{ id: string, status: DeviceStatus | null }>
   return list.find(d => d.id === id)?.status
 }
 

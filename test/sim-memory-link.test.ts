@@ -68,7 +68,7 @@ t.test('the real uplink through the link into a real gateway: punches acked once
   const cfg = defaultConfig()
   cfg.dataDir = join(t.testdir(), 'gateway')
   cfg.mqtt = { ...cfg.mqtt, host: '127.0.0.1', port: 0 }
-  cfg.http = { host: '127.0.0.1', port: 0 }
+  cfg.http = { ...cfg.http, host: '127.0.0.1', port: 0 }
   cfg.allowAnonymous = true
   cfg.backup = { ...cfg.backup, intervalHours: 0 }
   const gw = new Gateway(cfg, { log })

@@ -22,7 +22,7 @@ async function startGateway (dir: string): Promise<{ gw: Gateway, port: number }
   const cfg = defaultConfig()
   cfg.dataDir = join(dir, 'gw')
   cfg.mqtt = { ...cfg.mqtt, host: '127.0.0.1', port: 0 }
-  cfg.http = { host: '127.0.0.1', port: 0 }
+  cfg.http = { ...cfg.http, host: '127.0.0.1', port: 0 }
   cfg.allowAnonymous = true
   const gw = new Gateway(cfg, { log })
   const { mqttPort } = await gw.start()

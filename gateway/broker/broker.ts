@@ -1,7 +1,7 @@
 /**
  * The embedded aedes broker with punchline's hooks, listening on a plain TCP port and, when the operator
- * gives a certificate, on a TLS port too. Both listeners feed the same broker, so authentication, the ACL
- * and ingest are the same whichever way a device comes in.
+ * gives a certificate, on a TLS port too (or on that alone: mqtt.plain false). Both listeners feed the same
+ * broker, so authentication, the ACL and ingest are the same whichever way a device comes in.
  * TCP_NODELAY is set on every connection: without it a publish-then-wait-for-ack loop stalls ~40 ms per
  * round trip on Nagle plus delayed ACK (FACTS.md).
  */
@@ -11,7 +11,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import type { X509Certificate } from 'node:crypto'
 import { guardConnection, type ConnectionSocket } from './guarded-connection.js'
 import { PartialBudget, type FrameMeter, type FrameProblem } from './packet-guard.js'
-import { readTlsMaterial, type TlsFiles } from './tls-material.js'
+import { readTlsMaterial, secureContextOptions, type TlsFiles } from './tls-material.js'
 
 // A device that connects and says nothing is dropped rather than held; the same bound for the TLS handshake.
 const CONNECT_TIMEOUT_MS = 15_000
@@ -31,7 +31,9 @@ export interface TlsListener {
 
 export interface BrokerHandle {
   broker: Aedes
-  server: Server
+  /** the plain listener; absent when it is closed (mqtt.plain false) */
+  server?: Server
+  /** its port; 0 when it is closed */
   port: number
   tls?: TlsListener
   /**
@@ -44,6 +46,8 @@ export interface BrokerHandle {
 
 export interface BrokerOptions {
   host: string
+  /** false: no plain listener (TLS only); default true */
+  plain?: boolean
   port: number
   maxPacketBytes: number
   /** the largest packet a connection may send before its CONNECT is accepted */
@@ -85,23 +89,25 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     connecting.set(socket, guardConnection(socket, bounds, (problem) => opts.onRefused(problem, socket)))
     broker.handle(socket)
   }
-  const server = createServer(accept)
   // Registered up front: a server without connections may emit 'close' before close() is awaited.
   const ended = new Map<Server, Promise<void>>()
   const track = (s: Server): void => { ended.set(s, new Promise<void>(resolve => s.once('close', () => resolve()))) }
-  track(server)
   const closeBroker = async (): Promise<void> => await new Promise<void>(resolve => broker.close(() => resolve()))
-  try {
-    await listen(server, opts.port, opts.host)
-  } catch (err) {
-    await closeBroker()
-    throw err
+  const server = opts.plain === false ? undefined : createServer(accept)
+  if (server !== undefined) {
+    track(server)
+    try {
+      await listen(server, opts.port, opts.host)
+    } catch (err) {
+      await closeBroker()
+      throw err
+    }
   }
 
   let tls: TlsListener | undefined
   if (opts.tls !== undefined && material !== undefined) {
     const files: TlsFiles = { cert: opts.tls.cert, key: opts.tls.key }
-    const tlsServer = createTlsServer({ cert: material.cert, key: material.key, handshakeTimeout: CONNECT_TIMEOUT_MS }, accept)
+    const tlsServer = createTlsServer({ ...secureContextOptions(material), handshakeTimeout: CONNECT_TIMEOUT_MS }, accept)
     track(tlsServer)
     // Without a listener Node destroys the socket silently; with one the failure is counted, and still
     // never reaches the process as an exception.
@@ -110,7 +116,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
       await listen(tlsServer, opts.tls.port, opts.host)
     } catch (err) {
       // The plain listener is up already; leaving it open would keep a failed process alive.
-      await new Promise<void>(resolve => server.close(() => resolve()))
+      if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
       await closeBroker()
       throw new Error(`mqtt.tls.port: cannot listen on ${opts.host}:${opts.tls.port}: ${(err as Error).message}`)
     }
@@ -120,7 +126,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
       certificate: material.certificate,
       reload: () => {
         const fresh = readTlsMaterial(files)
-        tlsServer.setSecureContext({ cert: fresh.cert, key: fresh.key })
+        tlsServer.setSecureContext(secureContextOptions(fresh))
         listener.certificate = fresh.certificate
         return fresh.certificate
       }
@@ -131,7 +137,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   return {
     broker,
     server,
-    port: boundPort(server, opts.port),
+    port: server === undefined ? 0 : boundPort(server, opts.port),
     tls,
     accept,
     close: async () => {

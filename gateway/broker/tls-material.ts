@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { X509Certificate, createPrivateKey } from 'node:crypto'
+import type { SecureContextOptions } from 'node:tls'
 
 export interface TlsFiles {
   cert: string
@@ -19,6 +20,24 @@ export interface TlsMaterial {
 }
 
 const DAY_MS = 86_400_000
+
+/**
+ * Forward-secret key exchange only, so that a key stolen later cannot decrypt recorded device secrets:
+ * TLS 1.3's suites, and for TLS 1.2 the ECDHE suites of Mozilla's "intermediate" profile
+ * (https://wiki.mozilla.org/Security/Server_Side_TLS) less its DHE ones (they need DH parameters the
+ * gateway does not have). Node's defaults also offer static-RSA suites (AES128-GCM-SHA256...).
+ */
+const FORWARD_SECRET_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'
+].join(':')
+
+/** What the mqtts listener serves: the operator's certificate, with the protocol floor and suites above. */
+export function secureContextOptions (material: TlsMaterial): SecureContextOptions {
+  return { cert: material.cert, key: material.key, minVersion: 'TLSv1.2', ciphers: FORWARD_SECRET_CIPHERS }
+}
 
 export function readTlsMaterial (files: TlsFiles): TlsMaterial {
   const cert = readPem(files.cert, 'mqtt.tls.cert')

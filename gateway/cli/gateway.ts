@@ -1,6 +1,7 @@
 /**
  * `punchline gateway`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. SIGHUP reloads the
- * mqtts certificate.
+ * mqtts certificate. `--init` writes a site CA, a server certificate and a TLS-only config, then exits
+ * (gateway-init.ts).
  */
 import { parseArgs } from 'node:util'
 import { createLogger } from '../../shared/log.js'
@@ -8,9 +9,10 @@ import { loadConfig, port } from '../config.js'
 import { Gateway } from '../gateway.js'
 
 export const GATEWAY_USAGE = `punchline gateway [--config FILE] [--mqtt-port 1883] [--http-port 8080] [--data DIR]
-                  [--upstream URL] [--allow-anonymous]`
+                  [--upstream URL] [--allow-anonymous]
+punchline gateway --init [--data DIR] [--config FILE] [--host NAME_OR_IP ...]`
 
-export async function runGateway (argv: string[]): Promise<number> {
+export async function runGateway (argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -19,10 +21,21 @@ export async function runGateway (argv: string[]): Promise<number> {
       'http-port': { type: 'string' },
       data: { type: 'string' },
       upstream: { type: 'string' },
-      'allow-anonymous': { type: 'boolean' }
+      'allow-anonymous': { type: 'boolean' },
+      init: { type: 'boolean' },
+      host: { type: 'string', multiple: true }
     },
     strict: true
   })
+  if (values.init === true) {
+    const { initSite, describeInit } = await import('./gateway-init.js')
+    // The data dir as the gateway would find it (flag, PUNCHLINE_DATA, default); --config names the file to write.
+    const dataDir = loadConfig({ env: process.env, flags: { data: values.data } }).dataDir
+    const result = await initSite({ dataDir, configFile: values.config ?? '', hosts: values.host ?? [], now: Date.now() })
+    describeInit(result).forEach(out)
+    return 0
+  }
+  if (values.host !== undefined) throw new Error('--host: only with --init')
   const config = loadConfig({
     file: values.config,
     env: process.env,

@@ -5,13 +5,15 @@
 import type { Alarm } from '../alarms.js'
 import type { DeviceHealth, HealthSnapshot } from '../health.js'
 import { formatBytes, formatDuration } from '../units.js'
+import type { TransportSecurity } from '../broker/transport-security.js'
 
-export function formatReport (s: HealthSnapshot, alarms: readonly Alarm[]): string {
+export function formatReport (s: HealthSnapshot, alarms: readonly Alarm[], security: TransportSecurity): string {
   return [
     `punchline report: gateway ${s.gatewayId} at ${iso(s.at)}`,
     section(`ALARMS (${alarms.length})`, alarms.length === 0
       ? ['none']
       : table(['SEVERITY', 'ALARM', 'DEVICE', 'WHAT TO DO'], alarms.map(a => [a.severity.toUpperCase(), a.name, a.subject ?? '-', a.message]))),
+    section('SECURITY', securityLines(security)),
     section(devicesTitle(s.devices), s.devices.length === 0
       ? ['no devices registered (punchline devices add ID)']
       : table(['DEVICE', 'STATUS', 'LAST SEEN', 'RING FILL', 'CLOCK OFFSET', 'BATTERY'], s.devices.map(d => deviceRow(d, s.at)))),
@@ -67,6 +69,19 @@ function storageLines (s: HealthSnapshot): string[] {
       (u.maxDbBytes > 0 ? `budget ${formatBytes(u.maxDbBytes)} (${Math.floor(u.usedBytes * 100 / u.maxDbBytes)} %)` : 'no budget'),
     `disk      ${formatBytes(u.diskFreeBytes)} free of ${formatBytes(u.diskTotalBytes)}; ` + (u.minFreeBytes > 0 ? `floor ${formatBytes(u.minFreeBytes)}` : 'no floor'),
     `ingest    ${u.full === null ? 'accepting' : `STOPPED: ${u.full}`}`
+  ]
+}
+
+function securityLines (t: TransportSecurity): string[] {
+  const plain = t.mqtt === null
+    ? 'plain listener closed'
+    : t.secretsInClearText
+      ? `plain listener ${t.mqtt} open: device secrets travel in clear text; move devices to mqtts and set mqtt.plain false (punchline gateway --init makes a CA and a certificate)`
+      : `plain listener ${t.mqtt} open, anonymous devices allowed (allowAnonymous: a lab setting)`
+  return [
+    `mqtt   ${plain}`,
+    `mqtts  ${t.mqtts ?? 'off (set mqtt.tls.cert and mqtt.tls.key)'}`,
+    `http   ${t.http}; /api/* needs the token, /metrics ${t.metricsPublic ? 'public' : 'too'}`
   ]
 }
 

@@ -3,7 +3,8 @@
  * dead letters, flags, storage, backups and the alarms they raise. Opens the database read-only, so it is
  * safe next to a running gateway (WAL: a reader never blocks the writer) and works with the gateway
  * stopped. Alarms that need the live gateway's memory (the last upstream delivery) are judged from the
- * outbox instead (alarms.ts).
+ * outbox instead (alarms.ts). The SECURITY block is judged from the config it reads, the gateway's when
+ * both are given the same (PUNCHLINE_CONFIG).
  */
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -12,6 +13,7 @@ import { openDatabase, schemaVersion } from '../store/db.js'
 import { healthSnapshot } from '../health.js'
 import { evaluateAlarms } from '../alarms.js'
 import { formatReport } from './report-text.js'
+import { transportSecurity } from '../broker/transport-security.js'
 
 export const REPORT_USAGE = 'punchline report [--data DIR] [--config FILE] [--json]'
 
@@ -36,7 +38,8 @@ export async function runReport (argv: string[], out: (line: string) => void): P
     const now = Date.now()
     const snapshot = healthSnapshot(db, cfg, now)
     const alarms = evaluateAlarms(snapshot, cfg.alarms, { clockSkewMs: cfg.rules.clockSkewMs }, now)
-    out(values.json === true ? JSON.stringify({ ...snapshot, alarms }, null, 2) : formatReport(snapshot, alarms))
+    const security = transportSecurity(cfg)
+    out(values.json === true ? JSON.stringify({ ...snapshot, alarms, security }, null, 2) : formatReport(snapshot, alarms, security))
     return 0
   } finally {
     db.close()

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { punchlineBin } from '../hardware-mode/device-child.js'
 import { spawnTracked, stopChild, waitForLine } from './children.js'
+import { localApiToken } from '../../gateway/http/api-token.js'
 
 export interface BenchGateway {
   url: string
@@ -37,7 +38,8 @@ export async function startGateway (o: GatewayStart): Promise<BenchGateway> {
   const args = [...o.nodeArgs ?? [], punchlineBin(), 'gateway', '--data', o.dataDir, '--mqtt-port', '0', '--http-port', '0', '--allow-anonymous']
   if (o.upstream !== undefined) args.push('--upstream', o.upstream)
   if (o.config !== undefined) args.push('--config', o.config)
-  const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PUNCHLINE_LOG_LEVEL: 'info' } })
+  const env = { ...process.env, PUNCHLINE_LOG_LEVEL: 'info' }
+  const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env })
   let ports: { mqttPort: number, httpPort: number }
   try {
     ports = await waitForLine(child, 'gateway', 20_000, (line) => {
@@ -54,8 +56,10 @@ export async function startGateway (o: GatewayStart): Promise<BenchGateway> {
       if (((JSON.parse(line) as { level?: number }).level ?? 0) >= ERROR_LEVEL) process.stderr.write(`gateway: ${line}\n`)
     } catch {}
   })
+  // The token too: a bench config may put /metrics behind it (http.metricsPublic).
+  const authorization = `Bearer ${localApiToken(o.dataDir, env)}`
   const metrics = async (): Promise<(name: string) => number> => {
-    const text = await (await fetch(`http://127.0.0.1:${ports.httpPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text()
+    const text = await (await fetch(`http://127.0.0.1:${ports.httpPort}/metrics`, { headers: { Authorization: authorization }, signal: AbortSignal.timeout(10_000) })).text()
     return (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
   }
   return {

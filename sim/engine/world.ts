@@ -58,7 +58,7 @@ export class World {
     cfg.gatewayId = 'sim-gateway'
     cfg.dataDir = join(o.dir, 'gateway')
     cfg.mqtt = { ...cfg.mqtt, host: '127.0.0.1', port: 0 }
-    cfg.http = { host: '127.0.0.1', port: 0 }
+    cfg.http = { ...cfg.http, host: '127.0.0.1', port: 0 }
     cfg.allowAnonymous = true
     cfg.rules = { ...DEFAULT_RULES, ...s.gateway.rules }
     cfg.retention = { ...cfg.retention, deliveredDays: s.gateway.retentionDays }

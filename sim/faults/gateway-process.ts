@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { punchlineBin } from '../hardware-mode/device-child.js'
+import { localApiToken } from '../../gateway/http/api-token.js'
 
 export interface GatewayProcessOptions {
   dataDir: string
@@ -29,20 +30,36 @@ export interface LogLine {
 export class GatewayProcess {
   readonly child: ChildProcess
   readonly logs: LogLine[] = []
+  /** 0 when the gateway has no plain listener (mqtt.plain false) */
   mqttPort = 0
   /** 0 when the gateway has no mqtts listener */
   mqttsPort = 0
   httpPort = 0
   readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 
-  constructor (child: ChildProcess) {
+  readonly #dataDir: string
+  readonly #env: NodeJS.ProcessEnv
+
+  constructor (child: ChildProcess, dataDir: string, env: NodeJS.ProcessEnv) {
     this.child = child
+    this.#dataDir = dataDir
+    this.#env = env
     this.exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal })))
   }
 
   get mqttUrl (): string { return `mqtt://127.0.0.1:${this.mqttPort}` }
   get mqttsUrl (): string { return `mqtts://127.0.0.1:${this.mqttsPort}` }
   get httpUrl (): string { return `http://127.0.0.1:${this.httpPort}` }
+  /** The HTTP API's bearer token: the one given in the environment, else the one the gateway generated. */
+  get apiToken (): string {
+    return localApiToken(this.#dataDir, this.#env)
+  }
+
+  /** GET on the HTTP API with the token, as an operator's script would. */
+  async api (path: string, init: RequestInit = {}): Promise<Response> {
+    return await fetch(this.httpUrl + path, { ...init, headers: { ...init.headers as Record<string, string>, Authorization: `Bearer ${this.apiToken}` } })
+  }
+
   get alive (): boolean { return this.child.exitCode === null && this.child.signalCode === null }
 
   kill (signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -60,11 +77,9 @@ export async function startGatewayProcess (o: GatewayProcessOptions): Promise<Ga
   if (o.upstream !== undefined) args.push('--upstream', o.upstream)
   if (o.allowAnonymous === true) args.push('--allow-anonymous')
   args.push(...(o.args ?? []))
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, PUNCHLINE_LOG_LEVEL: 'info', ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const gw = new GatewayProcess(child)
+  const env = { ...process.env, PUNCHLINE_LOG_LEVEL: 'info', ...o.env }
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const gw = new GatewayProcess(child, o.dataDir, env)
   const stderr: string[] = []
   child.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()))
   const lines = createInterface({ input: child.stdout! })
@@ -75,7 +90,7 @@ export async function startGatewayProcess (o: GatewayProcessOptions): Promise<Ga
       try { entry = JSON.parse(line) as LogLine } catch { return }
       gw.logs.push(entry)
       if (entry.msg === 'gateway ready') {
-        gw.mqttPort = entry.mqttPort as number
+        gw.mqttPort = (entry.mqttPort as number | undefined) ?? 0
         gw.mqttsPort = (entry.mqttsPort as number | undefined) ?? 0
         gw.httpPort = entry.httpPort as number
         clearTimeout(timer)

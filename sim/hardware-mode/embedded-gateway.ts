@@ -24,7 +24,7 @@ export class EmbeddedGateway {
     cfg.gatewayId = 'sim-hardware-gateway'
     cfg.dataDir = join(dir, 'gateway')
     cfg.mqtt = { ...cfg.mqtt, host: '127.0.0.1', port: 0 }
-    cfg.http = { host: '127.0.0.1', port: 0 }
+    cfg.http = { ...cfg.http, host: '127.0.0.1', port: 0 }
     cfg.allowAnonymous = false
     // Delivered within a moment of the ack, so the player can wait on the upstream before an unplug.
     cfg.forward = { ...cfg.forward, lingerMs: 20, backoffBaseMs: 100, backoffCapMs: 1000 }

@@ -47,6 +47,17 @@ export function makeSelfSigned (dir: string, name: string): CertFiles {
   return files
 }
 
+/**
+ * A self-signed RSA certificate for 127.0.0.1 and localhost. With an RSA key a server could offer the
+ * static-RSA suites (no forward secrecy) that an EC key rules out by itself.
+ */
+export function makeSelfSignedRsa (dir: string, name: string): CertFiles {
+  const files = { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) }
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', files.key, '-out', files.cert])
+  return files
+}
+
 export function fingerprintOf (certFile: string): string {
   return new X509Certificate(readFileSync(certFile)).fingerprint256
 }

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-export { GatewayProcess, startGatewayProcess, type GatewayProcessOptions, type LogLine } from '../../sim/faults/gateway-process.js'
+export { GatewayProcess, startGatewayProcess, writeGatewayConfig, type GatewayProcessOptions, type LogLine } from '../../sim/faults/gateway-process.js'
 
 export const CLI = fileURLToPath(new URL('../../dist/bin/punchline.js', import.meta.url))
 
