@@ -12,7 +12,7 @@ import { decodeStatus } from '../shared/codec/status.js'
 import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
 import { backupDir, databasePath, type GatewayConfig } from './config.js'
-import { backupDatabase, fileStamp, inspectDatabase, listBackups, moveAside } from './store/backup.js'
+import { backupDatabase, fileStamp, inspectDatabase, listBackups, moveAside, moveBack } from './store/backup.js'
 import { RestoreResend } from './restore-resend.js'
 import { salvageFromNewestBackup } from './store/registry-salvage.js'
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs'
@@ -298,6 +298,8 @@ export class Gateway {
         proveWritable(db)
       } catch (err) {
         db?.close()
+        // A refused start changes nothing: the damaged file goes back, to be found and recorded next time.
+        if (moved !== undefined) moveBack(moved.keptAs, file)
         throw errorCode(err) === undefined ? err : storeUnavailable(file, err, busyMs)
       }
       if (moved !== undefined) {

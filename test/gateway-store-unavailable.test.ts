@@ -9,7 +9,7 @@
  */
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -118,4 +118,22 @@ t.test('every way the fault suite damages a file is told as damage, a whole file
     damage(file, how, new RandomStream(7, how))
     t.match(inspectDatabase(file, 'quick'), { state: 'damaged', problem: String }, `${how}: damaged after`)
   }
+})
+
+t.test('a damaged file on a full disk: refused, the file put back, and moved aside with its alarm once there is room', async t => {
+  const disk = smallDisk(t)
+  const why = disk.mount(16)
+  if (why !== undefined) { t.comment(`skipped: ${why}`); return }
+  const dir = site(t, join(disk.dir, 'data'))
+  writeFileSync(join(dir, 'punchline.db'), Buffer.alloc(64 * 1024, 0x5a))
+  disk.fill(0)
+  const full = await runGateway(dir)
+  t.equal(full.result, 75, full.stderr)
+  t.match(full.logs.filter(l => l.level >= 60)[0]?.msg, /is full/)
+  t.same(movedAside(dir), [], 'the damaged file is back under its name')
+  disk.makeRoom()
+  const again = await runGateway(dir)
+  t.equal(again.result, 'ready', again.stderr)
+  t.equal(movedAside(dir).length, 1, 'moved aside now')
+  t.match(cli(['report', '--data', dir]).stdout, /CRITICAL +database-moved-aside/, 'and the alarm is recorded')
 })

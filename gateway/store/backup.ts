@@ -157,6 +157,18 @@ export function moveAside (file: string, suffix: string): string {
   return target
 }
 
+/**
+ * Undoes moveAside: the new file made in its place (and its -wal, -shm) is deleted, the moved one takes
+ * its name again. For a start that moved a damaged file and then could not create the new one: the next
+ * start finds the damage again, and can record it.
+ */
+export function moveBack (keptAs: string, file: string): void {
+  for (const ext of ['', '-wal', '-shm']) {
+    rmSync(file + ext, { force: true })
+    if (existsSync(keptAs + ext)) renameSync(keptAs + ext, file + ext)
+  }
+}
+
 /** Why a database holds less than the devices were told it has, and since when (meta `restored_*`). */
 export interface RestoreMark {
   /** when it was restored (ms); also names this restore in restore_resends */

@@ -58,10 +58,13 @@ export class DataDirLock {
       if (!granted) closeSync(fd)
     }
     if (!granted) throw new DataDirInUse(dataDir, readHolder(path), advice)
-    // Who holds it, for the refusal another process prints; only read while the lock is held.
+    // Who holds it, for the refusal another process prints; only read while the lock is held. Best effort:
+    // on a full disk the lock still holds, and what the holder then does with its database says why it stops.
     const holder: LockHolder = { pid: process.pid, command, since: now }
-    ftruncateSync(fd, 0)
-    writeSync(fd, JSON.stringify(holder) + '\n', 0)
+    try {
+      ftruncateSync(fd, 0)
+      writeSync(fd, JSON.stringify(holder) + '\n', 0)
+    } catch {}
     return new DataDirLock(fd)
   }
 
