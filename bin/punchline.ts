@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   backup: async () => { const m = await import('../gateway/cli/backup.js'); return async a => await m.runBackup(a, out) },
   restore: async () => { const m = await import('../gateway/cli/backup.js'); return async a => await m.runRestore(a, out) },
   report: async () => { const m = await import('../gateway/cli/report.js'); return async a => await m.runReport(a, out) },
+  alarms: async () => { const m = await import('../gateway/cli/alarms.js'); return async a => await m.runAlarms(a, out) },
   roster: async () => { const m = await import('../gateway/cli/roster.js'); return async a => await m.runRoster(a, out) },
   device: async () => { const m = await import('../device/cli/device.js'); return async a => await m.runDevice(a, out) },
   doctor: async () => { const m = await import('../device/cli/doctor.js'); return async a => await m.runDoctor(a, out) },
@@ -24,12 +25,12 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
 }
 
 async function usage (): Promise<string> {
-  const [g, d, dl, b, r, ro, dev, doc, sim] = await Promise.all([
+  const [g, d, dl, b, r, ro, dev, doc, sim, al] = await Promise.all([
     import('../gateway/cli/gateway.js'), import('../gateway/cli/devices.js'), import('../gateway/cli/deadletters-cmd.js'),
     import('../gateway/cli/backup.js'), import('../gateway/cli/report.js'), import('../gateway/cli/roster.js'),
-    import('../device/cli/device.js'), import('../device/cli/doctor.js'), import('../sim/cli.js')
+    import('../device/cli/device.js'), import('../device/cli/doctor.js'), import('../sim/cli.js'), import('../gateway/cli/alarms.js')
   ])
-  return ['usage:', g.GATEWAY_USAGE, d.DEVICES_USAGE, dl.DEADLETTERS_USAGE, b.BACKUP_USAGE, r.REPORT_USAGE, ro.ROSTER_USAGE,
+  return ['usage:', g.GATEWAY_USAGE, d.DEVICES_USAGE, dl.DEADLETTERS_USAGE, b.BACKUP_USAGE, r.REPORT_USAGE, al.ALARMS_USAGE, ro.ROSTER_USAGE,
     dev.DEVICE_USAGE, doc.DOCTOR_USAGE, sim.SIM_USAGE, 'punchline demo'].join('\n')
 }
 

@@ -10,7 +10,8 @@ import { formatBytes, formatDuration } from './units.js'
 export type Severity = 'warning' | 'critical'
 
 export const ALARM_NAMES = [
-  'device-silent', 'backlog-old', 'upstream-failing', 'storage', 'dead-letters', 'ring-nearly-full', 'clock-offset'
+  'device-silent', 'backlog-old', 'upstream-failing', 'storage', 'dead-letters', 'ring-nearly-full', 'clock-offset',
+  'database-moved-aside'
 ] as const
 export type AlarmName = typeof ALARM_NAMES[number]
 
@@ -58,6 +59,7 @@ export function evaluateAlarms (s: HealthSnapshot, th: Thresholds, x: AlarmExtra
   push(upstreamFailing(s, th, x, now))
   push(storage(s, th, x))
   push(deadLetters(s))
+  push(databaseMovedAside(s))
   return out.sort((a, b) => rank(a.severity) - rank(b.severity) || a.name.localeCompare(b.name) || (a.subject ?? '').localeCompare(b.subject ?? ''))
 }
 
@@ -171,4 +173,19 @@ function deadLetters (s: HealthSnapshot): Alarm | undefined {
   if (unmapped > 0) parts.push(`${unmapped} for people the roster does not map yet (add roster entries; they go out by themselves)`)
   if (other > 0) parts.push(`${other} of other kinds`)
   return { name: 'dead-letters', severity: 'warning', message: `${total} dead letter${total === 1 ? ' waits' : 's wait'}: ${parts.join('; ')}` }
+}
+
+/** Stays until `punchline restore` or `punchline alarms ack database-moved-aside` (store/moved-aside.ts). */
+function databaseMovedAside (s: HealthSnapshot): Alarm | undefined {
+  const m = s.movedAside
+  if (m == null) return undefined
+  const what = m.restore !== null
+    ? `to bring back what the newest backup holds, stop the gateway and run ${m.restore}`
+    : 'no backup existed to restore'
+  return {
+    name: 'database-moved-aside',
+    severity: 'critical',
+    message: `the database was damaged (${m.problem}) and moved aside to ${m.keptAs} at ${new Date(m.at).toISOString()}; the gateway runs on a new file that lacks what it held (devices resend what their rings still hold): ${what}; ` +
+      'once dealt with, acknowledge it: punchline alarms ack database-moved-aside'
+  }
 }

@@ -14,12 +14,15 @@ import { encodeCommand } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
 import { backupDir, databasePath, tlsEnabled, type GatewayConfig } from './config.js'
 import { secretsInClearText } from './broker/transport-security.js'
-import { backupDatabase, checkIntegrity, fileStamp, moveAside } from './store/backup.js'
+import { backupDatabase, fileStamp, inspectDatabase, listBackups, moveAside, moveBack } from './store/backup.js'
 import { RestoreResend } from './restore-resend.js'
 import { salvageFromNewestBackup } from './store/registry-salvage.js'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { openDatabase, type Db } from './store/db.js'
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, proveWritable, type Db } from './store/db.js'
+import { DataDirInUse, DataDirLock, PRIVATE_FILE_MODE } from './store/data-dir-lock.js'
+import { errorCode, storeUnavailable } from './store/open-failure.js'
+import { recordMovedAside, type MovedAside } from './store/moved-aside.js'
 import { PunchStore } from './store/punch-store.js'
 import { DeviceStore } from './store/device-store.js'
 import { ForwardStore } from './store/forward-store.js'
@@ -73,6 +76,7 @@ export class Gateway {
   readonly #now: () => number
   readonly #topics: Topics
   #db?: Db
+  #dirLock?: DataDirLock
   #devices?: DeviceStore
   #forwardStore?: ForwardStore
   #restoreResend?: RestoreResend
@@ -106,21 +110,12 @@ export class Gateway {
   async start (): Promise<GatewayAddresses> {
     const cfg = this.config
     const log = this.#log
-    const file = databasePath(cfg)
-    let corruptKeptAs: string | undefined
-    if (existsSync(file)) {
-      const problem = checkIntegrity(file, 'quick')
-      if (problem !== undefined) {
-        // A crash loop on a damaged file helps no one: keep it for recovery, start on a new one, say so loudly.
-        const keptAs = corruptKeptAs = moveAside(file, `corrupt-${fileStamp(this.#now())}`)
-        log.error({ file, keptAs, problem, backups: backupDir(cfg) },
-          'database failed its integrity check: moved aside, starting on an empty database. Devices resend what they still hold; to bring back older punches stop the gateway and run punchline restore with the newest backup')
-      }
-    }
-    const db = this.#db = openDatabase(file)
-    if (corruptKeptAs !== undefined) salvageFromNewestBackup(db, backupDir(cfg), log)
-    // Tells `punchline restore` that a gateway has this data dir open (removed on a clean stop).
-    writeFileSync(join(cfg.dataDir, 'gateway.pid'), String(process.pid))
+    const { db, corruptKeptAs } = this.#openStore(databasePath(cfg))
+    this.#db = db
+    // For people and scripts that look for the gateway's pid; the lock (data-dir-lock.ts) is what excludes a second one.
+    const pidFile = join(cfg.dataDir, 'gateway.pid')
+    writeFileSync(pidFile, String(process.pid), { mode: PRIVATE_FILE_MODE })
+    chmodSync(pidFile, PRIVATE_FILE_MODE)
     const devices = this.#devices = new DeviceStore(db)
     // Last-seen times and statuses go to disk together once a second (device-store.ts says why).
     this.#activityTimer = setInterval(() => this.#flushActivity(), ACTIVITY_FLUSH_MS)
@@ -297,6 +292,69 @@ export class Gateway {
     return addresses
   }
 
+  /**
+   * Locks the data directory for this gateway's life, then opens its database. A file SQLite finds damaged
+   * is moved aside and the gateway starts on a new one, with a critical alarm kept in it until an operator
+   * acts (store/moved-aside.ts). Anything else that keeps the file from opening (a lock held by another
+   * process, a full disk, a read-only mount...) ends the start with StoreUnavailable, the file untouched.
+   */
+  #openStore (file: string): { db: Db, corruptKeptAs: string | undefined } {
+    const cfg = this.config
+    const busyMs = DEFAULT_BUSY_TIMEOUT_MS
+    let lock: DataDirLock
+    try {
+      lock = this.#dirLock = DataDirLock.acquire(cfg.dataDir, 'gateway',
+        'two gateways on one data directory would both write its database; stop the other one, or give this one its own --data', this.#now())
+    } catch (err) {
+      // The lock file cannot be made (a read-only mount, a full disk): the database could not be written either.
+      throw err instanceof DataDirInUse || errorCode(err) === undefined ? err : storeUnavailable(file, err, busyMs)
+    }
+    try {
+      let moved: MovedAside | undefined
+      if (existsSync(file)) {
+        const found = inspectDatabase(file, 'quick', busyMs)
+        if (found.state === 'unreadable') throw storeUnavailable(file, found.error, busyMs)
+        if (found.state === 'damaged') moved = this.#moveAside(file, found.problem)
+      }
+      let db: Db | undefined
+      try {
+        db = openDatabase(file, { busyTimeoutMs: busyMs })
+        proveWritable(db)
+      } catch (err) {
+        db?.close()
+        // A refused start changes nothing: the damaged file goes back, to be found and recorded next time.
+        if (moved !== undefined) moveBack(moved.keptAs, file)
+        throw errorCode(err) === undefined ? err : storeUnavailable(file, err, busyMs)
+      }
+      if (moved !== undefined) {
+        recordMovedAside(db, moved)
+        salvageFromNewestBackup(db, backupDir(cfg), this.#log)
+      }
+      return { db, corruptKeptAs: moved?.keptAs }
+    } catch (err) {
+      lock.release()
+      this.#dirLock = undefined
+      throw err
+    }
+  }
+
+  #moveAside (file: string, problem: string): MovedAside {
+    const cfg = this.config
+    const at = this.#now()
+    // A crash loop on a damaged file helps no one: keep it for recovery, start on a new one, say so loudly.
+    const keptAs = moveAside(file, `corrupt-${fileStamp(at)}`)
+    const newest = listBackups(backupDir(cfg)).at(-1)
+    const dataDir = resolve(cfg.dataDir)
+    const restore = newest === undefined ? null : `punchline restore ${newest.path} --data ${dataDir}`
+    const ack = `punchline alarms ack database-moved-aside --data ${dataDir}`
+    const what = restore !== null
+      ? `To bring back what the newest backup holds (taken ${new Date(newest!.at).toISOString()}), stop the gateway and run: ${restore}`
+      : `No backup exists in ${backupDir(cfg)}, so punchline restore has nothing to bring back; recover what you can from the kept file, then: ${ack}`
+    this.#log.error({ file, keptAs, problem, backup: newest?.path ?? null, restore, alarm: 'database-moved-aside' },
+      `database failed its integrity check: moved aside to ${keptAs}, starting on an empty database (alarm database-moved-aside until you act). Devices resend what they still hold. ${what}`)
+    return { at, keptAs, problem, restore }
+  }
+
   /** Takes an online backup now (also what the schedule runs). */
   async backup (): Promise<string> {
     const cfg = this.config
@@ -381,6 +439,8 @@ export class Gateway {
     this.#http?.close()
     await this.#housekeeping?.stop()
     this.#db?.close()
+    // The kernel drops a killed process's lock; this process lives on and may start a gateway here again.
+    this.#dirLock?.release()
     this.#log.warn({ droppedRows: dropped }, 'gateway aborted (simulated crash): queued punches dropped unacknowledged')
   }
 
@@ -423,6 +483,7 @@ export class Gateway {
     this.#flushActivity()
     this.#db?.close()
     rmSync(join(this.config.dataDir, 'gateway.pid'), { force: true })
+    this.#dirLock?.release()
     log.info('gateway stopped')
   }
 

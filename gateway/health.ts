@@ -12,6 +12,7 @@ import { DeviceStore } from './store/device-store.js'
 import { ForwardStore, type Backlog } from './store/forward-store.js'
 import { listBackups, type BackupInfo } from './store/backup.js'
 import { measureStorage, storageVerdict, type StorageUsage } from './store/storage-usage.js'
+import { readMovedAside, type MovedAside } from './store/moved-aside.js'
 
 export const FLAGS_WINDOW_MS = 24 * 3_600_000
 
@@ -49,6 +50,8 @@ export interface HealthSnapshot {
   flags24h: Record<string, number>
   storage: StorageUsage & { full: string | null }
   backups: BackupInfo[]
+  /** a damaged database moved aside at start, until an operator acts on it (store/moved-aside.ts) */
+  movedAside?: MovedAside | null
 }
 
 type Cfg = Pick<GatewayConfig, 'dataDir' | 'gatewayId' | 'upstream' | 'storage' | 'backup'>
@@ -77,7 +80,8 @@ export function healthSnapshot (db: Db, cfg: Cfg, now: number): HealthSnapshot {
     deadLetters: deadLettersByKind(db),
     flags24h: flagsSince(db, now - FLAGS_WINDOW_MS),
     storage: { ...storage, full: storageVerdict(storage) ?? null },
-    backups: listBackups(backupDir(cfg))
+    backups: listBackups(backupDir(cfg)),
+    movedAside: readMovedAside(db)
   }
 }
 

@@ -9,10 +9,11 @@
  */
 import {
   closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync,
-  renameSync, rmSync, writeSync
+  renameSync, rmSync, statSync, writeSync
 } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname } from 'node:path'
+import { tryLock } from 'fs-native-extensions'
 import type { Punch } from '../../shared/punch.js'
 import type { Logger } from '../../shared/log.js'
 import type { RingCounters } from './api.js'
@@ -78,6 +79,28 @@ function formatFile (path: string, capacity: number, now: number): string {
   return epoch
 }
 
+/**
+ * One process per ring: two runtimes on one file would hand out the same seqs and overwrite each other's
+ * slots. An exclusive lock on the open file (fs-native-extensions; docs/DESIGN-NOTES.md, "One process per
+ * data directory and per ring"), held until the store closes and dropped by the kernel if the process
+ * dies, so a restart after a power cut or kill -9 never finds a stale one. Also refused: the path
+ * replaced under us between open and lock (another process formatting it), which would lock a file no
+ * longer in use.
+ */
+function openLocked (path: string): number {
+  const fd = openSync(path, 'r+')
+  let locked = false
+  try {
+    locked = tryLock(fd)
+    if (!locked) throw new Error(`ring file ${path} is in use by another process: one process per ring (stop the other device runtime, or give this one its own ring.path)`)
+    if (fstatSync(fd).ino !== statSync(path).ino) throw new Error(`ring file ${path} was replaced while it was being opened (another process formatting it?): try again`)
+    return fd
+  } catch (err) {
+    closeSync(fd)
+    throw err
+  }
+}
+
 function readHeader (fd: number): FormatHeader | { error: string } {
   const b = Buffer.alloc(BLOCK_SIZE)
   readFully(fd, b, BLOCK_SIZE, 0)
@@ -115,7 +138,7 @@ export function openFileStore (o: FileStoreOptions): OpenedFileStore {
     formatFile(o.path, o.capacity, o.now())
     formatted = 'new file'
   }
-  let fd = openSync(o.path, 'r+')
+  let fd = openLocked(o.path)
   try {
     const found = readHeader(fd)
     let header: FormatHeader
@@ -125,11 +148,12 @@ export function openFileStore (o: FileStoreOptions): OpenedFileStore {
     } else if (!o.format) {
       throw new Error(`ring file ${o.path} ${problem}: refusing to open it. Open it with format: true to start a new epoch (every record in it is lost), or point to another file`)
     } else {
-      closeSync(fd)
-      fd = -1
+      // The old file stays open, and locked, until the new one is: no other process slips in between.
+      const old = fd
       formatFile(o.path, o.capacity, o.now())
       formatted = `reformatted: the file ${problem}`
-      fd = openSync(o.path, 'r+')
+      fd = openLocked(o.path)
+      closeSync(old)
       const fresh = readHeader(fd)
       if ('error' in fresh) throw new Error(`ring file ${o.path} ${fresh.error} right after formatting it`)
       header = fresh

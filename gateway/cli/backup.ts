@@ -1,13 +1,14 @@
 /**
- * `punchline backup` takes an online backup (safe while the gateway runs); `punchline restore` puts one
- * back (the gateway must be stopped; the file it replaces is kept).
+ * `punchline backup` takes an online backup (safe while the gateway runs: it only reads the live file);
+ * `punchline restore` puts one back, holding the data directory's lock (store/data-dir-lock.ts) so that it
+ * refuses while a gateway runs and no gateway starts while it replaces the file. The file it replaces is kept.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { backupDir, databasePath, loadConfig } from '../config.js'
 import { openDatabase } from '../store/db.js'
 import { backupDatabase, listBackups, restoreDatabase } from '../store/backup.js'
+import { DataDirLock } from '../store/data-dir-lock.js'
 
 export const BACKUP_USAGE = `punchline backup [--data DIR] [--config FILE] [--to DIR] [--keep 7] | punchline backup list [--data DIR]
 punchline restore (FILE | --latest) [--data DIR] [--config FILE]`
@@ -33,7 +34,8 @@ export async function runBackup (argv: string[], out: (line: string) => void): P
   }
   if (positionals.length > 0) throw new Error('usage:\n' + BACKUP_USAGE)
   if (!existsSync(databasePath(cfg))) throw new Error(`no database at ${databasePath(cfg)}: nothing to back up (check --data)`)
-  const db = openDatabase(databasePath(cfg))
+  // Read-only: a reader beside a running gateway, and never a migration of a file some gateway may be using.
+  const db = openDatabase(databasePath(cfg), { readonly: true })
   try {
     const info = await backupDatabase(db, backupDir(cfg), cfg.backup.keep)
     out(`backup written: ${info.path} (${(info.bytes / 2 ** 20).toFixed(1)} MiB, integrity checked; keeping the newest ${cfg.backup.keep})`)
@@ -51,13 +53,6 @@ export async function runRestore (argv: string[], out: (line: string) => void): 
     strict: true
   })
   const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
-  const pidFile = join(cfg.dataDir, 'gateway.pid')
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8'))
-    let alive = false
-    try { process.kill(pid, 0); alive = true } catch {}
-    if (alive) throw new Error(`a gateway (pid ${pid}) is running on ${cfg.dataDir}: stop it first, then restore`)
-  }
   let file = positionals[0]
   if (values.latest === true) {
     const list = listBackups(backupDir(cfg))
@@ -65,7 +60,14 @@ export async function runRestore (argv: string[], out: (line: string) => void): 
     file = list[list.length - 1].path
   }
   if (file === undefined) throw new Error('usage:\n' + BACKUP_USAGE)
-  const { keptAs, mark } = restoreDatabase(file, databasePath(cfg))
+  const lock = DataDirLock.acquire(cfg.dataDir, 'restore', 'stop it first, then restore')
+  let restored: ReturnType<typeof restoreDatabase>
+  try {
+    restored = restoreDatabase(file, databasePath(cfg))
+  } finally {
+    lock.release()
+  }
+  const { keptAs, mark } = restored
   out(`restored ${file} to ${databasePath(cfg)}` + (keptAs === undefined ? '' : `; the previous file is kept as ${keptAs}`))
   const taken = mark.backupAt === undefined ? '' : ` (taken ${new Date(mark.backupAt).toISOString()})`
   out(`start the gateway: devices send their pending punches, and each is asked once to resend the punches stored after the backup${taken}, acknowledged ones too, while its ring still holds them. ` +

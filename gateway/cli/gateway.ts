@@ -7,6 +7,14 @@ import { parseArgs } from 'node:util'
 import { createLogger } from '../../shared/log.js'
 import { loadConfig, port } from '../config.js'
 import { Gateway } from '../gateway.js'
+import { StoreUnavailable } from '../store/open-failure.js'
+import { DataDirInUse } from '../store/data-dir-lock.js'
+
+/**
+ * The exit status of a start refused for a cause that may pass by itself (sysexits EX_TEMPFAIL): the
+ * database locked, its disk full or read-only, the data directory held by another gateway.
+ */
+export const EXIT_STORE_UNAVAILABLE = 75
 
 export const GATEWAY_USAGE = `punchline gateway [--config FILE] [--mqtt-port 1883] [--http-port 8080] [--data DIR]
                   [--upstream URL] [--allow-anonymous]
@@ -74,6 +82,14 @@ export async function runGateway (argv: string[], out: (line: string) => void): 
   try {
     await gateway.start()
   } catch (err) {
+    if (err instanceof StoreUnavailable || err instanceof DataDirInUse) {
+      // One line saying what and what to do; nothing was moved or changed, and a supervisor tries again.
+      log.fatal({ code: err instanceof StoreUnavailable ? err.code : 'DATA_DIR_IN_USE', holder: err instanceof DataDirInUse ? err.holder : undefined },
+        `gateway refused to start: ${err.message}`)
+      log.flush()
+      process.stderr.write(`punchline: ${err.message}\n`)
+      process.exit(EXIT_STORE_UNAVAILABLE)
+    }
     // Half started (its MQTT port bound, its HTTP port taken) the process stayed up: its broker stored and
     // acknowledged punches that no forwarder sent on, and a supervisor, seeing it alive, never restarted
     // it (found by the fault suite restarting a killed gateway on its ports: sim/faults/gateway-kill.ts).

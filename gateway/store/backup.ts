@@ -10,9 +10,12 @@
  * resend what the file lacks (gateway/restore-resend.ts); see docs/OPERATIONS.md for what is lost.
  */
 import Database from 'better-sqlite3'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { getMeta, setMeta, type Db } from './db.js'
+import { DEFAULT_BUSY_TIMEOUT_MS, getMeta, setMeta, type Db } from './db.js'
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir-lock.js'
+import { errorCode, isDamage } from './open-failure.js'
+import { clearMovedAside } from './moved-aside.js'
 
 const PREFIX = 'punchline-'
 const SUFFIX = '.db'
@@ -35,21 +38,39 @@ function parseStamp (name: string): number | undefined {
   return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7])
 }
 
-/** Says what is wrong with a database file, or undefined when SQLite finds it whole. */
-export function checkIntegrity (file: string, depth: 'full' | 'quick' = 'full'): string | undefined {
+/** What a look at a database file found: whole, damaged (SQLite says so), or not readable now for another reason. */
+export type DatabaseCheck =
+  | { state: 'whole' }
+  | { state: 'damaged', problem: string }
+  | { state: 'unreadable', error: unknown }
+
+/**
+ * Opens `file` read-only and runs integrity_check (or quick_check). Only SQLite's own verdict counts as
+ * damage (open-failure.ts); a lock, a full disk or a permission problem is 'unreadable', never 'damaged'.
+ * A lock held by another process is waited for `busyTimeoutMs`, as the gateway's own writes wait.
+ */
+export function inspectDatabase (file: string, depth: 'full' | 'quick' = 'full', busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): DatabaseCheck {
   let db: Db | undefined
   try {
     db = new Database(file, { readonly: true, fileMustExist: true })
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`)
     // quick_check skips the index-to-table cross checks: O(pages), fit for every start of a big file.
     const pragma = depth === 'full' ? 'integrity_check' : 'quick_check'
     const rows = db.pragma(pragma) as Array<Record<string, string>>
     const problems = rows.map(r => r[pragma]).filter(r => r !== 'ok')
-    return problems.length === 0 ? undefined : problems.slice(0, 5).join('; ')
+    return problems.length === 0 ? { state: 'whole' } : { state: 'damaged', problem: problems.slice(0, 5).join('; ') }
   } catch (err) {
-    return (err as Error).message
+    return isDamage(errorCode(err)) ? { state: 'damaged', problem: (err as Error).message } : { state: 'unreadable', error: err }
   } finally {
     db?.close()
   }
+}
+
+/** Says what is wrong with a database file, or undefined when SQLite finds it whole: for a backup, anything wrong disqualifies it. */
+export function checkIntegrity (file: string, depth: 'full' | 'quick' = 'full'): string | undefined {
+  const found = inspectDatabase(file, depth)
+  if (found.state === 'whole') return undefined
+  return found.state === 'damaged' ? found.problem : String((found.error as Error)?.message ?? found.error)
 }
 
 export function listBackups (dir: string): BackupInfo[] {
@@ -64,22 +85,67 @@ export function listBackups (dir: string): BackupInfo[] {
   return out.sort((a, b) => a.at - b.at)
 }
 
+/** what SQLite keeps beside a database file while it is open (a WAL-mode file opened, even read-only) */
+const SIDECARS = ['-wal', '-shm', '-journal']
+
 /** Takes an online backup into `dir`, checks it, and keeps the newest `keep` backups. */
 export async function backupDatabase (db: Db, dir: string, keep: number, now = Date.now()): Promise<BackupInfo> {
-  mkdirSync(dir, { recursive: true })
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE })
   const path = join(dir, `${PREFIX}${fileStamp(now)}${SUFFIX}`)
   const partial = path + '.partial'
-  // Written under another name first: a crash mid-backup must not leave a file that looks like a backup.
-  await db.backup(partial)
-  const problem = checkIntegrity(partial)
-  if (problem !== undefined) {
-    rmSync(partial, { force: true })
-    throw new Error(`backup failed its integrity check (${problem}); the previous backups are kept`)
+  // Created 0600 before SQLite writes into it: a backup holds what the live file holds (secret hashes, badges).
+  closeSync(openSync(partial, 'w', PRIVATE_FILE_MODE))
+  try {
+    // Written under another name first: a crash mid-backup must not leave a file that looks like a backup.
+    await db.backup(partial)
+    asStandalone(partial)
+    const problem = checkIntegrity(partial)
+    if (problem !== undefined) throw new Error(`backup failed its integrity check (${problem}); the previous backups are kept`)
+    renameSync(partial, path)
+  } finally {
+    removeWithSidecars(partial)
   }
-  renameSync(partial, path)
   const all = listBackups(dir)
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(old.path, { force: true })
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) removeWithSidecars(old.path)
+  removeStrays(dir)
   return { path, bytes: statSync(path).size, at: now }
+}
+
+/**
+ * The copy carries the live file's WAL flag, so every later read-only open (the check above, a restore's
+ * check) left a -wal and a -shm beside it that nothing removed. In rollback mode a reader leaves nothing;
+ * the gateway turns WAL on again when it opens a restored copy (db.ts).
+ */
+function asStandalone (file: string): void {
+  const db = new Database(file, { fileMustExist: true })
+  try { db.pragma('journal_mode = DELETE') } finally { db.close() }
+}
+
+function removeWithSidecars (file: string): void {
+  for (const ext of ['', ...SIDECARS]) rmSync(file + ext, { force: true })
+}
+
+/**
+ * SQLite's files left beside backups by earlier versions (every check of a WAL-mode copy), and by a
+ * backup that crashed: a -wal or -shm whose backup is gone or was checked long ago, a .partial left
+ * behind. A backup in progress in another process (the CLI beside the schedule) is younger than
+ * STRAY_AGE_MS, and is left alone.
+ */
+const STRAY_AGE_MS = 3_600_000
+
+function removeStrays (dir: string, now = Date.now()): void {
+  const names = new Set(readdirSync(dir))
+  for (const name of names) {
+    if (!name.startsWith(PREFIX) || parseStamp(name) !== undefined) continue
+    const path = join(dir, name)
+    const sidecar = SIDECARS.find(ext => name.endsWith(ext))
+    const owner = sidecar === undefined ? undefined : name.slice(0, -sidecar.length)
+    const orphan = owner !== undefined && !names.has(owner)
+    let old = false
+    try { old = now - statSync(path).mtimeMs > STRAY_AGE_MS } catch {}
+    const leftover = name.includes('.partial') || (owner !== undefined && parseStamp(owner) !== undefined)
+    if (leftover && (orphan || old)) rmSync(path, { force: true })
+  }
 }
 
 /** Moves a database file and its WAL and shared-memory files aside under `suffix`; returns the new name. */
@@ -89,6 +155,18 @@ export function moveAside (file: string, suffix: string): string {
     if (existsSync(file + ext)) renameSync(file + ext, target + ext)
   }
   return target
+}
+
+/**
+ * Undoes moveAside: the new file made in its place (and its -wal, -shm) is deleted, the moved one takes
+ * its name again. For a start that moved a damaged file and then could not create the new one: the next
+ * start finds the damage again, and can record it.
+ */
+export function moveBack (keptAs: string, file: string): void {
+  for (const ext of ['', '-wal', '-shm']) {
+    rmSync(file + ext, { force: true })
+    if (existsSync(keptAs + ext)) renameSync(keptAs + ext, file + ext)
+  }
 }
 
 /** Why a database holds less than the devices were told it has, and since when (meta `restored_*`). */
@@ -133,12 +211,15 @@ export function restoreDatabase (backup: string, file: string, now = Date.now())
   const keptAs = existsSync(file) ? moveAside(file, `before-restore-${fileStamp(now)}`) : undefined
   const copy = file + '.restoring'
   copyFileSync(backup, copy)
+  chmodSync(copy, PRIVATE_FILE_MODE)
   const mark: RestoreMark = { at: now, reason: 'backup', from: basename(backup), backupAt: parseStamp(basename(backup)) }
   // Marked before it takes the live name: a restored file in place is always a marked one. The meta table
   // exists since schema 1, so a backup from an older punchline takes the mark too; the gateway migrates it.
   const db = new Database(copy, { fileMustExist: true })
   try {
     markRestored(db, mark)
+    // A backup taken after a damaged file was moved aside carries that alarm; restoring is the operator acting on it.
+    clearMovedAside(db)
     // Closing the last connection checkpoints and removes the WAL: the mark must be in the file we rename.
     db.pragma('wal_checkpoint(TRUNCATE)')
   } finally {

@@ -4,9 +4,13 @@
  * Both pragmas are set on every open: a reopened WAL database falls back to synchronous=NORMAL.
  */
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MIGRATIONS } from './migrations.js'
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir-lock.js'
+
+/** how long a statement waits for a lock another process holds (the CLI writing beside the gateway), ms */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 export type Db = Database.Database
 export type Statement = Database.Statement<unknown[]>
@@ -18,15 +22,34 @@ export interface OpenOptions {
 }
 
 export function openDatabase (file: string, opts: OpenOptions = {}): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+  if (file !== ':memory:' && opts.readonly !== true) createPrivately(file)
   const db = new Database(file, { readonly: opts.readonly ?? false })
-  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`)
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`)
   if (opts.readonly !== true) {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
     migrate(db)
   }
   return db
+}
+
+/**
+ * SQLite creates a database 0644 and gives its -wal and -shm the mode of the database file: a file made
+ * 0600 first keeps all three private (punches, badge numbers, secret hashes) under any umask.
+ */
+function createPrivately (file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE })
+  if (!existsSync(file)) closeSync(openSync(file, 'a', PRIVATE_FILE_MODE))
+}
+
+/**
+ * Takes the write lock once and lets it go: throws SQLITE_BUSY when another process holds it past the
+ * busy timeout. A WAL reader is never blocked, so without this a gateway would start on a file it cannot
+ * write and refuse every batch.
+ */
+export function proveWritable (db: Db): void {
+  db.exec('BEGIN IMMEDIATE')
+  db.exec('COMMIT')
 }
 
 export function schemaVersion (db: Db): number {

@@ -4,10 +4,11 @@
  * bound, or a check of a fault's own; `npm test` runs the short variants (test/faults-*.test.ts).
  *
  * Environment: FAULTS_SEED (random, printed: give it back to repeat the fault timings), FAULTS_ONLY
- * (a comma-separated list of gateway-kill, power-cut, upstream, disk-full, corrupt-db), FAULTS_KILLS (the
+ * (a comma-separated list of gateway-kill, power-cut, upstream, disk-full, corrupt-db, locked-db), FAULTS_KILLS (the
  * gateway kills, 50), FAULTS_SHORT=1 (the short variants, as the tests run them).
  */
 import { corruptDbFault, CORRUPT_DB } from './corrupt-db.js'
+import { lockedDbFault, LOCKED_DB } from './locked-db.js'
 import { diskFullFault, DISK_FULL, type DiskMode } from './disk-full.js'
 import { gatewayKillFault, GATEWAY_KILL } from './gateway-kill.js'
 import { powerCutFault, POWER_CUT } from './power-cut.js'
@@ -15,7 +16,7 @@ import { emptyReport, formatReports, passed, type FaultReport } from './report.j
 import { FaultSite } from './site.js'
 import { upstreamFault, UPSTREAM_FAULTS } from './upstream-faults.js'
 
-const FAULTS = ['gateway-kill', 'power-cut', 'upstream', 'disk-full', 'corrupt-db'] as const
+const FAULTS = ['gateway-kill', 'power-cut', 'upstream', 'disk-full', 'corrupt-db', 'locked-db'] as const
 type Fault = typeof FAULTS[number]
 
 const say = (line: string): void => { process.stdout.write(line + '\n') }
@@ -63,6 +64,7 @@ async function main (): Promise<number> {
         }
         break
       case 'corrupt-db': reports.push(await attempt(fault, async () => await corruptDbFault({ ...CORRUPT_DB[s.variant], seed }, say))); break
+      case 'locked-db': reports.push(await attempt(fault, async () => await lockedDbFault({ ...LOCKED_DB[s.variant], seed }, say))); break
     }
     say(formatReports(reports.slice(-1)))
   }
