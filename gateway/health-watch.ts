@@ -11,7 +11,8 @@ import type { Db } from './store/db.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { ForwarderEvents } from './forward/forwarder.js'
 import type { StorageGuard } from './storage-guard.js'
-import { healthSnapshot, type HealthSnapshot } from './health.js'
+import { FLAGS_WINDOW_MS, healthSnapshot, type HealthSnapshot } from './health.js'
+import { RecentFlags } from './recent-flags.js'
 import { ALARM_NAMES, evaluateAlarms, type Alarm, type AlarmExtras, type Severity, type UpstreamState } from './alarms.js'
 
 export interface HealthWatchOptions {
@@ -36,12 +37,15 @@ const SEVERITIES: readonly Severity[] = ['warning', 'critical']
 export class HealthWatch {
   readonly #o: HealthWatchOptions
   readonly #upstream: UpstreamState
+  readonly #flags: RecentFlags
   #active = new Map<string, Alarm>()
   #current: ActiveAlarms = { evaluatedAt: null, alarms: [] }
   #timer?: NodeJS.Timeout
+  #stopped = false
 
   constructor (opts: HealthWatchOptions) {
     this.#o = opts
+    this.#flags = new RecentFlags(opts.db, FLAGS_WINDOW_MS, opts.now())
     const up: UpstreamState = this.#upstream = { lastDeliveredAt: null, since: opts.now(), lastFailure: null }
     opts.forwarder?.on('delivered', () => { up.lastDeliveredAt = opts.now() })
     opts.forwarder?.on('failure', (kind, error) => { up.lastFailure = { kind, error, at: opts.now() } })
@@ -52,18 +56,33 @@ export class HealthWatch {
   }
 
   start (): void {
-    this.evaluate()
-    this.#timer = setInterval(() => this.evaluate(), this.#o.config.alarms.intervalSeconds * 1000)
+    void this.#tick()
+    this.#timer = setInterval(() => { void this.#tick() }, this.#o.config.alarms.intervalSeconds * 1000)
     this.#timer.unref()
+  }
+
+  /** Brings the day's flag counts up to date in bounded steps, then evaluates. Never rejects. */
+  async #tick (): Promise<void> {
+    try {
+      await this.#flags.advance(this.#o.now)
+    } catch (err) {
+      this.#o.log.error({ err }, 'counting recent flags failed; will try again at the next evaluation')
+    }
+    if (!this.#stopped) this.evaluate()
   }
 
   stop (): void {
     clearInterval(this.#timer)
+    this.#flags.stop()
+    this.#stopped = true
   }
 
   /** The database's snapshot with this gateway's own storage verdict (it also knows a failed commit). */
   snapshot (): HealthSnapshot {
-    const s = healthSnapshot(this.#o.db, this.#o.config, this.#o.now())
+    const now = this.#o.now()
+    // Fresh when little was stored since the last step; otherwise the counts the last step left.
+    this.#flags.step(now)
+    const s = healthSnapshot(this.#o.db, this.#o.config, now, this.#flags.counts())
     const full = this.#o.guard.reason
     return full === undefined ? s : { ...s, storage: { ...s.storage, full } }
   }

@@ -56,8 +56,13 @@ export interface HealthSnapshot {
 
 type Cfg = Pick<GatewayConfig, 'dataDir' | 'gatewayId' | 'upstream' | 'storage' | 'backup'>
 
-export function healthSnapshot (db: Db, cfg: Cfg, now: number): HealthSnapshot {
-  const backlog = new ForwardStore(db).backlog()
+/**
+ * `flags24h` may come from a running gateway's RecentFlags (recent-flags.ts), kept up to date in bounded
+ * steps; without it the day's punches are counted here (what `punchline report` does, in its own process).
+ */
+export function healthSnapshot (db: Db, cfg: Cfg, now: number, flags24h?: Record<string, number>): HealthSnapshot {
+  const forward = new ForwardStore(db)
+  const backlog = forward.backlog()
   const storage = measureStorage(db, databasePath(cfg), cfg.storage)
   return {
     at: now,
@@ -77,8 +82,8 @@ export function healthSnapshot (db: Db, cfg: Cfg, now: number): HealthSnapshot {
     }),
     backlog: { ...backlog, oldestPendingAgeMs: backlog.oldestReceived === null ? null : now - backlog.oldestReceived },
     outbox: outboxHealth(db),
-    deadLetters: deadLettersByKind(db),
-    flags24h: flagsSince(db, now - FLAGS_WINDOW_MS),
+    deadLetters: { refused: 0, unmapped: 0, ...forward.openDeadLetters() },
+    flags24h: flags24h ?? flagsSince(db, now - FLAGS_WINDOW_MS),
     storage: { ...storage, full: storageVerdict(storage) ?? null },
     backups: listBackups(backupDir(cfg)),
     movedAside: readMovedAside(db)
@@ -90,13 +95,6 @@ function outboxHealth (db: Db): OutboxHealth {
       (SELECT last_error FROM forward_batches WHERE attempts > 0 ORDER BY created DESC LIMIT 1) AS lastError
     FROM forward_batches WHERE attempts > 0`).get() as { n: number, since: number | null, lastError: string | null }
   return { failingBatches: row.n, failingSince: row.since, lastError: row.lastError }
-}
-
-function deadLettersByKind (db: Db): Record<string, number> {
-  const out: Record<string, number> = { refused: 0, unmapped: 0 }
-  const rows = db.prepare('SELECT kind, count(*) AS n FROM dead_letters WHERE replayed IS NULL GROUP BY kind').all() as Array<{ kind: string, n: number }>
-  for (const r of rows) out[r.kind] = r.n
-  return out
 }
 
 function flagsSince (db: Db, since: number): Record<string, number> {

@@ -113,7 +113,12 @@ t.test('storage full: no ack, the device keeps the batch, an alarm; room again: 
   // The upstream is back: the backlog drains, retention purges it, the guard finds room.
   sink.respond(() => ({ status: 200 }))
   await until(() => gw.logs.some(l => l.msg === 'storage has room again: ingest resumed'), () => 'the gateway to resume: ' + JSON.stringify(gw.logs.slice(-5)), 30_000)
-  t.ok(gw.logs.some(l => l.msg === 'retention: delivered punches purged' && (l.purged as number) > 0), 'a purge made the room')
+  // Delivery itself frees pages (delivered punches leave the pending table, migration 5); retention purges
+  // the punches while the guard is still full. Either may be what brings the file under its budget.
+  const purged = gw.logs.some(l => l.msg === 'retention: delivered punches purged' && (l.purged as number) > 0)
+  const resumed = gw.logs.find(l => l.msg === 'storage has room again: ingest resumed')
+  const freed = (resumed?.usage as { freePageBytes?: number } | undefined)?.freePageBytes ?? 0
+  t.ok(purged || freed > 0, 'a purge or the delivery made the room')
 
   let answer: 'acked' | 'refused' = 'refused'
   await until(async () => {

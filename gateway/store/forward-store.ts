@@ -6,6 +6,9 @@
  *
  * Batches are formed lazily, only when the forwarder has a free slot, so an outage backlog of millions of
  * punches is millions of punch rows and a handful of batch rows, never millions of outbox rows.
+ *
+ * Every stored punch is also a `pending` row (migration 5) until `complete()` records its delivery; the
+ * watermarks and the backlog figures read that set and its totals, never the backlog itself.
  */
 import { randomUUID } from 'node:crypto'
 import type { Db, Statement } from './db.js'
@@ -77,12 +80,17 @@ export class ForwardStore {
   readonly #reschedule: Statement
   readonly #rangeIds: Statement
   readonly #rangePunches: Statement
-  readonly #countRange: Statement
   readonly #insertDead: Statement
   readonly #countPast: Statement
   readonly #lowestBatch: Statement
   readonly #receivedFrom: Statement
   readonly #batchPastCursor: Statement
+  readonly #overlapping: Statement
+  readonly #settle: Statement
+  readonly #pendingTotal: Statement
+  readonly #openDeadLetters: Statement
+  readonly #parkedInBatches: Statement
+  readonly #batchCount: Statement
 
   constructor (db: Db) {
     this.#db = db
@@ -98,10 +106,19 @@ export class ForwardStore {
     this.#reschedule = db.prepare('UPDATE forward_batches SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE key = ?')
     this.#rangeIds = db.prepare('SELECT id FROM punches WHERE id BETWEEN ? AND ? ORDER BY id')
     this.#rangePunches = db.prepare(`SELECT ${STORED_COLUMNS} FROM punches WHERE id BETWEEN ? AND ? ORDER BY id`).raw(true)
-    this.#countRange = db.prepare('SELECT count(*) AS n FROM punches WHERE id BETWEEN ? AND ?')
     this.#countPast = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM punches WHERE id > ? LIMIT ?)')
     this.#lowestBatch = db.prepare('SELECT min(first_id) AS id FROM forward_batches')
     this.#receivedFrom = db.prepare('SELECT received FROM punches WHERE id >= ? ORDER BY id LIMIT 1')
+    this.#overlapping = db.prepare('SELECT first_id, last_id FROM forward_batches WHERE first_id <= ? AND last_id >= ?')
+    // What a delivery settles: the range's punches, except those parked (they stay until replayed or fixed).
+    this.#settle = db.prepare(`DELETE FROM pending WHERE id BETWEEN ? AND ? AND id NOT IN
+      (SELECT punch_id FROM dead_letters WHERE punch_id BETWEEN ? AND ? AND replayed IS NULL)`)
+    this.#pendingTotal = db.prepare('SELECT n FROM pending_total')
+    this.#openDeadLetters = db.prepare('SELECT kind, n FROM dead_letter_open WHERE n > 0')
+    // One probe of dead letters per batch (few): never a pass over the dead letters or the backlog.
+    this.#parkedInBatches = db.prepare(`SELECT count(*) AS n FROM forward_batches b JOIN dead_letters d
+      ON d.punch_id BETWEEN b.first_id AND b.last_id WHERE d.replayed IS NULL`)
+    this.#batchCount = db.prepare('SELECT count(*) AS n FROM forward_batches')
     this.#insertDead = db.prepare(`INSERT INTO dead_letters (punch_id, status, reason, at, replayed, kind) VALUES (?, ?, ?, ?, NULL, ?)
       ON CONFLICT (punch_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at, replayed = NULL, kind = excluded.kind`)
   }
@@ -160,9 +177,33 @@ export class ForwardStore {
     return (this.#rangePunches.all(batch.firstId, batch.lastId) as StoredRow[]).map(storedPunch)
   }
 
-  /** The upstream accepted the batch: it leaves the outbox (durable with the next synced commit). */
+  /**
+   * The upstream accepted the batch: it leaves the outbox and its punches stop being pending (durable with
+   * the next synced commit). The only place a punch stops being pending: every delivery comes through here.
+   */
   complete (key: string): void {
-    this.#unsynced(() => this.#deleteBatch.run(key))
+    this.#unsynced(() => this.#db.transaction(() => {
+      const row = this.#getBatch.get(key) as BatchRow | undefined
+      if (row === undefined) return
+      this.#deleteBatch.run(key)
+      this.#settlePending(row.first_id, row.last_id)
+    })())
+  }
+
+  /**
+   * Removes from `pending` the delivered range's punches that no other batch still covers (a replayed
+   * punch inside a batch that waits for a retry) and that are not parked.
+   */
+  #settlePending (first: number, last: number): void {
+    const others = (this.#overlapping.all(last, first) as Array<{ first_id: number, last_id: number }>)
+      .sort((a, b) => a.first_id - b.first_id)
+    let from = first
+    for (const o of others) {
+      if (o.first_id > from) this.#settle.run(from, o.first_id - 1, from, o.first_id - 1)
+      from = Math.max(from, o.last_id + 1)
+      if (from > last) return
+    }
+    this.#settle.run(from, last, from, last)
   }
 
   /** The attempt failed in a way worth retrying: count it and set the next attempt (durable with the next synced commit). */
@@ -280,13 +321,26 @@ export class ForwardStore {
     }).immediate()
   }
 
+  /**
+   * From the totals kept with their rows (migration 5), so a scrape or an API call costs a few probes whatever
+   * the backlog: the pending punches less those parked outside any batch (a parked punch still inside a
+   * batch's range, held for a mapping, counts as the batch's).
+   */
   backlog (): Backlog {
-    const cursor = this.cursor()
-    const batches = this.#db.prepare('SELECT first_id, last_id FROM forward_batches').all() as Array<{ first_id: number, last_id: number }>
-    let pending = (this.#db.prepare('SELECT count(*) AS n FROM punches WHERE id > ?').get(cursor) as { n: number }).n
-    for (const b of batches) pending += (this.#countRange.get(b.first_id, b.last_id) as { n: number }).n
-    const dead = (this.#db.prepare('SELECT count(*) AS n FROM dead_letters WHERE replayed IS NULL').get() as { n: number }).n
-    return { batches: batches.length, pendingPunches: pending, oldestReceived: this.oldestPendingReceived(), deadLetters: dead }
+    const batches = this.#batchCount.get() as { n: number }
+    const total = (this.#pendingTotal.get() as { n: number }).n
+    const dead = this.openDeadLetters()
+    let open = 0
+    for (const n of Object.values(dead)) open += n
+    const parkedInBatches = open === 0 ? 0 : (this.#parkedInBatches.get() as { n: number }).n
+    return { batches: batches.n, pendingPunches: total - open + parkedInBatches, oldestReceived: this.oldestPendingReceived(), deadLetters: open }
+  }
+
+  /** Dead letters not replayed, by kind (only kinds that have some). */
+  openDeadLetters (): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const r of this.#openDeadLetters.all() as Array<{ kind: string, n: number }>) out[r.kind] = r.n
+    return out
   }
 
   /**

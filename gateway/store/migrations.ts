@@ -101,5 +101,62 @@ export const MIGRATIONS: readonly string[] = [
     asked       TEXT NOT NULL,
     PRIMARY KEY (restored_at, device)
   ) WITHOUT ROWID;
+  `,
+  // 5: what the upstream has not accepted yet, kept as it changes so that watermarks, backlog counts and
+  // dead-letter views cost index probes, not a pass over the backlog (docs/DESIGN-NOTES.md, "Watermarks and
+  // backlog figures"). `pending` holds one row per stored punch not yet delivered: past the cursor, in an
+  // outbox batch, or parked in dead letters; a trigger adds every new punch, ForwardStore.complete() removes
+  // what a delivery settles. Totals follow their rows through triggers, in the same transactions.
+  `
+  CREATE TABLE pending (
+    id     INTEGER PRIMARY KEY,
+    device TEXT NOT NULL,
+    ts     INTEGER NOT NULL
+  );
+  CREATE INDEX pending_device_ts ON pending (device, ts);
+  INSERT INTO pending (id, device, ts)
+    SELECT id, device, ts FROM punches WHERE id > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'forward_cursor');
+  INSERT OR IGNORE INTO pending (id, device, ts)
+    SELECT p.id, p.device, p.ts FROM forward_batches b JOIN punches p ON p.id BETWEEN b.first_id AND b.last_id;
+  INSERT OR IGNORE INTO pending (id, device, ts)
+    SELECT p.id, p.device, p.ts FROM dead_letters d JOIN punches p ON p.id = d.punch_id WHERE d.replayed IS NULL;
+
+  CREATE TABLE pending_total (n INTEGER NOT NULL);
+  INSERT INTO pending_total (n) SELECT count(*) FROM pending;
+
+  CREATE TRIGGER punches_pending AFTER INSERT ON punches BEGIN
+    INSERT INTO pending (id, device, ts) VALUES (new.id, new.device, new.ts);
+  END;
+  -- Retention deletes only delivered punches; should anything else ever delete one, it leaves no ghost.
+  CREATE TRIGGER punches_pending_gone AFTER DELETE ON punches BEGIN
+    DELETE FROM pending WHERE id = old.id;
+  END;
+  CREATE TRIGGER pending_added AFTER INSERT ON pending BEGIN
+    UPDATE pending_total SET n = n + 1;
+  END;
+  CREATE TRIGGER pending_settled AFTER DELETE ON pending BEGIN
+    UPDATE pending_total SET n = n - 1;
+  END;
+
+  -- Dead letters not replayed, by kind; and the order the API lists them in.
+  CREATE TABLE dead_letter_open (
+    kind TEXT PRIMARY KEY,
+    n    INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO dead_letter_open (kind, n) SELECT kind, count(*) FROM dead_letters WHERE replayed IS NULL GROUP BY kind;
+  CREATE TRIGGER dead_letter_opened AFTER INSERT ON dead_letters WHEN new.replayed IS NULL BEGIN
+    INSERT INTO dead_letter_open (kind, n) VALUES (new.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+  END;
+  -- A replay closes one; parking the same punch again (an upsert) reopens it, perhaps under another kind.
+  CREATE TRIGGER dead_letter_changed AFTER UPDATE ON dead_letters BEGIN
+    UPDATE dead_letter_open SET n = n - 1 WHERE kind = old.kind AND old.replayed IS NULL;
+    INSERT INTO dead_letter_open (kind, n) SELECT new.kind, 1 WHERE new.replayed IS NULL
+      ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER dead_letter_removed AFTER DELETE ON dead_letters WHEN old.replayed IS NULL BEGIN
+    UPDATE dead_letter_open SET n = n - 1 WHERE kind = old.kind;
+  END;
+  CREATE INDEX dead_letters_open_at ON dead_letters (at, punch_id) WHERE replayed IS NULL;
+  CREATE INDEX dead_letters_unmapped ON dead_letters (punch_id) WHERE replayed IS NULL AND kind = 'unmapped';
   `
 ]

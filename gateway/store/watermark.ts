@@ -8,11 +8,11 @@
  *     pending with no time = nothing can be said);
  *   - the last time the device was heard from, when it is offline (it may have taken punches since).
  *
- * A site's watermark is the earliest of its devices'. Computing it reads the backlog once, so it runs
- * now and then (the API, the sinks' schedule), never per punch.
+ * A site's watermark is the earliest of its devices'. The undelivered punches are the `pending` table
+ * (migration 5), kept as punches are stored and delivered, so the stored part costs two index probes per
+ * device with punches pending, whatever the backlog (docs/DESIGN-NOTES.md, "Watermarks and backlog figures").
  */
 import type { Db } from './db.js'
-import { ForwardStore } from './forward-store.js'
 import type { DeviceStatus } from '../../shared/codec/status.js'
 import type { Watermark, Watermarks } from '../../shared/upstream.js'
 
@@ -26,22 +26,21 @@ export interface WatermarkInputs {
   now: number
 }
 
-/** The oldest undelivered stored punch per device. */
+/**
+ * The oldest undelivered stored punch per device: a skip over the distinct devices of the (device, ts)
+ * index, each with its least ts, rather than a GROUP BY that reads every pending row.
+ */
+const OLDEST_PENDING = `
+  WITH RECURSIVE d(device) AS (
+    SELECT (SELECT device FROM pending ORDER BY device LIMIT 1)
+    UNION ALL
+    SELECT (SELECT device FROM pending WHERE device > d.device ORDER BY device LIMIT 1) FROM d WHERE d.device IS NOT NULL
+  )
+  SELECT device, (SELECT min(ts) FROM pending WHERE device = d.device) AS ts FROM d WHERE device IS NOT NULL`
+
 function oldestUndelivered (db: Db): Map<string, number> {
-  const cursor = new ForwardStore(db).cursor()
-  const rows = db.prepare(`
-    SELECT device, min(ts) AS ts FROM punches WHERE id > ? GROUP BY device
-    UNION ALL
-    SELECT p.device, min(p.ts) FROM forward_batches b JOIN punches p ON p.id BETWEEN b.first_id AND b.last_id GROUP BY p.device
-    UNION ALL
-    SELECT p.device, min(p.ts) FROM dead_letters d JOIN punches p ON p.id = d.punch_id WHERE d.replayed IS NULL GROUP BY p.device
-  `).all(cursor) as Array<{ device: string, ts: number }>
-  const out = new Map<string, number>()
-  for (const r of rows) {
-    const cur = out.get(r.device)
-    if (cur === undefined || r.ts < cur) out.set(r.device, r.ts)
-  }
-  return out
+  const rows = db.prepare(OLDEST_PENDING).all() as Array<{ device: string, ts: number }>
+  return new Map(rows.map(r => [r.device, r.ts]))
 }
 
 function mark (beforeMs: number | null, heldBy: string): Watermark {
