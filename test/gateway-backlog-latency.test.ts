@@ -36,7 +36,7 @@ const LATE_EVERY = 10
 
 /** Every HTTP call of this test goes through here (one place to add credentials). */
 async function httpGet (gw: GatewayProcess, path: string): Promise<{ status: number, body: string }> {
-  const res = await fetch(gw.httpUrl + path)
+  const res = await gw.api(path)
   return { status: res.status, body: await res.text() }
 }
 
