@@ -24,6 +24,11 @@ export interface SinkAnswer {
   reset?: boolean
   /** answer after this long */
   delayMs?: number
+  /**
+   * never answer: 'request' holds the request (the connection stays open, no status), 'body' sends the
+   * status and headers and then holds the body. Either lasts until the client gives up or close().
+   */
+  hang?: 'request' | 'body'
 }
 
 export type Responder = (req: SinkRequest) => SinkAnswer
@@ -119,6 +124,12 @@ export class UpstreamSink {
       try { answer = this.#responder(request) } catch (err) { answer = { status: 500, body: String(err) } }
       const finish = (): void => {
         if (answer.reset === true) { req.socket.destroy(); this.#notify(); return }
+        if (answer.hang === 'request') return
+        if (answer.hang === 'body') {
+          res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': '1000' })
+          res.write('{"accepted": ')
+          return
+        }
         if (this.#keep && answer.status >= 200 && answer.status < 300 && typeof body === 'object' && body !== null && Array.isArray(body.punches)) {
           const key = req.headers['idempotency-key']
           const repeat = typeof key === 'string' && this.acceptedKeys.has(key)

@@ -39,6 +39,11 @@ export interface ForwarderOptions {
   /** how long stop() waits for requests in flight before aborting them (their batches stay in the outbox) */
   stopGraceMs?: number
   /**
+   * How long past the sink's own deadline (Sink.deadlineMs) a delivery may stay outstanding before the
+   * watchdog aborts it: a defence against a sink whose timer failed, so a slot is never held for ever.
+   */
+  watchdogGraceMs?: number
+  /**
    * What the gateway knows about a stored punch at the moment it is sent: the roster's employee and the
    * site (carried upstream), and a reason to hold it back for a mapping instead (`roster.unknown` = 'hold').
    * Asked at send time, so a roster entry added after the punch arrived still applies.
@@ -63,6 +68,24 @@ export interface ForwarderStats {
   inFlight: number
   lastError: string | null
   lastDeliveredAt: number | null
+  /** the last time the upstream answered anything at all (a delivery, a refusal, an HTTP error status) */
+  lastAnsweredAt: number | null
+  /** deliveries the watchdog aborted because they outlived their sink's deadline */
+  watchdogAborts: number
+}
+
+/** One delivery in flight, as the alarms and /metrics see it. */
+export interface InFlightDelivery {
+  startedAt: number
+  /** the longest its sink says it takes (Sink.deadlineMs); null when the sink does not say */
+  deadlineMs: number | null
+}
+
+interface Delivery extends InFlightDelivery {
+  done: Promise<void>
+  /** aborts this delivery alone: the watchdog; stop() aborts them all */
+  readonly controller: AbortController
+  watchdog?: NodeJS.Timeout
 }
 
 export interface ForwarderEvents {
@@ -79,10 +102,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   readonly #now: () => number
   readonly #random: () => number
   readonly #log: Logger
-  readonly #inFlight = new Map<string, Promise<void>>()
+  readonly #inFlight = new Map<string, Delivery>()
   readonly #abort = new AbortController()
   readonly #stats: ForwarderStats = {
-    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null
+    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null, lastAnsweredAt: null, watchdogAborts: 0
   }
 
   /**
@@ -103,7 +126,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 
   constructor (opts: ForwarderOptions) {
     super()
-    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000 }, opts)
+    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000, watchdogGraceMs: 5000 }, opts)
     this.#now = opts.now ?? Date.now
     this.#random = opts.random ?? Math.random
     this.#log = opts.logger
@@ -130,11 +153,16 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     return { ...this.#stats, failures: { ...this.#stats.failures }, inFlight: this.#inFlight.size }
   }
 
+  /** The deliveries in flight now: when each started, and its deadline. */
+  inFlight (): InFlightDelivery[] {
+    return [...this.#inFlight.values()].map(d => ({ startedAt: d.startedAt, deadlineMs: d.deadlineMs }))
+  }
+
   /** Stops forming batches, waits a grace period for requests in flight, then aborts the rest. */
   async stop (): Promise<void> {
     this.#running = false
     clearTimeout(this.#timer)
-    const pending = [...this.#inFlight.values()]
+    const pending = [...this.#inFlight.values()].map(d => d.done)
     if (pending.length === 0) return
     let grace: NodeJS.Timeout | undefined
     await Promise.race([
@@ -142,7 +170,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
       new Promise<void>(resolve => { grace = setTimeout(resolve, this.#o.stopGraceMs) })
     ])
     clearTimeout(grace)
-    this.#abort.abort()
+    this.#abortAll()
     await Promise.allSettled(pending)
     await this.#o.sink.close?.()
   }
@@ -154,10 +182,16 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   async abort (): Promise<void> {
     this.#running = false
     clearTimeout(this.#timer)
-    this.#abort.abort()
-    await Promise.allSettled([...this.#inFlight.values()])
+    const pending = [...this.#inFlight.values()].map(d => d.done)
+    this.#abortAll()
+    await Promise.allSettled(pending)
     // A killed process's connections go with it.
     await this.#o.sink.close?.()
+  }
+
+  #abortAll (): void {
+    this.#abort.abort()
+    for (const d of this.#inFlight.values()) d.controller.abort()
   }
 
   #wakeIn (ms: number): void {
@@ -238,7 +272,9 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   }
 
   #send (batch: ForwardBatch): void {
-    const done = this.#attempt(batch)
+    const delivery: Delivery = { startedAt: this.#now(), deadlineMs: null, controller: new AbortController(), done: Promise.resolve() }
+    this.#inFlight.set(batch.key, delivery)
+    delivery.done = this.#attempt(batch, delivery)
       .then(() => { this.#heldBack.delete(batch.key) })
       .catch((err: unknown) => {
         this.#stats.lastError = (err as Error).message
@@ -249,13 +285,13 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         this.#log.error({ err, batch: batch.key, retryInMs }, 'forwarding a batch failed unexpectedly; it stays in the outbox')
       })
       .finally(() => {
+        clearTimeout(delivery.watchdog)
         this.#inFlight.delete(batch.key)
         if (this.#running) this.#pump()
       })
-    this.#inFlight.set(batch.key, done)
   }
 
-  async #attempt (batch: ForwardBatch): Promise<void> {
+  async #attempt (batch: ForwardBatch, delivery: Delivery): Promise<void> {
     const store = this.#o.store
     const punches = this.#sendable(batch)
     if (punches.length === 0) {
@@ -265,9 +301,28 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     }
     const body: UpstreamBatch = { gateway: this.#o.gatewayId, batch: batch.key, punches }
     const started = this.#now()
-    const result = await this.#o.sink.deliver(body, this.#abort.signal)
+    this.#watch(batch, punches.length, delivery)
+    const result = await this.#o.sink.deliver(body, delivery.controller.signal)
     if (this.#abort.signal.aborted && result.outcome !== 'delivered') return
     this.#apply(batch, punches.length, result, started)
+  }
+
+  /**
+   * Arms the watchdog of one delivery from its sink's deadline: a timer of its own, so whatever happens
+   * to the sink's timers (nodejs/node#57736 collected them), the slot is freed and the batch goes again
+   * under its key.
+   */
+  #watch (batch: ForwardBatch, punches: number, delivery: Delivery): void {
+    const deadlineMs = this.#o.sink.deadlineMs?.(punches)
+    if (deadlineMs === undefined) return
+    delivery.deadlineMs = deadlineMs
+    delivery.watchdog = setTimeout(() => {
+      const outstandingMs = this.#now() - delivery.startedAt
+      this.#stats.watchdogAborts++
+      this.#log.error({ batch: batch.key, punches, outstandingMs, deadlineMs },
+        'a delivery to the upstream outlived its deadline: aborting it; the batch goes again under its key')
+      delivery.controller.abort(new Error(`watchdog: no outcome within ${deadlineMs} ms, the sink's deadline; abandoned`))
+    }, deadlineMs + this.#o.watchdogGraceMs)
   }
 
   /**
@@ -304,6 +359,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const store = this.#o.store
     const now = this.#now()
     const log = this.#log
+    if (result.outcome !== 'retry' || result.status !== undefined) this.#stats.lastAnsweredAt = now
     switch (result.outcome) {
       case 'delivered':
         store.complete(batch.key)

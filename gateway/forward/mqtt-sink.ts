@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Logger } from '../../shared/log.js'
 import type { UpstreamBatch, Watermarks } from '../../shared/upstream.js'
-import type { Sink, SinkResult } from './sink.js'
+import { abortText, type Sink, type SinkResult } from './sink.js'
 
 export interface MqttSinkOptions {
   /** mqtt:// or mqtts:// */
@@ -56,6 +56,11 @@ export class MqttSink implements Sink {
     if (opts.topic === '' || /[+#\u0000]/.test(opts.topic)) this.#topicError = `upstream.topic: '${opts.topic}' is not a topic to publish under (no +, # or empty)`
   }
 
+  /** A connection when there is none (CONNACK within timeoutMs), then the PUBACK within timeoutMs. */
+  deadlineMs (): number {
+    return 2 * this.#o.timeoutMs
+  }
+
   async deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
     return await this.#send('punches', batch, false, signal)
   }
@@ -86,7 +91,7 @@ export class MqttSink implements Sink {
       }
       const max = this.#o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD
       if (payload.length > max) return { outcome: 'split', error: `payload of ${payload.length} bytes is over the ${max} bytes the upstream broker takes` }
-      if (signal.aborted) return aborted()
+      if (signal.aborted) return { outcome: 'retry', error: abortText(signal) }
       const conn = await this.#connection()
       if ('result' in conn) return conn.result
       return await this.#publish(conn.client, `${this.#o.topic}/${leaf}`, payload, retain, signal)
@@ -108,7 +113,7 @@ export class MqttSink implements Sink {
         client.removeListener('close', onClose)
         resolve(r)
       }
-      const onAbort = (): void => finish(aborted())
+      const onAbort = (): void => finish({ outcome: 'retry', error: abortText(signal) })
       // MQTT.js does not always call back a QoS 1 publish whose connection died: the close settles it.
       const onClose = (): void => finish({ outcome: 'retry', error: `connection to ${this.#broker} lost before PUBACK` })
       const timer = setTimeout(() => {
@@ -217,10 +222,6 @@ function connectFailure (err: Error & { code?: string | number }, broker: string
   // Certificate trouble does not heal by waiting: a wrong CA, an expired or misnamed certificate.
   if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS/.test(code)) return { outcome: 'config', error: `${broker}: TLS: ${err.message}` }
   return { outcome: 'retry', error: `${broker}: ${err.message}` }
-}
-
-function aborted (): SinkResult {
-  return { outcome: 'retry', error: 'aborted: the gateway is stopping' }
 }
 
 /** The broker's address without credentials, for logs and errors. */

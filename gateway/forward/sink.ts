@@ -26,7 +26,15 @@ export interface Sink {
   readonly name: string
   /** the most punches one deliver() takes (ERPNext posts one check-in per call); unset: forward.batchSize */
   readonly maxBatch?: number
-  /** Never rejects: every failure is a result. `signal` aborts the attempt (the gateway is stopping). */
+  /**
+   * The longest one deliver() of this many punches takes when every request it makes ends within its
+   * timeout. The forwarder's watchdog aborts a delivery outstanding well past it; unset: no watchdog.
+   */
+  deadlineMs? (punches: number): number
+  /**
+   * Never rejects: every failure is a result. `signal` aborts the attempt (the gateway is stopping, or the
+   * forwarder's watchdog: its reason says which, see abortText).
+   */
   deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult>
   /**
    * Sinks that take it are told, now and then, that every punch before a time has been delivered (per
@@ -36,4 +44,13 @@ export interface Sink {
    */
   watermark? (marks: Watermarks, signal: AbortSignal): Promise<SinkResult>
   close? (): Promise<void>
+}
+
+/**
+ * What an abort of a delivery's signal means, in words: the reason it was aborted with when that is a
+ * message for people (the forwarder's watchdog, a watermark's deadline), else the gateway stopping.
+ */
+export function abortText (signal: AbortSignal): string {
+  const r: unknown = signal.reason
+  return r instanceof Error && r.name !== 'AbortError' ? r.message : 'aborted: the gateway is stopping'
 }

@@ -38,6 +38,11 @@ export class WebhookSink implements Sink {
     }
   }
 
+  /** One request, bounded as a whole by timeoutMs (http-request.ts). */
+  deadlineMs (): number {
+    return this.#opts.timeoutMs
+  }
+
   async deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
     return await this.#post(this.#opts.url, batch, batch?.batch, signal)
   }

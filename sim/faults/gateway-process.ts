@@ -15,6 +15,8 @@ export interface GatewayProcessOptions {
   allowAnonymous?: boolean
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** options for node itself, before the script (`--expose-gc`, `--import`) */
+  nodeArgs?: string[]
   /** fixed ports, for a restart that devices must find again */
   mqttPort?: number
   httpPort?: number
@@ -56,7 +58,7 @@ export class GatewayProcess {
 }
 
 export async function startGatewayProcess (o: GatewayProcessOptions): Promise<GatewayProcess> {
-  const args = [punchlineBin(), 'gateway', '--data', o.dataDir, '--mqtt-port', String(o.mqttPort ?? 0), '--http-port', String(o.httpPort ?? 0)]
+  const args = [...(o.nodeArgs ?? []), punchlineBin(), 'gateway', '--data', o.dataDir, '--mqtt-port', String(o.mqttPort ?? 0), '--http-port', String(o.httpPort ?? 0)]
   if (o.upstream !== undefined) args.push('--upstream', o.upstream)
   if (o.allowAnonymous === true) args.push('--allow-anonymous')
   args.push(...(o.args ?? []))
