@@ -116,6 +116,13 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
    * (sim/faults/disk-full.ts, SQLITE_FULL) counted 1,385 such re-deliveries in a few seconds.
    */
   readonly #heldBack = new Map<string, { until: number, failures: number }>()
+  /**
+   * Batch key → how many of its attempts this process saw refused in a way that says the upstream did not
+   * take it (SinkResult.notTaken, or a configuration refusal). A batch all of whose attempts are counted
+   * here may be merged with others into a new batch under a new key; one the upstream may have taken
+   * (a timeout, a reset, a 502, an attempt before a restart) never is, and keeps its key.
+   */
+  readonly #refusedOnly = new Map<string, number>()
   /** the time the last #fill looked at the outbox with: what was due then, it sent if it had a slot */
   #filledAt = -Infinity
   #running = false
@@ -232,8 +239,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     if (free <= 0) return
     const skip = new Set(this.#inFlight.keys())
     for (const [key, h] of this.#heldBack) if (h.until > now) skip.add(key)
-    for (const batch of store.dueBatches(now, free, skip)) {
-      this.#send(batch)
+    const merged = new Set<string>()
+    for (const due of store.dueBatches(now, free, skip)) {
+      if (merged.has(due.key)) continue
+      this.#send(this.#mergeAfterOutage(due, skip, merged, now))
       free--
     }
     while (free > 0) {
@@ -250,6 +259,35 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
       this.#send(batch)
       free--
     }
+  }
+
+  /**
+   * A batch due again after refusals the upstream certainly did not take is merged with the batches after
+   * it that are in the same state, up to the batch size: a recovering upstream then gets few full requests
+   * instead of every small batch formed during the outage, one by one (docs/DESIGN-NOTES.md).
+   */
+  #mergeAfterOutage (due: ForwardBatch, skip: ReadonlySet<string>, merged: Set<string>, now: number): ForwardBatch {
+    if (!this.#neverTaken(due)) return due
+    const joins = (b: ForwardBatch): boolean => !skip.has(b.key) && this.#neverTaken(b)
+    const m = this.#o.store.merge(due, this.#batchSize, joins, now)
+    if (m.merged.length === 0) return due
+    for (const key of m.merged) {
+      merged.add(key)
+      this.#refusedOnly.delete(key)
+    }
+    this.#refusedOnly.set(m.batch.key, m.batch.attempts)
+    this.#log.info({ batch: m.batch.key, from: m.merged.length, first: m.batch.firstId, last: m.batch.lastId }, 'merged batches the upstream refused into one under a new key')
+    return m.batch
+  }
+
+  #neverTaken (b: ForwardBatch): boolean {
+    return b.attempts > 0 && this.#refusedOnly.get(b.key) === b.attempts
+  }
+
+  /** Counts an attempt of a batch that the store has recorded: refused for sure, or perhaps taken. */
+  #counted (key: string, notTaken: boolean): void {
+    if (notTaken) this.#refusedOnly.set(key, (this.#refusedOnly.get(key) ?? 0) + 1)
+    else this.#refusedOnly.delete(key)
   }
 
   #scheduleNext (): void {
@@ -277,6 +315,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     delivery.done = this.#attempt(batch, delivery)
       .then(() => { this.#heldBack.delete(batch.key) })
       .catch((err: unknown) => {
+        this.#refusedOnly.delete(batch.key)
         this.#stats.lastError = (err as Error).message
         const failures = (this.#heldBack.get(batch.key)?.failures ?? 0) + 1
         const { baseMs, capMs } = this.#o.backoff
@@ -360,6 +399,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const now = this.#now()
     const log = this.#log
     if (result.outcome !== 'retry' || result.status !== undefined) this.#stats.lastAnsweredAt = now
+    if (result.outcome !== 'retry' && result.outcome !== 'config') this.#refusedOnly.delete(batch.key)
     switch (result.outcome) {
       case 'delivered':
         store.complete(batch.key)
@@ -374,12 +414,14 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         const floor = result.retryAfterMs === undefined ? 0 : Math.min(result.retryAfterMs, this.#o.maxRetryAfterMs)
         const delay = Math.max(backoff, floor)
         store.retryLater(batch.key, now + delay, result.error)
+        this.#counted(batch.key, result.notTaken === true)
         this.#fail('retry', result.error)
         log.warn({ batch: batch.key, punches: count, attempt: batch.attempts + 1, status: result.status, error: result.error, retryInMs: delay }, 'upstream did not take the batch; will retry')
         return
       }
       case 'config': {
         store.retryLater(batch.key, now + this.#o.backoff.capMs, result.error)
+        this.#counted(batch.key, true)
         this.#fail('config', result.error)
         log.error({ batch: batch.key, status: result.status, error: result.error, retryInMs: this.#o.backoff.capMs },
           'upstream refuses the gateway (check the upstream URL and token); nothing is dropped, retrying slowly')

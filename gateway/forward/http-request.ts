@@ -27,7 +27,12 @@ export interface HttpAnswer {
 export interface HttpFailure {
   ok: false
   error: string
+  /** no connection was made, so the upstream cannot have the request */
+  unsent?: true
 }
+
+/** Errors that mean no connection was made: nothing of the request reached the upstream. */
+const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'])
 
 export interface HttpRequest {
   url: string
@@ -100,7 +105,10 @@ export async function httpRequest (req: HttpRequest, signal: AbortSignal): Promi
     if (location !== null) answer.location = location
     return answer
   } catch (err) {
-    return { ok: false, error: endedBy ?? describeNetworkError(err) }
+    if (endedBy !== undefined) return { ok: false, error: endedBy }
+    const failure: HttpFailure = { ok: false, error: describeNetworkError(err) }
+    if (UNSENT_CODES.has(String((err as { code?: unknown }).code))) failure.unsent = true
+    return failure
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', onAbort)

@@ -11,6 +11,9 @@
  *
  * MQTT 3.1.1 has no way to say "too large": a broker over its limit drops the connection. So the sink
  * bounds the payload itself (`maxPayloadBytes`) and asks for a split above it.
+ *
+ * A failure before the CONNACK says `notTaken` (nothing was published, so the forwarder may merge the
+ * batch with others); one after the publish (no PUBACK, the connection lost) does not.
  */
 import { readFile } from 'node:fs/promises'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -102,7 +105,7 @@ export class MqttSink implements Sink {
 
   async #publish (client: MqttClient, topic: string, payload: Buffer, retain: boolean, signal: AbortSignal): Promise<SinkResult> {
     // Checked here, not left to MQTT.js: it would store a QoS 1 publish made offline and replay it later.
-    if (!client.connected) return { outcome: 'retry', error: 'not connected to the upstream broker' }
+    if (!client.connected) return { outcome: 'retry', error: 'not connected to the upstream broker', notTaken: true }
     return await new Promise<SinkResult>(resolve => {
       let settled = false
       const finish = (r: SinkResult): void => {
@@ -181,7 +184,7 @@ export class MqttSink implements Sink {
         resolve(c)
       }
       const timer = setTimeout(() => {
-        settle({ result: { outcome: 'retry', error: `timeout: no CONNACK from ${this.#broker} within ${o.timeoutMs} ms` } })
+        settle({ result: { outcome: 'retry', error: `timeout: no CONNACK from ${this.#broker} within ${o.timeoutMs} ms`, notTaken: true } })
         client.end(true)
       }, o.timeoutMs)
       client.on('error', (err: Error & { code?: string | number }) => {
@@ -193,7 +196,7 @@ export class MqttSink implements Sink {
         }
       })
       client.on('close', () => {
-        settle({ result: { outcome: 'retry', error: `connection to ${this.#broker} closed before CONNACK` } })
+        settle({ result: { outcome: 'retry', error: `connection to ${this.#broker} closed before CONNACK`, notTaken: true } })
         if (this.#client === client) {
           this.#client = undefined
           o.log.warn({ broker: this.#broker }, 'upstream broker connection lost; the next delivery reconnects')
@@ -221,7 +224,8 @@ function connectFailure (err: Error & { code?: string | number }, broker: string
   if (code === 1 || code === 2 || code === 4 || code === 5) return { outcome: 'config', error: `${broker} refused the connection: ${err.message}` }
   // Certificate trouble does not heal by waiting: a wrong CA, an expired or misnamed certificate.
   if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS/.test(code)) return { outcome: 'config', error: `${broker}: TLS: ${err.message}` }
-  return { outcome: 'retry', error: `${broker}: ${err.message}` }
+  // Before CONNACK: nothing of the batch was published.
+  return { outcome: 'retry', error: `${broker}: ${err.message}`, notTaken: true }
 }
 
 /** The broker's address without credentials, for logs and errors. */

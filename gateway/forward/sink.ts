@@ -9,8 +9,12 @@ import type { UpstreamBatch, Watermarks } from '../../shared/upstream.js'
 export type SinkResult =
   /** the upstream has the batch (or already had it) */
   | { outcome: 'delivered' }
-  /** a transient fault: try the same batch, with the same key, later */
-  | { outcome: 'retry', status?: number, error: string, retryAfterMs?: number }
+  /**
+   * a transient fault: try the same batch, with the same key, later. `notTaken`: the upstream certainly
+   * did not take it (it refused before reading it, 503/429..., or no connection was made), so the forwarder
+   * may merge it with others into a new batch under a new key (docs/DESIGN-NOTES.md)
+   */
+  | { outcome: 'retry', status?: number, error: string, retryAfterMs?: number, notTaken?: boolean }
   /** the batch holds a record the upstream refuses: split it until the record is alone, then park it */
   | { outcome: 'split', status?: number, error: string }
   /** the upstream refuses everything for a reason an operator must fix (credentials, URL): retry slowly */
