@@ -133,7 +133,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 
   constructor (opts: ForwarderOptions) {
     super()
-    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000, watchdogGraceMs: 5000 }, opts)
+    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000, watchdogGraceMs: WATCHDOG_GRACE_MS }, opts)
     this.#now = opts.now ?? Date.now
     this.#random = opts.random ?? Math.random
     this.#log = opts.logger
@@ -459,6 +459,8 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 }
 
 const NOTHING: PunchDescription = {}
+/** how long past its sink's deadline a delivery may stay outstanding before the watchdog aborts it */
+const WATCHDOG_GRACE_MS = 5000
 
 /**
  * A stored row in the upstream's shape (docs/PROTOCOL.md, "Upstream HTTP webhook"). On the drain's hot
