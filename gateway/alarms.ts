@@ -34,7 +34,17 @@ export interface UpstreamState {
   /** when the gateway started: "no delivery" is never counted from before it */
   since: number
   lastFailure: { kind: string, error: string, at: number } | null
+  /** live only: the last time the upstream answered anything at all (a delivery, a refusal, an error status) */
+  lastAnsweredAt?: number | null
+  /** live only: the deliveries in flight, when each started and the longest its sink says it takes */
+  inFlight?: ReadonlyArray<{ startedAt: number, deadlineMs: number | null }>
 }
+
+/**
+ * A delivery outstanding this many times the longest its sink says it takes is stuck: its own timeout and
+ * the forwarder's watchdog should both have ended it long before.
+ */
+export const STUCK_FACTOR = 2
 
 export interface AlarmExtras {
   /** rules.clockSkewMs: a device clock corrected by more than this is worth a look */
@@ -117,6 +127,8 @@ function backlogOld (s: HealthSnapshot, th: Thresholds): Alarm | undefined {
 function upstreamFailing (s: HealthSnapshot, th: Thresholds, x: AlarmExtras, now: number): Alarm | undefined {
   if (!s.upstream.configured) return undefined
   const up = x.upstream
+  const stuck = upstreamStuck(up?.inFlight ?? [], now)
+  if (stuck !== undefined) return stuck
   const failure = up?.lastFailure
   if (failure?.kind === 'config' && (up!.lastDeliveredAt === null || failure.at > up!.lastDeliveredAt)) {
     return {
@@ -133,11 +145,40 @@ function upstreamFailing (s: HealthSnapshot, th: Thresholds, x: AlarmExtras, now
     : s.outbox.failingSince
   if (since === null || now - since < th.upstreamFailingMinutes * 60_000) return undefined
   const lastError = failure?.error ?? s.outbox.lastError
+  // Live, when nothing at all came back in the window and the requests time out: the upstream takes
+  // connections and never answers. Saying "keeps retrying" there hid forwarding that had stopped.
+  const answeredAt = up?.lastAnsweredAt === undefined ? undefined : up.lastAnsweredAt ?? up.since
+  if (answeredAt !== undefined && answeredAt <= since && lastError?.startsWith('timeout') === true) {
+    const inFlight = up?.inFlight ?? []
+    const oldest = Math.min(...inFlight.map(d => d.startedAt))
+    return {
+      name: 'upstream-failing',
+      severity: 'critical',
+      message: `the upstream has not answered any request for ${formatDuration(now - answeredAt)} while ${s.backlog.pendingPunches} punches wait: ` +
+        `it takes the connections and never answers (${lastError}); each request is abandoned at its timeout and sent again under its key` +
+        (inFlight.length === 0 ? '' : `; ${inFlight.length} in flight, the oldest for ${formatDuration(now - oldest)}`) +
+        ': check the upstream service; nothing is dropped'
+    }
+  }
   return {
     name: 'upstream-failing',
     severity: 'critical',
     message: `no punch delivered upstream for ${formatDuration(now - since)} while ${s.backlog.pendingPunches} wait` +
       (lastError == null ? '' : `; last error: ${lastError}`) + ': check the upstream service and the network; the gateway keeps retrying'
+  }
+}
+
+/** Deliveries outstanding far past their deadline: forwarding is stalled on them, whatever the backlog says. */
+function upstreamStuck (inFlight: NonNullable<UpstreamState['inFlight']>, now: number): Alarm | undefined {
+  const stuck = inFlight.filter(d => d.deadlineMs !== null && now - d.startedAt > STUCK_FACTOR * d.deadlineMs)
+  if (stuck.length === 0) return undefined
+  const oldest = stuck.reduce((a, b) => (b.startedAt < a.startedAt ? b : a))
+  return {
+    name: 'upstream-failing',
+    severity: 'critical',
+    message: `${stuck.length} of ${inFlight.length} requests to the upstream stuck for ${formatDuration(now - oldest.startedAt)}, ` +
+      `past the ${formatDuration(oldest.deadlineMs!)} they may take: forwarding is stalled on them; restart the gateway ` +
+      '(their batches stay in the outbox and go again under their keys) and report it with the forwarder log'
   }
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from '../shared/log.js'
 import type { GatewayConfig } from './config.js'
 import type { Db } from './store/db.js'
 import type { GatewayMetrics } from './metrics.js'
-import type { ForwarderEvents } from './forward/forwarder.js'
+import type { Forwarder, ForwarderEvents } from './forward/forwarder.js'
 import type { StorageGuard } from './storage-guard.js'
 import { FLAGS_WINDOW_MS, healthSnapshot, type HealthSnapshot } from './health.js'
 import { RecentFlags } from './recent-flags.js'
@@ -20,7 +20,7 @@ export interface HealthWatchOptions {
   config: GatewayConfig
   guard: StorageGuard
   /** absent when no upstream is configured */
-  forwarder?: Pick<EventEmitter<ForwarderEvents>, 'on'>
+  forwarder?: Pick<EventEmitter<ForwarderEvents>, 'on'> & Pick<Forwarder, 'inFlight' | 'stats'>
   metrics: GatewayMetrics
   log: Logger
   now: () => number
@@ -53,6 +53,14 @@ export class HealthWatch {
     opts.guard.on('resumed', () => this.evaluate())
     for (const name of ALARM_NAMES) for (const s of SEVERITIES) opts.metrics.alarm.set({ name, severity: s }, 0)
     for (const s of SEVERITIES) opts.metrics.alarmsActive.set({ severity: s }, 0)
+    const forwarder = opts.forwarder
+    if (forwarder !== undefined) {
+      opts.metrics.gauge('punchline_forward_in_flight_requests', 'Deliveries to the upstream in flight now (at most forward.concurrency)', () => forwarder.inFlight().length)
+      opts.metrics.gauge('punchline_forward_oldest_in_flight_seconds', 'How long the oldest delivery in flight has been outstanding (0 when none)', () => {
+        const started = forwarder.inFlight().map(d => d.startedAt)
+        return started.length === 0 ? 0 : (opts.now() - Math.min(...started)) / 1000
+      })
+    }
   }
 
   start (): void {
@@ -95,9 +103,16 @@ export class HealthWatch {
   extras (): AlarmExtras {
     return {
       clockSkewMs: this.#o.config.rules.clockSkewMs,
-      upstream: this.#o.config.upstream === undefined ? undefined : { ...this.#upstream },
+      upstream: this.#o.config.upstream === undefined ? undefined : this.#liveUpstream(),
       storageFull: this.#o.guard.reason
     }
+  }
+
+  /** What the forwarder knows now: the requests in flight, the last time the upstream answered at all. */
+  #liveUpstream (): UpstreamState {
+    const f = this.#o.forwarder
+    if (f === undefined) return { ...this.#upstream }
+    return { ...this.#upstream, lastAnsweredAt: f.stats().lastAnsweredAt, inFlight: f.inFlight() }
   }
 
   /** Evaluates now, logs what changed, sets the gauges. Never throws: a failed look is logged and skipped. */

@@ -24,6 +24,12 @@ export interface SinkAnswer {
   reset?: boolean
   /** answer after this long */
   delayMs?: number
+  /**
+   * never answer: 'request' holds the request unread by the upstream (no status, nothing taken); 'body'
+   * takes the batch (counted like any answer of its status), sends the status and headers, and holds the
+   * body. Either lasts until the client gives up or close().
+   */
+  hang?: 'request' | 'body'
 }
 
 export type Responder = (req: SinkRequest) => SinkAnswer
@@ -119,6 +125,7 @@ export class UpstreamSink {
       try { answer = this.#responder(request) } catch (err) { answer = { status: 500, body: String(err) } }
       const finish = (): void => {
         if (answer.reset === true) { req.socket.destroy(); this.#notify(); return }
+        if (answer.hang === 'request') return
         if (this.#keep && answer.status >= 200 && answer.status < 300 && typeof body === 'object' && body !== null && Array.isArray(body.punches)) {
           const key = req.headers['idempotency-key']
           const repeat = typeof key === 'string' && this.acceptedKeys.has(key)
@@ -130,6 +137,12 @@ export class UpstreamSink {
             this.punches.set(p.id, p)
           }
           if (typeof key === 'string') this.acceptedKeys.add(key)
+        }
+        if (answer.hang === 'body') {
+          res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': '1000' })
+          res.write('{"accepted": ')
+          this.#notify()
+          return
         }
         res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers })
         res.end(answer.body ?? '{}')

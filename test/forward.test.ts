@@ -206,6 +206,9 @@ t.test('classify follows the contract table', async t => {
   for (const s of [400, 413, 422]) t.equal(classify(s, 'x').outcome, 'split', String(s))
   for (const s of [401, 403, 404, 405, 418]) t.equal(classify(s, '').outcome, 'config', String(s))
   for (const s of [408, 425, 429, 500, 502, 503, 504]) t.equal(classify(s, '').outcome, 'retry', String(s))
-  t.same(classify(429, 'slow down', 2000), { outcome: 'retry', status: 429, error: 'HTTP 429: slow down', retryAfterMs: 2000 })
+  t.same(classify(429, 'slow down', 2000), { outcome: 'retry', status: 429, error: 'HTTP 429: slow down', retryAfterMs: 2000, notTaken: true })
+  // Only refusals made before the request is processed say the upstream does not have the batch.
+  for (const s of [408, 425, 429, 503]) t.match(classify(s, ''), { notTaken: true }, `${s}: not taken`)
+  for (const s of [500, 502, 504]) t.notOk('notTaken' in classify(s, ''), `${s}: perhaps taken`)
 })
 

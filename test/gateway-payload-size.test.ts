@@ -55,7 +55,7 @@ t.test('a status over the status bound is refused before parsing, counted, and t
   const topic = 'att/v1/STAT-1/status'
   await dev.publish({ v: 1, online: true, fw: 'first', ext: { note: 'a small extension is kept' } }, topic)
   const statusOf = async (): Promise<Record<string, unknown> | undefined> => {
-    const list = await (await fetch(gw.httpUrl + '/api/devices')).json() as Array<{ id: string, status: Record<string, unknown> | null }>
+    const list = await (await gw.api('/api/devices')).json() as Array<{ id: string, status: Record<string, unknown> | null }>
     return list.find(d => d.id === 'STAT-1')?.status ?? undefined
   }
   await until(async () => (await statusOf())?.fw === 'first', 'the first status stored')
@@ -70,6 +70,6 @@ t.test('a status over the status bound is refused before parsing, counted, and t
   t.match(line, { error: `payload: must be at most ${LIMITS.maxStatusBytes} bytes (got ${Buffer.byteLength(JSON.stringify({ v: 1, online: true, fw: 'padded', pad: 'y'.repeat(20 * 1024) }))})` })
   await dev.publish({ v: 1, online: true, fw: 'last' }, topic)
   await until(async () => (await statusOf())?.fw === 'last', 'a good status after them is stored')
-  const all = await (await fetch(gw.httpUrl + '/api/devices')).text()
+  const all = await (await gw.api('/api/devices')).text()
   t.notOk(all.includes('yyyyyyyy'), 'the padded status was never stored nor served')
 })

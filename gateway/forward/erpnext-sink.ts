@@ -69,6 +69,15 @@ export class ErpnextSink implements Sink {
     if (shifts.length > 0) this.watermark = async (marks, signal) => await this.#syncShifts(shifts, marks, signal)
   }
 
+  /** One request per punch, `concurrency` at a time, each bounded by timeoutMs. */
+  deadlineMs (punches: number): number {
+    return Math.ceil(Math.max(1, punches) / this.#width(punches)) * this.#o.timeoutMs
+  }
+
+  #width (punches: number): number {
+    return Math.max(1, Math.min(this.#o.concurrency ?? 4, punches))
+  }
+
   async deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
     try {
       const punches: unknown[] = Array.isArray(batch?.punches) ? batch.punches : []
@@ -92,8 +101,7 @@ export class ErpnextSink implements Sink {
         if (r.outcome === 'retry' || r.outcome === 'config') stop = true
       }
     }
-    const width = Math.max(1, Math.min(this.#o.concurrency ?? 4, punches.length))
-    await Promise.all(Array.from({ length: width }, worker))
+    await Promise.all(Array.from({ length: this.#width(punches.length) }, worker))
     return results
   }
 

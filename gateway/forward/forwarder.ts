@@ -39,6 +39,11 @@ export interface ForwarderOptions {
   /** how long stop() waits for requests in flight before aborting them (their batches stay in the outbox) */
   stopGraceMs?: number
   /**
+   * How long past the sink's own deadline (Sink.deadlineMs) a delivery may stay outstanding before the
+   * watchdog aborts it: a defence against a sink whose timer failed, so a slot is never held for ever.
+   */
+  watchdogGraceMs?: number
+  /**
    * What the gateway knows about a stored punch at the moment it is sent: the roster's employee and the
    * site (carried upstream), and a reason to hold it back for a mapping instead (`roster.unknown` = 'hold').
    * Asked at send time, so a roster entry added after the punch arrived still applies.
@@ -63,6 +68,24 @@ export interface ForwarderStats {
   inFlight: number
   lastError: string | null
   lastDeliveredAt: number | null
+  /** the last time the upstream answered anything at all (a delivery, a refusal, an HTTP error status) */
+  lastAnsweredAt: number | null
+  /** deliveries the watchdog aborted because they outlived their sink's deadline */
+  watchdogAborts: number
+}
+
+/** One delivery in flight, as the alarms and /metrics see it. */
+export interface InFlightDelivery {
+  startedAt: number
+  /** the longest its sink says it takes (Sink.deadlineMs); null when the sink does not say */
+  deadlineMs: number | null
+}
+
+interface Delivery extends InFlightDelivery {
+  done: Promise<void>
+  /** aborts this delivery alone: the watchdog; stop() aborts them all */
+  readonly controller: AbortController
+  watchdog?: NodeJS.Timeout
 }
 
 export interface ForwarderEvents {
@@ -79,10 +102,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   readonly #now: () => number
   readonly #random: () => number
   readonly #log: Logger
-  readonly #inFlight = new Map<string, Promise<void>>()
+  readonly #inFlight = new Map<string, Delivery>()
   readonly #abort = new AbortController()
   readonly #stats: ForwarderStats = {
-    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null
+    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null, lastAnsweredAt: null, watchdogAborts: 0
   }
 
   /**
@@ -93,6 +116,13 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
    * (sim/faults/disk-full.ts, SQLITE_FULL) counted 1,385 such re-deliveries in a few seconds.
    */
   readonly #heldBack = new Map<string, { until: number, failures: number }>()
+  /**
+   * Batch key → how many of its attempts this process saw refused in a way that says the upstream did not
+   * take it (SinkResult.notTaken, or a configuration refusal). A batch all of whose attempts are counted
+   * here may be merged with others into a new batch under a new key; one the upstream may have taken
+   * (a timeout, a reset, a 502, an attempt before a restart) never is, and keeps its key.
+   */
+  readonly #refusedOnly = new Map<string, number>()
   /** the time the last #fill looked at the outbox with: what was due then, it sent if it had a slot */
   #filledAt = -Infinity
   #running = false
@@ -103,7 +133,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 
   constructor (opts: ForwarderOptions) {
     super()
-    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000 }, opts)
+    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000, watchdogGraceMs: WATCHDOG_GRACE_MS }, opts)
     this.#now = opts.now ?? Date.now
     this.#random = opts.random ?? Math.random
     this.#log = opts.logger
@@ -130,11 +160,16 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     return { ...this.#stats, failures: { ...this.#stats.failures }, inFlight: this.#inFlight.size }
   }
 
+  /** The deliveries in flight now: when each started, and its deadline. */
+  inFlight (): InFlightDelivery[] {
+    return [...this.#inFlight.values()].map(d => ({ startedAt: d.startedAt, deadlineMs: d.deadlineMs }))
+  }
+
   /** Stops forming batches, waits a grace period for requests in flight, then aborts the rest. */
   async stop (): Promise<void> {
     this.#running = false
     clearTimeout(this.#timer)
-    const pending = [...this.#inFlight.values()]
+    const pending = [...this.#inFlight.values()].map(d => d.done)
     if (pending.length === 0) return
     let grace: NodeJS.Timeout | undefined
     await Promise.race([
@@ -142,7 +177,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
       new Promise<void>(resolve => { grace = setTimeout(resolve, this.#o.stopGraceMs) })
     ])
     clearTimeout(grace)
-    this.#abort.abort()
+    this.#abortAll()
     await Promise.allSettled(pending)
     await this.#o.sink.close?.()
   }
@@ -154,10 +189,16 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   async abort (): Promise<void> {
     this.#running = false
     clearTimeout(this.#timer)
-    this.#abort.abort()
-    await Promise.allSettled([...this.#inFlight.values()])
+    const pending = [...this.#inFlight.values()].map(d => d.done)
+    this.#abortAll()
+    await Promise.allSettled(pending)
     // A killed process's connections go with it.
     await this.#o.sink.close?.()
+  }
+
+  #abortAll (): void {
+    this.#abort.abort()
+    for (const d of this.#inFlight.values()) d.controller.abort()
   }
 
   #wakeIn (ms: number): void {
@@ -198,8 +239,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     if (free <= 0) return
     const skip = new Set(this.#inFlight.keys())
     for (const [key, h] of this.#heldBack) if (h.until > now) skip.add(key)
-    for (const batch of store.dueBatches(now, free, skip)) {
-      this.#send(batch)
+    const merged = new Set<string>()
+    for (const due of store.dueBatches(now, free, skip)) {
+      if (merged.has(due.key)) continue
+      this.#send(this.#mergeAfterOutage(due, skip, merged, now))
       free--
     }
     while (free > 0) {
@@ -216,6 +259,35 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
       this.#send(batch)
       free--
     }
+  }
+
+  /**
+   * A batch due again after refusals the upstream certainly did not take is merged with the batches after
+   * it that are in the same state, up to the batch size: a recovering upstream then gets few full requests
+   * instead of every small batch formed during the outage, one by one (docs/DESIGN-NOTES.md).
+   */
+  #mergeAfterOutage (due: ForwardBatch, skip: ReadonlySet<string>, merged: Set<string>, now: number): ForwardBatch {
+    if (!this.#neverTaken(due)) return due
+    const joins = (b: ForwardBatch): boolean => !skip.has(b.key) && this.#neverTaken(b)
+    const m = this.#o.store.merge(due, this.#batchSize, joins, now)
+    if (m.merged.length === 0) return due
+    for (const key of m.merged) {
+      merged.add(key)
+      this.#refusedOnly.delete(key)
+    }
+    this.#refusedOnly.set(m.batch.key, m.batch.attempts)
+    this.#log.info({ batch: m.batch.key, from: m.merged.length, first: m.batch.firstId, last: m.batch.lastId }, 'merged batches the upstream refused into one under a new key')
+    return m.batch
+  }
+
+  #neverTaken (b: ForwardBatch): boolean {
+    return b.attempts > 0 && this.#refusedOnly.get(b.key) === b.attempts
+  }
+
+  /** Counts an attempt of a batch that the store has recorded: refused for sure, or perhaps taken. */
+  #counted (key: string, notTaken: boolean): void {
+    if (notTaken) this.#refusedOnly.set(key, (this.#refusedOnly.get(key) ?? 0) + 1)
+    else this.#refusedOnly.delete(key)
   }
 
   #scheduleNext (): void {
@@ -238,9 +310,12 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   }
 
   #send (batch: ForwardBatch): void {
-    const done = this.#attempt(batch)
+    const delivery: Delivery = { startedAt: this.#now(), deadlineMs: null, controller: new AbortController(), done: Promise.resolve() }
+    this.#inFlight.set(batch.key, delivery)
+    delivery.done = this.#attempt(batch, delivery)
       .then(() => { this.#heldBack.delete(batch.key) })
       .catch((err: unknown) => {
+        this.#refusedOnly.delete(batch.key)
         this.#stats.lastError = (err as Error).message
         const failures = (this.#heldBack.get(batch.key)?.failures ?? 0) + 1
         const { baseMs, capMs } = this.#o.backoff
@@ -249,13 +324,13 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         this.#log.error({ err, batch: batch.key, retryInMs }, 'forwarding a batch failed unexpectedly; it stays in the outbox')
       })
       .finally(() => {
+        clearTimeout(delivery.watchdog)
         this.#inFlight.delete(batch.key)
         if (this.#running) this.#pump()
       })
-    this.#inFlight.set(batch.key, done)
   }
 
-  async #attempt (batch: ForwardBatch): Promise<void> {
+  async #attempt (batch: ForwardBatch, delivery: Delivery): Promise<void> {
     const store = this.#o.store
     const punches = this.#sendable(batch)
     if (punches.length === 0) {
@@ -265,9 +340,28 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     }
     const body: UpstreamBatch = { gateway: this.#o.gatewayId, batch: batch.key, punches }
     const started = this.#now()
-    const result = await this.#o.sink.deliver(body, this.#abort.signal)
+    this.#watch(batch, punches.length, delivery)
+    const result = await this.#o.sink.deliver(body, delivery.controller.signal)
     if (this.#abort.signal.aborted && result.outcome !== 'delivered') return
     this.#apply(batch, punches.length, result, started)
+  }
+
+  /**
+   * Arms the watchdog of one delivery from its sink's deadline: a timer of its own, so whatever happens
+   * to the sink's timers (nodejs/node#57736 collected them), the slot is freed and the batch goes again
+   * under its key.
+   */
+  #watch (batch: ForwardBatch, punches: number, delivery: Delivery): void {
+    const deadlineMs = this.#o.sink.deadlineMs?.(punches)
+    if (deadlineMs === undefined) return
+    delivery.deadlineMs = deadlineMs
+    delivery.watchdog = setTimeout(() => {
+      const outstandingMs = this.#now() - delivery.startedAt
+      this.#stats.watchdogAborts++
+      this.#log.error({ batch: batch.key, punches, outstandingMs, deadlineMs },
+        'a delivery to the upstream outlived its deadline: aborting it; the batch goes again under its key')
+      delivery.controller.abort(new Error(`watchdog: no outcome within ${deadlineMs} ms, the sink's deadline; abandoned`))
+    }, deadlineMs + this.#o.watchdogGraceMs)
   }
 
   /**
@@ -304,6 +398,8 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const store = this.#o.store
     const now = this.#now()
     const log = this.#log
+    if (result.outcome !== 'retry' || result.status !== undefined) this.#stats.lastAnsweredAt = now
+    if (result.outcome !== 'retry' && result.outcome !== 'config') this.#refusedOnly.delete(batch.key)
     switch (result.outcome) {
       case 'delivered':
         store.complete(batch.key)
@@ -318,12 +414,14 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         const floor = result.retryAfterMs === undefined ? 0 : Math.min(result.retryAfterMs, this.#o.maxRetryAfterMs)
         const delay = Math.max(backoff, floor)
         store.retryLater(batch.key, now + delay, result.error)
+        this.#counted(batch.key, result.notTaken === true)
         this.#fail('retry', result.error)
         log.warn({ batch: batch.key, punches: count, attempt: batch.attempts + 1, status: result.status, error: result.error, retryInMs: delay }, 'upstream did not take the batch; will retry')
         return
       }
       case 'config': {
         store.retryLater(batch.key, now + this.#o.backoff.capMs, result.error)
+        this.#counted(batch.key, true)
         this.#fail('config', result.error)
         log.error({ batch: batch.key, status: result.status, error: result.error, retryInMs: this.#o.backoff.capMs },
           'upstream refuses the gateway (check the upstream URL and token); nothing is dropped, retrying slowly')
@@ -361,6 +459,8 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
 }
 
 const NOTHING: PunchDescription = {}
+/** how long past its sink's deadline a delivery may stay outstanding before the watchdog aborts it */
+const WATCHDOG_GRACE_MS = 5000
 
 /**
  * A stored row in the upstream's shape (docs/PROTOCOL.md, "Upstream HTTP webhook"). On the drain's hot

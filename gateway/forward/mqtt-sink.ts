@@ -11,12 +11,15 @@
  *
  * MQTT 3.1.1 has no way to say "too large": a broker over its limit drops the connection. So the sink
  * bounds the payload itself (`maxPayloadBytes`) and asks for a split above it.
+ *
+ * A failure before the CONNACK says `notTaken` (nothing was published, so the forwarder may merge the
+ * batch with others); one after the publish (no PUBACK, the connection lost) does not.
  */
 import { readFile } from 'node:fs/promises'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Logger } from '../../shared/log.js'
 import type { UpstreamBatch, Watermarks } from '../../shared/upstream.js'
-import type { Sink, SinkResult } from './sink.js'
+import { abortText, type Sink, type SinkResult } from './sink.js'
 
 export interface MqttSinkOptions {
   /** mqtt:// or mqtts:// */
@@ -56,6 +59,11 @@ export class MqttSink implements Sink {
     if (opts.topic === '' || /[+#\u0000]/.test(opts.topic)) this.#topicError = `upstream.topic: '${opts.topic}' is not a topic to publish under (no +, # or empty)`
   }
 
+  /** A connection when there is none (CONNACK within timeoutMs), then the PUBACK within timeoutMs. */
+  deadlineMs (): number {
+    return 2 * this.#o.timeoutMs
+  }
+
   async deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
     return await this.#send('punches', batch, false, signal)
   }
@@ -86,7 +94,7 @@ export class MqttSink implements Sink {
       }
       const max = this.#o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD
       if (payload.length > max) return { outcome: 'split', error: `payload of ${payload.length} bytes is over the ${max} bytes the upstream broker takes` }
-      if (signal.aborted) return aborted()
+      if (signal.aborted) return { outcome: 'retry', error: abortText(signal) }
       const conn = await this.#connection()
       if ('result' in conn) return conn.result
       return await this.#publish(conn.client, `${this.#o.topic}/${leaf}`, payload, retain, signal)
@@ -97,7 +105,7 @@ export class MqttSink implements Sink {
 
   async #publish (client: MqttClient, topic: string, payload: Buffer, retain: boolean, signal: AbortSignal): Promise<SinkResult> {
     // Checked here, not left to MQTT.js: it would store a QoS 1 publish made offline and replay it later.
-    if (!client.connected) return { outcome: 'retry', error: 'not connected to the upstream broker' }
+    if (!client.connected) return { outcome: 'retry', error: 'not connected to the upstream broker', notTaken: true }
     return await new Promise<SinkResult>(resolve => {
       let settled = false
       const finish = (r: SinkResult): void => {
@@ -108,7 +116,7 @@ export class MqttSink implements Sink {
         client.removeListener('close', onClose)
         resolve(r)
       }
-      const onAbort = (): void => finish(aborted())
+      const onAbort = (): void => finish({ outcome: 'retry', error: abortText(signal) })
       // MQTT.js does not always call back a QoS 1 publish whose connection died: the close settles it.
       const onClose = (): void => finish({ outcome: 'retry', error: `connection to ${this.#broker} lost before PUBACK` })
       const timer = setTimeout(() => {
@@ -176,7 +184,7 @@ export class MqttSink implements Sink {
         resolve(c)
       }
       const timer = setTimeout(() => {
-        settle({ result: { outcome: 'retry', error: `timeout: no CONNACK from ${this.#broker} within ${o.timeoutMs} ms` } })
+        settle({ result: { outcome: 'retry', error: `timeout: no CONNACK from ${this.#broker} within ${o.timeoutMs} ms`, notTaken: true } })
         client.end(true)
       }, o.timeoutMs)
       client.on('error', (err: Error & { code?: string | number }) => {
@@ -188,7 +196,7 @@ export class MqttSink implements Sink {
         }
       })
       client.on('close', () => {
-        settle({ result: { outcome: 'retry', error: `connection to ${this.#broker} closed before CONNACK` } })
+        settle({ result: { outcome: 'retry', error: `connection to ${this.#broker} closed before CONNACK`, notTaken: true } })
         if (this.#client === client) {
           this.#client = undefined
           o.log.warn({ broker: this.#broker }, 'upstream broker connection lost; the next delivery reconnects')
@@ -216,11 +224,8 @@ function connectFailure (err: Error & { code?: string | number }, broker: string
   if (code === 1 || code === 2 || code === 4 || code === 5) return { outcome: 'config', error: `${broker} refused the connection: ${err.message}` }
   // Certificate trouble does not heal by waiting: a wrong CA, an expired or misnamed certificate.
   if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS/.test(code)) return { outcome: 'config', error: `${broker}: TLS: ${err.message}` }
-  return { outcome: 'retry', error: `${broker}: ${err.message}` }
-}
-
-function aborted (): SinkResult {
-  return { outcome: 'retry', error: 'aborted: the gateway is stopping' }
+  // Before CONNACK: nothing of the batch was published.
+  return { outcome: 'retry', error: `${broker}: ${err.message}`, notTaken: true }
 }
 
 /** The broker's address without credentials, for logs and errors. */

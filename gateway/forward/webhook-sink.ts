@@ -20,6 +20,9 @@ export interface WebhookSinkOptions {
   now?: () => number
 }
 
+/** Answers that say the upstream did not take the request. */
+const NOT_TAKEN = new Set([408, 425, 429, 503])
+
 /** Most of an error body kept for the log and the dead-letter reason. */
 const MAX_ERROR_BODY = 512
 
@@ -38,6 +41,11 @@ export class WebhookSink implements Sink {
     }
   }
 
+  /** One request, bounded as a whole by timeoutMs (http-request.ts). */
+  deadlineMs (): number {
+    return this.#opts.timeoutMs
+  }
+
   async deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
     return await this.#post(this.#opts.url, batch, batch?.batch, signal)
   }
@@ -54,7 +62,7 @@ export class WebhookSink implements Sink {
       return { outcome: 'split', error: `cannot encode the batch as JSON: ${(err as Error).message}` }
     }
     const answer = await httpRequest({ url, method: 'POST', headers, body, timeoutMs: this.#opts.timeoutMs, maxBody: MAX_ERROR_BODY, now: this.#now }, signal)
-    if (!answer.ok) return { outcome: 'retry', error: answer.error }
+    if (!answer.ok) return answer.unsent === true ? { outcome: 'retry', error: answer.error, notTaken: true } : { outcome: 'retry', error: answer.error }
     const text = answer.location === undefined ? answer.text : `${answer.text} (Location: ${answer.location})`.trim()
     return classify(answer.status, text, answer.retryAfterMs)
   }
@@ -66,7 +74,12 @@ export function classify (status: number, body: string, retryAfterMs?: number): 
   const error = body === '' ? `HTTP ${status}` : `HTTP ${status}: ${body}`
   if (status === 400 || status === 422 || status === 413) return { outcome: 'split', status, error }
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
-    return retryAfterMs === undefined ? { outcome: 'retry', status, error } : { outcome: 'retry', status, error, retryAfterMs }
+    const out: SinkResult = { outcome: 'retry', status, error }
+    if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs
+    // Refusals before the request is processed (RFC 9110 §15.6.4, RFC 6585 §4); a 500, 502 or 504 may
+    // come after the upstream (behind a proxy) took the batch.
+    if (NOT_TAKEN.has(status)) out.notTaken = true
+    return out
   }
   return { outcome: 'config', status, error }
 }

@@ -66,6 +66,8 @@ interface BatchRow {
 
 /** Longest stored reason text: upstream error bodies are bounded before they reach the database. */
 const MAX_REASON = 1000
+/** most batches looked at after the one merged (each holds at least one punch, so batchSize is the most useful) */
+const MERGE_SCAN = 5000
 
 export class ForwardStore {
   readonly #db: Db
@@ -91,6 +93,10 @@ export class ForwardStore {
   readonly #openDeadLetters: Statement
   readonly #parkedInBatches: Statement
   readonly #batchCount: Statement
+  readonly #batchesAfter: Statement
+  readonly #countRange: Statement
+  readonly #punchBetween: Statement
+  readonly #insertMerged: Statement
 
   constructor (db: Db) {
     this.#db = db
@@ -98,6 +104,10 @@ export class ForwardStore {
     this.#setCursor = db.prepare("UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'forward_cursor'")
     this.#pastCursor = db.prepare('SELECT id, received FROM punches WHERE id > ? ORDER BY id LIMIT ?')
     this.#batchPastCursor = db.prepare('SELECT min(id) AS first, max(id) AS last FROM (SELECT id FROM punches WHERE id > ? ORDER BY id LIMIT ?)')
+    this.#countRange = db.prepare('SELECT count(*) AS n FROM punches WHERE id BETWEEN ? AND ?')
+    this.#batchesAfter = db.prepare('SELECT * FROM forward_batches WHERE first_id > ? ORDER BY first_id LIMIT ?')
+    this.#punchBetween = db.prepare('SELECT 1 FROM punches WHERE id > ? AND id < ? LIMIT 1')
+    this.#insertMerged = db.prepare('INSERT INTO forward_batches (key, first_id, last_id, attempts, next_at, created, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)')
     this.#insertBatch = db.prepare('INSERT INTO forward_batches (key, first_id, last_id, attempts, next_at, created) VALUES (?, ?, ?, 0, ?, ?)')
     this.#deleteBatch = db.prepare('DELETE FROM forward_batches WHERE key = ?')
     this.#getBatch = db.prepare('SELECT * FROM forward_batches WHERE key = ?')
@@ -147,6 +157,48 @@ export class ForwardStore {
       const batch = this.#newBatch(range.first, range.last, now, now)
       this.#setCursor.run(batch.lastId)
       return batch
+    }).immediate()
+  }
+
+  /**
+   * Merges a batch with the batches that follow it while each `joins` (the forwarder knows the upstream
+   * never took it and it is not in flight), lies right after the one before (no stored punch between, so
+   * no delivered punch is swept in) and the whole stays within `size` punches; when the last reaches the
+   * cursor, punches past it fill what is left. The result is a new batch with a new key (another set of
+   * punches must not reuse a key), due now, with the most attempts of its parts so the backoff goes on
+   * (docs/DESIGN-NOTES.md, "Merging batches after an outage"). `merged` lists the keys it replaced; empty
+   * when nothing joined and `batch` is the one given.
+   */
+  merge (first: ForwardBatch, size: number, joins: (b: ForwardBatch) => boolean, now: number): { batch: ForwardBatch, merged: string[] } {
+    return this.#db.transaction((): { batch: ForwardBatch, merged: string[] } => {
+      let count = (this.#countRange.get(first.firstId, first.lastId) as { n: number }).n
+      const parts = [first]
+      let last = first
+      for (const row of this.#batchesAfter.all(first.lastId, MERGE_SCAN) as BatchRow[]) {
+        if (count >= size) break
+        const next = toBatch(row)
+        if (!joins(next) || this.#punchBetween.get(last.lastId, next.firstId) !== undefined) break
+        const n = (this.#countRange.get(next.firstId, next.lastId) as { n: number }).n
+        if (count + n > size) break
+        parts.push(next)
+        count += n
+        last = next
+      }
+      let lastId = last.lastId
+      const cursor = this.cursor()
+      if (lastId === cursor && count < size) {
+        const tail = this.#batchPastCursor.get(cursor, size - count) as { last: number | null }
+        if (tail.last !== null) lastId = tail.last
+      }
+      if (parts.length === 1 && lastId === first.lastId) return { batch: first, merged: [] }
+      for (const p of parts) this.#deleteBatch.run(p.key)
+      if (lastId > cursor) this.#setCursor.run(lastId)
+      const batch: ForwardBatch = {
+        key: randomUUID(), firstId: first.firstId, lastId, attempts: Math.max(...parts.map(p => p.attempts)), nextAt: now,
+        created: Math.min(...parts.map(p => p.created)), lastError: first.lastError
+      }
+      this.#insertMerged.run(batch.key, batch.firstId, batch.lastId, batch.attempts, batch.nextAt, batch.created, batch.lastError)
+      return { batch, merged: parts.map(p => p.key) }
     }).immediate()
   }
 

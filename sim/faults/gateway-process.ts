@@ -4,9 +4,10 @@
  * would run, and what the fault suite kills with SIGKILL. The tests use it too (test/helpers/gateway-process.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { punchlineBin } from '../hardware-mode/device-child.js'
 import { localApiToken } from '../../gateway/http/api-token.js'
 
@@ -16,6 +17,8 @@ export interface GatewayProcessOptions {
   allowAnonymous?: boolean
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** options for node itself, before the script (`--expose-gc`, `--import`) */
+  nodeArgs?: string[]
   /** fixed ports, for a restart that devices must find again */
   mqttPort?: number
   httpPort?: number
@@ -73,7 +76,7 @@ export class GatewayProcess {
 }
 
 export async function startGatewayProcess (o: GatewayProcessOptions): Promise<GatewayProcess> {
-  const args = [punchlineBin(), 'gateway', '--data', o.dataDir, '--mqtt-port', String(o.mqttPort ?? 0), '--http-port', String(o.httpPort ?? 0)]
+  const args = [...(o.nodeArgs ?? []), punchlineBin(), 'gateway', '--data', o.dataDir, '--mqtt-port', String(o.mqttPort ?? 0), '--http-port', String(o.httpPort ?? 0)]
   if (o.upstream !== undefined) args.push('--upstream', o.upstream)
   if (o.allowAnonymous === true) args.push('--allow-anonymous')
   args.push(...(o.args ?? []))
@@ -107,4 +110,19 @@ export function writeGatewayConfig (dir: string, settings: Record<string, unknow
   const file = join(dir, 'gateway.json')
   writeFileSync(file, JSON.stringify(settings, null, 2))
   return file
+}
+
+/** From dist/sim/faults/ when built, from sim/faults/ (the tests' source) otherwise. */
+const GC_PRESSURE = ['./gc-pressure.js', '../../dist/sim/faults/gc-pressure.js']
+
+/**
+ * Node options that make a gateway child collect garbage in full every 100 ms (gc-pressure.ts), so a
+ * deadline that only holds until a major GC fails within seconds instead of hours.
+ */
+export function gcPressureArgs (): string[] {
+  for (const rel of GC_PRESSURE) {
+    const file = fileURLToPath(new URL(rel, import.meta.url))
+    if (existsSync(file)) return ['--expose-gc', '--import', pathToFileURL(file).href]
+  }
+  throw new Error('gc-pressure.js is not built: run npm run build')
 }

@@ -4,7 +4,7 @@
  * bound, or a check of a fault's own; `npm test` runs the short variants (test/faults-*.test.ts).
  *
  * Environment: FAULTS_SEED (random, printed: give it back to repeat the fault timings), FAULTS_ONLY
- * (a comma-separated list of gateway-kill, power-cut, upstream, disk-full, corrupt-db, locked-db), FAULTS_KILLS (the
+ * (a comma-separated list of gateway-kill, power-cut, upstream, hung-upstream, disk-full, corrupt-db, locked-db), FAULTS_KILLS (the
  * gateway kills, 50), FAULTS_SHORT=1 (the short variants, as the tests run them).
  */
 import { corruptDbFault, CORRUPT_DB } from './corrupt-db.js'
@@ -15,8 +15,9 @@ import { powerCutFault, POWER_CUT } from './power-cut.js'
 import { emptyReport, formatReports, passed, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import { upstreamFault, UPSTREAM_FAULTS } from './upstream-faults.js'
+import { hungUpstreamFault, HUNG_UPSTREAM } from './hung-upstream.js'
 
-const FAULTS = ['gateway-kill', 'power-cut', 'upstream', 'disk-full', 'corrupt-db', 'locked-db'] as const
+const FAULTS = ['gateway-kill', 'power-cut', 'upstream', 'hung-upstream', 'disk-full', 'corrupt-db', 'locked-db'] as const
 type Fault = typeof FAULTS[number]
 
 const say = (line: string): void => { process.stdout.write(line + '\n') }
@@ -58,6 +59,7 @@ async function main (): Promise<number> {
       }
       case 'power-cut': reports.push(await attempt(fault, async () => await powerCutFault({ ...POWER_CUT[s.variant], seed }, say))); break
       case 'upstream': reports.push(await attempt(fault, async () => await upstreamFault({ ...UPSTREAM_FAULTS[s.variant], seed }, say))); break
+      case 'hung-upstream': reports.push(await attempt(fault, async () => await hungUpstreamFault({ ...HUNG_UPSTREAM[s.variant], seed }, say))); break
       case 'disk-full':
         for (const mode of ['budget', 'floor', 'enospc'] as DiskMode[]) {
           reports.push(await attempt(`disk-full (${mode})`, async () => await diskFullFault({ ...DISK_FULL[s.variant], seed, mode }, say)))

@@ -35,6 +35,8 @@ export class FaultSite implements UpstreamView {
   readonly sink = new UpstreamSink()
   readonly settings: Settings
   gateway?: GatewayProcess
+  /** node options for the gateway child (gcPressureArgs()); set before start() */
+  nodeArgs: string[] = []
   /** run once the gateway is dead, before the directory goes (unmount a small disk) */
   readonly cleanups: Array<() => void> = []
   #ports: { mqttPort?: number, httpPort?: number } = {}
@@ -86,7 +88,7 @@ export class FaultSite implements UpstreamView {
     const config = writeGatewayConfig(this.dir, settings)
     for (let attempt = 1; ; attempt++) {
       try {
-        const gw = this.gateway = await startGatewayProcess({ dataDir: this.dataDir, upstream: this.sink.url, allowAnonymous: true, args: ['--config', config], ...this.#ports })
+        const gw = this.gateway = await startGatewayProcess({ dataDir: this.dataDir, upstream: this.sink.url, allowAnonymous: true, args: ['--config', config], nodeArgs: this.nodeArgs, ...this.#ports })
         this.#ports = { mqttPort: gw.mqttPort, httpPort: gw.httpPort }
         return gw
       } catch (err) {

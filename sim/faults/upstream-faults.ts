@@ -17,6 +17,7 @@ import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
+import type { LogLine } from './gateway-process.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { waitUntil } from '../hardware-mode/bounded-wait.js'
 
@@ -122,10 +123,7 @@ export async function upstreamFault (o: UpstreamFaultOptions, say: (line: string
     await devices.stop()
     const last = site.gateway
     await last?.stop()
-    // Every batch the gateway stopped waiting for, the slow ones on purpose and any a loaded machine made
-    // late: only those can have been taken by the upstream and sent again.
-    const timedOut = (last?.logs ?? []).filter(l => l.msg === 'upstream did not take the batch; will retry' && String(l.error).startsWith('timeout'))
-    const timedOutPunches = timedOut.reduce((n, l) => n + (l.punches as number), 0)
+    const { requests: timedOutRequests, punches: timedOutPunches } = timedOut(last?.logs ?? [])
 
     const r = reconcile(devices.truth, site, { parked: new Set(dead.filter(id => id === upstream.poison)) })
     const problems = judge(r, { bound: timedOutPunches })
@@ -142,12 +140,22 @@ export async function upstreamFault (o: UpstreamFaultOptions, say: (line: string
       `dead letters: ${dead.join(', ') || 'none'}; retries sooner than Retry-After: ${upstream.early.length}`
     ]
     return faultReport('upstream', o.rounds, 'rounds', r,
-      { bound: timedOutPunches, rule: `the punches of the ${timedOut.length} requests the gateway stopped waiting for (${timedOutPunches}; ${upstream.slowPunches} in answers slow on purpose), all under the same Idempotency-Key` },
+      { bound: timedOutPunches, rule: `the punches of the ${timedOutRequests} requests the gateway stopped waiting for (${timedOutPunches}; ${upstream.slowPunches} in answers slow on purpose), all under the same Idempotency-Key` },
       performance.now() - started, problems, notes)
   } finally {
     await fleet?.stop()
     await site.close()
   }
+}
+
+/**
+ * Every batch the gateway stopped waiting for (it logs each timeout, or its watchdog's abort, with its
+ * batch's size), the slow ones on purpose and any a loaded machine made late: only those can have been
+ * taken by the upstream and sent again.
+ */
+export function timedOut (logs: readonly LogLine[]): { requests: number, punches: number } {
+  const lines = logs.filter(l => l.msg === 'upstream did not take the batch; will retry' && /^(timeout|watchdog)/.test(String(l.error)))
+  return { requests: lines.length, punches: lines.reduce((n, l) => n + (l.punches as number), 0) }
 }
 
 /** The dead letters once there is at least one (the split takes a few rounds of 422), or what there is after `timeoutMs`. */
