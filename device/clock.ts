@@ -7,7 +7,8 @@
  *   ms since this runtime started (monotonic, never stepped), so they can be corrected later from the
  *   uptime the status reports next to a synced time.
  * - The time command sets an offset over the system clock; it never touches punches already stored
- *   (their ts stays what the device believed then, as DESIGN.md decision 6 has the gateway flag it).
+ *   (their ts stays what the device believed then, as docs/ARCHITECTURE.md, decision 6, has the gateway
+ *   flag it).
  * - A correction bigger than `jumpWarnMs` is logged and reported in status as the last jump.
  */
 import type { Logger } from '../shared/log.js'

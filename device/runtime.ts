@@ -1,7 +1,7 @@
 /**
  * One device: inputs → (duplicate-read check, clock, GPS stamp) → ring → uplink, and an outcome for every
- * read that a display or buzzer can show. The ring is the only backlog (DESIGN.md decision 3): a read is
- * accepted only once its punch is on the medium, and the uplink sends from there while it can.
+ * read that a display or buzzer can show. The ring is the only backlog (docs/ARCHITECTURE.md, decision 3): a
+ * read is accepted only once its punch is on the medium, and the uplink sends from there while it can.
  *
  * Events:
  *   'outcome' (e: PunchEvent)   every read, with what became of it

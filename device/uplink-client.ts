@@ -1,7 +1,8 @@
 /**
- * The part of an MQTT client the uplink uses: its transport seam. MQTT.js's MqttClient satisfies it as it
- * is (the device's default); the simulator plugs in a lighter client built on MQTT.js's own codec
- * (DESIGN.md decision 9), so 10,000 simulated devices run the device's real uplink logic in one process.
+ * The part of an MQTT client the uplink uses: its transport seam. MQTT.js's MqttClient satisfies it as it is
+ * (the device's default); the simulator plugs in a lighter client built on MQTT.js's own codec
+ * (docs/ARCHITECTURE.md, decision 9), so 10,000 simulated devices run the device's real uplink logic in one
+ * process.
  *
  * What an implementation must do, as MQTT.js does with the options the uplink passes (reconnect off):
  * - 'connect' after a CONNACK accepting the session; a refusal emits 'error', then 'close'.
@@ -22,7 +23,10 @@ export interface UplinkGrant {
 
 export interface UplinkClient {
   readonly connected: boolean
-  /** The socket (net or TLS) once it exists; the uplink turns Nagle off on it (FACTS.md). */
+  /**
+   * The socket (net or TLS) once it exists; the uplink sets TCP_NODELAY on it, or each publish-then-ack round
+   * trip stalls ~40 ms.
+   */
   readonly stream: object
   on (event: 'connect' | 'close', listener: () => void): this
   on (event: 'message', listener: (topic: string, payload: Buffer) => void): this

@@ -1,12 +1,13 @@
 /**
- * The device's way to the gateway (DESIGN.md decision 3: the ring is the backlog). While connected it
- * publishes batches straight from the ring, newest first by default, with a bounded number of batches in
- * flight; nothing is ever queued inside the MQTT client. A slot is freed only when the gateway's ack lists
- * its seq. Reconnects back off with full jitter, capped so the device notices its network is back within
- * the cap (10 s by default); `syncNow()` skips the wait.
+ * The device's way to the gateway (docs/ARCHITECTURE.md, decision 3: the ring is the backlog). While
+ * connected it publishes batches straight from the ring, newest first by default, with a bounded number of
+ * batches in flight; nothing is ever queued inside the MQTT client. A slot is freed only when the gateway's
+ * ack lists its seq. Reconnects back off with full jitter, capped so the device notices its network is back
+ * within the cap (10 s by default); `syncNow()` skips the wait.
  *
  * Each connection attempt uses a fresh MQTT.js client with its own reconnect disabled: MQTT.js reconnects
- * on a fixed period and replays its own store one message at a time (FACTS.md); the ring does better.
+ * on a fixed period and replays its own store one message at a time
+ * (docs/DESIGN-NOTES.md, "MQTT.js: fixed reconnect, a slow offline store"); the ring does better.
  */
 import { EventEmitter } from 'node:events'
 import mqtt, { type IClientOptions } from 'mqtt'

@@ -1,9 +1,9 @@
 /**
  * Stops ingest before the disk or the database budget runs out, and lets it go on by itself once there is
  * room again. While `full`, ingest refuses punch batches without a PUBACK: the devices keep the punches in
- * their rings (DESIGN.md decisions 2 and 3) and send them again, so a full disk delays punches, never
- * loses them. Refusing early beats SQLITE_FULL in the middle of a commit: the WAL and the checkpoint need
- * room too, and a disk with 0 bytes left makes everything on the machine fail.
+ * their rings (docs/ARCHITECTURE.md, decisions 2 and 3) and send them again, so a full disk delays punches,
+ * never loses them. Refusing early beats SQLITE_FULL in the middle of a commit: the WAL and the checkpoint
+ * need room too, and a disk with 0 bytes left makes everything on the machine fail.
  *
  * Checked every `storage.checkIntervalMs`, so ingest may overshoot the budget by what arrives in one
  * interval. A commit that fails with SQLITE_FULL anyway (`noteWriteError`) turns the guard full at once;

@@ -1,5 +1,5 @@
 /**
- * Flag names a gateway may attach to a punch (DESIGN.md decision 6: flags, not drops).
+ * Flag names a gateway may attach to a punch (docs/ARCHITECTURE.md, decision 6: flags, not drops).
  * The upstream decides what to do with a flagged punch; the gateway never drops one for a flag.
  */
 export const FLAGS = [

@@ -1,6 +1,6 @@
 /**
- * What the rest of the device sees of its punch store (DESIGN.md decisions 1, 4, 5). The file ring and
- * its in-memory twin both implement this, and test/fixtures/ring-contract.ts holds them to it.
+ * What the rest of the device sees of its punch store (docs/ARCHITECTURE.md, decisions 1, 4, 5). The file
+ * ring and its in-memory twin both implement this, and test/fixtures/ring-contract.ts holds them to it.
  */
 import type { Punch, PunchInput } from '../../shared/punch.js'
 

@@ -3,8 +3,8 @@
  * I/O on purpose: on a device it keeps the crash story simple, and a write is done when the call returns.
  * The file never changes size after format, so fdatasync (data only, no metadata) is all a sync needs.
  *
- * Opening scans every slot instead of trusting a head pointer (DESIGN.md decision 5): a record with a
- * valid CRC and this epoch counts, a zeroed slot is empty, anything else is a torn or damaged record,
+ * Opening scans every slot instead of trusting a head pointer (docs/ARCHITECTURE.md, decision 5): a record
+ * with a valid CRC and this epoch counts, a zeroed slot is empty, anything else is a torn or damaged record,
  * skipped and counted.
  */
 import {

@@ -1,6 +1,6 @@
 /**
- * The device's punch store: a bounded, power-loss-safe ring (DESIGN.md decisions 1, 4, 5), on a file or
- * in memory, both running the same index and allocation code.
+ * The device's punch store: a bounded, power-loss-safe ring (docs/ARCHITECTURE.md, decisions 1, 4, 5), on a
+ * file or in memory, both running the same index and allocation code.
  */
 import { randomBytes } from 'node:crypto'
 import { isEpoch } from '../../shared/punch.js'

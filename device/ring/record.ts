@@ -1,6 +1,6 @@
 /**
  * One punch on the medium: a fixed-size record whose body a CRC covers, and one state byte outside the
- * body, so acking is a one-byte write that can never tear the punch itself (DESIGN.md decision 5).
+ * body, so acking is a one-byte write that can never tear the punch itself (docs/ARCHITECTURE.md, decision 5).
  *
  *   offset  size
  *        0     4  magic "PLR1"

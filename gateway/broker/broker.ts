@@ -1,9 +1,9 @@
 /**
  * The embedded aedes broker with punchline's hooks, listening on a plain TCP port and, when the operator
  * gives a certificate, on a TLS port too (or on that alone: mqtt.plain false). Both listeners feed the same
- * broker, so authentication, the ACL and ingest are the same whichever way a device comes in.
- * TCP_NODELAY is set on every connection: without it a publish-then-wait-for-ack loop stalls ~40 ms per
- * round trip on Nagle plus delayed ACK (FACTS.md).
+ * broker, so authentication, the ACL and ingest are the same whichever way a device comes in. TCP_NODELAY is
+ * set on every connection: without it a publish-then-wait-for-ack loop stalls ~40 ms per round trip on Nagle
+ * plus delayed ACK (docs/DESIGN-NOTES.md, "TCP_NODELAY: the 40 ms Nagle and delayed-ACK stall").
  */
 import { Aedes, type AedesOptions, type Client, type PublishPacket, type Subscription } from 'aedes'
 import { createServer, type Server, type Socket } from 'node:net'

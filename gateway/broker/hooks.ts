@@ -1,7 +1,8 @@
 /**
  * The aedes hooks of the gateway's broker, in the order a publish meets them: authenticate the device,
- * authorize the topic (ACL), hand a punch batch to ingest before the PUBACK (FACTS.md: authorizePublish
- * is the only hook before it), then `published` for what needs no PUBACK gating (status).
+ * authorize the topic (ACL), hand a punch batch to ingest before the PUBACK (authorizePublish is the only
+ * hook before it: docs/DESIGN-NOTES.md, "aedes writes the PUBACK before `published`"), then `published` for
+ * what needs no PUBACK gating (status).
  */
 import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
 import { generate } from 'mqtt-packet'

@@ -60,7 +60,7 @@ export function readFrappeAnswer (text: string): FrappeAnswer {
   return out
 }
 
-/** One add_log_based_on_employee_field answer as a sink outcome (FACTS.md, the ERPNext paragraph). */
+/** One add_log_based_on_employee_field answer as a sink outcome (docs/DESIGN-NOTES.md, "ERPNext answers"). */
 export function classifyCheckin (a: HttpAnswer): SinkResult {
   const f = readFrappeAnswer(a.text)
   if (a.status >= 200 && a.status < 300) {

@@ -4,10 +4,10 @@
  * arrives; watermarks go retained to `{topic}/watermark`, so a consumer that subscribes later still
  * learns the latest one.
  *
- * Nothing waits inside MQTT.js (FACTS.md: its offline store replays one message at a time and its
- * reconnect is a fixed 1 s): the sink publishes only on a live connection, and a connection is opened by
- * a delivery that finds none, with MQTT.js's own reconnect off. The forwarder's backoff is the reconnect
- * backoff, and the outbox is the queue.
+ * Nothing waits inside MQTT.js (its offline store replays one message at a time and its reconnect is a fixed
+ * 1 s: docs/DESIGN-NOTES.md, "MQTT.js: fixed reconnect, a slow offline store"): the sink publishes only on a
+ * live connection, and a connection is opened by a delivery that finds none, with MQTT.js's own reconnect
+ * off. The forwarder's backoff is the reconnect backoff, and the outbox is the queue.
  *
  * MQTT 3.1.1 has no way to say "too large": a broker over its limit drops the connection. So the sink
  * bounds the payload itself (`maxPayloadBytes`) and asks for a split above it.
@@ -205,7 +205,8 @@ export class MqttSink implements Sink {
       })
       client.once('connect', () => {
         if (this.#closed) { client.end(true); settle({ result: { outcome: 'retry', error: 'the sink is closed' } }); return }
-        // FACTS.md: without TCP_NODELAY a publish-then-wait-for-PUBACK loop stalls ~40 ms a round trip.
+        // Without TCP_NODELAY (Nagle plus delayed ACK) a publish-then-wait-for-PUBACK loop stalls ~40 ms a
+        // round trip.
         ;(client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true)
         // One 'close' listener per publish awaiting its PUBACK (up to forward.concurrency).
         client.setMaxListeners(0)

@@ -1,6 +1,6 @@
 /**
- * Rules add flags to a punch; they never drop one (DESIGN.md decision 6). Each rule is a small named
- * function of the punch, what the gateway knows around it (`RuleContext`) and the settings; `flagPunch`
+ * Rules add flags to a punch; they never drop one (docs/ARCHITECTURE.md, decision 6). Each rule is a small
+ * named function of the punch, what the gateway knows around it (`RuleContext`) and the settings; `flagPunch`
  * runs them in order and joins what they say into the stored `flags` column.
  *
  * Rules that need site configuration (geofence, roster, make-up limit) stay off until configured, so a

@@ -1,5 +1,5 @@
 /**
- * Writes punches. Dedup is the database's job (DESIGN.md decision 1): `INSERT OR IGNORE` against
+ * Writes punches. Dedup is the database's job (docs/ARCHITECTURE.md, decision 1): `INSERT OR IGNORE` against
  * UNIQUE(device, epoch, seq), so a resent punch costs one index probe and is acked like a new one.
  * When a seq is already stored, the stored copy wins; if the resent content differs, that is a conflict,
  * counted and reported, never an overwrite.

@@ -6,7 +6,7 @@
  *
  *   node dist/sim/bench/aedes-child.js [--ack]
  *
- * --ack: after each punch batch's PUBACK (aedes's `published` hook runs after it, FACTS.md), publish a
+ * --ack: after each punch batch's PUBACK (aedes's `published` hook runs after it), publish a
  * fixed ack of the gateway's shape to the device's acks topic with QoS 1, as the gateway does after its
  * commit: the same messages on the wire in both directions as against the gateway, minus the work.
  */

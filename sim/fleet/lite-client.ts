@@ -1,12 +1,13 @@
 /**
- * A small MQTT 3.1.1 client for the simulator's fleets: the UplinkClient seam (device/uplink-client.ts)
- * over one net or TLS socket, framed by `mqtt-packet`, MQTT.js's own codec (DESIGN.md decision 9). A full
- * MqttClient carries stores, a write pipeline, topic aliases and reconnect machinery per instance; 10,000
- * of those in one process is what this avoids, while the device's real Uplink keeps driving everything.
+ * A small MQTT 3.1.1 client for the simulator's fleets: the UplinkClient seam (device/uplink-client.ts) over
+ * one net or TLS socket, framed by `mqtt-packet`, MQTT.js's own codec (docs/ARCHITECTURE.md, decision 9). A
+ * full MqttClient carries stores, a write pipeline, topic aliases and reconnect machinery per instance;
+ * 10,000 of those in one process is what this avoids, while the device's real Uplink keeps driving
+ * everything.
  *
- * Deliberately absent, because the uplink does not use them: reconnects (the uplink backs off and opens a
- * new client), an offline queue (DESIGN.md decision 3: the ring is the backlog, so publishing while not
- * connected fails at once), QoS 2, unsubscribe, MQTT 5.
+ * Deliberately absent, because the uplink does not use them: reconnects (the uplink backs off and opens a new
+ * client), an offline queue (docs/ARCHITECTURE.md, decision 3: the ring is the backlog, so publishing while
+ * not connected fails at once), QoS 2, unsubscribe, MQTT 5.
  */
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, isIP, type Socket } from 'node:net'
@@ -81,7 +82,8 @@ export class LiteClient extends EventEmitter implements UplinkClient {
         rejectUnauthorized: opts.rejectUnauthorized
       })
       : netConnect({ host: target!.host, port: target!.port }))
-    // FACTS.md: without TCP_NODELAY a publish-then-wait-for-ack loop stalls ~40 ms per round trip.
+    // Without TCP_NODELAY (Nagle plus delayed ACK) a publish-then-wait-for-ack loop stalls ~40 ms per
+    // round trip.
     ;(this.#socket as Partial<Socket>).setNoDelay?.(true)
     this.#parser = createParser({ protocolVersion: 4 })
     this.#parser.on('packet', (p: Packet) => this.#onPacket(p))
@@ -109,7 +111,8 @@ export class LiteClient extends EventEmitter implements UplinkClient {
   }
 
   publish (topic: string, payload: string | Buffer, opts: { qos: UplinkQoS, retain?: boolean }, callback?: (err?: Error) => void): this {
-    // No queue while disconnected (DESIGN.md decision 3): the caller keeps its punches and tries again.
+    // No queue while disconnected (docs/ARCHITECTURE.md, decision 3): the caller keeps its punches and
+    // tries again.
     if (!this.#connected || this.#ending) {
       if (callback !== undefined) process.nextTick(callback, new Error('not connected'))
       return this

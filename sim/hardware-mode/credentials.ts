@@ -3,8 +3,9 @@
  * carries (an EM4100 tag, a 26-bit facility and card, an enrolled fingerprint page), and the text the
  * runtime must make of it.
  *
- * The expected text is written out here from the formats the cards carry (docs and FACTS.md), not with
- * the runtime's own helpers: a ground truth computed by the code under test would agree with any bug in it.
+ * The expected text is written out here from the formats the cards carry (docs/DESIGN-NOTES.md, "Reader frame
+ * formats"), not with the runtime's own helpers: a ground truth computed by the code under test would agree
+ * with any bug in it.
  */
 import type { PunchMethod } from '../../shared/punch.js'
 import type { ReaderKind } from './options.js'

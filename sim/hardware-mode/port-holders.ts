@@ -1,6 +1,6 @@
 /**
  * Whether the device has its end of a PTY open. Bytes written to the fake's end before then are lost
- * (serialport flushes the line on open, FACTS.md), and a read lost that way would be the player's fault,
+ * (serialport flushes the line on open), and a read lost that way would be the player's fault,
  * not the device's. The device gives no sign it opened a port that works whoever runs it (our child or a
  * field engineer's process), but Linux does: /proc/PID/fd links to the PTY's /dev/pts node.
  *

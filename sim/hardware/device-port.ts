@@ -23,7 +23,7 @@ export class DevicePort {
     port.on('error', () => {})
   }
 
-  /** Open after the runtime's end: serialport flushes the line on open (FACTS.md). */
+  /** Open after the runtime's end: serialport flushes the line on open, losing whatever was written before. */
   static async open (path: string, baudRate = 9600): Promise<DevicePort> {
     const port = new SerialPort({ path, baudRate, autoOpen: false })
     await new Promise<void>((resolve, reject) => port.open(err => err === null ? resolve() : reject(err)))

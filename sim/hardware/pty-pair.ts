@@ -33,7 +33,10 @@ export class PtyPair {
 
   get running (): boolean { return this.#child.exitCode === null && this.#child.signalCode === null }
 
-  /** Starts socat and resolves once it has both ends and is moving data (FACTS.md: wait for this line). */
+  /**
+   * Starts socat and resolves once it has both ends and is moving data, which socat -d -d announces on
+   * stderr with "starting data transfer loop" (docs/DESIGN-NOTES.md, "socat: starting data transfer loop").
+   */
   static async start (dir: string, opts: PtyPairOptions = {}): Promise<PtyPair> {
     const [na, nb] = opts.names ?? ['a', 'b']
     const a = join(dir, na)

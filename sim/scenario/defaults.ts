@@ -11,7 +11,7 @@ export const SCENARIO_DEFAULTS = {
   durationMs: 7 * 86_400_000,
   /** terminals hold a few days of a big site's punches; a watch is one person's, and has less flash */
   ringCapacity: { terminal: 10_000, watch: 2000 },
-  /** the design's default (decision 4): a full ring refuses, it does not destroy */
+  /** the design's default (docs/ARCHITECTURE.md, decision 4): a full ring refuses, it does not destroy */
   ringPolicy: 'refuse',
   uplink: { batchSize: 100, window: 2 },
   clockDriftPpm: 0,

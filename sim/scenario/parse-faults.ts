@@ -159,7 +159,10 @@ function latency (p: Problems, path: string, r: Plain, atMs: number, forMs: numb
   return { kind: 'latency', atMs, forMs, site, latencyMs: ms('latency', D.faults.latencyMs), jitterMs: ms('jitter', D.faults.jitterMs) }
 }
 
-/** Statuses a forwarder retries (DESIGN.md decision 7); any other 4xx would dead-letter every punch instead. */
+/**
+ * Statuses a forwarder retries (docs/ARCHITECTURE.md, decision 7); any other 4xx would dead-letter every
+ * punch instead.
+ */
 function retryableStatus (p: Problems, path: string, v: unknown): number | undefined {
   if (v === 408 || v === 429 || (typeof v === 'number' && Number.isInteger(v) && v >= 500 && v <= 599)) return v
   p.add(path, `must be 408, 429 or 500-599: an outage is an answer the forwarder retries (got ${JSON.stringify(v)})`)

@@ -72,7 +72,10 @@ function span (p: Problems, path: string, v: unknown, min: number, max: number):
   return ms
 }
 
-/** Sites are named in faults and device ids must not repeat across the scenario (they are identities, DESIGN.md decision 1). */
+/**
+ * Sites are named in faults and device ids must not repeat across the scenario (they are identities,
+ * docs/ARCHITECTURE.md, decision 1).
+ */
 function checkUnique (p: Problems, sites: SiteSpec[]): void {
   const siteIds = new Map<string, number>()
   const prefixes = new Map<string, string>()

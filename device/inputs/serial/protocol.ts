@@ -1,7 +1,8 @@
 /**
  * The seam between a serial port and what speaks over it. Framing lives in the decoders (pure, fed
  * arbitrary chunks, tested byte by byte); the port, its reconnects and the debounce live in SerialInput.
- * Every byte a decoder drops is reported, never swallowed (STYLE.md: framing resynchronises and tells).
+ * Every byte a decoder drops is reported, never swallowed: noise and failed checksums are counted and
+ * logged at debug, so a reader on a bad line shows as a number rather than as punches that never happened.
  */
 import type { Location } from '../../../shared/punch.js'
 

@@ -156,7 +156,8 @@ export class SerialInput extends EventEmitter implements Input {
   async #openPort (): Promise<SerialPort | Error> {
     const o = this.#o
     try {
-      // Never port.set(): DTR/RTS ioctls fail on a PTY (FACTS.md), and these readers ignore them.
+      // Never port.set(): setting DTR/RTS fails on a PTY (the simulator's fake hardware), and these
+      // readers ignore those lines anyway.
       const port = new SerialPort({ path: o.path, baudRate: o.baudRate, autoOpen: false })
       port.on('error', (e: Error) => {
         this.#stats.errors++
