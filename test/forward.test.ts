@@ -9,7 +9,7 @@ import { ForwardStore } from '../gateway/store/forward-store.js'
 import { Forwarder, type ForwarderOptions } from '../gateway/forward/forwarder.js'
 import { WebhookSink, classify } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { storePunches, idOf, T0 } from './fixtures/stored-punches.js'
 import { until } from './helpers/wait.js'
 

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { startGatewayProcess } from './helpers/gateway-process.js'
 import { gcPressureArgs, writeGatewayConfig } from '../sim/faults/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { until } from './helpers/wait.js'
 
 const TIMEOUT_MS = 400

@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { waitUntil } from '../hardware-mode/bounded-wait.js'
 import { RandomStream } from '../workload/random.js'
-import type { SinkAnswer } from '../upstream-sink.js'
+import type { SinkAnswer } from '../../fakes/upstream/upstream-sink.js'
 import { gcPressureArgs } from './gateway-process.js'
 import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'

@@ -10,7 +10,7 @@ import { pino } from 'pino'
 import { parseDeviceConfig } from '../../device/config.js'
 import { DeviceRuntime } from '../../device/runtime.js'
 import { punchId } from '../../shared/punch.js'
-import type { UpstreamSink } from '../upstream-sink.js'
+import type { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
 import { waitUntil } from '../hardware-mode/bounded-wait.js'
 import { PunchTruth } from './reconcile.js'
 

@@ -12,7 +12,7 @@
  */
 import { RandomStream } from '../workload/random.js'
 import { punchId } from '../../shared/punch.js'
-import type { SinkAnswer, SinkRequest } from '../upstream-sink.js'
+import type { SinkAnswer, SinkRequest } from '../../fakes/upstream/upstream-sink.js'
 import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'
 import { faultReport, type FaultReport } from './report.js'

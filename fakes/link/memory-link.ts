@@ -1,12 +1,12 @@
 /**
  * A site link inside the process: the twin of LinkProxy (netem.ts) for fleets too large for a TCP
- * connection per device (sim/fleet/memory-wire.ts says why). Devices open connections on it, which the
+ * connection per device (fakes/link/memory-wire.ts says why). Devices open connections on it, which the
  * link hands to the gateway's broker as it would accept a socket; a cut resets them all and refuses new
  * ones, and latency delays every chunk each way.
  */
 import type { Duplex } from 'node:stream'
 import { SiteLink } from './netem.js'
-import { memoryWire, refusedWire, type WireEnd } from './fleet/memory-wire.js'
+import { memoryWire, refusedWire, type WireEnd } from './memory-wire.js'
 
 /** Where the link delivers its connections: the running gateway's acceptor, or undefined while it is down. */
 export type Acceptor = () => ((socket: Duplex) => void) | undefined

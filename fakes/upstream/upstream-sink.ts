@@ -4,7 +4,7 @@
  * answers can be scripted (503 storms, 429 with Retry-After, a poison record answered with 422...).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { UpstreamBatch, UpstreamPunch } from '../shared/upstream.js'
+import type { UpstreamBatch, UpstreamPunch } from '../../shared/upstream.js'
 
 export interface SinkRequest {
   method: string

@@ -1,5 +1,5 @@
 /**
- * Frappe's answer bodies, as sim/erpnext-server.ts sends them and tests script them. Shapes from
+ * Frappe's answer bodies, as fakes/upstream/erpnext-server.ts sends them and tests script them. Shapes from
  * frappe/utils/response.py (API v1): an error carries `exc_type`, `exception` (the traceback's last line,
  * only when the site shows tracebacks), `exc` (the traceback list, same condition) and `_server_messages`
  * (a JSON string of a list of JSON strings, each a msgprint dict, present when frappe.throw said

@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net'
 
 /**
  * A site's network between its devices and the gateway, as faults see it: up or cut, and its latency.
- * The connections it carries are its kind's (TCP here, in-process streams in sim/memory-link.ts).
+ * The connections it carries are its kind's (TCP here, in-process streams in fakes/link/memory-link.ts).
  */
 export abstract class SiteLink {
   #down = false

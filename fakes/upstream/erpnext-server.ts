@@ -3,7 +3,7 @@
  * (hrms add_log_based_on_employee_field, and a PUT of a Shift Type's last_sync_of_checkin) with Frappe's
  * token auth, an Employee table looked up by any field, the checks a real site makes on the way
  * (unknown employee, inactive employee, duplicate check-in, log type, missing hrms app), Frappe's status
- * codes and bodies (sim/frappe-response.ts), and scriptable faults. It keeps every check-in it stored,
+ * codes and bodies (fakes/upstream/frappe-response.ts), and scriptable faults. It keeps every check-in it stored,
  * so a run can be reconciled against it.
  *
  * Behaviour follows hrms/hr/doctype/employee_checkin/employee_checkin.py, frappe/auth.py
