@@ -64,11 +64,11 @@ export function ingestSection (runs: IngestRun[], shape: LoadShape): string {
 | ceiling: raw better-sqlite3, same rows, ${LARGE_TXN} rows per transaction | ${fmt(median(rawLarge))} rows/s | ${rawLarge.map(fmt).join(', ')} |
 | gateway / ceiling | ${(ingestMedian / median(rawLarge)).toFixed(3)} | |
 
-The load generator (${devices} MQTT.js clients with TCP_NODELAY, \`sim/bench/mqtt-load.ts\`) runs in the bench process and
+The load generator (${devices} MQTT.js clients with TCP_NODELAY, \`bench/mqtt-load.ts\`) runs in the bench process and
 the gateway in a child process (\`punchline gateway --allow-anonymous\`, no upstream configured so the forwarder does not
 compete), so on a 2-core machine each gets one core. The baseline inserts the same ${fmt(devices * batches * batchSize)} rows with
 \`INSERT OR IGNORE\` into the gateway's own schema (unique index on device, epoch, seq) in transactions of ${batchSize}.
-Measured by \`sim/bench/ingest.ts\` and \`sim/bench/raw-sqlite.ts\`; alone: \`BENCH_ONLY=ingest npm run bench\`.
+Measured by \`bench/ingest.ts\` and \`bench/raw-sqlite.ts\`; alone: \`BENCH_ONLY=ingest npm run bench\`.
 
 What lets the gateway compete with the ${batchSize}-row baseline: group commit. Every batch that arrives within one turn of the
 event loop joins one transaction, so the gateway pays one fsync for many device batches; in these runs a commit held

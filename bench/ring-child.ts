@@ -4,8 +4,8 @@
  *   ring-child.js open PATH CAPACITY    opens (recovers) the ring and prints {openMs, heapMiB, rssMiB, pending, corrupt}
  */
 import { writeSync } from 'node:fs'
-import { openFileRing } from '../../device/ring/index.js'
-import type { PunchInput } from '../../shared/punch.js'
+import { openFileRing } from '../device/ring/index.js'
+import type { PunchInput } from '../shared/punch.js'
 
 const [mode, path, capacityArg] = process.argv.slice(2)
 const capacity = Number(capacityArg)

@@ -10,11 +10,11 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { pino } from 'pino'
-import { parseDeviceConfig } from '../../device/config.js'
-import { DeviceRuntime } from '../../device/runtime.js'
-import { defaultConfig } from '../../gateway/config.js'
-import { encodeBatch } from '../../shared/codec/batch.js'
-import { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
+import { parseDeviceConfig } from '../device/config.js'
+import { DeviceRuntime } from '../device/runtime.js'
+import { defaultConfig } from '../gateway/config.js'
+import { encodeBatch } from '../shared/codec/batch.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { removeTempDir, spawnTracked, stopChild, tempDir, waitForLine } from './children.js'
 import { benchScript } from './paths.js'
 import { startGateway, type BenchGateway } from './gateway-child.js'
@@ -263,7 +263,7 @@ no hooks, in a child process), timed to its PUBACK.
 | ratio punch → upstream / raw MQTT round trip | ${fixed(sinkP50 / m(r => r.rtt.p50), 0)} × | ${fixed(sinkP99 / m(r => r.rtt.p99), 0)} × | |
 | p99 against the target | | ${fixed(sinkP99 / TARGET_P99_MS, 2)} of ${TARGET_P99_MS} ms ${sinkP99 < TARGET_P99_MS ? '(met)' : '(**missed**)'} | |
 
-Upstream requests held ${fixed(m(r => r.perRequest), 1)} punches on average (median over runs). Measured by \`sim/bench/latency.ts\`; this section
+Upstream requests held ${fixed(m(r => r.perRequest), 1)} punches on average (median over runs). Measured by \`bench/latency.ts\`; this section
 alone: \`BENCH_ONLY=latency npm run bench\` (prints it instead of rewriting this file).
 
 What dominates: ${dominated

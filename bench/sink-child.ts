@@ -11,7 +11,7 @@
  * the arrival time (wall-clock ms, performance.timeOrigin + performance.now(), which the bench reads the
  * same way) and the size of every request. Runs until it is killed.
  */
-import { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 
 const expected = Number(process.argv[2])
 if (!(expected > 0)) throw new Error('usage: sink-child.js EXPECTED')

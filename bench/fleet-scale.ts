@@ -4,9 +4,9 @@
  * the lite MQTT client (sim/fleet/) with an in-memory ring holding P punches. Connects are spread over a
  * window, every ring drains to the gateway, and the gateway's database is checked to hold every punch once.
  *
- *   npm run build && ulimit -n 20000 && npx tsx sim/bench/fleet-scale.ts [--devices 10000] [--punches 30]
+ *   npm run build && ulimit -n 20000 && npx tsx bench/fleet-scale.ts [--devices 10000] [--punches 30]
  *     [--capacity 64] [--window-ms 5000] [--max-connecting 200] [--fill before|after] [--batch-size 100]
- *   (or node dist/sim/bench/fleet-scale.js with the same flags)
+ *   (or node dist/bench/fleet-scale.js with the same flags)
  *
  * --fill before: the rings hold their punches when the devices connect (a site coming back from an outage;
  *   draining overlaps the connects). --fill after: every device connects first, then all rings get their
@@ -20,7 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import Database from 'better-sqlite3'
-import { createMemoryRing, type Ring } from '../../device/ring/index.js'
+import { createMemoryRing, type Ring } from '../device/ring/index.js'
 import { cpuSeconds, procMemory, removeTempDir, tempDir } from './children.js'
 import { startGateway } from './gateway-child.js'
 import { ephemeralPortsWarning, fileLimitProblem, LiteFleet, punchesFor } from './lite-fleet.js'

@@ -4,16 +4,16 @@
  * packet-size guard on every connection) with none of the gateway's hooks, so no decode, no rules, no
  * storage. Prints {"port": N} when listening; SIGTERM closes it.
  *
- *   node dist/sim/bench/aedes-child.js [--ack]
+ *   node dist/bench/aedes-child.js [--ack]
  *
  * --ack: after each punch batch's PUBACK (aedes's `published` hook runs after it), publish a
  * fixed ack of the gateway's shape to the device's acks topic with QoS 1, as the gateway does after its
  * commit: the same messages on the wire in both directions as against the gateway, minus the work.
  */
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes'
-import { startBroker, type BrokerHandle } from '../../gateway/broker/broker.js'
-import { defaultConfig } from '../../gateway/config.js'
-import { encodeAck } from '../../shared/codec/ack.js'
+import { startBroker, type BrokerHandle } from '../gateway/broker/broker.js'
+import { defaultConfig } from '../gateway/config.js'
+import { encodeAck } from '../shared/codec/ack.js'
 
 const withAck = process.argv.includes('--ack')
 const ACK = Buffer.from(encodeAck({ v: 1, id: 'b0', epoch: 'bbbbbbbb', ok: [[1, 100]], rejected: [] }))

@@ -150,7 +150,7 @@ ${sections.join('')}`
     say(doc)
     return
   }
-  const out = fileURLToPath(new URL('../../../docs/BENCHMARKS.md', import.meta.url))
+  const out = fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url))
   writeFileSync(out, doc)
   say(`wrote ${out}`)
 }

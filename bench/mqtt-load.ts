@@ -5,8 +5,8 @@
  * against a broker that has no acks (aedes pass-through, mosquitto), the QoS 1 PUBACK.
  */
 import mqtt, { type MqttClient } from 'mqtt'
-import { encodeBatch } from '../../shared/codec/batch.js'
-import type { Punch } from '../../shared/punch.js'
+import { encodeBatch } from '../shared/codec/batch.js'
+import type { Punch } from '../shared/punch.js'
 
 export interface LoadOptions {
   url: string

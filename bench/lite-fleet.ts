@@ -9,11 +9,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { pino } from 'pino'
-import type { PunchInput } from '../../shared/punch.js'
-import type { Ring } from '../../device/ring/index.js'
-import { Uplink, type UplinkOptions } from '../../device/uplink.js'
-import type { UplinkConnect } from '../../device/uplink-client.js'
-import { LiteClient, startStaggered, type StaggeredStart } from '../fleet/fleet.js'
+import type { PunchInput } from '../shared/punch.js'
+import type { Ring } from '../device/ring/index.js'
+import { Uplink, type UplinkOptions } from '../device/uplink.js'
+import type { UplinkConnect } from '../device/uplink-client.js'
+import { LiteClient, startStaggered, type StaggeredStart } from '../sim/fleet/fleet.js'
 
 /** Soft limit on open files this process (and the children it spawns, which inherit it) runs under. */
 export function openFileLimit (): number {

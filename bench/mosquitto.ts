@@ -142,9 +142,9 @@ mosquitto binary, and run \`npm run bench\` again.
   return `${head} Mosquitto ${figures.version} (\`${figures.binary}\`) in a child
 process on a free port of 127.0.0.1, with a generated config: \`allow_anonymous true\`, \`persistence false\`,
 \`set_tcp_nodelay true\`, \`max_queued_messages 0\`. The subscriber is one MQTT.js ${packageVersion('mqtt')} client in its own process,
-subscribed to \`att/v1/+/punches\` with QoS 1, counting messages (\`sim/bench/subscriber-child.ts\`). The devices are the
+subscribed to \`att/v1/+/punches\` with QoS 1, counting messages (\`bench/subscriber-child.ts\`). The devices are the
 same load generator with the same payloads as above (${shape.devices} clients, ${shape.window} batches in flight each, ${shape.batches} batches of
-${shape.batchSize} punches), counted on PUBACK. Measured by \`sim/bench/mosquitto.ts\`; alone: \`BENCH_ONLY=ingest,mosquitto npm run bench\`.
+${shape.batchSize} punches), counted on PUBACK. Measured by \`bench/mosquitto.ts\`; alone: \`BENCH_ONLY=ingest,mosquitto npm run bench\`.
 
 | figure | median | runs |
 |---|---:|---|

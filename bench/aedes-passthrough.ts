@@ -54,7 +54,7 @@ What durability and the gateway's work cost against the broker alone. Same ${sha
 batches in flight each, same punch-batch payloads (${shape.batches} batches of ${shape.batchSize} per device, QoS 1), same topics;
 the broker is the gateway's own broker module (\`gateway/broker/broker.ts\`: the same aedes ${packageVersion('aedes')}, the same options,
 TCP_NODELAY, the packet-size guard) in a child process, with none of the gateway's hooks.
-Measured by \`sim/bench/aedes-passthrough.ts\` and \`sim/bench/aedes-child.ts\`; alone: \`BENCH_ONLY=ingest npm run bench\`
+Measured by \`bench/aedes-passthrough.ts\` and \`bench/aedes-child.ts\`; alone: \`BENCH_ONLY=ingest npm run bench\`
 (which runs the gateway beside it).
 
 | figure | median | runs |

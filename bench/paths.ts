@@ -8,5 +8,5 @@ import { fileURLToPath } from 'node:url'
  */
 export function benchScript (name: string): string {
   const here = fileURLToPath(import.meta.url)
-  return here.endsWith('.ts') ? join(dirname(here), '..', '..', 'dist', 'sim', 'bench', name) : join(dirname(here), name)
+  return here.endsWith('.ts') ? join(dirname(here), '..', 'dist', 'bench', name) : join(dirname(here), name)
 }

@@ -8,7 +8,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { benchScript } from './paths.js'
-import { openFileRing, RECORD_SIZE } from '../../device/ring/index.js'
+import { openFileRing, RECORD_SIZE } from '../device/ring/index.js'
 
 // Run from TypeScript (the tests), the child is the compiled one: children run as JavaScript.
 const CHILD = benchScript('ring-child.js')

@@ -3,7 +3,7 @@
  * QoS 1 to every device's punches topic, counting what arrives (no parsing, no storage). Run as its own
  * process, as that consumer would be.
  *
- *   node dist/sim/bench/subscriber-child.js URL TOPIC
+ *   node dist/bench/subscriber-child.js URL TOPIC
  *
  * Prints {"ready":true} once subscribed. Reads lines "expect N" on stdin and prints {"have":count} as soon as
  * N messages (counted since it started) have arrived; "expect 0" prints the count at once. SIGTERM ends it.

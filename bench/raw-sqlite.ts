@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDatabase } from '../../gateway/store/db.js'
-import type { Punch } from '../../shared/punch.js'
+import { openDatabase } from '../gateway/store/db.js'
+import type { Punch } from '../shared/punch.js'
 
 export interface RawRow { device: string, punch: Punch }
 

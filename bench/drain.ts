@@ -17,10 +17,10 @@ import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import Database from 'better-sqlite3'
-import { createMemoryRing, type Ring } from '../../device/ring/index.js'
-import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../device/uplink.js'
-import { defaultConfig } from '../../gateway/config.js'
-import type { Punch } from '../../shared/punch.js'
+import { createMemoryRing, type Ring } from '../device/ring/index.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../device/uplink.js'
+import { defaultConfig } from '../gateway/config.js'
+import type { Punch } from '../shared/punch.js'
 import { cpuSeconds, procMemory, removeTempDir, spawnTracked, stopChild, tempDir, waitForLine } from './children.js'
 import { benchScript } from './paths.js'
 import { startGateway, type BenchGateway } from './gateway-child.js'
@@ -435,15 +435,15 @@ ${failed}
 ${runs.length === 1 ? 'One run' : `Medians of ${runs.length} runs`} (\`BENCH_DRAIN_RUNS\`; a run takes minutes); each run measures the rows above one after the other.
 Three processes: the devices in the bench process, the gateway in a child (\`punchline gateway --allow-anonymous --upstream URL\`,
 every setting at its default: \`forward.batchSize\` ${defaultConfig().forward.batchSize}, \`lingerMs\` ${defaultConfig().forward.lingerMs}, \`concurrency\` ${defaultConfig().forward.concurrency}${shape.forwardBatch === undefined ? '' : `; here \`forward.batchSize\` ${shape.forwardBatch}`}), and the upstream, an HTTP sink
-in a child of its own (\`sim/bench/sink-child.ts\`: \`fakes/upstream/upstream-sink.ts\` answering 200 at once, counting every punch id
+in a child of its own (\`bench/sink-child.ts\`: \`fakes/upstream/upstream-sink.ts\` answering 200 at once, counting every punch id
 once), so that parsing ${fmt(total)} punches neither runs on the gateway's core nor waits behind ${fmt(shape.devices)} devices'
 work in the bench process; on 2 cores the sink shares the bench's. Each device is the device's real uplink with its
 defaults (batches of 100, 4 in flight, backoff 0.5 to 10 s, a CONNACK awaited ${connackTimeout / 1000} s${shape.connackTimeoutMs === undefined ? '' : ' (`BENCH_DRAIN_CONNACK_TIMEOUT_MS`)'}) over the light MQTT client of the
-simulator (\`sim/bench/lite-fleet.ts\`), with a memory ring holding its ${fmt(shape.punches)} punches. "At once" is what a site coming
+simulator (\`bench/lite-fleet.ts\`), with a memory ring holding its ${fmt(shape.punches)} punches. "At once" is what a site coming
 back from an outage does: every device's next try falls at a random point within its backoff cap, so the first connects
 are spread over ${fmt(shape.windowMs / 1000)} s${shape.maxConnecting === undefined ? ', with no bound on how many connect at once' : `, at most ${shape.maxConnecting} connecting at once`}. A device that gets no CONNACK in time closes and tries again
 after its backoff. The drain is timed from the first connect until the sink has every punch; every run checks that the
-gateway stored each punch once and that its outbox is empty. Measured by \`sim/bench/drain.ts\`; alone:
+gateway stored each punch once and that its outbox is empty. Measured by \`bench/drain.ts\`; alone:
 \`BENCH_ONLY=drain npm run bench\` (prints the section instead of rewriting this file). Needs \`ulimit -n\` ${fmt(shape.devices + 200)}.
 
 The median run (${s(d.deliveredS)}), every ${step} s: devices online, punches acked at the devices, punches at the

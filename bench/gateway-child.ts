@@ -6,9 +6,9 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { punchlineBin } from '../hardware-mode/device-child.js'
+import { punchlineBin } from '../sim/hardware-mode/device-child.js'
 import { spawnTracked, stopChild, waitForLine } from './children.js'
-import { localApiToken } from '../../gateway/http/api-token.js'
+import { localApiToken } from '../gateway/http/api-token.js'
 
 export interface BenchGateway {
   url: string
