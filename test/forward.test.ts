@@ -155,7 +155,7 @@ t.test('a batch interrupted by a restart is sent again under its first key', asy
 })
 
 t.test('a delivery the store cannot write down is sent again after a backoff, not at once', async t => {
-  // What a full disk does (found by sim/faults/disk-full.ts): the upstream takes the batch, complete() fails.
+  // What a full disk does (found by faults/disk-full.ts): the upstream takes the batch, complete() fails.
   const { db, sink, forwarder, store } = await rig(t, { backoff: { baseMs: 100, capMs: 400 } })
   const complete = store.complete.bind(store)
   let failures = 0

@@ -14,7 +14,7 @@
 import { openSync, closeSync, fstatSync, ftruncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { RandomStream } from '../workload/random.js'
+import { RandomStream } from '../sim/workload/random.js'
 import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'
 import { faultReport, type FaultReport } from './report.js'

@@ -5,7 +5,7 @@
  * once the gateway is at work again, the next kill waits a random time from `upMs`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RandomStream } from '../workload/random.js'
+import type { RandomStream } from '../sim/workload/random.js'
 import type { GatewayProcess } from './gateway-process.js'
 
 export interface KillerOptions<S> {

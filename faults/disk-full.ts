@@ -23,8 +23,8 @@ import { emptyReport, faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import { SmallDisk } from './small-disk.js'
 import type { GatewayProcess, LogLine } from './gateway-process.js'
-import type { SinkAnswer } from '../../fakes/upstream/upstream-sink.js'
-import { RandomStream } from '../workload/random.js'
+import type { SinkAnswer } from '../fakes/upstream/upstream-sink.js'
+import { RandomStream } from '../sim/workload/random.js'
 
 export type DiskMode = 'budget' | 'floor' | 'enospc'
 

@@ -10,9 +10,9 @@
  * while holding its answer, sent again under their own Idempotency-Key.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { waitUntil } from '../hardware-mode/bounded-wait.js'
-import { RandomStream } from '../workload/random.js'
-import type { SinkAnswer } from '../../fakes/upstream/upstream-sink.js'
+import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
+import { RandomStream } from '../sim/workload/random.js'
+import type { SinkAnswer } from '../fakes/upstream/upstream-sink.js'
 import { gcPressureArgs } from './gateway-process.js'
 import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'

@@ -11,8 +11,8 @@
  * punch a device sends again after a kill is stored once and not forwarded again. So: at most
  * concurrency × batchSize copies per kill, and none under another key.
  */
-import { waitUntil } from '../hardware-mode/bounded-wait.js'
-import { RandomStream } from '../workload/random.js'
+import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
+import { RandomStream } from '../sim/workload/random.js'
 import { GatewayKiller } from './gateway-killer.js'
 import { DeviceFleet } from './load.js'
 import { duplicateCount, judge, reconcile, type DuplicateCount } from './reconcile.js'

@@ -7,11 +7,11 @@
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
-import { parseDeviceConfig } from '../../device/config.js'
-import { DeviceRuntime } from '../../device/runtime.js'
-import { punchId } from '../../shared/punch.js'
-import type { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
-import { waitUntil } from '../hardware-mode/bounded-wait.js'
+import { parseDeviceConfig } from '../device/config.js'
+import { DeviceRuntime } from '../device/runtime.js'
+import { punchId } from '../shared/punch.js'
+import type { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
 import { PunchTruth } from './reconcile.js'
 
 export interface FleetDeviceOptions {

@@ -4,8 +4,8 @@
  * ring's own crash test (test/ring-crash.test.ts).
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
-import { HEADER_SIZE, RECORD_SIZE } from '../../device/ring/index.js'
-import { inspectRecord } from '../../device/ring/record.js'
+import { HEADER_SIZE, RECORD_SIZE } from '../device/ring/index.js'
+import { inspectRecord } from '../device/ring/record.js'
 
 /** The slot holding `seq`, read straight from the file, or -1. */
 export function slotOnDisk (path: string, capacity: number, epoch: string, seq: number): number {

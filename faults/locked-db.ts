@@ -2,7 +2,7 @@
  * Fault 4c: the gateway is restarted while another process holds its database lock (an operator's
  * `sqlite3` shell left in a transaction, a stuck script), longer than the busy timeout. Each run: devices
  * punch while the upstream is down, so the gateway holds acknowledged punches it has not delivered; the
- * gateway stops; another process takes the lock (sim/faults/db-lock-holder.ts; the two ways in turn); the
+ * gateway stops; another process takes the lock (faults/db-lock-holder.ts; the two ways in turn); the
  * gateway is started and must refuse: exit 75, one line naming the lock, the file left in place. Devices
  * keep punching into their rings meanwhile. The lock goes, the gateway starts on the SAME database and
  * forwards what it held: nothing is stored a second time (a new, empty file would store the devices'

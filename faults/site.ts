@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import { UpstreamSink, type Responder } from '../../fakes/upstream/upstream-sink.js'
+import { UpstreamSink, type Responder } from '../fakes/upstream/upstream-sink.js'
 import type { UpstreamView } from './reconcile.js'
 import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './gateway-process.js'
 

@@ -10,16 +10,16 @@
  * retried after a delivery, so the bound is the punches of the requests that timed out (the gateway logs
  * each): those slow on purpose, and any a loaded machine made late.
  */
-import { RandomStream } from '../workload/random.js'
-import { punchId } from '../../shared/punch.js'
-import type { SinkAnswer, SinkRequest } from '../../fakes/upstream/upstream-sink.js'
+import { RandomStream } from '../sim/workload/random.js'
+import { punchId } from '../shared/punch.js'
+import type { SinkAnswer, SinkRequest } from '../fakes/upstream/upstream-sink.js'
 import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import type { LogLine } from './gateway-process.js'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { waitUntil } from '../hardware-mode/bounded-wait.js'
+import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
 
 export interface UpstreamFaultOptions {
   seed: number

@@ -14,8 +14,8 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { punchId } from '../../shared/punch.js'
-import { RandomStream } from '../workload/random.js'
+import { punchId } from '../shared/punch.js'
+import { RandomStream } from '../sim/workload/random.js'
 import { runUntilCut } from './cut-child.js'
 import { DeviceFleet, faultDeviceConfig, type FleetDeviceOptions } from './load.js'
 import { PunchTruth, judge, reconcile } from './reconcile.js'
@@ -43,7 +43,7 @@ export const POWER_CUT: Record<'short' | 'long', Omit<PowerCutOptions, 'seed'>> 
 const DEVICE = 'P-0'
 /** The child: built JavaScript when there is some (it starts in a fraction of tsx's time), else the source through tsx. */
 function writerScript (): string {
-  for (const rel of ['./device-writer.js', '../../dist/sim/faults/device-writer.js']) {
+  for (const rel of ['./device-writer.js', '../dist/faults/device-writer.js']) {
     const file = fileURLToPath(new URL(rel, import.meta.url))
     if (existsSync(file)) return file
   }

@@ -8,8 +8,8 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { punchlineBin } from '../hardware-mode/device-child.js'
-import { localApiToken } from '../../gateway/http/api-token.js'
+import { punchlineBin } from '../sim/hardware-mode/device-child.js'
+import { localApiToken } from '../gateway/http/api-token.js'
 
 export interface GatewayProcessOptions {
   dataDir: string
@@ -112,8 +112,8 @@ export function writeGatewayConfig (dir: string, settings: Record<string, unknow
   return file
 }
 
-/** From dist/sim/faults/ when built, from sim/faults/ (the tests' source) otherwise. */
-const GC_PRESSURE = ['./gc-pressure.js', '../../dist/sim/faults/gc-pressure.js']
+/** From dist/faults/ when built, from faults/ (the tests' source) otherwise. */
+const GC_PRESSURE = ['./gc-pressure.js', '../dist/faults/gc-pressure.js']
 
 /**
  * Node options that make a gateway child collect garbage in full every 100 ms (gc-pressure.ts), so a

@@ -10,8 +10,8 @@
 import { writeSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
-import { loadDeviceConfig } from '../../device/config.js'
-import { DeviceRuntime, type PunchEvent } from '../../device/runtime.js'
+import { loadDeviceConfig } from '../device/config.js'
+import { DeviceRuntime, type PunchEvent } from '../device/runtime.js'
 
 const [configFile, run] = process.argv.slice(2)
 const runtime = new DeviceRuntime(loadDeviceConfig(configFile), { log: pino({ level: 'silent' }) })
