@@ -16,7 +16,7 @@ import { Ledger, clean, formatReconciliation, type Reconciliation } from './ledg
 import { SimDevice } from './device.js'
 import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { seededRandom } from './random.js'
+import { seededRandom } from './workload/seeded-random.js'
 
 export { seededRandom }
 

@@ -6,7 +6,7 @@
 import { parseDuration, DURATION_HINT } from './scenario/duration.js'
 import { listScenarios, namedScenario } from './scenario/library.js'
 import { loadScenario } from './scenario/parse.js'
-import { scaleScenario } from './scenario/scale.js'
+import { scaleScenario } from './workload/scale.js'
 import { runScenario } from './engine/engine.js'
 import { connectLite } from './fleet/lite-client.js'
 import { ProgressLine } from './report/progress.js'

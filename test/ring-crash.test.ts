@@ -11,7 +11,7 @@ import { openFileRing } from '../device/ring/index.js'
 import { slotOnDisk, tear } from '../faults/torn-write.js'
 import { runUntilCut } from '../faults/cut-child.js'
 import type { Punch } from '../shared/punch.js'
-import { seededRandom } from '../sim/random.js'
+import { seededRandom } from '../sim/workload/seeded-random.js'
 
 const WRITER = fileURLToPath(new URL('./fixtures/ring-writer.ts', import.meta.url))
 const CAPACITY = 64

@@ -7,11 +7,11 @@
  * fault the scenario is about. `expect.overwritten` is the one expectation that follows from the workload
  * exactly, so it is recomputed; the others are counts of fault events and do not scale.
  */
-import type { Scenario } from './types.js'
-import { formatDuration } from './duration.js'
-import { selectDevices } from './devices.js'
-import { planPunches } from '../workload/plan.js'
-import { expectedOverwritten } from '../workload/ring-loss.js'
+import type { Scenario } from '../scenario/types.js'
+import { formatDuration } from '../scenario/duration.js'
+import { selectDevices } from '../scenario/devices.js'
+import { planPunches } from './plan.js'
+import { expectedOverwritten } from './ring-loss.js'
 
 export interface ScaleOptions {
   durationMs?: number
