@@ -11,12 +11,12 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { defaultConfig, upstreamFor } from '../gateway/config.js'
 import { Gateway } from '../gateway/gateway.js'
-import { LinkProxy } from './netem.js'
+import { LinkProxy } from '../fakes/link/netem.js'
 import { Ledger, clean, formatReconciliation, type Reconciliation } from './ledger.js'
 import { SimDevice } from './device.js'
-import { UpstreamSink } from './upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { seededRandom } from './random.js'
+import { seededRandom } from './workload/seeded-random.js'
 
 export { seededRandom }
 

@@ -6,7 +6,7 @@
 import { parseDuration, DURATION_HINT } from './scenario/duration.js'
 import { listScenarios, namedScenario } from './scenario/library.js'
 import { loadScenario } from './scenario/parse.js'
-import { scaleScenario } from './scenario/scale.js'
+import { scaleScenario } from './workload/scale.js'
 import { runScenario } from './engine/engine.js'
 import { connectLite } from './fleet/lite-client.js'
 import { ProgressLine } from './report/progress.js'
@@ -69,7 +69,7 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
   const client = o.client ?? (devices > LITE_ABOVE ? 'lite' : 'mqttjs')
   if (client !== 'lite' && client !== 'mqttjs') throw new Error("--client: must be 'lite' or 'mqttjs'")
   // Past a few thousand devices an embedded run over TCP needs more file descriptors than a process gets
-  // (sim/fleet/memory-wire.ts); in-process links carry the same MQTT bytes.
+  // (fakes/link/memory-wire.ts); in-process links carry the same MQTT bytes.
   const transport = o.transport ?? (devices > MEMORY_ABOVE && o.broker === undefined ? 'memory' : 'tcp')
   if (transport !== 'tcp' && transport !== 'memory') throw new Error("--transport: must be 'tcp' or 'memory'")
   if (transport === 'memory' && o.broker !== undefined) throw new Error('--transport memory: a remote gateway (--broker) is reached over TCP')

@@ -6,7 +6,7 @@
 import t from 'tap'
 import dbus from 'dbus-next'
 import { startPrivateDbus } from './helpers/private-dbus.js'
-import { FakeBluez } from '../sim/hardware/fake-bluez.js'
+import { FakeBluez } from '../fakes/hardware/fake-bluez.js'
 import { ACK_CHARACTERISTIC_UUID, PUNCH_CHARACTERISTIC_UUID, PUNCH_SERVICE_UUID } from '../device/inputs/ble/index.js'
 import { until } from './helpers/wait.js'
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { startGatewayProcess, CLI } from './helpers/gateway-process.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { until as waitFor } from './helpers/wait.js'
 
 t.test('keypad punches through the device CLI reach the upstream, with feedback per read', async t => {

@@ -47,7 +47,7 @@ t.test('doctor CLI: a broken config is one FAIL line and exit 1', async t => {
 
 t.test('doctor finds the BLE adapter through node-ble, and says so when BlueZ is absent', async t => {
   const { startPrivateDbus } = await import('./helpers/private-dbus.js')
-  const { FakeBluez } = await import('../sim/hardware/fake-bluez.js')
+  const { FakeBluez } = await import('../fakes/hardware/fake-bluez.js')
   const { bleAdapter } = await import('../device/doctor.js')
   const bus = await startPrivateDbus()
   const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS

@@ -1,11 +1,11 @@
 /**
- * The fault suite's short variant of the gateway kill (sim/faults/gateway-kill.ts): the real gateway
+ * The fault suite's short variant of the gateway kill (faults/gateway-kill.ts): the real gateway
  * process killed with SIGKILL three times at seeded moments under load from device runtimes on file
  * rings, restarted on the same data directory each time. `npm run faults` runs 50 kills.
  */
 import t from 'tap'
-import { gatewayKillFault, GATEWAY_KILL } from '../sim/faults/gateway-kill.js'
-import { formatReports } from '../sim/faults/report.js'
+import { gatewayKillFault, GATEWAY_KILL } from '../faults/gateway-kill.js'
+import { formatReports } from '../faults/report.js'
 
 t.test('SIGKILL under load: every acknowledged punch delivered, duplicates within the bound per kill', async t => {
   const r = await gatewayKillFault({ ...GATEWAY_KILL.short, seed: 20261130 })

@@ -1,12 +1,12 @@
 /**
- * The fault suite's short variants for the gateway's storage (sim/faults/disk-full.ts, corrupt-db.ts):
+ * The fault suite's short variants for the gateway's storage (faults/disk-full.ts, corrupt-db.ts):
  * the storage budget reached, a real small disk (a tmpfs, root only; skipped elsewhere) filled past the
  * floor and to SQLITE_FULL, and a database found damaged at start (a few pages overwritten).
  */
 import t, { type Test } from 'tap'
-import { diskFullFault, DISK_FULL, type DiskMode } from '../sim/faults/disk-full.js'
-import { corruptDbFault, CORRUPT_DB } from '../sim/faults/corrupt-db.js'
-import { formatReports, type FaultReport } from '../sim/faults/report.js'
+import { diskFullFault, DISK_FULL, type DiskMode } from '../faults/disk-full.js'
+import { corruptDbFault, CORRUPT_DB } from '../faults/corrupt-db.js'
+import { formatReports, type FaultReport } from '../faults/report.js'
 
 const check = (t: Test, r: FaultReport): void => {
   t.comment(formatReports([r]))

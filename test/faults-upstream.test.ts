@@ -1,11 +1,11 @@
 /**
- * The fault suite's short variant of the upstream faults (sim/faults/upstream-faults.ts) against a real
+ * The fault suite's short variant of the upstream faults (faults/upstream-faults.ts) against a real
  * HTTP sink while devices punch: a 503 storm, 429 with Retry-After, connection resets, answers slower than
  * the timeout, and a poison record answered 422 all along.
  */
 import t from 'tap'
-import { upstreamFault, UPSTREAM_FAULTS } from '../sim/faults/upstream-faults.js'
-import { formatReports } from '../sim/faults/report.js'
+import { upstreamFault, UPSTREAM_FAULTS } from '../faults/upstream-faults.js'
+import { formatReports } from '../faults/report.js'
 
 t.test('503, 429, resets, slow answers and a poison record: all delivered but the poison, dead-lettered alone', async t => {
   const r = await upstreamFault({ ...UPSTREAM_FAULTS.short, seed: 20261130 })

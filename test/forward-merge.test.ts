@@ -13,7 +13,7 @@ import { ForwardStore } from '../gateway/store/forward-store.js'
 import { Forwarder } from '../gateway/forward/forwarder.js'
 import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink, type SinkAnswer } from '../sim/upstream-sink.js'
+import { UpstreamSink, type SinkAnswer } from '../fakes/upstream/upstream-sink.js'
 import { storePunches } from './fixtures/stored-punches.js'
 import { until } from './helpers/wait.js'
 

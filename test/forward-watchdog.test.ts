@@ -13,7 +13,7 @@ import { Forwarder } from '../gateway/forward/forwarder.js'
 import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import type { Sink } from '../gateway/forward/sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { storePunches } from './fixtures/stored-punches.js'
 import { until } from './helpers/wait.js'
 

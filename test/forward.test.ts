@@ -9,7 +9,7 @@ import { ForwardStore } from '../gateway/store/forward-store.js'
 import { Forwarder, type ForwarderOptions } from '../gateway/forward/forwarder.js'
 import { WebhookSink, classify } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { storePunches, idOf, T0 } from './fixtures/stored-punches.js'
 import { until } from './helpers/wait.js'
 
@@ -155,7 +155,7 @@ t.test('a batch interrupted by a restart is sent again under its first key', asy
 })
 
 t.test('a delivery the store cannot write down is sent again after a backoff, not at once', async t => {
-  // What a full disk does (found by sim/faults/disk-full.ts): the upstream takes the batch, complete() fails.
+  // What a full disk does (found by faults/disk-full.ts): the upstream takes the batch, complete() fails.
   const { db, sink, forwarder, store } = await rig(t, { backoff: { baseMs: 100, capMs: 400 } })
   const complete = store.complete.bind(store)
   let failures = 0

@@ -12,7 +12,7 @@ import { defaultConfig } from '../gateway/config.js'
 import { startGatewayProcess, cliAsync } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import type { ActiveAlarms } from '../gateway/health-watch.js'
 
 const NOW = Date.parse('2026-11-23T10:00:00.000Z')

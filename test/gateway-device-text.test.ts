@@ -8,7 +8,7 @@ import t from 'tap'
 import type { GatewayProcess } from './helpers/gateway-process.js'
 import { anonymousSite } from './helpers/site.js'
 import { connectDevice } from './helpers/mqtt-device.js'
-import type { UpstreamSink } from '../sim/upstream-sink.js'
+import type { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import type { BatchAck } from '../shared/codec/ack.js'
 
 let gw: GatewayProcess

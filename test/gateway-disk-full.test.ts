@@ -16,7 +16,7 @@ import Database from 'better-sqlite3'
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js'
 import { connectDevice, batch, type TestDevice } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import type { ActiveAlarms } from '../gateway/health-watch.js'
 import type { HealthSnapshot } from '../gateway/health.js'
 

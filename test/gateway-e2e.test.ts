@@ -4,7 +4,7 @@
 import t from 'tap'
 import { startGatewayProcess, cli, type GatewayProcess } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { isErrorAck, type BatchAck, type ErrorAck } from '../shared/codec/ack.js'
 
 let gw: GatewayProcess

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { startGatewayProcess, cli } from './helpers/gateway-process.js'
 import { connectDevice } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { ErpnextServer } from '../sim/erpnext-server.js'
+import { ErpnextServer } from '../fakes/upstream/erpnext-server.js'
 
 const EPOCH = '9f2c41d0'
 

@@ -3,14 +3,14 @@
  * holds the body (having taken the batch), must not wedge forwarding: every request ends within upstream.timeoutMs however often
  * the garbage collector runs, is retried under its Idempotency-Key, the alarm says the upstream does not
  * answer, /metrics shows the requests in flight, and every punch is delivered once the upstream answers.
- * The gateway runs with --expose-gc and a full collection every 100 ms (sim/faults/gc-pressure.ts).
+ * The gateway runs with --expose-gc and a full collection every 100 ms (faults/gc-pressure.ts).
  */
 import t from 'tap'
 import { join } from 'node:path'
 import { startGatewayProcess } from './helpers/gateway-process.js'
-import { gcPressureArgs, writeGatewayConfig } from '../sim/faults/gateway-process.js'
+import { gcPressureArgs, writeGatewayConfig } from '../faults/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { until } from './helpers/wait.js'
 
 const TIMEOUT_MS = 400

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startGatewayProcess, cli, type GatewayProcess } from './helpers/gateway-process.js'
-import { writeGatewayConfig } from '../sim/faults/gateway-process.js'
+import { writeGatewayConfig } from '../faults/gateway-process.js'
 import { until } from './helpers/wait.js'
 
 const NAME = 'database-moved-aside'

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { startGatewayProcess } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { UpstreamBroker } from './fixtures/upstream-broker.js'
+import { UpstreamBroker } from '../fakes/upstream/upstream-broker.js'
 import type { Watermarks } from '../shared/upstream.js'
 
 t.test('gateway → upstream broker: every punch once, across an outage; watermark retained', async t => {

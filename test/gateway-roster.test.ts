@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { startGatewayProcess, cli } from './helpers/gateway-process.js'
 import { connectDevice } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import type { Watermarks } from '../shared/upstream.js'
 
 const EPOCH = '9f2c41d0'

@@ -2,7 +2,7 @@
  * A database that cannot be opened for a reason that is not damage (issue 13, item 2): the gateway must
  * leave the file where it is, refuse to start with one line naming the cause and what to do, exit 75,
  * and start on the same file once the cause is gone. Real gateway processes on real files: a lock held by
- * another process (both ways, sim/faults/db-lock-holder.ts), a full disk and a read-only mount (a tmpfs:
+ * another process (both ways, faults/db-lock-holder.ts), a full disk and a read-only mount (a tmpfs:
  * root only, skipped elsewhere; chmod does not stop root), a directory where the file should be.
  * Before the fix each of these moved the healthy file aside as "corrupt" and served an empty database
  * (the writer lock: started on a file it could not write).
@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { cli, runGatewayOnce as runGateway, type GatewayOutcome as Outcome } from './helpers/gateway-process.js'
-import { DatabaseLockHolder, type LockMode } from '../sim/faults/db-lock-holder.js'
-import { SmallDisk } from '../sim/faults/small-disk.js'
-import { damage, DAMAGES } from '../sim/faults/corrupt-db.js'
+import { DatabaseLockHolder, type LockMode } from '../faults/db-lock-holder.js'
+import { SmallDisk } from '../faults/small-disk.js'
+import { damage, DAMAGES } from '../faults/corrupt-db.js'
 import { RandomStream } from '../sim/workload/random.js'
 import { openDatabase } from '../gateway/store/db.js'
 import { inspectDatabase } from '../gateway/store/backup.js'

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { startGatewayProcess, cli } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 
 t.test('503 storm, then a poison record: every good punch once, the poison dead-lettered', async t => {
   const dir = t.testdir()

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { startGatewayProcess, cli, runGatewayOnce } from './helpers/gateway-process.js'
-import { nodeCommand } from '../sim/faults/cut-child.js'
+import { nodeCommand } from '../faults/cut-child.js'
 import { openFileRing } from '../device/ring/index.js'
 
 t.test('a second gateway and a restore are refused while a gateway runs; kill -9 leaves no stale lock', async t => {

@@ -8,10 +8,10 @@ import t from 'tap'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openFileRing } from '../device/ring/index.js'
-import { slotOnDisk, tear } from '../sim/faults/torn-write.js'
-import { runUntilCut } from '../sim/faults/cut-child.js'
+import { slotOnDisk, tear } from '../faults/torn-write.js'
+import { runUntilCut } from '../faults/cut-child.js'
 import type { Punch } from '../shared/punch.js'
-import { seededRandom } from '../sim/random.js'
+import { seededRandom } from '../sim/workload/seeded-random.js'
 
 const WRITER = fileURLToPath(new URL('./fixtures/ring-writer.ts', import.meta.url))
 const CAPACITY = 64

@@ -4,7 +4,7 @@
  * How fast it opens is a benchmark (docs/BENCHMARKS.md), not asserted here.
  */
 import t from 'tap'
-import { ringRecovery } from '../sim/bench/ring.js'
+import { ringRecovery } from '../bench/ring.js'
 
 t.test('a 100,000-slot ring recovers after SIGKILL with a small index', async t => {
   const r = await ringRecovery(100_000)

@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { createSerialInput, type SerialInputConfig } from '../device/inputs/serial/index.js'
-import { FakeRdm6300 } from '../sim/hardware/fake-rdm6300.js'
+import { FakeRdm6300 } from '../fakes/hardware/fake-rdm6300.js'
 import { inputOnPty, quietLog, until } from './helpers/serial.js'
 
 const base: SerialInputConfig = { name: 'door', kind: 'rdm6300', path: '/dev/ttyUSB0' }

@@ -11,8 +11,8 @@ import { closeSync, constants, openSync, writeSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FakeRdm6300 } from '../sim/hardware/fake-rdm6300.js'
-import { PtyPair } from '../sim/hardware/pty-pair.js'
+import { FakeRdm6300 } from '../fakes/hardware/fake-rdm6300.js'
+import { PtyPair } from '../fakes/hardware/pty-pair.js'
 import { inputOnPty, until, type PtyInput } from './helpers/serial.js'
 
 /** Holds every libuv pool thread until `release()`: work queued meanwhile (a port's read) waits. */

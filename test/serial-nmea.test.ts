@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { NmeaDecoder, formatGga, formatRmc, nmeaChecksum, nmeaSentence, type NmeaFix } from '../device/inputs/serial/nmea.js'
-import { corruptChecksum, trackSentences } from '../sim/hardware/fake-gps.js'
+import { corruptChecksum, trackSentences } from '../fakes/hardware/fake-gps.js'
 import { recorder } from './helpers/serial.js'
 
 // The examples every NMEA reference quotes, checksums included.

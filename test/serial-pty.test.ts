@@ -3,9 +3,9 @@
  * frames, frames split across writes, bad checksums, line noise, a card held on the reader, GPS fixes.
  */
 import t from 'tap'
-import { FakeRdm6300 } from '../sim/hardware/fake-rdm6300.js'
-import { FakeWiegand } from '../sim/hardware/fake-wiegand.js'
-import { FakeGps } from '../sim/hardware/fake-gps.js'
+import { FakeRdm6300 } from '../fakes/hardware/fake-rdm6300.js'
+import { FakeWiegand } from '../fakes/hardware/fake-wiegand.js'
+import { FakeGps } from '../fakes/hardware/fake-gps.js'
 import { inputOnPty, until } from './helpers/serial.js'
 
 t.test('rdm6300: good, split, bad-checksum and noisy frames over a PTY', async t => {

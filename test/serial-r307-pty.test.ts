@@ -3,7 +3,7 @@
  * an unknown finger is a no-match, corrupt answers are counted, and a silent module is a timeout error.
  */
 import t from 'tap'
-import { FakeR307 } from '../sim/hardware/fake-r307.js'
+import { FakeR307 } from '../fakes/hardware/fake-r307.js'
 import { inputOnPty, until } from './helpers/serial.js'
 
 t.test('r307: touches, lifts, unknown fingers and a misbehaving module over a PTY', async t => {

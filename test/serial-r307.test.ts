@@ -5,7 +5,7 @@
 import t from 'tap'
 import { R307Driver, R307Framer, encodeR307Packet, R307_TYPE, type R307Packet } from '../device/inputs/serial/r307.js'
 import type { ProtocolEvents } from '../device/inputs/serial/protocol.js'
-import { R307Module } from '../sim/hardware/fake-r307.js'
+import { R307Module } from '../fakes/hardware/fake-r307.js'
 import { recorder, until } from './helpers/serial.js'
 
 // GenImg as every R30x datasheet prints it, and the "no finger" answer.

@@ -3,9 +3,9 @@
  * so, keep trying, count the reconnect when a new socat brings the same path back, and read again.
  */
 import t from 'tap'
-import { FakeRdm6300 } from '../sim/hardware/fake-rdm6300.js'
-import { FakeR307 } from '../sim/hardware/fake-r307.js'
-import { PtyPair } from '../sim/hardware/pty-pair.js'
+import { FakeRdm6300 } from '../fakes/hardware/fake-rdm6300.js'
+import { FakeR307 } from '../fakes/hardware/fake-r307.js'
+import { PtyPair } from '../fakes/hardware/pty-pair.js'
 import { createSerialInput } from '../device/inputs/serial/index.js'
 import type { InputState } from '../device/inputs/input.js'
 import { inputOnPty, quietLog, until } from './helpers/serial.js'

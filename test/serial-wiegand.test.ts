@@ -7,7 +7,7 @@ import {
   WiegandTextDecoder, wiegand26Bits, wiegand26FromBits, compileWiegandEmp, compileWiegandFormats,
   DEFAULT_WIEGAND_EMP, type WiegandCard
 } from '../device/inputs/serial/wiegand-text.js'
-import { wiegandLine } from '../sim/hardware/fake-wiegand.js'
+import { wiegandLine } from '../fakes/hardware/fake-wiegand.js'
 import { recorder } from './helpers/serial.js'
 
 function decoder (formats?: Array<string | RegExp>): { d: WiegandTextDecoder, r: ReturnType<typeof recorder<WiegandCard>> } {

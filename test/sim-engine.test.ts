@@ -3,7 +3,7 @@
  * exactly, and the reconciliation does fail a run when a punch goes missing.
  */
 import t from 'tap'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { namedScenario } from '../sim/scenario/library.js'
 import { runScenario } from '../sim/engine/engine.js'
 import { FateLedger } from '../sim/engine/fate-ledger.js'

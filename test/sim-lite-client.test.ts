@@ -25,7 +25,7 @@ import type { UplinkConnect } from '../device/uplink-client.js'
 import { encodeStatus, OFFLINE_WILL, type DeviceStatus } from '../shared/codec/status.js'
 import { connectLite, LiteClient, MqttRefusal } from '../sim/fleet/lite-client.js'
 import { staggerOffsets, startStaggered } from '../sim/fleet/fleet.js'
-import { LinkProxy } from '../sim/netem.js'
+import { LinkProxy } from '../fakes/link/netem.js'
 
 const until = async (cond: () => boolean | Promise<boolean>, what = 'condition', ms = 15_000): Promise<void> => await waitFor(cond, what, ms, 10)
 const log = pino({ level: 'silent' })

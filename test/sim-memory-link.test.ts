@@ -1,5 +1,5 @@
 /**
- * The simulator's in-process site link (sim/memory-link.ts over sim/fleet/memory-wire.ts): the transport
+ * The simulator's in-process site link (fakes/link/memory-link.ts over fakes/link/memory-wire.ts): the transport
  * of fleets too large for a TCP connection per device. The wire behaves like a socket pair (never
  * delivers inside write, keeps order under latency, an end or a reset reaches the far side); the link
  * carries the device's real uplink into a real gateway's broker, and a cut is an outage the uplink rides
@@ -9,8 +9,8 @@ import t from 'tap'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { memoryWire, refusedWire } from '../sim/fleet/memory-wire.js'
-import { MemoryLink } from '../sim/memory-link.js'
+import { memoryWire, refusedWire } from '../fakes/link/memory-wire.js'
+import { MemoryLink } from '../fakes/link/memory-link.js'
 import { connectLiteOver } from '../sim/fleet/lite-client.js'
 import { defaultConfig } from '../gateway/config.js'
 import { Gateway } from '../gateway/gateway.js'

@@ -1,5 +1,5 @@
 /**
- * The ERPNext sink against sim/erpnext-server.ts (a real HTTP server speaking Frappe's answers): the
+ * The ERPNext sink against fakes/upstream/erpnext-server.ts (a real HTTP server speaking Frappe's answers): the
  * sink contract, then what is ERPNext's own: the check-in arguments (employee field, site-local
  * timestamp, log type, location), Frappe's errors read from their messages, one request per punch with a
  * bounded width, and the Shift Type watermark.
@@ -12,7 +12,7 @@ import { createSink } from '../gateway/forward/create-sink.js'
 import { upstreamFor } from '../gateway/config.js'
 import { silentLogger, type Logger } from '../shared/log.js'
 import type { UpstreamPunch } from '../shared/upstream.js'
-import { ErpnextServer, type Employee, type ErpnextServerOptions } from '../sim/erpnext-server.js'
+import { ErpnextServer, type Employee, type ErpnextServerOptions } from '../fakes/upstream/erpnext-server.js'
 import { contractBatch, contractPunch, contractWatermarks, CONTRACT_T0, sinkContract } from './fixtures/sink-contract.js'
 
 // Generous: the first fetch of a process also loads Node's HTTP client.

@@ -1,6 +1,6 @@
 /**
  * The MQTT sink against a real aedes broker on 127.0.0.1 with a real subscriber
- * (test/fixtures/upstream-broker.ts): the sink contract, then what is MQTT's own: delivered means
+ * (fakes/upstream/upstream-broker.ts): the sink contract, then what is MQTT's own: delivered means
  * PUBACKed, the watermark is retained, a batch too big for the broker is split, nothing waits in MQTT.js
  * while offline, one connection is shared, mqtts with the operator's CA, and the defaults createSink
  * derives from the gateway id.
@@ -15,7 +15,7 @@ import { upstreamFor } from '../gateway/config.js'
 import { silentLogger } from '../shared/log.js'
 import { makeCa, makeServerCert } from './helpers/certs.js'
 import { until } from './helpers/wait.js'
-import { UpstreamBroker, type BrokerOptions } from './fixtures/upstream-broker.js'
+import { UpstreamBroker, type BrokerOptions } from '../fakes/upstream/upstream-broker.js'
 import { contractBatch, contractWatermarks, CONTRACT_T0, sinkContract } from './fixtures/sink-contract.js'
 
 const TIMEOUT_MS = 1000

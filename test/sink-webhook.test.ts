@@ -1,5 +1,5 @@
 /**
- * The webhook sink: the sink contract against sim/upstream-sink.ts playing an upstream that dedupes by
+ * The webhook sink: the sink contract against fakes/upstream/upstream-sink.ts playing an upstream that dedupes by
  * punch id (PROTOCOL.md: the id is the key an upstream dedupes on), then its watermark POST.
  */
 import t from 'tap'
@@ -9,7 +9,7 @@ import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import { createSink } from '../gateway/forward/create-sink.js'
 import { upstreamFor } from '../gateway/config.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { contractBatch, contractWatermarks, CONTRACT_T0, sinkContract } from './fixtures/sink-contract.js'
 
 // Generous: the first fetch of a process also loads Node's HTTP client.

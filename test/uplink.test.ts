@@ -11,7 +11,7 @@ import { defaultConfig } from '../gateway/config.js'
 import { Gateway } from '../gateway/gateway.js'
 import { createMemoryRing } from '../device/ring/index.js'
 import { Uplink } from '../device/uplink.js'
-import { LinkProxy } from '../sim/netem.js'
+import { LinkProxy } from '../fakes/link/netem.js'
 import { until as waitFor } from './helpers/wait.js'
 
 const until = async (cond: () => boolean, ms = 10_000): Promise<void> => await waitFor(cond, 'condition', ms, 10)

@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm'
 import { WatermarkFeed } from '../gateway/forward/watermark-feed.js'
 import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../sim/upstream-sink.js'
+import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
 import { until } from './helpers/wait.js'
 
 setFlagsFromString('--expose-gc')

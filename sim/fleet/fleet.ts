@@ -4,7 +4,7 @@
  * connecting at once. A herd (every device at once) stays a scenario the engine asks for on purpose, with
  * `windowMs: 0` and no `maxPending`.
  *
- * Why a bound on connecting members and not only a window: measured with sim/bench/fleet-scale.ts, the
+ * Why a bound on connecting members and not only a window: measured with bench/fleet-scale.ts, the
  * gateway admits a few hundred connections a second, and a device gives up on a CONNACK after 10 s and
  * tries again. 10,000 starts in 5 s then collapse into 67,000 attempts over three minutes (and the dead
  * attempts' TIME_WAIT sockets exhaust the ephemeral ports); bounded, the same fleet connects at the

@@ -279,7 +279,7 @@ function parseBrokerUrl (url: string): { tls: boolean, host: string, port: numbe
 /** The uplink's `connect` option for fleets: `new Uplink({ ..., connect: connectLite })`. */
 export const connectLite: UplinkConnect = (url, opts) => new LiteClient(url, opts)
 
-/** The same over connections `open` makes (an in-process link, sim/memory-link.ts) instead of TCP. */
+/** The same over connections `open` makes (an in-process link, fakes/link/memory-link.ts) instead of TCP. */
 export function connectLiteOver (open: () => Duplex): UplinkConnect {
   return (url, opts) => new LiteClient(url, opts, open())
 }

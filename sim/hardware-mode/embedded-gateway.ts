@@ -9,7 +9,7 @@ import type { Logger } from '../../shared/log.js'
 import { defaultConfig, upstreamFor } from '../../gateway/config.js'
 import { Gateway } from '../../gateway/gateway.js'
 import { DeviceStore } from '../../gateway/store/device-store.js'
-import { UpstreamSink } from '../upstream-sink.js'
+import { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
 import type { UpstreamPunch } from '../../shared/upstream.js'
 
 export class EmbeddedGateway {

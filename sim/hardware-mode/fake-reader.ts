@@ -6,8 +6,8 @@
  * The two passive readers are here; the fingerprint module, which answers the device, is in r307-reader.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FakeRdm6300 } from '../hardware/fake-rdm6300.js'
-import { FakeWiegand } from '../hardware/fake-wiegand.js'
+import { FakeRdm6300 } from '../../fakes/hardware/fake-rdm6300.js'
+import { FakeWiegand } from '../../fakes/hardware/fake-wiegand.js'
 import type { Credential } from './credentials.js'
 import { noiseFor, splitWrite, type LineFault, type LineTally } from './line-faults.js'
 import type { ReaderKind } from './options.js'

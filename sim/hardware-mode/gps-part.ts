@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Location } from '../../shared/punch.js'
-import { FakeGps, trackSentences } from '../hardware/fake-gps.js'
+import { FakeGps, trackSentences } from '../../fakes/hardware/fake-gps.js'
 import { noiseFor, splitWrite, type LineFault, type LineTally } from './line-faults.js'
 import type { SerialCable } from './serial-cable.js'
 

@@ -9,7 +9,7 @@
  * protocol's frame markers, so it is noise and nothing else: a random STX plus twelve hex digits with a
  * right checksum would be a card nobody presented, a fault of the test, not of the device.
  */
-import type { WriteOptions } from '../hardware/device-port.js'
+import type { WriteOptions } from '../../fakes/hardware/device-port.js'
 import type { HardwareKind } from './options.js'
 
 export const LINE_FAULTS = ['noise', 'split', 'bad-checksum'] as const

@@ -14,7 +14,7 @@
  * `bad-checksum` corrupts the next answer, which the device must take as no answer and ask again.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FakeR307 } from '../hardware/fake-r307.js'
+import { FakeR307 } from '../../fakes/hardware/fake-r307.js'
 import { R307_CMD } from '../../device/inputs/serial/r307.js'
 import type { Credential } from './credentials.js'
 import { noiseFor, splitWrite, type LineFault, type LineTally } from './line-faults.js'

@@ -5,7 +5,7 @@
  */
 import { existsSync, lstatSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
-import { PtyPair } from '../hardware/pty-pair.js'
+import { PtyPair } from '../../fakes/hardware/pty-pair.js'
 
 export class SerialCable {
   readonly name: string

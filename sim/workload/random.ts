@@ -3,7 +3,7 @@
  * person. A shared stream would make every punch depend on everything generated before it, so adding a
  * site or a person would move everyone else's punches; with a stream each, it moves nobody's.
  */
-import { seededRandom } from '../random.js'
+import { seededRandom } from './seeded-random.js'
 
 /** FNV-1a, 32 bits: spreads neighbouring keys ('hq/1', 'hq/2') over unrelated Mulberry32 seeds. */
 export function hashKey (text: string): number {

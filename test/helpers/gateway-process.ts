@@ -1,12 +1,12 @@
 /**
  * The real gateway as a child process, for tests: the launcher lives with the fault suite
- * (sim/faults/gateway-process.ts), which kills and restarts it; one-shot CLI commands run from here.
+ * (faults/gateway-process.ts), which kills and restarts it; one-shot CLI commands run from here.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 
-export { GatewayProcess, startGatewayProcess, writeGatewayConfig, type GatewayProcessOptions, type LogLine } from '../../sim/faults/gateway-process.js'
+export { GatewayProcess, startGatewayProcess, writeGatewayConfig, type GatewayProcessOptions, type LogLine } from '../../faults/gateway-process.js'
 
 export const CLI = fileURLToPath(new URL('../../dist/bin/punchline.js', import.meta.url))
 

@@ -6,7 +6,7 @@ import { pino } from 'pino'
 import type { DecodeSink } from '../../device/inputs/serial/protocol.js'
 import { createSerialInput, type SerialInput, type SerialInputConfig } from '../../device/inputs/serial/index.js'
 import type { GpsFix, InputRead, InputState } from '../../device/inputs/input.js'
-import { PtyPair } from '../../sim/hardware/pty-pair.js'
+import { PtyPair } from '../../fakes/hardware/pty-pair.js'
 export { until } from './wait.js'
 
 /** silent unless SERIAL_TEST_LOG=debug (or another pino level) is set, to see what an input logged */

@@ -3,7 +3,7 @@
  * forwarding to a real HTTP upstream, both stopped when the test ends.
  */
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js'
-import { UpstreamSink } from '../../sim/upstream-sink.js'
+import { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
 
 export interface TestSite { gw: GatewayProcess, sink: UpstreamSink }
 

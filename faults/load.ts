@@ -1,0 +1,116 @@
+/**
+ * The load of a fault run: real device runtimes (device/runtime.ts) on file rings, in this process,
+ * punching at a steady rate and uploading to the gateway through their real uplinks. They keep what the
+ * gateway has not acknowledged and send it again after a drop, as a terminal does. Every punch taken and
+ * every ack lands in a PunchTruth for the reconciliation.
+ */
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pino } from 'pino'
+import { parseDeviceConfig } from '../device/config.js'
+import { DeviceRuntime } from '../device/runtime.js'
+import { punchId } from '../shared/punch.js'
+import type { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
+import { PunchTruth } from './reconcile.js'
+
+export interface FleetDeviceOptions {
+  /** where the ring files go (`ring-<id>.bin`) */
+  dir: string
+  url: string
+  capacity: number
+  /** punches per batch and batches in flight (the uplink's) */
+  batchSize?: number
+  window?: number
+}
+
+/**
+ * A device's config as its JSON file would hold it: reconnects within 300 ms of the gateway coming back
+ * (a restart is the fault, not the network), an ack awaited 5 s, the clock trusted (the fault suite is
+ * not about clocks), and no duplicate-read window so that every punch offered is taken.
+ */
+export function faultDeviceConfig (id: string, o: FleetDeviceOptions): Record<string, unknown> {
+  return {
+    id,
+    broker: { url: o.url },
+    ring: { path: join(o.dir, `ring-${id}.bin`), capacity: o.capacity },
+    uplink: { batchSize: o.batchSize ?? 50, window: o.window ?? 2, backoffCapMs: 300, ackTimeoutMs: 5000, statusIntervalMs: 1000 },
+    clock: { trustSystemClock: true },
+    duplicateWindowMs: 0
+  }
+}
+
+export class DeviceFleet {
+  readonly truth = new PunchTruth()
+  readonly devices: DeviceRuntime[]
+  #n = 0
+  #load?: Promise<void>
+  #punching = false
+
+  constructor (ids: readonly string[], o: FleetDeviceOptions) {
+    const log = pino({ level: 'silent' })
+    this.devices = ids.map(id => {
+      const runtime = new DeviceRuntime(parseDeviceConfig(faultDeviceConfig(id, o)), { log })
+      runtime.uplink.on('acked', (acked: number[], rejected: number[]) => {
+        for (const s of acked) this.truth.ack(punchId(id, runtime.ring.epoch, s))
+        for (const s of rejected) this.truth.reject(punchId(id, runtime.ring.epoch, s))
+      })
+      return runtime
+    })
+  }
+
+  async start (): Promise<void> {
+    for (const d of this.devices) await d.start()
+  }
+
+  /** One punch on every device; returns how many the rings took. */
+  punch (): number {
+    let taken = 0
+    for (const d of this.devices) {
+      const emp = `E${++this.#n}`
+      const o = d.punch({ emp, method: 'card' })
+      if (o.outcome !== 'accepted') continue
+      this.truth.take(punchId(d.config.id, d.ring.epoch, o.seq), emp)
+      taken++
+    }
+    return taken
+  }
+
+  /** `burst` punches on every device every `intervalMs` until stopLoad(). */
+  startLoad (intervalMs: number, burst = 1): void {
+    this.#punching = true
+    this.#load = (async () => {
+      while (this.#punching) {
+        for (let i = 0; i < burst; i++) this.punch()
+        await sleep(intervalMs)
+      }
+    })()
+  }
+
+  async stopLoad (): Promise<void> {
+    this.#punching = false
+    await this.#load
+  }
+
+  /** punches in the rings the gateway has not acknowledged */
+  pending (): number {
+    return this.devices.reduce((n, d) => n + d.ring.stats().pending, 0)
+  }
+
+  /**
+   * Waits until the rings hold nothing unacknowledged and the upstream has every acknowledged punch
+   * (but those in `parked`); resolves false if that takes longer than `timeoutMs`.
+   */
+  async drained (sink: UpstreamSink, timeoutMs: number, parked: ReadonlySet<string> = new Set()): Promise<boolean> {
+    return await waitUntil(() => {
+      if (this.pending() > 0) return false
+      for (const id of this.truth.acked) if (!sink.received.has(id) && !parked.has(id)) return false
+      return true
+    }, { timeoutMs })
+  }
+
+  async stop (): Promise<void> {
+    await this.stopLoad()
+    for (const d of this.devices) await d.stop().catch(() => {})
+  }
+}
