@@ -72,7 +72,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     // No cap on messages in flight inside the broker. With aedes's default (100) the rest wait in
     // mqemitter's queue, which is drained recursively: a message nobody subscribes to (every punch batch)
     // completes synchronously and takes the next, so a burst from 10,000 devices overflowed the stack and
-    // crashed the gateway (sim/bench/fleet-scale.ts --devices 10000 --fill after). What is in flight is
+    // crashed the gateway (bench/fleet-scale.ts --devices 10000 --fill after). What is in flight is
     // bounded anyway, by each connection's inbound window.
     concurrency: 0
   })

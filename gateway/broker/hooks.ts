@@ -70,7 +70,7 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
       // Devices publish their status retained (PROTOCOL.md), but no client may subscribe to a status topic
       // (acl.ts): a retained copy in the broker would reach nobody, and aedes matches every retained
       // message against every new subscription. With 10,000 devices each reconnect cost 10,000 topic
-      // matches, and a site-wide reconnect 10^8 (sim/bench: 34% of the CPU). SQLite keeps the status.
+      // matches, and a site-wide reconnect 10^8 (bench/fleet-scale.ts measured it: docs/BENCHMARKS.md). SQLite keeps the status.
       // Wills take the same way (aedes authorizes them with the client that left).
       packet.retain = false
       cb(null)

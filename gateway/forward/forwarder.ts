@@ -113,7 +113,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
    * may go again, and how many times in a row that happened. In memory, since the store is what failed.
    * Without it a batch the upstream took but whose completion could not be written was sent again at once,
    * in a loop as fast as the upstream answered, for as long as the disk stayed full: the fault suite
-   * (sim/faults/disk-full.ts, SQLITE_FULL) counted 1,385 such re-deliveries in a few seconds.
+   * (faults/disk-full.ts, SQLITE_FULL) counted over a thousand such re-deliveries in a few seconds.
    */
   readonly #heldBack = new Map<string, { until: number, failures: number }>()
   /**
@@ -297,7 +297,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     // #fill has just sent every batch due then that it had a slot for, so such a batch is in flight, waits for a
     // slot (a finishing request pumps again) or is held back (wake when its hold ends). Waking at once here
     // spun on timers and SQLite while one request was in flight with a slot free: 15 % of a core for as
-    // long as a slow upstream took to answer (found with the fault suite's slow upstream, sim/faults/).
+    // long as a slow upstream took to answer (found with the fault suite's slow upstream, faults/upstream-faults.ts).
     if (next !== undefined && next <= this.#filledAt) return this.#wakeIn(Math.min(poll, this.#firstRelease(now) - now))
     this.#wakeIn(next === undefined ? poll : Math.max(0, Math.min(poll, next - now)))
   }
