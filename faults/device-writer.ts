@@ -7,7 +7,7 @@
  * punch: a punch never printed was never sent either, so a cut leaves at most the append in progress
  * unreported.
  */
-import { writeSync } from 'node:fs'
+import { writeLineSync } from './pipe-line.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { loadDeviceConfig } from '../device/config.js'
@@ -16,10 +16,10 @@ import { DeviceRuntime, type PunchEvent } from '../device/runtime.js'
 const [configFile, run] = process.argv.slice(2)
 const runtime = new DeviceRuntime(loadDeviceConfig(configFile), { log: pino({ level: 'silent' }) })
 runtime.on('outcome', (e: PunchEvent) => {
-  if (e.outcome.outcome === 'accepted') writeSync(1, JSON.stringify({ seq: e.outcome.seq, emp: e.emp }) + '\n')
+  if (e.outcome.outcome === 'accepted') writeLineSync(1, JSON.stringify({ seq: e.outcome.seq, emp: e.emp }))
 })
 await runtime.start()
-writeSync(1, `ready ${runtime.ring.epoch}\n`)
+writeLineSync(1, `ready ${runtime.ring.epoch}`)
 for (let n = 1; ; n++) {
   runtime.punch({ emp: `R${run}-${n}`, method: 'card' })
   await sleep(1)
