@@ -97,22 +97,24 @@ export function parseNumberFlag (name: string, text: string, spec: NumberFlag): 
   return n
 }
 
-export function defineCommand<const F extends Record<string, FlagSpec>> (spec: CommandSpec<F>): Command<F> {
-  const usage = renderUsage(spec.usage, spec.flags)
-  const options = Object.fromEntries(Object.entries(spec.flags).map(([name, f]) => [name,
+/** Parses `argv` against declared flags: parseArgs for the syntax, then each number checked against its rule. */
+export function parseFlags<const F extends Record<string, FlagSpec>> (flags: F, argv: readonly string[], allowPositionals = false): { values: FlagValues<F>, positionals: string[] } {
+  const options = Object.fromEntries(Object.entries(flags).map(([name, f]) => [name,
     f.type === 'boolean' ? { type: 'boolean' as const } : { type: 'string' as const, multiple: f.type === 'string' && f.multiple === true }]))
+  const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals, strict: true })
+  const out: Record<string, unknown> = {}
+  for (const [name, f] of Object.entries(flags)) {
+    const v = (values as Record<string, unknown>)[name]
+    if (f.type === 'whole' || f.type === 'number') out[name] = v === undefined ? f.default : parseNumberFlag(name, v as string, f)
+    else out[name] = v
+  }
+  return { values: out as FlagValues<F>, positionals }
+}
+
+export function defineCommand<const F extends Record<string, FlagSpec>> (spec: CommandSpec<F>): Command<F> {
   return {
-    usage,
+    usage: renderUsage(spec.usage, spec.flags),
     flags: spec.flags,
-    parse (argv) {
-      const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: spec.positionals === true, strict: true })
-      const out: Record<string, unknown> = {}
-      for (const [name, f] of Object.entries(spec.flags)) {
-        const v = (values as Record<string, unknown>)[name]
-        if (f.type === 'whole' || f.type === 'number') out[name] = v === undefined ? f.default : parseNumberFlag(name, v as string, f)
-        else out[name] = v
-      }
-      return { values: out as FlagValues<F>, positionals }
-    }
+    parse: (argv) => parseFlags(spec.flags, argv, spec.positionals === true)
   }
 }

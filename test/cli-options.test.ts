@@ -15,6 +15,7 @@ import { DEADLETTERS_COMMAND } from '../gateway/cli/deadletters-cmd.js'
 import { BACKUP_COMMAND, RESTORE_COMMAND } from '../gateway/cli/backup.js'
 import { DEVICE_COMMAND } from '../device/cli/device.js'
 import { DOCTOR_COMMAND } from '../device/cli/doctor.js'
+import { SIM_COMMAND } from '../sim/cli.js'
 
 const COMMANDS: Record<string, Command<Record<string, FlagSpec>>> = {
   gateway: GATEWAY_COMMAND,
@@ -26,7 +27,8 @@ const COMMANDS: Record<string, Command<Record<string, FlagSpec>>> = {
   backup: BACKUP_COMMAND,
   restore: RESTORE_COMMAND,
   device: DEVICE_COMMAND,
-  doctor: DOCTOR_COMMAND
+  doctor: DOCTOR_COMMAND,
+  sim: SIM_COMMAND
 }
 
 t.test('punchline help lists every flag every command accepts', async t => {
@@ -38,6 +40,7 @@ t.test('punchline help lists every flag every command accepts', async t => {
   }
   // accepted before but not shown
   t.match(help.stdout, /punchline roster list \[--data DIR\] \[--config FILE\]/)
+  t.match(help.stdout, /\[--settle-ms 3000\]/)
 })
 
 t.test('a bad number flag is refused, naming the flag and its rule', async t => {
@@ -45,7 +48,9 @@ t.test('a bad number flag is refused, naming the flag and its rule', async t => 
     [['deadletters', 'list', '--limit', '0'], /--limit: must be a whole number >= 1 \(got '0'\)/],
     [['backup', '--keep', 'seven'], /--keep: must be a whole number >= 1 \(got 'seven'\)/],
     [['gateway', '--mqtt-port', '70000'], /--mqtt-port: must be a whole number from 0 to 65535 \(got '70000'\)/],
-    [['doctor', '--config', 'x.json', '--listen-ms', '1.5'], /--listen-ms: must be a whole number from 0 to 600000 \(got '1.5'\)/]
+    [['doctor', '--config', 'x.json', '--listen-ms', '1.5'], /--listen-ms: must be a whole number from 0 to 600000 \(got '1.5'\)/],
+    [['sim', '--scenario', 'normal-week', '--settle-ms', '0'], /--settle-ms: must be a number above 0 \(got '0'\)/],
+    [['sim', '--devices=-3'], /--devices: must be a whole number >= 0 \(got '-3'\)/]
   ]
   for (const [args, message] of cases) {
     const r = cli(args)
