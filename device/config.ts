@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import type { IClientOptions } from 'mqtt'
 import { dirname, resolve } from 'node:path'
 import { SettingProblems, settingsChecker } from '../shared/settings-check.js'
+import { isPlainObject } from '../shared/plain-object.js'
 import type { FullPolicy } from './ring/index.js'
 import type { InputKind } from './input-kinds.js'
 import { deviceConfigSchema } from './config-schema.js'
@@ -68,7 +69,7 @@ const PROFILES: Record<Profile, { ring: DeviceConfig['ring'], uplink: DeviceConf
 }
 
 type Plain = Record<string, unknown>
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isPlain = isPlainObject
 
 const checkSchema = settingsChecker(deviceConfigSchema)
 

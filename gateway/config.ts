@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path'
 import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js'
 import { LIMITS } from '../shared/punch.js'
 import { SettingProblems, settingsChecker } from '../shared/settings-check.js'
+import { isPlainObject } from '../shared/plain-object.js'
 import { DEFAULT_RULES, type RulesConfig } from './rules/rules.js'
 import { gatewayConfigSchema } from './config-schema.js'
 
@@ -153,10 +154,7 @@ export function backupDir (cfg: Pick<GatewayConfig, 'dataDir' | 'backup'>): stri
 const MIN_CONNECT_BYTES = 512
 
 type Plain = Record<string, unknown>
-
-function isPlain (v: unknown): v is Plain {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+const isPlain = isPlainObject
 
 const checkSchema = settingsChecker(gatewayConfigSchema)
 

@@ -5,6 +5,7 @@
  */
 import { isError } from './calendar.js'
 import { closest } from '../../shared/closest.js'
+import { isPlainObject } from '../../shared/plain-object.js'
 
 export { closest }
 
@@ -27,9 +28,7 @@ export function at (path: string, key: string | number): string {
   return typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`
 }
 
-function isPlain (v: unknown): v is Plain {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+const isPlain = isPlainObject
 
 /** An object whose fields are all in `known`; an unknown one is a problem (typos would otherwise fall back to defaults silently). */
 export function record (p: Problems, path: string, value: unknown, known: readonly string[], what = ''): Plain | undefined {
