@@ -170,24 +170,26 @@ const UPSTREAM_KINDS: readonly unknown[] = ['webhook', 'erpnext', 'mqtt']
  * Deep-merges the file's `over` into `base` as it is; the schema then judges the result, so an unknown
  * key or a value of the wrong type is reported at its path with all the others (shared/settings-check.ts).
  */
-function merge (base: Plain, over: Plain, problems: SettingProblems): void {
+function merge (base: Plain, over: Plain, problems: SettingProblems, root = base): void {
   for (const [k, v] of Object.entries(over)) {
-    if (k === 'upstream' && base.upstream === undefined) {
+    if (k === 'upstream' && base === root) {
       if (!isPlain(v) || typeof v.url !== 'string') { problems.add('upstream', "must be an object with a 'url'"); continue }
       const up = upstreamFor(v.url, UPSTREAM_KINDS.includes(v.kind) ? v.kind as UpstreamKind : undefined) as unknown as Plain
-      merge(up, v, problems)
+      merge(up, v, problems, root)
       base.upstream = up
-    } else if (k === 'sites' && isPlain(v)) {
+    } else if (k === 'sites' && base === root && isPlain(v)) {
       base.sites = Object.fromEntries(Object.entries(v).map(([id, site]) => {
         if (!isPlain(site)) return [id, site]
         const s: Plain = { devices: [], geofences: [] }
-        merge(s, site, problems)
+        merge(s, site, problems, root)
         return [id, s]
       }))
-    } else if (isPlain(base[k]) && isPlain(v)) {
-      merge(base[k] as Plain, v, problems)
+    } else if (Object.hasOwn(base, k) && isPlain(base[k]) && isPlain(v)) {
+      merge(base[k] as Plain, v, problems, root)
     } else {
-      base[k] = v
+      // An own property even for '__proto__' (JSON.parse makes it one): the schema then reports it as
+      // unknown, where an assignment would reach the prototype and, one level down, Object.prototype.
+      Object.defineProperty(base, k, { value: v, enumerable: true, writable: true, configurable: true })
     }
   }
 }

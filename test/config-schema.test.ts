@@ -73,3 +73,15 @@ t.test('the published schemas are the ones the code checks with', async t => {
     t.equal(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), schemaText(schema), `${file} is current (npm run docs:schemas)`)
   }
 })
+
+t.test('a "__proto__" key in a settings file is an unknown setting, and reaches no prototype', async t => {
+  const file = join(t.testdir(), 'gateway.json')
+  writeFileSync(file, '{"__proto__": {"polluted": 1}, "mqtt": {"__proto__": {"polluted": 2}}}')
+  const problems = problemsOf(() => loadConfig({ file }))
+  t.ok(problems.some(p => p.startsWith('__proto__: unknown setting')), problems.join('\n'))
+  t.ok(problems.some(p => p.startsWith('mqtt.__proto__: unknown setting')), problems.join('\n'))
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched')
+  t.same(problemsOf(() => parseDeviceConfig(JSON.parse('{"id": "T", "broker": {"url": "mqtt://gw"}, "ring": {"__proto__": {"polluted": 3}}}'))),
+    ["ring.__proto__: unknown setting; settings here: path, capacity, retentionHours, policy"])
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched')
+})
