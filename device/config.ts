@@ -79,7 +79,7 @@ export function loadDeviceConfig (file: string, env: NodeJS.ProcessEnv = process
   try { text = readFileSync(file, 'utf8') } catch (err) { throw new Error(`config: cannot read ${file}: ${(err as Error).message}`) }
   let raw: unknown
   try { raw = JSON.parse(text) } catch (err) { throw new Error(`config: ${file} is not valid JSON: ${(err as Error).message}`) }
-  const cfg = parseDeviceConfig(raw, env)
+  const cfg = parseDeviceConfig(raw, env, file)
   const base = dirname(resolve(file))
   cfg.ring.path = resolve(base, cfg.ring.path)
   if (cfg.broker.ca !== undefined) cfg.broker.ca = resolve(base, cfg.broker.ca)
@@ -87,7 +87,7 @@ export function loadDeviceConfig (file: string, env: NodeJS.ProcessEnv = process
 }
 
 /** Checks a parsed config file and lays it over its profile's defaults; every problem is reported at once. */
-export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}): DeviceConfig {
+export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): DeviceConfig {
   if (!isPlain(raw)) throw new Error('config: must be a JSON object')
   const problems = new SettingProblems()
   checkSchema(raw, problems)
@@ -107,7 +107,7 @@ export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}): D
       names.add(name)
     })
   }
-  problems.throwIfAny()
+  problems.throwIfAny(source)
 
   const file = raw as unknown as FileConfig
   const profile = file.profile ?? 'terminal'

@@ -225,7 +225,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
     checkSchema(cfg, problems)
     if (problems.list.length > 0) {
       checkRelations(cfg, problems)
-      problems.throwIfAny()
+      problems.throwIfAny(file)
     }
   }
   if (env.PUNCHLINE_DATA !== undefined) cfg.dataDir = env.PUNCHLINE_DATA
@@ -257,7 +257,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (typeof cfg.dataDir === 'string') cfg.dataDir = resolve(cfg.dataDir)
   checkSchema(cfg, problems)
   checkRelations(cfg, problems)
-  problems.throwIfAny()
+  problems.throwIfAny(file)
   return cfg
 }
 

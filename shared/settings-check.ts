@@ -14,10 +14,11 @@ export interface SettingProblem {
   message: string
 }
 
-/** Every problem found in one settings object; its message lists them one a line. */
+/** Every problem found in one settings object: one is its message; more are listed under the source's name. */
 export class SettingsError extends Error {
-  constructor (readonly problems: readonly SettingProblem[]) {
-    super(problems.map(p => `${p.path}: ${p.message}`).join('\n'))
+  constructor (readonly problems: readonly SettingProblem[], source = 'config') {
+    const lines = problems.map(p => `${p.path}: ${p.message}`)
+    super(lines.length === 1 ? lines[0] : `${source}: ${lines.length} problems:\n${lines.map(l => `  - ${l}`).join('\n')}`)
     this.name = 'SettingsError'
   }
 }
@@ -29,9 +30,9 @@ export class SettingProblems {
     if (!this.list.some(p => p.path === path)) this.list.push({ path, message })
   }
 
-  /** Throws them all at once, if there are any. */
-  throwIfAny (): void {
-    if (this.list.length > 0) throw new SettingsError(this.list)
+  /** Throws them all at once, if there are any; `source` names the file in a list of several. */
+  throwIfAny (source?: string): void {
+    if (this.list.length > 0) throw new SettingsError(this.list, source)
   }
 
   has (path: string): boolean { return this.list.some(p => p.path === path || p.path.startsWith(path + '.') || p.path.startsWith(path + '[')) }

@@ -44,6 +44,7 @@ t.test('gateway: every problem of the file, each at its path, misspellings named
   ]
   for (const re of expected) t.ok(problems.some(p => re.test(p)), String(re))
   t.equal(problems.length, 9, problems.join('\n'))
+  t.throws(() => loadConfig({ file }), { message: new RegExp(`^${file}: 9 problems:\\n  - `) }, 'the message names the file, one problem a line')
 })
 
 t.test('gateway: the environment and flags lay over the file and are checked by the same rules', async t => {
