@@ -7,7 +7,10 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js'
 import { LIMITS } from '../shared/punch.js'
+import { SettingProblems, settingsChecker } from '../shared/settings-check.js'
+import { isPlainObject } from '../shared/plain-object.js'
 import { DEFAULT_RULES, type RulesConfig } from './rules/rules.js'
+import { gatewayConfigSchema } from './config-schema.js'
 
 export type UpstreamKind = 'webhook' | 'erpnext' | 'mqtt'
 
@@ -151,10 +154,9 @@ export function backupDir (cfg: Pick<GatewayConfig, 'dataDir' | 'backup'>): stri
 const MIN_CONNECT_BYTES = 512
 
 type Plain = Record<string, unknown>
+const isPlain = isPlainObject
 
-function isPlain (v: unknown): v is Plain {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+const checkSchema = settingsChecker(gatewayConfigSchema)
 
 /** The upstream settings for a URL: the kind follows the scheme unless the file names one. */
 export function upstreamFor (url: string, kind?: UpstreamKind): UpstreamConfig {
@@ -162,42 +164,32 @@ export function upstreamFor (url: string, kind?: UpstreamKind): UpstreamConfig {
   return { kind: kind ?? inferred, url, ...UPSTREAM_DEFAULTS, shiftTypes: [] }
 }
 
-/** Deep-merges `over` into `base`, checking that every key exists and has the same type. */
-function merge (base: Plain, over: Plain, path: string): void {
+const UPSTREAM_KINDS: readonly unknown[] = ['webhook', 'erpnext', 'mqtt']
+
+/**
+ * Deep-merges the file's `over` into `base` as it is; the schema then judges the result, so an unknown
+ * key or a value of the wrong type is reported at its path with all the others (shared/settings-check.ts).
+ */
+function merge (base: Plain, over: Plain, problems: SettingProblems, root = base): void {
   for (const [k, v] of Object.entries(over)) {
-    const where = path === '' ? k : `${path}.${k}`
-    if (path === '' && k === 'upstream') {
-      if (!isPlain(v) || typeof v.url !== 'string') throw new Error("config: 'upstream' must be an object with a 'url'")
-      const kind = v.kind
-      if (kind !== undefined && kind !== 'webhook' && kind !== 'erpnext' && kind !== 'mqtt') throw new Error("config: 'upstream.kind' must be webhook, erpnext or mqtt")
-      const up = upstreamFor(v.url, kind) as unknown as Plain
-      merge(up, v, where)
+    if (k === 'upstream' && base === root) {
+      if (!isPlain(v) || typeof v.url !== 'string') { problems.add('upstream', "must be an object with a 'url'"); continue }
+      const up = upstreamFor(v.url, UPSTREAM_KINDS.includes(v.kind) ? v.kind as UpstreamKind : undefined) as unknown as Plain
+      merge(up, v, problems, root)
       base.upstream = up
-      continue
-    }
-    if (path === '' && k === 'sites') {
-      if (!isPlain(v)) throw new Error("config: 'sites' must be an object of sites by id")
-      const sites: Plain = {}
-      for (const [id, site] of Object.entries(v)) {
-        if (!isPlain(site)) throw new Error(`config: 'sites.${id}' must be an object`)
+    } else if (k === 'sites' && base === root && isPlain(v)) {
+      base.sites = Object.fromEntries(Object.entries(v).map(([id, site]) => {
+        if (!isPlain(site)) return [id, site]
         const s: Plain = { devices: [], geofences: [] }
-        merge(s, site, `sites.${id}`)
-        sites[id] = s
-      }
-      base.sites = sites
-      continue
-    }
-    if (!(k in base)) throw new Error(`config: unknown setting '${where}'`)
-    const cur = base[k]
-    if (isPlain(cur)) {
-      if (!isPlain(v)) throw new Error(`config: '${where}' must be an object`)
-      merge(cur, v, where)
-    } else if (Array.isArray(cur)) {
-      if (!Array.isArray(v)) throw new Error(`config: '${where}' must be a list`)
-      base[k] = v
+        merge(s, site, problems, root)
+        return [id, s]
+      }))
+    } else if (Object.hasOwn(base, k) && isPlain(base[k]) && isPlain(v)) {
+      merge(base[k] as Plain, v, problems, root)
     } else {
-      if (typeof v !== typeof cur) throw new Error(`config: '${where}' must be a ${typeof cur}`)
-      base[k] = v
+      // An own property even for '__proto__' (JSON.parse makes it one): the schema then reports it as
+      // unknown, where an assignment would reach the prototype and, one level down, Object.prototype.
+      Object.defineProperty(base, k, { value: v, enumerable: true, writable: true, configurable: true })
     }
   }
 }
@@ -216,6 +208,7 @@ export interface ConfigSources {
 
 export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   const cfg = defaultConfig()
+  const problems = new SettingProblems()
   const env = src.env ?? {}
   // PUNCHLINE_CONFIG names the file when no --config does: one setting for the service and every CLI call.
   const file = src.file ?? (env.PUNCHLINE_CONFIG === '' ? undefined : env.PUNCHLINE_CONFIG)
@@ -227,7 +220,13 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
       throw new Error(`config: cannot read ${file}: ${(err as Error).message}`)
     }
     if (!isPlain(parsed)) throw new Error(`config: ${file} must hold a JSON object`)
-    merge(cfg as unknown as Plain, parsed, '')
+    merge(cfg as unknown as Plain, parsed, problems)
+    // Shape first: the settings below are laid over objects the file may have replaced with something else.
+    checkSchema(cfg, problems)
+    if (problems.list.length > 0) {
+      checkRelations(cfg, problems)
+      problems.throwIfAny(file)
+    }
   }
   if (env.PUNCHLINE_DATA !== undefined) cfg.dataDir = env.PUNCHLINE_DATA
   if (env.PUNCHLINE_MQTT_PORT !== undefined) cfg.mqtt.port = port(env.PUNCHLINE_MQTT_PORT, 'PUNCHLINE_MQTT_PORT')
@@ -255,8 +254,10 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (f.data !== undefined) cfg.dataDir = f.data
   if (f.upstream !== undefined) cfg.upstream = withUrl(cfg.upstream, f.upstream)
   if (f.allowAnonymous === true) cfg.allowAnonymous = true
-  cfg.dataDir = resolve(cfg.dataDir)
-  validate(cfg)
+  if (typeof cfg.dataDir === 'string') cfg.dataDir = resolve(cfg.dataDir)
+  checkSchema(cfg, problems)
+  checkRelations(cfg, problems)
+  problems.throwIfAny(file)
   return cfg
 }
 
@@ -284,86 +285,70 @@ export function tlsEnabled (cfg: Pick<GatewayConfig, 'mqtt'>): boolean {
   return cfg.mqtt.tls.cert !== '' && cfg.mqtt.tls.key !== ''
 }
 
+const API_TOKEN_RULE = `must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`
+
+function isApiToken (token: string): boolean {
+  return token.length >= MIN_API_TOKEN_LENGTH && /^[\x21-\x7e]+$/.test(token)
+}
+
 /** A token fit for an `Authorization: Bearer` header that is not trivially guessed. */
 export function checkApiToken (token: string, what: string): string {
-  if (token.length < MIN_API_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
-    throw new Error(`${what}: must be at least ${MIN_API_TOKEN_LENGTH} printable ASCII characters without spaces`)
-  }
+  if (!isApiToken(token)) throw new Error(`${what}: ${API_TOKEN_RULE}`)
   return token
 }
 
-function validate (cfg: GatewayConfig): void {
+/** The rules the schema cannot say: between two settings, URLs, offsets, tokens and fences. */
+function checkRelations (cfg: GatewayConfig, problems: SettingProblems): void {
+  const add = (path: string, message: string): void => { if (!problems.has(path)) problems.add(path, message) }
+  // A section the file replaced with something else is reported already; nothing to relate in it.
+  if (!isPlain(cfg.mqtt) || !isPlain(cfg.mqtt.tls) || !isPlain(cfg.http) || !isPlain(cfg.rules)) return
   const up = cfg.upstream
-  if (up !== undefined) {
-    let u: URL
-    try { u = new URL(up.url) } catch { throw new Error(`upstream.url: not a URL: '${up.url}'`) }
-    const mqtt = u.protocol === 'mqtt:' || u.protocol === 'mqtts:'
-    const http = u.protocol === 'http:' || u.protocol === 'https:'
-    if (up.kind === 'mqtt' && !mqtt) throw new Error('upstream.url: an mqtt upstream needs an mqtt:// or mqtts:// URL')
-    if (up.kind !== 'mqtt' && !http) throw new Error(`upstream.url: a ${up.kind} upstream needs an http:// or https:// URL`)
-    if (up.kind === 'erpnext' && up.token !== '' && !/^[^:\s]+:[^:\s]+$/.test(up.token)) throw new Error("upstream.token: ERPNext wants 'api_key:api_secret'")
-    if (up.utcOffset !== '' && utcOffsetMinutes(up.utcOffset) === undefined) throw new Error("upstream.utcOffset: must look like '+08:00' or '-05:30'")
-    if (!up.shiftTypes.every(s => typeof s === 'string' && s !== '')) throw new Error('upstream.shiftTypes: must be a list of Shift Type names')
-    if (!(up.timeoutMs >= 100 && up.timeoutMs <= 600_000)) throw new Error('upstream.timeoutMs: must be between 100 and 600000')
-  }
-  if (cfg.maxPayloadBytes > cfg.mqtt.maxPacketBytes) throw new Error('maxPayloadBytes: must not exceed mqtt.maxPacketBytes')
+  if (up !== undefined && !problems.has('upstream')) checkUpstream(up, add)
   const { maxConnectBytes, maxPartialBytes, maxPacketBytes } = cfg.mqtt
-  if (!(Number.isInteger(maxConnectBytes) && maxConnectBytes >= MIN_CONNECT_BYTES && maxConnectBytes <= maxPacketBytes)) throw new Error(`mqtt.maxConnectBytes: must be a whole number between ${MIN_CONNECT_BYTES} and mqtt.maxPacketBytes`)
-  if (!(maxPartialBytes >= maxPacketBytes)) throw new Error('mqtt.maxPartialBytes: must be at least mqtt.maxPacketBytes (one packet of the largest size must fit)')
-  if ((cfg.mqtt.tls.cert === '') !== (cfg.mqtt.tls.key === '')) throw new Error('mqtt.tls: set both cert and key (PEM files), or neither')
-  if (!cfg.mqtt.plain && !tlsEnabled(cfg)) throw new Error('mqtt.plain: false needs the mqtts listener (mqtt.tls.cert and mqtt.tls.key): devices would have no way in')
-  validateHttp(cfg.http)
-  if (cfg.forward.batchSize < 1 || cfg.forward.batchSize > 5000) throw new Error('forward.batchSize: must be between 1 and 5000')
-  if (!(cfg.backup.intervalHours >= 0 && cfg.backup.intervalHours <= 24 * 30)) throw new Error('backup.intervalHours: must be between 0 (off) and 720')
-  if (!Number.isInteger(cfg.backup.keep) || cfg.backup.keep < 1 || cfg.backup.keep > 1000) throw new Error('backup.keep: must be a whole number between 1 and 1000')
-  if (cfg.forward.concurrency < 1 || cfg.forward.concurrency > 16) throw new Error('forward.concurrency: must be between 1 and 16')
-  if (cfg.roster.unknown !== 'forward' && cfg.roster.unknown !== 'hold') throw new Error("roster.unknown: must be 'forward' or 'hold'")
-  if (!(cfg.retention.deliveredDays >= 0)) throw new Error('retention.deliveredDays: must be 0 (keep for ever) or more')
-  if (!(cfg.retention.intervalMinutes >= 1)) throw new Error('retention.intervalMinutes: must be at least 1')
-  if (!(cfg.storage.maxDbBytes >= 0) || !(cfg.storage.minFreeBytes >= 0)) throw new Error('storage: maxDbBytes and minFreeBytes must be 0 or more')
-  if (!(cfg.storage.checkIntervalMs >= 100)) throw new Error('storage.checkIntervalMs: must be at least 100')
-  if (!(cfg.alarms.intervalSeconds >= 0.1)) throw new Error('alarms.intervalSeconds: must be at least 0.1')
-  if (!(cfg.watermark.intervalSeconds >= 1)) throw new Error('watermark.intervalSeconds: must be at least 1')
-  if (!(cfg.alarms.diskWarnPercent > 0 && cfg.alarms.diskWarnPercent <= 100)) throw new Error('alarms.diskWarnPercent: must be between 1 and 100')
-  validateRules(cfg.rules)
-  for (const [id, site] of Object.entries(cfg.sites)) validateSite(id, site)
+  if (cfg.maxPayloadBytes > maxPacketBytes) add('maxPayloadBytes', 'must not exceed mqtt.maxPacketBytes')
+  if (maxConnectBytes > maxPacketBytes) add('mqtt.maxConnectBytes', `must be a whole number between ${MIN_CONNECT_BYTES} and mqtt.maxPacketBytes`)
+  if (!(maxPartialBytes >= maxPacketBytes)) add('mqtt.maxPartialBytes', 'must be at least mqtt.maxPacketBytes (one packet of the largest size must fit)')
+  const tls = cfg.mqtt.tls
+  if ((tls.cert === '') !== (tls.key === '')) add('mqtt.tls', 'set both cert and key (PEM files), or neither')
+  else if (cfg.mqtt.plain === false && !tlsEnabled(cfg)) add('mqtt.plain', 'false needs the mqtts listener (mqtt.tls.cert and mqtt.tls.key): devices would have no way in')
+  const h = cfg.http
+  if (typeof h.token === 'string' && h.token !== '' && !isApiToken(h.token)) add('http.token', API_TOKEN_RULE)
+  if (h.requestTimeoutMs < h.headersTimeoutMs) add('http.requestTimeoutMs', 'must be between http.headersTimeoutMs and 600000')
+  if (cfg.rules.lateSyncMs > cfg.rules.expiredMs) add('rules.lateSyncMs', 'must not exceed rules.expiredMs')
+  if (isPlain(cfg.sites)) for (const [id, site] of Object.entries(cfg.sites)) checkSite(id, site, add)
 }
 
-function validateHttp (h: HttpConfig): void {
-  if (h.host === '') throw new Error("http.host: must be an address to listen on ('127.0.0.1', '0.0.0.0', '::')")
-  if (h.token !== '') checkApiToken(h.token, 'http.token')
-  if (!(Number.isInteger(h.maxConnections) && h.maxConnections >= 1 && h.maxConnections <= 10_000)) throw new Error('http.maxConnections: must be a whole number between 1 and 10000')
-  if (!(h.headersTimeoutMs >= 1000 && h.headersTimeoutMs <= 300_000)) throw new Error('http.headersTimeoutMs: must be between 1000 and 300000')
-  if (!(h.requestTimeoutMs >= h.headersTimeoutMs && h.requestTimeoutMs <= 600_000)) throw new Error('http.requestTimeoutMs: must be between http.headersTimeoutMs and 600000')
+type AddProblem = (path: string, message: string) => void
+
+function checkUpstream (up: UpstreamConfig, add: AddProblem): void {
+  let u: URL
+  try { u = new URL(up.url) } catch { add('upstream.url', `not a URL: '${up.url}'`); return }
+  const mqtt = u.protocol === 'mqtt:' || u.protocol === 'mqtts:'
+  const http = u.protocol === 'http:' || u.protocol === 'https:'
+  if (up.kind === 'mqtt' && !mqtt) add('upstream.url', 'an mqtt upstream needs an mqtt:// or mqtts:// URL')
+  if (up.kind !== 'mqtt' && !http) add('upstream.url', `a ${up.kind} upstream needs an http:// or https:// URL`)
+  if (up.kind === 'erpnext' && typeof up.token === 'string' && up.token !== '' && !/^[^:\s]+:[^:\s]+$/.test(up.token)) add('upstream.token', "ERPNext wants 'api_key:api_secret'")
+  if (typeof up.utcOffset === 'string' && up.utcOffset !== '' && utcOffsetMinutes(up.utcOffset) === undefined) add('upstream.utcOffset', "must look like '+08:00' or '-05:30'")
 }
 
-function validateRules (r: RulesConfig): void {
-  for (const [k, v] of Object.entries(r)) {
-    if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new Error(`rules.${k}: must be a number >= 0`)
-  }
-  if (r.lateSyncMs > r.expiredMs) throw new Error('rules.lateSyncMs: must not exceed rules.expiredMs')
-}
-
-function validateSite (id: string, site: SiteConfig): void {
+function checkSite (id: string, site: SiteConfig, add: AddProblem): void {
   const where = `sites.${id}`
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error(`${where}: a site id is 1..64 letters, digits, '_', '.' or '-'`)
-  site.devices.forEach((d, i) => {
-    if (typeof d !== 'string' || !/^[A-Za-z0-9_-]{1,64}\*?$|^\*$/.test(d)) throw new Error(`${where}.devices[${i}]: must be a device id or a prefix ending in '*'`)
-  })
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) add(where, "a site id is 1..64 letters, digits, '_', '.' or '-'")
+  if (!isPlain(site) || !Array.isArray(site.geofences)) return
   site.geofences.forEach((g, i) => {
     const at = `${where}.geofences[${i}]`
-    if (!isPlain(g)) throw new Error(`${at}: must be {lat, lon, radiusM} or {polygon: [[lat, lon], ...]}`)
+    if (!isPlain(g)) { add(at, 'must be {lat, lon, radiusM} or {polygon: [[lat, lon], ...]}'); return }
     if ('polygon' in g) {
       const poly = (g as { polygon: unknown }).polygon
-      if (!Array.isArray(poly) || poly.length < 3) throw new Error(`${at}.polygon: needs at least 3 [lat, lon] corners`)
+      if (!Array.isArray(poly) || poly.length < 3) { add(`${at}.polygon`, 'needs at least 3 [lat, lon] corners'); return }
       poly.forEach((c: unknown, j) => {
-        if (!Array.isArray(c) || c.length !== 2 || !isLat(c[0]) || !isLon(c[1])) throw new Error(`${at}.polygon[${j}]: must be [lat -90..90, lon -180..180]`)
+        if (!Array.isArray(c) || c.length !== 2 || !isLat(c[0]) || !isLon(c[1])) add(`${at}.polygon[${j}]`, 'must be [lat -90..90, lon -180..180]')
       })
     } else {
       const c = g as { lat: unknown, lon: unknown, radiusM: unknown }
-      if (!isLat(c.lat)) throw new Error(`${at}.lat: must be between -90 and 90`)
-      if (!isLon(c.lon)) throw new Error(`${at}.lon: must be between -180 and 180`)
-      if (!(typeof c.radiusM === 'number' && c.radiusM > 0)) throw new Error(`${at}.radiusM: must be a number of metres > 0`)
+      if (!isLat(c.lat)) add(`${at}.lat`, 'must be between -90 and 90')
+      if (!isLon(c.lon)) add(`${at}.lon`, 'must be between -180 and 180')
+      if (!(typeof c.radiusM === 'number' && c.radiusM > 0)) add(`${at}.radiusM`, 'must be a number of metres > 0')
     }
   })
 }

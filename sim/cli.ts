@@ -1,60 +1,56 @@
 /**
  * `punchline sim`: the first cut of the simulator's command line.
  */
-import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
+import { defineCommand } from '../shared/cli.js'
 import { runSimulation } from './run.js'
 import { runScenarioCli } from './scenario-cli.js'
 import { HARDWARE_OPTIONS, parseHardwareOptions, refuseHardwareFlags } from './hardware-mode/options.js'
 
-export const SIM_USAGE = `punchline sim (--scenario NAME | --file SCENARIO.yaml) [--report REPORT.html] [--seed N] [--duration 24h]
-              [--devices-scale 0.5] [--staff-scale 2] [--client lite|mqttjs] [--transport tcp|memory] [--keep]     (docs/SCENARIOS.md)
-              [--broker mqtt://GATEWAY:1883 --secrets SECRETS.json]   (a site's real gateway instead of the embedded one)
-punchline sim --list
-punchline sim --hardware rdm6300|wiegand|r307[,gps] [--scenario NAME | --file F] [--device ID] [--reads N] [--every-ms 300]
-              [--line-faults 0.1] [--unplug-every N] [--external] [--pty-dir DIR] [--report FILE.json] [--seed N] [--keep]
-              (a real punchline device reading fake hardware on PTYs)
-punchline sim [--devices 20] [--punches 30] [--interval-ms 200] [--outage-at-ms 2000 --outage-ms 4000]
-              [--capacity 1000] [--policy refuse|overwrite-oldest] [--drain-timeout-ms 60000] [--seed 1]
-              [--broker mqtt://HOST:PORT --secrets FILE.json] [--keep]`
-
-function int (v: string | undefined, name: string, def: number): number {
-  if (v === undefined) return def
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: must be a whole number >= 0 (got '${v}')`)
-  return n
-}
+// No defaults here: the hardware mode refuses the other modes' flags by whether they were given.
+export const SIM_COMMAND = defineCommand({
+  usage: [
+    'punchline sim (--scenario | --file) [--report] [--seed] [--duration]',
+    '              [--devices-scale] [--staff-scale] [--client] [--transport] [--settle-ms] [--keep]     (docs/SCENARIOS.md)',
+    "              [--broker --secrets]   (a site's real gateway instead of the embedded one)",
+    'punchline sim --list',
+    'punchline sim --hardware [--scenario | --file] [--device] [--reads] [--every-ms]',
+    '              [--line-faults] [--unplug-every] [--external] [--pty-dir] [--report] [--seed] [--keep]',
+    '              (a real punchline device reading fake hardware on PTYs; its report is JSON)',
+    'punchline sim [--devices] [--punches] [--interval-ms] [--outage-at-ms --outage-ms]',
+    '              [--capacity] [--policy] [--drain-timeout-ms] [--seed]',
+    '              [--broker --secrets] [--keep]'
+  ],
+  flags: {
+    devices: { type: 'whole', value: '20', min: 0 },
+    punches: { type: 'whole', value: '30', min: 0 },
+    'interval-ms': { type: 'whole', value: '200', min: 0 },
+    'outage-at-ms': { type: 'whole', value: '2000', min: 0 },
+    'outage-ms': { type: 'whole', value: '4000', min: 0 },
+    capacity: { type: 'whole', value: '1000', min: 0 },
+    policy: { type: 'string', value: 'refuse|overwrite-oldest' },
+    'drain-timeout-ms': { type: 'whole', value: '60000', min: 0 },
+    seed: { type: 'whole' },
+    broker: { type: 'string', value: 'mqtt://GATEWAY:1883' },
+    secrets: { type: 'string', value: 'SECRETS.json' },
+    keep: { type: 'boolean' },
+    scenario: { type: 'string', value: 'NAME' },
+    file: { type: 'string', value: 'SCENARIO.yaml' },
+    list: { type: 'boolean' },
+    report: { type: 'string', value: 'REPORT.html' },
+    duration: { type: 'string', value: '24h' },
+    'devices-scale': { type: 'number', value: '0.5', above: 0 },
+    'staff-scale': { type: 'number', value: '2', above: 0 },
+    client: { type: 'string', value: 'lite|mqttjs' },
+    transport: { type: 'string', value: 'tcp|memory' },
+    'settle-ms': { type: 'number', value: '3000', above: 0 },
+    ...HARDWARE_OPTIONS
+  }
+})
+export const SIM_USAGE = SIM_COMMAND.usage
 
 export async function runSim (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      devices: { type: 'string' },
-      punches: { type: 'string' },
-      'interval-ms': { type: 'string' },
-      'outage-at-ms': { type: 'string' },
-      'outage-ms': { type: 'string' },
-      capacity: { type: 'string' },
-      policy: { type: 'string' },
-      'drain-timeout-ms': { type: 'string' },
-      seed: { type: 'string' },
-      broker: { type: 'string' },
-      secrets: { type: 'string' },
-      keep: { type: 'boolean' },
-      scenario: { type: 'string' },
-      file: { type: 'string' },
-      list: { type: 'boolean' },
-      report: { type: 'string' },
-      duration: { type: 'string' },
-      'devices-scale': { type: 'string' },
-      'staff-scale': { type: 'string' },
-      client: { type: 'string' },
-      transport: { type: 'string' },
-      'settle-ms': { type: 'string' },
-      ...HARDWARE_OPTIONS
-    },
-    strict: true
-  })
+  const { values } = SIM_COMMAND.parse(argv)
   if (values.hardware !== undefined) {
     const { runHardwareMode } = await import('./hardware-mode/run.js')
     return await runHardwareMode(parseHardwareOptions(values), out)
@@ -80,18 +76,20 @@ export async function runSim (argv: string[], out: (line: string) => void): Prom
   }
   const policy = values.policy ?? 'refuse'
   if (policy !== 'refuse' && policy !== 'overwrite-oldest') throw new Error('--policy: must be refuse or overwrite-oldest')
-  const outageMs = int(values['outage-ms'], 'outage-ms', 0)
+  const outageMs = values['outage-ms'] ?? 0
+  const seed = values.seed ?? 1
+  if (seed < 0) throw new Error(`--seed: must be a whole number >= 0 for this run (got '${seed}')`)
   const result = await runSimulation({
-    devices: Math.max(1, int(values.devices, 'devices', 20)),
-    punchesPerDevice: int(values.punches, 'punches', 30),
-    intervalMs: int(values['interval-ms'], 'interval-ms', 200),
-    outage: outageMs > 0 ? { atMs: int(values['outage-at-ms'], 'outage-at-ms', 2000), forMs: outageMs } : undefined,
-    ringCapacity: Math.max(2, int(values.capacity, 'capacity', 1000)),
+    devices: Math.max(1, values.devices ?? 20),
+    punchesPerDevice: values.punches ?? 30,
+    intervalMs: values['interval-ms'] ?? 200,
+    outage: outageMs > 0 ? { atMs: values['outage-at-ms'] ?? 2000, forMs: outageMs } : undefined,
+    ringCapacity: Math.max(2, values.capacity ?? 1000),
     policy,
-    drainTimeoutMs: int(values['drain-timeout-ms'], 'drain-timeout-ms', 60_000),
+    drainTimeoutMs: values['drain-timeout-ms'] ?? 60_000,
     broker: values.broker,
     secrets: values.secrets === undefined ? undefined : JSON.parse(readFileSync(values.secrets, 'utf8')) as Record<string, string>,
-    seed: int(values.seed, 'seed', 1),
+    seed,
     keep: values.keep,
     out
   })

@@ -20,13 +20,14 @@ export interface ScenarioCliOptions {
   file?: string
   list?: boolean
   report?: string
-  seed?: string
+  seed?: number
   duration?: string
-  devicesScale?: string
-  staffScale?: string
+  /** factors above 0 and ms, checked by the command line (sim/cli.ts) */
+  devicesScale?: number
+  staffScale?: number
   client?: string
   transport?: string
-  settleMs?: string
+  settleMs?: number
   keep?: boolean
   /** remote mode: a site's real gateway, and a JSON file of device id → secret */
   broker?: string
@@ -37,13 +38,6 @@ export interface ScenarioCliOptions {
 const LITE_ABOVE = 200
 /** Fleets larger than this use in-process site links by default (embedded gateway only). */
 const MEMORY_ABOVE = 2000
-
-function positive (v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name}: must be a number above 0 (got '${v}')`)
-  return n
-}
 
 export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string) => void): Promise<number> {
   if (o.list === true) {
@@ -57,13 +51,9 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
     if (typeof d !== 'number') throw new Error(`--duration: ${DURATION_HINT}`)
     durationMs = d
   }
-  if (o.seed !== undefined) {
-    const seed = Number(o.seed)
-    if (!Number.isSafeInteger(seed)) throw new Error(`--seed: must be a whole number (got '${o.seed}')`)
-    s = { ...s, seed }
-  }
-  const deviceFactor = positive(o.devicesScale, 'devices-scale')
-  const staffFactor = positive(o.staffScale, 'staff-scale')
+  if (o.seed !== undefined) s = { ...s, seed: o.seed }
+  const deviceFactor = o.devicesScale
+  const staffFactor = o.staffScale
   if (durationMs !== undefined || deviceFactor !== undefined || staffFactor !== undefined) s = scaleScenario(s, { durationMs, deviceFactor, staffFactor })
   const devices = scenarioDevices(s).length
   const client = o.client ?? (devices > LITE_ABOVE ? 'lite' : 'mqttjs')
@@ -89,7 +79,7 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
     onSample: (x) => progress.update(x),
     connect: client === 'lite' ? connectLite : undefined,
     transport,
-    settleMs: positive(o.settleMs, 'settle-ms'),
+    settleMs: o.settleMs,
     keep: o.keep,
     remote: o.broker === undefined
       ? undefined

@@ -182,7 +182,7 @@ t.test('config: profiles, and errors that name the field', async t => {
     [{ id: 'T', broker: { url: 'mqtt://gw' }, profile: 'fridge' }, /^profile:/],
     [{ id: 'T', broker: { url: 'mqtt://gw' }, inputs: [{ kind: 'laser' }] }, /^inputs\[0\].kind:/],
     [{ id: 'T', broker: { url: 'mqtt://gw' }, inputs: [{ kind: 'keypad' }, { kind: 'keypad' }] }, /^inputs\[1\].name: 'keypad' is used twice/],
-    [{ id: 'T', broker: { url: 'mqtt://gw' }, wifi: true }, /^config: unknown setting 'wifi'/]
+    [{ id: 'T', broker: { url: 'mqtt://gw' }, wifi: true }, /^wifi: unknown setting/]
   ]
   for (const [raw, message] of bad) t.throws(() => parseDeviceConfig(raw), message, JSON.stringify(raw))
 })

@@ -108,9 +108,9 @@ t.test('config: defaults, file, env and flags in that order; clear errors', asyn
   t.equal(c.rules.lateSyncMs, 1000)
   t.equal(c.rules.expiredMs, DEFAULT_RULES.expiredMs)
   writeFileSync(file, JSON.stringify({ mqtt: { prot: 1 } }))
-  t.throws(() => loadConfig({ file }), /unknown setting 'mqtt.prot'/)
+  t.throws(() => loadConfig({ file }), /mqtt.prot: unknown setting \(did you mean 'port'\?\)/)
   writeFileSync(file, JSON.stringify({ mqtt: { port: 'x' } }))
-  t.throws(() => loadConfig({ file }), /'mqtt.port' must be a number/)
+  t.throws(() => loadConfig({ file }), /mqtt.port: must be a number/)
   t.throws(() => loadConfig({ flags: { upstream: 'ftp://x' } }), /upstream.url: a webhook upstream needs an http:\/\/ or https:\/\/ URL/)
   t.throws(() => loadConfig({ env: { PUNCHLINE_MQTT_PORT: '70000' } }), /PUNCHLINE_MQTT_PORT: must be a port number/)
 })
@@ -135,11 +135,11 @@ t.test('config for a site: upstream kinds, sites and fences, roster, TLS, PUNCHL
   t.equal(loadConfig({ file, env: { PUNCHLINE_UPSTREAM_URL: 'https://erp2.example.com' } }).upstream?.kind, 'erpnext', 'a URL from the environment keeps the kind')
   t.equal(loadConfig({ env: { PUNCHLINE_UPSTREAM_URL: 'http://x/', PUNCHLINE_UPSTREAM_KIND: 'erpnext', PUNCHLINE_UPSTREAM_TOKEN: 'a:b' } }).upstream?.kind, 'erpnext')
   const bad: Array<[unknown, RegExp]> = [
-    [{ upstream: { kind: 'soap', url: 'http://x' } }, /'upstream.kind' must be webhook, erpnext or mqtt/],
+    [{ upstream: { kind: 'soap', url: 'http://x' } }, /upstream.kind: must be webhook, erpnext or mqtt/],
     [{ upstream: { kind: 'mqtt', url: 'http://x' } }, /upstream.url: an mqtt upstream needs an mqtt:\/\/ or mqtts:\/\/ URL/],
     [{ upstream: { kind: 'erpnext', url: 'http://x', token: 'no-colon' } }, /upstream.token: ERPNext wants 'api_key:api_secret'/],
     [{ upstream: { url: 'http://x', utcOffset: '8h' } }, /upstream.utcOffset: must look like '\+08:00'/],
-    [{ upstream: { url: 'http://x', colour: 'red' } }, /unknown setting 'upstream.colour'/],
+    [{ upstream: { url: 'http://x', colour: 'red' } }, /upstream.colour: unknown setting/],
     [{ sites: { hq: { devices: ['T 1'] } } }, /sites.hq.devices\[0\]: must be a device id or a prefix ending in '\*'/],
     [{ sites: { hq: { geofences: [{ lat: 91, lon: 0, radiusM: 5 }] } } }, /sites.hq.geofences\[0\].lat: must be between -90 and 90/],
     [{ sites: { hq: { geofences: [{ lat: 1, lon: 0, radiusM: 0 }] } } }, /sites.hq.geofences\[0\].radiusM: must be a number of metres > 0/],

@@ -10,7 +10,7 @@
 import t, { type Test } from 'tap'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseFlags } from '../shared/cli.js'
 import { spawn } from 'node:child_process'
 import { CLI, cliAsync } from './helpers/gateway-process.js'
 import { until } from './helpers/wait.js'
@@ -106,8 +106,8 @@ t.test('bad flags and scenarios are refused with what to do', async t => {
   // The rest straight from the checks the CLI runs (sim/cli.ts calls these two first), without loading
   // the whole simulator into this process while the runs above need the CPU.
   const refused = (argv: string[]): string => {
-    const { values } = parseArgs({ args: argv, options: { ...HARDWARE_OPTIONS, broker: { type: 'string' }, report: { type: 'string' } }, strict: true })
     try {
+      const { values } = parseFlags({ ...HARDWARE_OPTIONS, broker: { type: 'string' }, report: { type: 'string' } }, argv)
       if (values.hardware === undefined) refuseHardwareFlags(values)
       else parseHardwareOptions(values)
     } catch (err) {

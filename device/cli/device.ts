@@ -3,7 +3,7 @@
  * terminal's feedback), logs JSON to stderr, and takes "sync now" from SIGUSR1 or a `sync` line typed
  * at a keypad input reading standard input.
  */
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { createLogger } from '../../shared/log.js'
 import { loadDeviceConfig } from '../config.js'
 import { DeviceRuntime } from '../runtime.js'
@@ -11,10 +11,14 @@ import { createInputs } from '../inputs/index.js'
 import { readBattery } from '../battery.js'
 import { formatOutcome } from './feedback.js'
 
-export const DEVICE_USAGE = 'punchline device --config FILE [--json]'
+export const DEVICE_COMMAND = defineCommand({
+  usage: ['punchline device --config [--json]'],
+  flags: { config: { type: 'string', value: 'FILE' }, json: { type: 'boolean' } }
+})
+export const DEVICE_USAGE = DEVICE_COMMAND.usage
 
 export async function runDevice (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' } }, strict: true })
+  const { values } = DEVICE_COMMAND.parse(argv)
   if (values.config === undefined) throw new Error('usage: ' + DEVICE_USAGE)
   const config = loadDeviceConfig(values.config)
   const log = createLogger({ name: 'punchline-device', level: process.env.PUNCHLINE_LOG_LEVEL }, process.stderr)

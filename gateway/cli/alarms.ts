@@ -4,22 +4,22 @@
  * it describes and clears when that state does.
  */
 import { existsSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { databasePath, loadConfig } from '../config.js'
 import { openDatabase } from '../store/db.js'
 import { clearMovedAside, readMovedAside } from '../store/moved-aside.js'
 
-export const ALARMS_USAGE = 'punchline alarms ack database-moved-aside [--data DIR] [--config FILE]'
+export const ALARMS_COMMAND = defineCommand({
+  usage: ['punchline alarms ack database-moved-aside [--data] [--config]'],
+  flags: { data: { type: 'string', value: 'DIR' }, config: { type: 'string', value: 'FILE' } },
+  positionals: true
+})
+export const ALARMS_USAGE = ALARMS_COMMAND.usage
 
 const ACKNOWLEDGEABLE = ['database-moved-aside']
 
 export async function runAlarms (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { data: { type: 'string' }, config: { type: 'string' } },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = ALARMS_COMMAND.parse(argv)
   const [verb, name, ...rest] = positionals
   if (verb !== 'ack' || name === undefined || rest.length > 0) throw new Error('usage: ' + ALARMS_USAGE)
   if (!ACKNOWLEDGEABLE.includes(name)) {

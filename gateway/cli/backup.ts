@@ -4,29 +4,36 @@
  * refuses while a gateway runs and no gateway starts while it replaces the file. The file it replaces is kept.
  */
 import { existsSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { backupDir, databasePath, loadConfig } from '../config.js'
 import { openDatabase } from '../store/db.js'
 import { backupDatabase, listBackups, restoreDatabase } from '../store/backup.js'
 import { DataDirLock } from '../store/data-dir-lock.js'
 
-export const BACKUP_USAGE = `punchline backup [--data DIR] [--config FILE] [--to DIR] [--keep 7] | punchline backup list [--data DIR]
-punchline restore (FILE | --latest) [--data DIR] [--config FILE]`
+export const BACKUP_COMMAND = defineCommand({
+  usage: ['punchline backup [--data] [--config] [--to] [--keep]', 'punchline backup list [--data] [--config] [--to]'],
+  flags: {
+    data: { type: 'string', value: 'DIR' },
+    config: { type: 'string', value: 'FILE' },
+    to: { type: 'string', value: 'DIR' },
+    keep: { type: 'whole', value: '7', min: 1 }
+  },
+  positionals: true
+})
+
+export const RESTORE_COMMAND = defineCommand({
+  usage: ['punchline restore (FILE | --latest) [--data] [--config]'],
+  flags: { data: { type: 'string', value: 'DIR' }, config: { type: 'string', value: 'FILE' }, latest: { type: 'boolean' } },
+  positionals: true
+})
+
+export const BACKUP_USAGE = BACKUP_COMMAND.usage + '\n' + RESTORE_COMMAND.usage
 
 export async function runBackup (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { data: { type: 'string' }, config: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' } },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = BACKUP_COMMAND.parse(argv)
   const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
   if (values.to !== undefined) cfg.backup.dir = values.to
-  if (values.keep !== undefined) {
-    const keep = Number(values.keep)
-    if (!Number.isInteger(keep) || keep < 1) throw new Error('--keep: must be a whole number >= 1')
-    cfg.backup.keep = keep
-  }
+  if (values.keep !== undefined) cfg.backup.keep = values.keep
   if (positionals[0] === 'list') {
     const list = listBackups(backupDir(cfg))
     out(list.length === 0 ? `no backups in ${backupDir(cfg)}` : list.map(b => `${new Date(b.at).toISOString()}  ${(b.bytes / 2 ** 20).toFixed(1).padStart(8)} MiB  ${b.path}`).join('\n'))
@@ -46,12 +53,7 @@ export async function runBackup (argv: string[], out: (line: string) => void): P
 }
 
 export async function runRestore (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { data: { type: 'string' }, config: { type: 'string' }, latest: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = RESTORE_COMMAND.parse(argv)
   const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
   let file = positionals[0]
   if (values.latest === true) {

@@ -2,22 +2,31 @@
  * `punchline deadletters list|replay`: what the upstream refused for good, and sending it again once the
  * cause is fixed. Safe while the gateway runs: replays are new outbox batches the forwarder picks up.
  */
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { databasePath, loadConfig } from '../config.js'
 import { openDatabase } from '../store/db.js'
 import { ForwardStore } from '../store/forward-store.js'
 import { formatDeadLetters } from './deadletters.js'
 
-export const DEADLETTERS_USAGE = `punchline deadletters list [--data DIR] [--json] [--limit 100]
-punchline deadletters replay (--all | --unmapped | PUNCH_ROW_ID ...) [--data DIR]`
+export const DEADLETTERS_COMMAND = defineCommand({
+  usage: [
+    'punchline deadletters list [--data] [--config] [--json] [--limit]',
+    'punchline deadletters replay (--all | --unmapped | PUNCH_ROW_ID ...) [--data] [--config]'
+  ],
+  flags: {
+    data: { type: 'string', value: 'DIR' },
+    config: { type: 'string', value: 'FILE' },
+    json: { type: 'boolean' },
+    all: { type: 'boolean' },
+    unmapped: { type: 'boolean' },
+    limit: { type: 'whole', default: 100, min: 1 }
+  },
+  positionals: true
+})
+export const DEADLETTERS_USAGE = DEADLETTERS_COMMAND.usage
 
 export async function runDeadLetters (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' }, unmapped: { type: 'boolean' }, limit: { type: 'string' } },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = DEADLETTERS_COMMAND.parse(argv)
   const [verb, ...ids] = positionals
   const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
   const db = openDatabase(databasePath(cfg))
@@ -25,9 +34,7 @@ export async function runDeadLetters (argv: string[], out: (line: string) => voi
     const store = new ForwardStore(db)
     switch (verb) {
       case 'list': {
-        const limit = values.limit === undefined ? 100 : Number(values.limit)
-        if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit: must be a whole number >= 1')
-        const rows = store.listDeadLetters({ limit })
+        const rows = store.listDeadLetters({ limit: values.limit })
         out(values.json === true ? JSON.stringify(rows) : formatDeadLetters(rows))
         return 0
       }

@@ -2,23 +2,25 @@
  * `punchline devices add|list|remove`: the device registry in the store a gateway uses for a data dir.
  * Safe while the gateway runs (SQLite WAL; a changed secret takes effect at the device's next connect).
  */
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { isDeviceId } from '../../shared/punch.js'
 import { databasePath, loadConfig } from '../config.js'
 import { openDatabase } from '../store/db.js'
 import { DeviceStore } from '../store/device-store.js'
 
-export const DEVICES_USAGE = `punchline devices add ID [--secret S] [--data DIR]
-punchline devices list [--data DIR] [--json]
-punchline devices remove ID [--data DIR]`
+export const DEVICES_COMMAND = defineCommand({
+  usage: [
+    'punchline devices add ID [--secret] [--data] [--config]',
+    'punchline devices list [--data] [--config] [--json]',
+    'punchline devices remove ID [--data] [--config]'
+  ],
+  flags: { secret: { type: 'string', value: 'S' }, data: { type: 'string', value: 'DIR' }, config: { type: 'string', value: 'FILE' }, json: { type: 'boolean' } },
+  positionals: true
+})
+export const DEVICES_USAGE = DEVICES_COMMAND.usage
 
 export async function runDevices (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { secret: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = DEVICES_COMMAND.parse(argv)
   const [verb, id] = positionals
   const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
   const db = openDatabase(databasePath(cfg))

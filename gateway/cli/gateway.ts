@@ -3,9 +3,9 @@
  * mqtts certificate. `--init` writes a site CA, a server certificate and a TLS-only config, then exits
  * (gateway-init.ts).
  */
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { createLogger } from '../../shared/log.js'
-import { loadConfig, port } from '../config.js'
+import { loadConfig } from '../config.js'
 import { Gateway } from '../gateway.js'
 import { StoreUnavailable } from '../store/open-failure.js'
 import { DataDirInUse } from '../store/data-dir-lock.js'
@@ -16,25 +16,27 @@ import { DataDirInUse } from '../store/data-dir-lock.js'
  */
 export const EXIT_STORE_UNAVAILABLE = 75
 
-export const GATEWAY_USAGE = `punchline gateway [--config FILE] [--mqtt-port 1883] [--http-port 8080] [--data DIR]
-                  [--upstream URL] [--allow-anonymous]
-punchline gateway --init [--data DIR] [--config FILE] [--host NAME_OR_IP ...]`
+export const GATEWAY_COMMAND = defineCommand({
+  usage: [
+    'punchline gateway [--config] [--mqtt-port] [--http-port] [--data]',
+    '                  [--upstream] [--allow-anonymous]',
+    'punchline gateway --init [--data] [--config] [--host]'
+  ],
+  flags: {
+    config: { type: 'string', value: 'FILE' },
+    'mqtt-port': { type: 'whole', value: '1883', min: 0, max: 65535 },
+    'http-port': { type: 'whole', value: '8080', min: 0, max: 65535 },
+    data: { type: 'string', value: 'DIR' },
+    upstream: { type: 'string', value: 'URL' },
+    'allow-anonymous': { type: 'boolean' },
+    init: { type: 'boolean' },
+    host: { type: 'string', value: 'NAME_OR_IP', multiple: true }
+  }
+})
+export const GATEWAY_USAGE = GATEWAY_COMMAND.usage
 
 export async function runGateway (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'mqtt-port': { type: 'string' },
-      'http-port': { type: 'string' },
-      data: { type: 'string' },
-      upstream: { type: 'string' },
-      'allow-anonymous': { type: 'boolean' },
-      init: { type: 'boolean' },
-      host: { type: 'string', multiple: true }
-    },
-    strict: true
-  })
+  const { values } = GATEWAY_COMMAND.parse(argv)
   if (values.init === true) {
     const { initSite, describeInit } = await import('./gateway-init.js')
     // The data dir as the gateway would find it (flag, PUNCHLINE_DATA, default); --config names the file to write.
@@ -48,8 +50,8 @@ export async function runGateway (argv: string[], out: (line: string) => void): 
     file: values.config,
     env: process.env,
     flags: {
-      mqttPort: values['mqtt-port'] === undefined ? undefined : port(values['mqtt-port'], '--mqtt-port'),
-      httpPort: values['http-port'] === undefined ? undefined : port(values['http-port'], '--http-port'),
+      mqttPort: values['mqtt-port'],
+      httpPort: values['http-port'],
       data: values.data,
       upstream: values.upstream,
       allowAnonymous: values['allow-anonymous']

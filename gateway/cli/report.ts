@@ -7,7 +7,7 @@
  * both are given the same (PUNCHLINE_CONFIG).
  */
 import { existsSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { databasePath, loadConfig } from '../config.js'
 import { openDatabase, schemaVersion } from '../store/db.js'
 import { healthSnapshot } from '../health.js'
@@ -15,18 +15,18 @@ import { evaluateAlarms } from '../alarms.js'
 import { formatReport } from './report-text.js'
 import { transportSecurity } from '../broker/transport-security.js'
 
-export const REPORT_USAGE = 'punchline report [--data DIR] [--config FILE] [--json]'
+export const REPORT_COMMAND = defineCommand({
+  usage: ['punchline report [--data] [--config] [--json]'],
+  flags: { data: { type: 'string', value: 'DIR' }, config: { type: 'string', value: 'FILE' }, json: { type: 'boolean' } },
+  positionals: true
+})
+export const REPORT_USAGE = REPORT_COMMAND.usage
 
 /** migration 3 brought dead-letter kinds and the received index the report reads */
 const NEEDS_SCHEMA = 3
 
 export async function runReport (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = REPORT_COMMAND.parse(argv)
   if (positionals.length > 0) throw new Error('usage: ' + REPORT_USAGE)
   const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
   const file = databasePath(cfg)

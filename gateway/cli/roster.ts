@@ -4,16 +4,30 @@
  * waiting for a mapping go out.
  */
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { defineCommand } from '../../shared/cli.js'
 import { parse } from 'csv-parse/sync'
 import { databasePath, loadConfig } from '../config.js'
 import { openDatabase } from '../store/db.js'
 import { RosterStore, type RosterEntry } from '../store/roster-store.js'
 
-export const ROSTER_USAGE = `punchline roster add BADGE EMPLOYEE [--device ID | --site ID] [--name NAME] [--data DIR]
-punchline roster import FILE.csv [--device ID | --site ID] [--data DIR]   (columns: badge,employee[,name][,scope])
-punchline roster list [--data DIR] [--json]
-punchline roster remove BADGE [--device ID | --site ID] [--data DIR]`
+export const ROSTER_COMMAND = defineCommand({
+  usage: [
+    'punchline roster add BADGE EMPLOYEE [--device | --site] [--name] [--data] [--config]',
+    'punchline roster import FILE.csv [--device | --site] [--data] [--config]   (columns: badge,employee[,name][,scope])',
+    'punchline roster list [--data] [--config] [--json]',
+    'punchline roster remove BADGE [--device | --site] [--data] [--config]'
+  ],
+  flags: {
+    device: { type: 'string', value: 'ID' },
+    site: { type: 'string', value: 'ID' },
+    name: { type: 'string', value: 'NAME' },
+    data: { type: 'string', value: 'DIR' },
+    config: { type: 'string', value: 'FILE' },
+    json: { type: 'boolean' }
+  },
+  positionals: true
+})
+export const ROSTER_USAGE = ROSTER_COMMAND.usage
 
 /** The scope a command's flags name: one device, one site, or everywhere. */
 function scopeOf (v: { device?: string, site?: string }): string {
@@ -39,19 +53,7 @@ export function readRosterCsv (text: string, defaultScope: string): Array<Omit<R
 }
 
 export async function runRoster (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      device: { type: 'string' },
-      site: { type: 'string' },
-      name: { type: 'string' },
-      data: { type: 'string' },
-      config: { type: 'string' },
-      json: { type: 'boolean' }
-    },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = ROSTER_COMMAND.parse(argv)
   const [verb, a, b] = positionals
   const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
   const db = openDatabase(databasePath(cfg))

@@ -11,6 +11,7 @@
  */
 import type { HttpAnswer } from './http-request.js'
 import type { SinkResult } from './sink.js'
+import { isPlainObject } from '../../shared/plain-object.js'
 
 export interface FrappeAnswer {
   excType?: string
@@ -41,7 +42,7 @@ export function readFrappeAnswer (text: string): FrappeAnswer {
   const out: FrappeAnswer = { messages: [] }
   let json: unknown
   try { json = JSON.parse(text) } catch { return out }
-  if (!isRecord(json)) return out
+  if (!isPlainObject(json)) return out
   out.json = json
   if (typeof json.exc_type === 'string') out.excType = json.exc_type
   if (typeof json.exception === 'string') out.exception = json.exception
@@ -50,7 +51,7 @@ export function readFrappeAnswer (text: string): FrappeAnswer {
       const list: unknown = JSON.parse(json._server_messages)
       for (const item of Array.isArray(list) ? list : []) {
         const msg = typeof item === 'string' ? parseOr(item) : item
-        const m = isRecord(msg) ? msg.message : msg
+        const m = isPlainObject(msg) ? msg.message : msg
         if (typeof m === 'string' && m !== '') out.messages.push(stripTags(m))
       }
     } catch {
@@ -64,7 +65,7 @@ export function readFrappeAnswer (text: string): FrappeAnswer {
 export function classifyCheckin (a: HttpAnswer): SinkResult {
   const f = readFrappeAnswer(a.text)
   if (a.status >= 200 && a.status < 300) {
-    if (isRecord(f.json?.message)) return { outcome: 'delivered' }
+    if (isPlainObject(f.json?.message)) return { outcome: 'delivered' }
     // A login page or a proxy answering 200 has not stored anything: counting it delivered would lose the punch.
     return { outcome: 'config', status: a.status, error: bounded(`HTTP ${a.status} without a check-in in the answer (not the ERPNext API?): ${summary(f, a.text)}`) }
   }
@@ -84,7 +85,7 @@ export function classifyCheckin (a: HttpAnswer): SinkResult {
 export function classifyShiftSync (a: HttpAnswer): SinkResult {
   const f = readFrappeAnswer(a.text)
   if (a.status >= 200 && a.status < 300) {
-    if (isRecord(f.json?.data)) return { outcome: 'delivered' }
+    if (isPlainObject(f.json?.data)) return { outcome: 'delivered' }
     return { outcome: 'config', status: a.status, error: bounded(`HTTP ${a.status} without the Shift Type in the answer (not the ERPNext API?): ${summary(f, a.text)}`) }
   }
   const error = describe(a, f)
@@ -127,6 +128,3 @@ function parseOr (s: string): unknown {
   try { return JSON.parse(s) } catch { return s }
 }
 
-function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}

@@ -3,12 +3,11 @@
  * it breaks, phrased to follow `path: ` in a reason a person can act on.
  */
 import { DEVICE_TEXT_RULE, decodeUtf8, isDeviceText } from './device-text.js'
+import { isPlainObject } from '../plain-object.js'
 
 export type Rule = string | undefined
 
-export function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+export const isObject = isPlainObject
 
 export function intIn (value: unknown, min: number, max: number): Rule {
   if (!Number.isInteger(value)) return `must be an integer between ${min} and ${max}`

@@ -5,23 +5,24 @@
  * instead of being ignored without a word.
  */
 import { closest } from '../scenario/problems.js'
+import type { FlagSpec } from '../../shared/cli.js'
 
 export const HARDWARE_KINDS = ['rdm6300', 'wiegand', 'r307', 'gps'] as const
 export type HardwareKind = typeof HARDWARE_KINDS[number]
 /** The parts that make reads; gps only stamps them. */
 export type ReaderKind = Exclude<HardwareKind, 'gps'>
 
-/** parseArgs options this mode adds to `punchline sim` (--scenario, --file, --seed, --report, --keep are shared). */
+/** The flags this mode adds to `punchline sim` (--scenario, --file, --seed, --report, --keep are shared). */
 export const HARDWARE_OPTIONS = {
-  hardware: { type: 'string' },
-  device: { type: 'string' },
-  'every-ms': { type: 'string' },
-  reads: { type: 'string' },
-  'line-faults': { type: 'string' },
-  'unplug-every': { type: 'string' },
+  hardware: { type: 'string', value: 'rdm6300|wiegand|r307[,gps]' },
+  device: { type: 'string', value: 'ID' },
+  'every-ms': { type: 'whole', value: '300', min: 20, max: 60_000 },
+  reads: { type: 'whole', min: 1, max: 1_000_000 },
+  'line-faults': { type: 'number', value: '0.1', min: 0, max: 1, what: 'a probability' },
+  'unplug-every': { type: 'whole', min: 1, max: 1_000_000 },
   external: { type: 'boolean' },
-  'pty-dir': { type: 'string' }
-} as const
+  'pty-dir': { type: 'string', value: 'DIR' }
+} as const satisfies Record<string, FlagSpec>
 
 /** Flags of the other modes: the hardware mode has one device and its own embedded gateway. */
 const OTHER_MODE_FLAGS = [
@@ -53,18 +54,17 @@ export interface HardwareOptions {
   keep: boolean
 }
 
-export type FlagValues = Record<string, string | boolean | undefined>
-
-function wholeNumber (v: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new Error(`--${flag}: must be a whole number from ${min} to ${max} (got '${v}')`)
-  return n
-}
+/** Flag values as shared/cli.ts parsed them: numbers already checked against HARDWARE_OPTIONS's ranges. */
+export type FlagValues = Record<string, unknown>
 
 function text (values: FlagValues, flag: string): string | undefined {
   const v = values[flag]
   return typeof v === 'string' ? v : undefined
+}
+
+function num (values: FlagValues, flag: string): number | undefined {
+  const v = values[flag]
+  return typeof v === 'number' ? v : undefined
 }
 
 /** "rdm6300,gps" → the reader and whether a GPS accompanies it. */
@@ -103,25 +103,19 @@ export function parseHardwareOptions (values: FlagValues): HardwareOptions {
   if (ptyDir === '') throw new Error('--pty-dir: must be a directory path')
   const device = text(values, 'device')
   if (device === '') throw new Error('--device: must be a device id of the scenario')
-  const lf = text(values, 'line-faults')
-  const lineFaults = lf === undefined ? 0 : Number(lf)
-  if (lf !== undefined && (lf.trim() === '' || !(lineFaults >= 0 && lineFaults <= 1))) throw new Error(`--line-faults: must be a probability from 0 to 1 (got '${lf}')`)
-  const seedText = text(values, 'seed')
-  const seed = seedText === undefined ? undefined : Number(seedText)
-  if (seed !== undefined && (seedText?.trim() === '' || !Number.isSafeInteger(seed))) throw new Error(`--seed: must be a whole number (got '${seedText}')`)
   return {
     ...kinds,
     scenario,
     file,
     device,
-    everyMs: wholeNumber(text(values, 'every-ms'), 'every-ms', 20, 60_000) ?? 300,
-    reads: wholeNumber(text(values, 'reads'), 'reads', 1, 1_000_000),
-    lineFaults,
-    unplugEvery: wholeNumber(text(values, 'unplug-every'), 'unplug-every', 1, 1_000_000),
+    everyMs: num(values, 'every-ms') ?? 300,
+    reads: num(values, 'reads'),
+    lineFaults: num(values, 'line-faults') ?? 0,
+    unplugEvery: num(values, 'unplug-every'),
     external: values.external === true,
     ptyDir,
     report,
-    seed,
+    seed: num(values, 'seed'),
     keep: values.keep === true
   }
 }

@@ -4,6 +4,10 @@
  * fixes a file in one pass instead of one error per run.
  */
 import { isError } from './calendar.js'
+import { closest } from '../../shared/closest.js'
+import { isPlainObject } from '../../shared/plain-object.js'
+
+export { closest }
 
 export type Plain = Record<string, unknown>
 
@@ -24,34 +28,7 @@ export function at (path: string, key: string | number): string {
   return typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`
 }
 
-function isPlain (v: unknown): v is Plain {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function distance (a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const keep = row[j]
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1))
-      diag = keep
-    }
-  }
-  return row[b.length]
-}
-
-/** The option nearest to a misspelt word, when one is within two edits. */
-export function closest (word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestD = 3
-  for (const o of options) {
-    const d = distance(o, word)
-    if (d < bestD) { best = o; bestD = d }
-  }
-  return best
-}
+const isPlain = isPlainObject
 
 /** An object whose fields are all in `known`; an unknown one is a problem (typos would otherwise fall back to defaults silently). */
 export function record (p: Problems, path: string, value: unknown, known: readonly string[], what = ''): Plain | undefined {

@@ -1,0 +1,99 @@
+/**
+ * The gateway's settings file as a JSON Schema: every key, its type and its bounds, checked by
+ * shared/settings-check.ts and published in docs/config-schema.json (`npm run docs:schemas`). Every key
+ * may be left out (its default applies, docs/OPERATIONS.md "Configure"); rules that relate two settings
+ * (mqtt.maxConnectBytes and mqtt.maxPacketBytes, ...) are in gateway/config.ts.
+ */
+import { DEFAULT_RULES } from './rules/rules.js'
+
+const text = { type: 'string' }
+const flag = { type: 'boolean' }
+const port = { type: 'integer', minimum: 0, maximum: 65535, problem: 'must be a port number 0..65535' }
+const between = (min: number, max: number, problem = `must be between ${min} and ${max}`): object => ({ type: 'number', minimum: min, maximum: max, problem })
+const wholeBetween = (min: number, max: number): object => ({ type: 'integer', minimum: min, maximum: max, problem: `must be a whole number between ${min} and ${max}` })
+const atLeast = (min: number, problem = `must be at least ${min}`): object => ({ type: 'number', minimum: min, problem })
+const section = (properties: Record<string, object>): object => ({ type: 'object', additionalProperties: false, properties })
+
+const upstream = section({
+  kind: { enum: ['webhook', 'erpnext', 'mqtt'], problem: 'must be webhook, erpnext or mqtt' },
+  url: { type: 'string', problem: "required: the upstream's URL" },
+  token: text,
+  timeoutMs: between(100, 600_000),
+  watermarkUrl: text,
+  employeeField: text,
+  shiftTypes: { type: 'array', items: { type: 'string', minLength: 1, problem: 'must be a Shift Type name' }, problem: 'must be a list of Shift Type names' },
+  utcOffset: text,
+  topic: text,
+  username: text,
+  password: text,
+  clientId: text,
+  caFile: text
+})
+
+const site = section({
+  devices: {
+    type: 'array',
+    items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}\\*?$|^\\*$', problem: "must be a device id or a prefix ending in '*'" }
+  },
+  // Each fence's shape (circle or polygon) is checked in gateway/config.ts, which says which one it expected.
+  geofences: { type: 'array' }
+})
+
+export const gatewayConfigSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'punchline/gateway-config',
+  title: 'punchline gateway settings (punchline gateway --config FILE; docs/OPERATIONS.md "Configure")',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    gatewayId: text,
+    dataDir: text,
+    topicPrefix: text,
+    allowAnonymous: flag,
+    mqtt: section({
+      host: text,
+      port,
+      plain: flag,
+      maxPacketBytes: { type: 'integer', minimum: 1, problem: 'must be a whole number of bytes above 0' },
+      maxConnectBytes: { type: 'integer', minimum: 512, problem: 'must be a whole number between 512 and mqtt.maxPacketBytes' },
+      maxPartialBytes: { type: 'number', problem: 'must be at least mqtt.maxPacketBytes (one packet of the largest size must fit)' },
+      tls: section({ port, cert: text, key: text })
+    }),
+    http: section({
+      host: { type: 'string', minLength: 1, problem: "must be an address to listen on ('127.0.0.1', '0.0.0.0', '::')" },
+      port,
+      token: text,
+      metricsPublic: flag,
+      maxConnections: wholeBetween(1, 10_000),
+      headersTimeoutMs: between(1000, 300_000),
+      requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' }
+    }),
+    maxPayloadBytes: { type: 'integer', minimum: 1, problem: 'must be a whole number of bytes above 0' },
+    upstream,
+    forward: section({
+      batchSize: between(1, 5000),
+      lingerMs: atLeast(0),
+      concurrency: between(1, 16),
+      backoffBaseMs: atLeast(0),
+      backoffCapMs: atLeast(0)
+    }),
+    rules: section(Object.fromEntries(Object.keys(DEFAULT_RULES).map(k => [k, atLeast(0, 'must be a number >= 0')]))),
+    sites: { type: 'object', additionalProperties: site },
+    roster: section({ unknown: { enum: ['forward', 'hold'], problem: "must be 'forward' or 'hold'" } }),
+    backup: section({ dir: text, intervalHours: between(0, 720, 'must be between 0 (off) and 720'), keep: wholeBetween(1, 1000) }),
+    retention: section({ deliveredDays: atLeast(0, 'must be 0 (keep for ever) or more'), intervalMinutes: atLeast(1) }),
+    storage: section({
+      maxDbBytes: atLeast(0, 'must be 0 (no budget) or more'),
+      minFreeBytes: atLeast(0, 'must be 0 or more'),
+      checkIntervalMs: atLeast(100)
+    }),
+    alarms: section({
+      deviceSilentMinutes: atLeast(0),
+      backlogAgeMinutes: atLeast(0),
+      upstreamFailingMinutes: atLeast(0),
+      diskWarnPercent: { type: 'number', exclusiveMinimum: 0, maximum: 100, problem: 'must be between 1 and 100' },
+      intervalSeconds: atLeast(0.1)
+    }),
+    watermark: section({ intervalSeconds: atLeast(1) })
+  }
+} as const
