@@ -155,3 +155,21 @@ t.test('createSink: topic and client id follow the gateway id when unset; a wild
   const wild = createSink({ ...up, topic: 'punchline/+' }, { gatewayId: 'gw-7', log: silentLogger() })
   t.match(await wild.deliver(contractBatch([2]), live()), { outcome: 'config' })
 })
+
+t.test('an abort that lands while the connection is being made ends the attempt then, unsent', async t => {
+  const b = await broker(t)
+  b.stallMs = TIMEOUT_MS * 3
+  const sink = sinkFor(t, b)
+  const ac = new AbortController()
+  const attempt = sink.deliver(contractBatch([1]), ac.signal)
+  // The first delivery opens the connection: the abort comes before its CONNACK can.
+  ac.abort()
+  const started = Date.now()
+  const r = await attempt
+  t.match(r, { outcome: 'retry', notTaken: true }, 'a retry the upstream never saw')
+  t.match((r as { error?: string }).error, /abort/i, 'said to be the abort, not the timeout')
+  t.ok(Date.now() - started < TIMEOUT_MS, 'without waiting for the PUBACK timeout')
+  b.stallMs = 0
+  await sleep(200)
+  t.equal(b.counts.get(contractBatch([1]).punches[0].id) ?? 0, 0, 'nothing was published')
+})

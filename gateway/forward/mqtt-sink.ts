@@ -97,6 +97,8 @@ export class MqttSink implements Sink {
       if (signal.aborted) return { outcome: 'retry', error: abortText(signal) }
       const conn = await this.#connection()
       if ('result' in conn) return conn.result
+      // An abort while the connection was being made fired before #publish could listen for it.
+      if (signal.aborted) return { outcome: 'retry', error: abortText(signal), notTaken: true }
       return await this.#publish(conn.client, `${this.#o.topic}/${leaf}`, payload, retain, signal)
     } catch (err) {
       return { outcome: 'retry', error: `unexpected: ${(err as Error).message}` }
