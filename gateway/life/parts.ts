@@ -1,6 +1,6 @@
 /**
  * The steps that make the gateway's parts before anything listens: stores, rules, device sessions, the
- * upstream and the ingest path. Making them starts nothing; the steps in running.ts and broker.ts do.
+ * upstream and the ingest path. Making them starts nothing; the steps in http.ts, broker.ts and running.ts do.
  */
 import { DeviceStore } from '../store/device-store.js'
 import { PunchStore } from '../store/punch-store.js'
