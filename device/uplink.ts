@@ -22,7 +22,8 @@ import { rangesContain, countInRanges } from '../shared/ranges.js'
 import type { Punch } from '../shared/punch.js'
 import type { Logger } from '../shared/log.js'
 import type { Ring } from './ring/index.js'
-import type { UplinkClient, UplinkConnect } from './uplink-client.js'
+import type { UplinkConnect } from './uplink-client.js'
+import { UplinkSession, type InFlight } from './uplink-session.js'
 
 export interface UplinkOptions {
   url: string
@@ -64,11 +65,6 @@ export interface UplinkOptions {
   connect?: UplinkConnect
 }
 
-interface InFlight {
-  seqs: number[]
-  timer: NodeJS.Timeout
-}
-
 export interface UplinkStats {
   connects: number
   disconnects: number
@@ -99,18 +95,12 @@ export class Uplink extends EventEmitter {
   readonly #acksTopic: string
   readonly #cmdTopic: string
   readonly #statusTopic: string
-  #client?: UplinkClient
-  #connected = false
+  /** the current connection (uplink-session.ts) */
+  #session?: UplinkSession
   #running = false
   #attempt = 0
   #reconnectTimer?: NodeJS.Timeout
-  #statusTimer?: NodeJS.Timeout
   #batchCounter = 0
-  readonly #inFlight = new Map<string, InFlight>()
-  readonly #inFlightSeqs = new Set<number>()
-  /** this connection has had its time command (or stopped waiting for it) */
-  #timeSettled = false
-  #timeGate?: NodeJS.Timeout
   /** explicit groups to send before anything else: halves of a batch the gateway could not read, resends */
   readonly #priority: number[][] = []
   readonly stats: UplinkStats = { connects: 0, disconnects: 0, batchesSent: 0, punchesAcked: 0, punchesRejected: 0, errorAcks: 0, ackTimeouts: 0 }
@@ -138,8 +128,8 @@ export class Uplink extends EventEmitter {
     this.#statusTopic = this.#topics.of(opts.deviceId, 'status')
   }
 
-  get connected (): boolean { return this.#connected }
-  get inFlightBatches (): number { return this.#inFlight.size }
+  get connected (): boolean { return this.#session?.online ?? false }
+  get inFlightBatches (): number { return this.#session?.inFlightBatches ?? 0 }
 
   start (): void {
     if (this.#running) return
@@ -150,7 +140,7 @@ export class Uplink extends EventEmitter {
   /** Operator's "sync now": reconnect at once if offline, publish at once if online. */
   syncNow (): void {
     if (!this.#running) return
-    if (this.#connected) { this.kick(); return }
+    if (this.connected) { this.kick(); return }
     clearTimeout(this.#reconnectTimer)
     this.#attempt = 0
     this.#connect()
@@ -158,35 +148,32 @@ export class Uplink extends EventEmitter {
 
   /** New punches are in the ring. */
   kick (): void {
-    if (this.#connected) this.#pump()
+    if (this.connected) this.#pump()
   }
 
   async stop (): Promise<void> {
     this.#running = false
     clearTimeout(this.#reconnectTimer)
-    clearInterval(this.#statusTimer)
-    clearTimeout(this.#timeGate)
-    const client = this.#client
-    this.#dropInFlight()
-    this.#client = undefined
-    this.#connected = false
-    if (client !== undefined) {
-      // A clean disconnect: publish offline status ourselves, since the broker sends the will only on loss.
-      // Bounded: on a link that died a moment ago the client may still think it is connected, and neither
-      // the PUBACK nor a clean end would ever come; stopping must not hang on the network.
-      const graceful = (async () => {
-        if (client.connected) {
-          await new Promise<void>(resolve => client.publish(this.#statusTopic, encodeStatus(OFFLINE_WILL), { qos: 1, retain: true }, () => resolve()))
-        }
-        await new Promise<void>(resolve => client.end(false, {}, () => resolve()))
-      })()
-      let timer: NodeJS.Timeout | undefined
-      const late = new Promise<'late'>(resolve => { timer = setTimeout(() => resolve('late'), STOP_GRACE_MS) })
-      if (await Promise.race([graceful, late]) === 'late') {
-        await new Promise<void>(resolve => client.end(true, {}, () => resolve()))
+    const session = this.#session
+    this.#session = undefined
+    if (session === undefined) return
+    session.end()
+    const client = session.client
+    // A clean disconnect: publish offline status ourselves, since the broker sends the will only on loss.
+    // Bounded: on a link that died a moment ago the client may still think it is connected, and neither
+    // the PUBACK nor a clean end would ever come; stopping must not hang on the network.
+    const graceful = (async () => {
+      if (client.connected) {
+        await new Promise<void>(resolve => client.publish(this.#statusTopic, encodeStatus(OFFLINE_WILL), { qos: 1, retain: true }, () => resolve()))
       }
-      clearTimeout(timer)
+      await new Promise<void>(resolve => client.end(false, {}, () => resolve()))
+    })()
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>(resolve => { timer = setTimeout(() => resolve('late'), STOP_GRACE_MS) })
+    if (await Promise.race([graceful, late]) === 'late') {
+      await new Promise<void>(resolve => client.end(true, {}, () => resolve()))
     }
+    clearTimeout(timer)
   }
 
   status (): DeviceStatus {
@@ -202,9 +189,9 @@ export class Uplink extends EventEmitter {
   }
 
   publishStatus (): void {
-    const client = this.#client
-    if (client === undefined || !this.#connected) return
-    client.publish(this.#statusTopic, encodeStatus(this.status()), { qos: 1, retain: true })
+    const session = this.#session
+    if (session === undefined || !session.online) return
+    session.client.publish(this.#statusTopic, encodeStatus(this.status()), { qos: 1, retain: true })
   }
 
   #connect (): void {
@@ -223,51 +210,48 @@ export class Uplink extends EventEmitter {
       queueQoSZero: false,
       will: { topic: this.#statusTopic, payload: Buffer.from(encodeStatus(OFFLINE_WILL)), qos: 1, retain: true }
     })
-    this.#client = client
+    // syncNow may start an attempt while one is still connecting: that one is left behind.
+    this.#session?.end()
+    const session = this.#session = new UplinkSession(client)
     client.on('connect', () => {
-      if (this.#client !== client) return
+      if (session.ended) return
       ;(client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true)
       client.subscribe([this.#acksTopic, this.#cmdTopic], { qos: 1 }, (err, granted) => {
-        if (this.#client !== client) return
+        if (session.ended) return
         if (err != null || granted?.some(g => g.qos === 128) === true) {
           o.log.error({ err: err?.message, granted }, 'gateway refused our subscriptions; reconnecting')
           client.end(true)
           return
         }
-        this.#connected = true
+        session.online = true
         this.#attempt = 0
         this.stats.connects++
         o.log.info({ url: o.url }, 'connected to gateway')
         this.emit('online')
         this.publishStatus()
-        clearInterval(this.#statusTimer)
-        this.#statusTimer = setInterval(() => this.publishStatus(), o.statusIntervalMs).unref()
+        session.statusTimer = setInterval(() => this.publishStatus(), o.statusIntervalMs).unref()
         // The gateway sends the time when we subscribe; it may have arrived before the SUBACK already.
-        if (!this.#timeSettled && o.timeWaitMs > 0) {
-          this.#timeGate = setTimeout(() => { this.#timeSettled = true; this.#pump() }, o.timeWaitMs)
+        if (!session.timeSettled && o.timeWaitMs > 0) {
+          session.timeGate = setTimeout(() => { session.timeSettled = true; this.#pump() }, o.timeWaitMs)
         } else {
-          this.#timeSettled = true
+          session.timeSettled = true
           this.#pump()
         }
       })
     })
     client.on('message', (topic: string, payload: Buffer) => {
-      if (this.#client !== client) return
-      if (topic === this.#acksTopic) this.#onAck(payload)
-      else if (topic === this.#cmdTopic) this.#onCommand(payload)
+      if (session.ended) return
+      if (topic === this.#acksTopic) this.#onAck(session, payload)
+      else if (topic === this.#cmdTopic) this.#onCommand(session, payload)
     })
     client.on('error', (err: Error) => {
       o.log.warn({ err: err.message }, 'mqtt error')
     })
     client.on('close', () => {
-      if (this.#client !== client) return
-      const was = this.#connected
-      this.#connected = false
-      this.#client = undefined
-      clearInterval(this.#statusTimer)
-      clearTimeout(this.#timeGate)
-      this.#timeSettled = false
-      this.#dropInFlight()
+      if (session.ended) return
+      const was = session.online
+      session.end()
+      this.#session = undefined
       client.removeAllListeners('message')
       client.end(true)
       if (was) {
@@ -286,56 +270,39 @@ export class Uplink extends EventEmitter {
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay)
   }
 
-  #dropInFlight (): void {
-    for (const f of this.#inFlight.values()) clearTimeout(f.timer)
-    this.#inFlight.clear()
-    this.#inFlightSeqs.clear()
-  }
-
   #pump (): void {
     const o = this.#o
-    const client = this.#client
-    if (!this.#timeSettled) return
-    while (this.#connected && client !== undefined && this.#inFlight.size < o.window) {
+    const session = this.#session
+    if (session === undefined || !session.timeSettled) return
+    while (session.online && session.inFlightBatches < o.window) {
       let punches: Punch[]
       const group = this.#priority.shift()
       if (group !== undefined) {
         punches = o.ring.read(group)
         if (punches.length === 0) continue
       } else {
-        punches = o.ring.pending({ order: o.order, limit: o.batchSize, exclude: (seq) => this.#inFlightSeqs.has(seq) })
+        punches = o.ring.pending({ order: o.order, limit: o.batchSize, exclude: (seq) => session.isInFlight(seq) })
         if (punches.length === 0) {
-          if (this.#inFlight.size === 0) this.emit('drained')
+          if (session.inFlightBatches === 0) this.emit('drained')
           return
         }
       }
       const id = 'b-' + (++this.#batchCounter).toString(36)
       const seqs = punches.map(p => p.seq)
-      for (const s of seqs) this.#inFlightSeqs.add(s)
-      const timer = setTimeout(() => this.#onAckTimeout(id), o.ackTimeoutMs)
-      this.#inFlight.set(id, { seqs, timer })
+      session.sent(id, seqs, setTimeout(() => this.#onAckTimeout(session, id), o.ackTimeoutMs))
       this.stats.batchesSent++
-      client.publish(this.#topics.of(o.deviceId, 'punches'), encodeBatch({ v: 1, id, epoch: o.ring.epoch, tz: o.tz, punches }), { qos: 1 })
+      session.client.publish(this.#topics.of(o.deviceId, 'punches'), encodeBatch({ v: 1, id, epoch: o.ring.epoch, tz: o.tz, punches }), { qos: 1 })
     }
   }
 
-  #release (id: string): InFlight | undefined {
-    const f = this.#inFlight.get(id)
-    if (f === undefined) return undefined
-    clearTimeout(f.timer)
-    this.#inFlight.delete(id)
-    for (const s of f.seqs) this.#inFlightSeqs.delete(s)
-    return f
-  }
-
-  #onAckTimeout (id: string): void {
-    if (this.#release(id) === undefined) return
+  #onAckTimeout (session: UplinkSession, id: string): void {
+    if (session.release(id) === undefined) return
     this.stats.ackTimeouts++
     this.#o.log.warn({ batch: id }, 'no ack in time; the batch will be sent again')
     this.#pump()
   }
 
-  #onAck (payload: Buffer): void {
+  #onAck (session: UplinkSession, payload: Buffer): void {
     const o = this.#o
     const decoded = decodeAck(payload)
     if (!decoded.ok) {
@@ -343,7 +310,7 @@ export class Uplink extends EventEmitter {
       return
     }
     const ack = decoded.ack
-    const f = ack.id === undefined ? undefined : this.#release(ack.id)
+    const f = ack.id === undefined ? undefined : session.release(ack.id)
     if (isErrorAck(ack)) {
       this.stats.errorAcks++
       this.#onErrorAck(ack.error, f)
@@ -397,7 +364,7 @@ export class Uplink extends EventEmitter {
     }
   }
 
-  #onCommand (payload: Buffer): void {
+  #onCommand (session: UplinkSession, payload: Buffer): void {
     const o = this.#o
     const decoded = decodeCommand(payload)
     if (!decoded.ok) {
@@ -407,9 +374,9 @@ export class Uplink extends EventEmitter {
     const c = decoded.command
     if (c.op === 'time') {
       this.emit('time', c.now)
-      if (!this.#timeSettled) {
-        this.#timeSettled = true
-        clearTimeout(this.#timeGate)
+      if (!session.timeSettled) {
+        session.timeSettled = true
+        clearTimeout(session.timeGate)
         this.#pump()
       }
     } else if (c.op === 'resend' && c.epoch === o.ring.epoch) {

@@ -2,7 +2,7 @@
  * Fault 4b: the gateway finds its database damaged at start (a dying SD card, a disk that lied about
  * fsync), again and again. Each run: devices punch while the upstream is down, so the gateway holds
  * acknowledged punches it has not delivered; the gateway stops; its file is damaged in one of several ways
- * (seeded); it starts again. It must move the file aside and start empty (gateway.ts), and ask the
+ * (seeded); it starts again. It must move the file aside and start empty (gateway/life/database.ts), and ask the
  * devices to resend what their rings still hold (restore-resend.ts). The acknowledged punches the damaged
  * file took with it come back only that way.
  *

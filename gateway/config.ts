@@ -11,6 +11,7 @@ import { SettingProblems, settingsChecker } from '../shared/settings-check.js'
 import { isPlainObject } from '../shared/plain-object.js'
 import { DEFAULT_RULES, type RulesConfig } from './rules/rules.js'
 import { gatewayConfigSchema } from './config-schema.js'
+import type { SiteConfig } from './rules/sites.js'
 
 export type UpstreamKind = 'webhook' | 'erpnext' | 'mqtt'
 
@@ -39,18 +40,6 @@ export interface UpstreamConfig {
   clientId: string
   /** mqtt: CA file for mqtts:// with a private CA ('' = the system's CAs) */
   caFile: string
-}
-
-/** A site's area: a circle, or a polygon of [lat, lon] corners. */
-export type Geofence =
-  | { lat: number, lon: number, radiusM: number }
-  | { polygon: Array<[number, number]> }
-
-export interface SiteConfig {
-  /** device ids, or prefixes ending in '*' ('T-*'); the first site that matches a device owns it */
-  devices: string[]
-  /** where located punches are expected; empty = the outside-geofence rule is off for this site */
-  geofences: Geofence[]
 }
 
 /** The HTTP API (docs/OPERATIONS.md, "Security"). */

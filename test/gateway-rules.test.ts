@@ -15,7 +15,7 @@ import { DeviceClocks } from '../gateway/rules/device-clocks.js'
 import { PunchHistory } from '../gateway/rules/history.js'
 import { DEFAULT_RULES, monthOf, type RulesConfig } from '../gateway/rules/rules.js'
 import { distanceM, outsideBy } from '../gateway/rules/geo.js'
-import type { SiteConfig } from '../gateway/config.js'
+import type { SiteConfig } from '../gateway/rules/sites.js'
 import type { DeviceStatus } from '../shared/codec/status.js'
 import type { Punch } from '../shared/punch.js'
 

@@ -94,7 +94,7 @@ export async function runGateway (argv: string[], out: (line: string) => void): 
     }
     // Half started (its MQTT port bound, its HTTP port taken) the process stayed up: its broker stored and
     // acknowledged punches that no forwarder sent on, and a supervisor, seeing it alive, never restarted
-    // it (found by the fault suite restarting a killed gateway on its ports: sim/faults/gateway-kill.ts).
+    // it (found by the fault suite restarting a killed gateway on its ports: faults/gateway-kill.ts).
     log.fatal({ err }, 'gateway failed to start; exiting')
     log.flush()
     process.stderr.write(`punchline: ${(err as Error).message}\n`)

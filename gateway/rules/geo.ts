@@ -3,7 +3,10 @@
  * across, so a local equirectangular projection is exact to well under a metre there; distances between
  * punches can be continents apart and use the haversine formula.
  */
-import type { Geofence } from '../config.js'
+/** A site's area: a circle, or a polygon of [lat, lon] corners. */
+export type Geofence =
+  | { lat: number, lon: number, radiusM: number }
+  | { polygon: Array<[number, number]> }
 
 const EARTH_RADIUS_M = 6_371_008.8
 const RAD = Math.PI / 180

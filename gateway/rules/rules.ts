@@ -10,7 +10,7 @@
  */
 import type { Flag } from '../../shared/flags.js'
 import type { Punch } from '../../shared/punch.js'
-import type { Geofence } from '../config.js'
+import type { Geofence } from './geo.js'
 import { distanceM, outsideAll } from './geo.js'
 import type { PersonKey, PunchHistory, LocatedPunch } from './history.js'
 import type { BadgeLookup } from './roster.js'

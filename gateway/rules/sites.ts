@@ -3,7 +3,15 @@
  * the watermark. Entries are exact ids or prefixes ending in '*'; the first site in the config file whose
  * entry matches owns the device, and a device in no site belongs to the site '' (none).
  */
-import type { Geofence, SiteConfig } from '../config.js'
+import type { Geofence } from './geo.js'
+
+/** A site as the config file gives it (gateway/config.ts reads and validates it). */
+export interface SiteConfig {
+  /** device ids, or prefixes ending in '*' ('T-*'); the first site that matches a device owns it */
+  devices: string[]
+  /** where located punches are expected; empty = the outside-geofence rule is off for this site */
+  geofences: Geofence[]
+}
 
 export interface SiteOf {
   site: string

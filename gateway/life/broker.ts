@@ -1,0 +1,78 @@
+/**
+ * The embedded MQTT broker (broker/broker.ts), and the intake: its listeners and the rows queued for the
+ * next group commit, which a stop closes and settles before the forwarder and the broker stop.
+ */
+import type { Socket } from 'node:net'
+import { tlsEnabled } from '../config.js'
+import { startBroker } from '../broker/broker.js'
+import { brokerHooks } from '../broker/hooks.js'
+import type { ConnectionSocket } from '../broker/guarded-connection.js'
+import { part, type LifeContext } from './context.js'
+import type { LifeStep } from './step.js'
+
+export const broker: LifeStep = {
+  name: 'broker',
+  async start (life) {
+    const { config, log, metrics } = life
+    const ingest = part(life, 'ingest')
+    const sessions = part(life, 'sessions')
+    const handle = life.broker = await startBroker({
+      host: config.mqtt.host,
+      plain: config.mqtt.plain,
+      port: config.mqtt.port,
+      maxPacketBytes: config.mqtt.maxPacketBytes,
+      maxConnectBytes: config.mqtt.maxConnectBytes,
+      maxPartialBytes: config.mqtt.maxPartialBytes,
+      tls: tlsEnabled(config) ? config.mqtt.tls : undefined,
+      onTlsError: (err: Error, socket: Socket) => {
+        // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
+        metrics.refusedConnections.inc({ reason: 'tls' })
+        log.debug({ remote: socket.remoteAddress, err: err.message }, 'TLS handshake failed')
+      },
+      onRefused: ({ reason, message }, socket: ConnectionSocket) => {
+        metrics.refusedConnections.inc({ reason })
+        log.warn({ remote: socket.remoteAddress, reason, message }, 'connection dropped: ' + message)
+      },
+      hooks: brokerHooks({
+        topics: life.topics,
+        devices: part(life, 'devices'),
+        allowAnonymous: config.allowAnonymous,
+        metrics,
+        log,
+        punches: (device, payload, done) => ingest.handle(device, payload, done),
+        status: (device, payload) => sessions.onStatus(device, payload)
+      })
+    })
+    sessions.attach(handle.broker)
+  },
+  async stop (life) {
+    // Ends every connection: what a device has not had acknowledged it keeps, and sends to the next gateway.
+    await life.broker?.close()
+  }
+}
+
+/**
+ * The broker listens from its own start; stopping the intake closes its listeners and settles the queued
+ * rows: committed, with a turn of the event loop for their PUBACKs and acks to go out (drain), or dropped
+ * unacknowledged as a crash would (counted in Gateway.abort's log line).
+ */
+export const intake: LifeStep = {
+  name: 'intake',
+  async stop (life, { drain }) {
+    stopListening(life)
+    if (drain) {
+      life.commit?.flush()
+      await new Promise<void>(resolve => setImmediate(resolve))
+    } else {
+      life.droppedRows = life.commit?.discard() ?? 0
+    }
+  }
+}
+
+/** No new connections on the MQTT listeners (open ones stay until the broker closes). */
+function stopListening (life: LifeContext): void {
+  const handle = life.broker
+  if (handle === undefined) return
+  if (handle.server?.listening === true) handle.server.close()
+  if (handle.tls?.server.listening === true) handle.tls.server.close()
+}

@@ -1,0 +1,189 @@
+/**
+ * The steps that make the gateway's parts before anything listens: stores, rules, device sessions, the
+ * upstream and the ingest path. Making them starts nothing; the steps in http.ts, broker.ts and running.ts do.
+ */
+import { DeviceStore } from '../store/device-store.js'
+import { PunchStore } from '../store/punch-store.js'
+import { ForwardStore } from '../store/forward-store.js'
+import { RosterStore } from '../store/roster-store.js'
+import { Housekeeping } from '../housekeeping.js'
+import { HealthWatch } from '../health-watch.js'
+import { Roster } from '../rules/roster.js'
+import { RosterWatch } from '../roster-watch.js'
+import { DeviceClocks } from '../rules/device-clocks.js'
+import { PunchHistory } from '../rules/history.js'
+import { Flagger } from '../rules/flagger.js'
+import { DeviceSessions } from '../device-sessions.js'
+import { createSink } from '../forward/create-sink.js'
+import { WatermarkFeed } from '../forward/watermark-feed.js'
+import { Forwarder } from '../forward/forwarder.js'
+import { GroupCommit } from '../ingest/group-commit.js'
+import { Ingest } from '../ingest/ingest.js'
+import { part, type LifeContext } from './context.js'
+import type { LifeStep } from './step.js'
+
+export const stores: LifeStep = {
+  name: 'stores',
+  start (life) {
+    const db = part(life, 'db')
+    life.devices = new DeviceStore(db)
+    life.punches = new PunchStore(db)
+    life.forwardStore = new ForwardStore(db)
+    // Storage guard and retention (housekeeping.ts): a full disk stops ingest, never loses a punch.
+    life.housekeeping = new Housekeeping({ db, config: life.config, metrics: life.metrics, log: life.log.child({ part: 'storage' }), now: life.now })
+  },
+  stop (life, { drain }) {
+    // Last-seen times and statuses not yet written; a crash loses them, and the next ones come soon.
+    if (drain) flushActivity(life)
+  }
+}
+
+/** Writes the last-seen times and statuses the device store holds (device-store.ts says why they wait). */
+export function flushActivity (life: LifeContext): void {
+  try {
+    life.devices?.flush()
+  } catch (err) {
+    // Kept for the next flush; the punches do not depend on it.
+    life.log.warn({ err: (err as Error).message }, 'could not record device last-seen times and statuses; will retry')
+  }
+}
+
+export const rules: LifeStep = {
+  name: 'rules',
+  start (life) {
+    const { config, sites, now, log } = life
+    const db = part(life, 'db')
+    const devices = part(life, 'devices')
+    const roster = new Roster(new RosterStore(db), { now })
+    life.rosterWatch = new RosterWatch({
+      roster,
+      sites,
+      store: part(life, 'forwardStore'),
+      unknown: config.roster.unknown,
+      log: log.child({ part: 'roster' }),
+      now,
+      released: () => life.forwarder?.notify()
+    })
+    const clocks = life.clocks = new DeviceClocks(id => devices.get(id)?.status)
+    life.flagger = new Flagger({ rules: config.rules, sites, roster, clocks, history: new PunchHistory(db) })
+    const keptDays = config.retention.deliveredDays
+    if (keptDays > 0 && keptDays < 32 && config.rules.manualMonthlyLimit > 0) {
+      // over-limit counts a month of a person's make-up punches; purged ones no longer count.
+      log.warn({ deliveredDays: keptDays }, 'retention.deliveredDays is shorter than a month: the over-limit rule will undercount make-up punches')
+    }
+  }
+}
+
+export const deviceSessions: LifeStep = {
+  name: 'deviceSessions',
+  start (life) {
+    life.sessions = new DeviceSessions({
+      db: part(life, 'db'),
+      topics: life.topics,
+      devices: part(life, 'devices'),
+      clocks: part(life, 'clocks'),
+      metrics: life.metrics,
+      log: life.log,
+      now: life.now,
+      corruptKeptAs: life.corruptKeptAs
+    })
+  }
+}
+
+export const upstream: LifeStep = {
+  name: 'upstream',
+  start (life) {
+    const { config, log, now, metrics } = life
+    if (config.upstream === undefined) {
+      log.warn('no upstream configured: punches are stored and acknowledged, and will be forwarded once one is set')
+      return
+    }
+    const sink = createSink(config.upstream, { gatewayId: config.gatewayId, log: log.child({ part: 'sink', sink: config.upstream.kind }), now })
+    life.watermarkFeed = new WatermarkFeed({
+      sink,
+      compute: life.watermarks,
+      intervalMs: config.watermark.intervalSeconds * 1000,
+      timeoutMs: config.upstream.timeoutMs,
+      log: log.child({ part: 'watermark' })
+    })
+    const rosterWatch = part(life, 'rosterWatch')
+    const forwarder = life.forwarder = new Forwarder({
+      store: part(life, 'forwardStore'),
+      sink,
+      gatewayId: config.gatewayId,
+      batchSize: config.forward.batchSize,
+      lingerMs: config.forward.lingerMs,
+      concurrency: config.forward.concurrency,
+      backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
+      logger: log.child({ part: 'forwarder' }),
+      now,
+      describe: (p) => rosterWatch.describe(p)
+    })
+    forwarder.on('delivered', (n) => metrics.forwarded.inc(n))
+    forwarder.on('dead-letter', (n) => metrics.deadLetters.inc(n))
+    forwarder.on('parked', (n) => metrics.parked.inc(n))
+    forwarder.on('failure', (kind) => metrics.forwardFailures.inc({ class: kind }))
+  }
+}
+
+/** The punches' way in: decode, check, flag, commit in groups, acknowledge (ingest/). */
+export const ingest: LifeStep = {
+  name: 'ingest',
+  start (life) {
+    const { metrics } = life
+    const flagger = part(life, 'flagger')
+    const sessions = part(life, 'sessions')
+    const guard = part(life, 'housekeeping').guard
+    const commit = life.commit = new GroupCommit(part(life, 'db'), part(life, 'punches'), { flag: (row, received) => flagger.flag(row, received) }, (rows) => {
+      metrics.commitRows.observe(rows)
+      life.forwarder?.notify()
+    })
+    life.ingest = new Ingest({
+      topics: life.topics,
+      commit,
+      metrics,
+      log: life.log.child({ part: 'ingest' }),
+      sendAck: (device, payload) => sessions.send(device, 'acks', payload),
+      maxPayloadBytes: life.config.maxPayloadBytes,
+      now: life.now,
+      accepting: () => guard.reason,
+      commitFailed: (err) => { guard.noteWriteError(err) }
+    })
+  },
+  stop (life, { drain }) {
+    // What came in while the connections closed: committed (its acks cannot go out any more; the devices
+    // resend and the duplicates are ignored), or, as after a crash, dropped.
+    if (drain) life.commit?.flush()
+    else life.commit?.discard()
+  }
+}
+
+export const gauges: LifeStep = {
+  name: 'gauges',
+  start (life) {
+    const m = life.metrics
+    m.gauge('punchline_ingest_queued_rows', 'Rows waiting for the next group commit', () => life.commit?.stats.queuedRows ?? 0)
+    m.gauge('punchline_clients_connected_now', 'MQTT clients connected', () => life.broker?.broker.connectedClients ?? 0)
+    m.gauge('punchline_forward_backlog_punches', 'Stored punches not yet accepted upstream', () => life.forwardStore?.backlog().pendingPunches ?? 0)
+    m.gauge('punchline_forward_oldest_pending_age_seconds', 'Age of the oldest punch not yet accepted upstream', () => {
+      const oldest = life.forwardStore?.oldestPendingReceived()
+      return oldest == null ? 0 : (life.now() - oldest) / 1000
+    })
+  }
+}
+
+/** The alarms (health-watch.ts), made here for the HTTP views; its timer starts with the others. */
+export const health: LifeStep = {
+  name: 'health',
+  start (life) {
+    life.health = new HealthWatch({
+      db: part(life, 'db'),
+      config: life.config,
+      guard: part(life, 'housekeeping').guard,
+      forwarder: life.forwarder,
+      metrics: life.metrics,
+      log: life.log.child({ part: 'alarms' }),
+      now: life.now
+    })
+  }
+}
