@@ -200,7 +200,7 @@ t.test('a partial batch lingers, then goes out as one request', async t => {
   forwarder.start()
   storePunches(db, 'T-1', [1], {}, Date.now())
   forwarder.notify()
-  await new Promise(r => setTimeout(r, 50))
+  await new Promise(resolve => setTimeout(resolve, 50))
   storePunches(db, 'T-1', [2], {}, Date.now())
   forwarder.notify()
   await sink.waitFor(() => sink.received.size === 2)
