@@ -460,7 +460,9 @@ p99 ${s(m(r => r.drain.connack.p99))}). ${delivered - m(r => r.drain.onlineS) <=
 gateway took their punches, and each one emptied its ring within moments of its CONNACK.`
     : `The last device was online at ${s(m(r => r.drain.onlineS))}, the last punch at the upstream at ${s(delivered)}.`} The same devices with empty rings, ${IDLE_CONNECTING} connecting at once, were all online
 in ${s(m(r => r.idle.onlineS))} with ${fmt(m(r => failedAttempts(r.idle)))} failed attempts and ${fixed(m(r => r.idle.gatewayCpu * 1000 / r.idle.attempts), 1)} ms of gateway CPU per connection.
-The gateway takes connections one per turn of its event loop${accept === undefined ? '' : ` (measured here: with ${accept.waiting} connections waiting, a turn of
+The gateway takes connections one per turn of its event loop${accept === undefined
+? ''
+: ` (measured here: with ${accept.waiting} connections waiting, a turn of
 this Node's loop accepted ${accept.firstTurn})`}: libuv ${process.versions.uv}, Node's I/O layer, accepts one connection each time the
 listening socket is reported ready, and a busy loop polls once per turn. Under the drain a turn is long: it reads the publishes of every connected device,
 then commits them (one group commit, one fsync) and forwards. Connections wait in the kernel's accept queue (511, Node's
@@ -501,7 +503,9 @@ stream of its own for a buffer list), Node's socket 1.8 KB, the topic index and 
 keepalive timer 0.3 KB; the rest of the RSS is V8's young generation and the allocator, which grow with the
 process rather than per connection. The drain's peak of ${mb(peak)} (${mb(m(r => r.stored.peakRss))} with no upstream) adds punches in flight,
 the connections of attempts the devices gave up on and the gateway has not closed yet, and the garbage of 3,000,000
-punches passing through; it varies from run to run by tens of MB with when V8 collects.${idlePeak / MB >= TARGET_RSS_MB * 0.8 ? ` With the connections alone at ${pct(idlePeak / MB / TARGET_RSS_MB)} of the ${TARGET_RSS_MB} MB target, there is
-little room at ${fmt(shape.devices)} devices without a lighter connection, which means changing aedes or mqtt-packet.` : ''}
+punches passing through; it varies from run to run by tens of MB with when V8 collects.${idlePeak / MB >= TARGET_RSS_MB * 0.8
+? ` With the connections alone at ${pct(idlePeak / MB / TARGET_RSS_MB)} of the ${TARGET_RSS_MB} MB target, there is
+little room at ${fmt(shape.devices)} devices without a lighter connection, which means changing aedes or mqtt-packet.`
+: ''}
 `
 }

@@ -99,7 +99,6 @@ async function ringFootprint (capacity: number): Promise<number> {
   return per
 }
 
-
 async function main (): Promise<void> {
   checkLimits()
   const dataDir = tempDir('punchline-fleet-')

@@ -23,7 +23,13 @@ export async function measuredLoad (url: string, serverPid: number | undefined, 
   let cpu0 = NaN
   let cpu1 = NaN
   const r = await runLoad({
-    url, devices: shape.devices, batchesPerDevice: shape.batches, batchSize: shape.batchSize, window: shape.window, epoch: 'bbbbbbbb', countOn,
+    url,
+    devices: shape.devices,
+    batchesPerDevice: shape.batches,
+    batchSize: shape.batchSize,
+    window: shape.window,
+    epoch: 'bbbbbbbb',
+    countOn,
     onStart: () => { cpu0 = cpuSeconds(serverPid) },
     onEnd: () => { cpu1 = cpuSeconds(serverPid) }
   })

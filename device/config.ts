@@ -68,7 +68,6 @@ const PROFILES: Record<Profile, { ring: DeviceConfig['ring'], uplink: DeviceConf
   }
 }
 
-type Plain = Record<string, unknown>
 const isPlain = isPlainObject
 
 const checkSchema = settingsChecker(deviceConfigSchema)

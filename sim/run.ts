@@ -81,8 +81,15 @@ export async function runSimulation (o: SimOptions): Promise<SimResult> {
   for (let i = 0; i < o.devices; i++) {
     const id = `T-${String(i + 1).padStart(4, '0')}`
     devices.push(new SimDevice({
-      id, url, secret: o.secrets?.[id], capacity: o.ringCapacity, policy: o.policy,
-      ledger, log: log.child({ device: id }), random, tz: 480
+      id,
+      url,
+      secret: o.secrets?.[id],
+      capacity: o.ringCapacity,
+      policy: o.policy,
+      ledger,
+      log: log.child({ device: id }),
+      random,
+      tz: 480
     }))
   }
   for (const d of devices) d.start()

@@ -32,7 +32,10 @@ const upstreamAlarm = (s: HealthSnapshot, up: UpstreamState): string[] =>
 
 t.test('requests outstanding past twice their deadline: stuck, and for how long, at once', async t => {
   const up: UpstreamState = {
-    since: NOW - 60 * MIN, lastDeliveredAt: NOW - 2 * MIN, lastFailure: null, lastAnsweredAt: NOW - 2 * MIN,
+    since: NOW - 60 * MIN,
+    lastDeliveredAt: NOW - 2 * MIN,
+    lastFailure: null,
+    lastAnsweredAt: NOW - 2 * MIN,
     inFlight: [{ startedAt: NOW - 11 * MIN, deadlineMs: 30_000 }, { startedAt: NOW - 20_000, deadlineMs: 30_000 }]
   }
   const [alarm] = upstreamAlarm(snapshot(3000, 12 * MIN), up)

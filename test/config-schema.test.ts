@@ -83,6 +83,6 @@ t.test('a "__proto__" key in a settings file is an unknown setting, and reaches 
   t.ok(problems.some(p => p.startsWith('mqtt.__proto__: unknown setting')), problems.join('\n'))
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched')
   t.same(problemsOf(() => parseDeviceConfig(JSON.parse('{"id": "T", "broker": {"url": "mqtt://gw"}, "ring": {"__proto__": {"polluted": 3}}}'))),
-    ["ring.__proto__: unknown setting; settings here: path, capacity, retentionHours, policy"])
+    ['ring.__proto__: unknown setting; settings here: path, capacity, retentionHours, policy'])
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched')
 })

@@ -31,8 +31,15 @@ async function rig (t: Test, timeoutMs = 5000): Promise<{ db: Db, store: Forward
   const sink = new UpstreamSink()
   await sink.start()
   const forwarder = new Forwarder({
-    store, sink: new WebhookSink({ url: sink.url, timeoutMs }), gatewayId: 'gw-test', batchSize: BATCH_SIZE, lingerMs: 0, concurrency: CONCURRENCY,
-    backoff: { baseMs: 20, capMs: 150 }, logger: silentLogger(), pollMs: 50
+    store,
+    sink: new WebhookSink({ url: sink.url, timeoutMs }),
+    gatewayId: 'gw-test',
+    batchSize: BATCH_SIZE,
+    lingerMs: 0,
+    concurrency: CONCURRENCY,
+    backoff: { baseMs: 20, capMs: 150 },
+    logger: silentLogger(),
+    pollMs: 50
   })
   t.teardown(async () => { await forwarder.stop(); await sink.close(); db.close() })
   return { db, store, sink, forwarder }

@@ -29,8 +29,16 @@ t.test('a delivery past its deadline is aborted by the watchdog and sent again u
   const webhook = new WebhookSink({ url: upstream.url, timeoutMs: 600_000 })
   const lostTimer: Sink = { name: 'webhook', deliver: async (b, signal) => await webhook.deliver(b, signal), deadlineMs: () => DECLARED_MS }
   const forwarder = new Forwarder({
-    store, sink: lostTimer, gatewayId: 'gw-test', batchSize: 100, lingerMs: 0, concurrency: 1,
-    backoff: { baseMs: 20, capMs: 50 }, logger: silentLogger(), pollMs: 50, watchdogGraceMs: 100
+    store,
+    sink: lostTimer,
+    gatewayId: 'gw-test',
+    batchSize: 100,
+    lingerMs: 0,
+    concurrency: 1,
+    backoff: { baseMs: 20, capMs: 50 },
+    logger: silentLogger(),
+    pollMs: 50,
+    watchdogGraceMs: 100
   })
   t.teardown(async () => { await forwarder.stop(); await upstream.close(); db.close() })
   storePunches(db, 'T-1', [1, 2, 3])

@@ -50,9 +50,17 @@ t.test('every punch arrives once, with the documented fields and headers', async
   t.equal(req.headers['idempotency-key'], req.body?.batch)
   t.equal(req.body?.gateway, 'gw-test')
   t.same(sink.punches.get(idOf('T-1', 1)), {
-    id: 'T-1:9f2c41d0:1', device: 'T-1', epoch: '9f2c41d0', seq: 1,
-    ts: new Date(T0 + 1000).toISOString(), local: '2026-11-22T08:58:04.120+08:00',
-    emp: 'E1001', kind: 'in', method: 'card', received: new Date(T0 + 1000).toISOString(), flags: []
+    id: 'T-1:9f2c41d0:1',
+    device: 'T-1',
+    epoch: '9f2c41d0',
+    seq: 1,
+    ts: new Date(T0 + 1000).toISOString(),
+    local: '2026-11-22T08:58:04.120+08:00',
+    emp: 'E1001',
+    kind: 'in',
+    method: 'card',
+    received: new Date(T0 + 1000).toISOString(),
+    flags: []
   })
   t.match(sink.punches.get(idOf('W-1', 7)), { loc: { lat: 1.29, lon: 103.85, acc: 12 }, manual: { reason: 'forgot badge' }, method: 'gps' })
   await until(() => store.backlog().pendingPunches === 0)
@@ -192,7 +200,7 @@ t.test('a partial batch lingers, then goes out as one request', async t => {
   forwarder.start()
   storePunches(db, 'T-1', [1], {}, Date.now())
   forwarder.notify()
-  await new Promise(r => setTimeout(r, 50))
+  await new Promise(resolve => setTimeout(resolve, 50))
   storePunches(db, 'T-1', [2], {}, Date.now())
   forwarder.notify()
   await sink.waitFor(() => sink.received.size === 2)
@@ -211,4 +219,3 @@ t.test('classify follows the contract table', async t => {
   for (const s of [408, 425, 429, 503]) t.match(classify(s, ''), { notTaken: true }, `${s}: not taken`)
   for (const s of [500, 502, 504]) t.notOk('notTaken' in classify(s, ''), `${s}: perhaps taken`)
 })
-

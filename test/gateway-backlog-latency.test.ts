@@ -92,7 +92,6 @@ async function hungUpstream (): Promise<{ server: Server, url: string, watermark
         res.writeHead(200).end('{}')
       }
       // Punch batches get no answer until the server closes.
-
     })
   })
   server.listen(0, '127.0.0.1')

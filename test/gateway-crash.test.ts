@@ -13,7 +13,6 @@ import { SimDevice } from '../sim/device.js'
 import { seededRandom } from '../sim/run.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-
 t.test('SIGKILL twice under load loses no acked punch', async t => {
   const dir = t.testdir()
   const sink = new UpstreamSink()

@@ -49,7 +49,7 @@ function storedCount (file: string, seqs: readonly number[]): number {
   // Read-only next to the running gateway: WAL lets a reader in without blocking its writer.
   const db = new Database(file, { readonly: true })
   try {
-    return (db.prepare(`SELECT count(*) AS n FROM punches WHERE device = 'D-1' AND epoch = ? AND seq BETWEEN ? AND ?`)
+    return (db.prepare("SELECT count(*) AS n FROM punches WHERE device = 'D-1' AND epoch = ? AND seq BETWEEN ? AND ?")
       .get(EPOCH, seqs[0], seqs[seqs.length - 1]) as { n: number }).n
   } finally {
     db.close()

@@ -63,7 +63,7 @@ t.test('the gateway sends the time when a device comes online', async t => {
   const dev = await connectDevice(gw.mqttUrl, 'T-0003', { secret: secrets['T-0003'] })
   t.teardown(() => dev.close())
   const deadline = Date.now() + 5000
-  while (dev.commands.length === 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
+  while (dev.commands.length === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
   const cmd = dev.commands[0] as { op: string, now: number }
   t.equal(cmd.op, 'time')
   t.ok(Math.abs(cmd.now - Date.now()) < 60_000)
@@ -80,7 +80,7 @@ t.test('resent punches are acked as known and not forwarded again', async t => {
   const ack = await dev.ackFor('b-b') as BatchAck
   t.same(ack.ok, [[10, 13]], 'known and new seqs are both acknowledged')
   await sink.waitFor(() => sink.received.has('T-0002:9f2c41d0:13'))
-  await new Promise(r => setTimeout(r, 500))
+  await new Promise(resolve => setTimeout(resolve, 500))
   for (const s of [10, 11, 12, 13]) t.equal(sink.received.get(`T-0002:9f2c41d0:${s}`), 1, `seq ${s} forwarded once`)
 })
 
@@ -134,7 +134,7 @@ t.test('a device publishing for another device is disconnected and nothing is st
   dev.client.publish('att/v1/T-0002/punches', JSON.stringify(batch('b-spoof', [99])), { qos: 1 })
   await closed
   await dev.close()
-  await new Promise(r => setTimeout(r, 300))
+  await new Promise(resolve => setTimeout(resolve, 300))
   t.notOk(sink.received.has('T-0002:9f2c41d0:99'))
   // And a subscription to another device's acks is refused (SUBACK 0x80).
   const other = await connectDevice(gw.mqttUrl, 'T-0001', { secret: secrets['T-0001'], subscribe: false })

@@ -39,7 +39,10 @@ t.test('gateway → ERPNext: check-ins, unknown employee parked then replayed, s
   const morning = Date.parse('2026-11-23T00:00:00Z')
   const evening = Date.parse('2026-11-23T09:30:00Z')
   await dev.publish({
-    v: 1, id: 'b1', epoch: EPOCH, tz: 480,
+    v: 1,
+    id: 'b1',
+    epoch: EPOCH,
+    tz: 480,
     punches: [
       { seq: 1, ts: morning, emp: '1001', kind: 'in', method: 'card' },
       { seq: 2, ts: evening, emp: '1001', kind: 'out', method: 'card' },

@@ -37,7 +37,10 @@ async function site (dir: string): Promise<void> {
     const devices = new DeviceStore(db)
     await devices.add('T-1', 'secret-0001', now - 30 * 86_400_000)
     devices.saveStatus('T-1', {
-      v: 1, online: true, clock: { synced: true, offsetMs: 300_000 }, battery: 0.5,
+      v: 1,
+      online: true,
+      clock: { synced: true, offsetMs: 300_000 },
+      battery: 0.5,
       ring: { capacity: 100, pending: 85, oldestPendingTs: null, overwritten: 0, refused: 0 }
     }, now - MIN)
     devices.saveStatus('T-2', { v: 1, online: false }, now - 5 * 60 * MIN)

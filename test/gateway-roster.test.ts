@@ -61,7 +61,7 @@ t.test('roster: employee upstream, unknown badges held until mapped, watermark h
   t.equal(t1Mark.beforeMs, now - 500_000, 'T-1 is delivered only up to its held punch')
   t.equal(t1Mark.heldBy, 'an undelivered punch at the gateway')
   const hq = marks.sites.find(s => s.site === 'hq')!
-  t.equal(hq.beforeMs, now - 500_000, "the site waits for its slowest device")
+  t.equal(hq.beforeMs, now - 500_000, 'the site waits for its slowest device')
 
   t.equal(cli(['roster', 'add', '7777', 'EMP-CAROL', '--site', 'hq', '--data', data]).status, 0)
   await sink.waitFor(() => sink.received.has(`T-1:${EPOCH}:2`), 15_000)

@@ -50,7 +50,7 @@ t.test('503 storm, then a poison record: every good punch once, the poison dead-
   let listed = cli(['deadletters', 'list', '--data', dir])
   const deadline = Date.now() + 10_000
   while (!listed.stdout.includes(POISON) && Date.now() < deadline) {
-    await new Promise(r => setTimeout(r, 200))
+    await new Promise(resolve => setTimeout(resolve, 200))
     listed = cli(['deadletters', 'list', '--data', dir])
   }
   t.equal(listed.status, 0)

@@ -183,8 +183,8 @@ t.test('r307: fingers on the module, with faulty answers, each one punch', async
 t.test('--external (wiegand,gps): the engineer runs the device with the printed config; the reads reach the upstream', async t => {
   const run = await runs.external
   t.equal(run.status, 0, run.stdout)
-  t.match(run.stdout, /wiegand  device end \S+\/pty\/wiegand/)
-  t.match(run.stdout, /gps      device end \S+\/pty\/gps/)
+  t.match(run.stdout, /wiegand {2}device end \S+\/pty\/wiegand/)
+  t.match(run.stdout, /gps {6}device end \S+\/pty\/gps/)
   t.match(run.stdout, /your device is connected and has its ports open/)
   t.match(run.stdout, /OK: every read presented reached the upstream exactly once \(6 of 6\)/)
   t.match(run.device, /ACCEPTED .*stored as #6/, 'the device showed each read')

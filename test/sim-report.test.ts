@@ -179,7 +179,7 @@ t.test('progress line content: bar, site-local clock, speed, rates, backlog, dev
   }))
   const first = visible(writes[0])
   const line = visible(writes[1])
-  t.match(first, /^\[█{15}░{15}\]  50%/, 'half the span done: half the bar, 50 %')
+  t.match(first, /^\[█{15}░{15}\] {2}50%/, 'half the span done: half the bar, 50 %')
   t.match(first, '18 vh/s', 'first drawing: speed since the start (36 virtual h in 2 real s)')
   t.match(first, 'gen 2k/s', '4000 punches in 2 real s')
   t.match(line, /^\[█{30}\] 100%/, 'a sample past the end fills the bar and stops at 100 %')

@@ -220,8 +220,8 @@ expect: { overwritten: 3, flags: { late-sync: 2 } }
   t.same(s.gateway, { rules: { lateSyncMs: 12 * H, gpsMaxSpeedKmh: 150 }, retentionDays: 7 })
   t.same(s.expect, { overwritten: 3, flags: { 'late-sync': 2 } })
   t.same(problemsOf(MINIMAL + 'expect: { flags: { late: 1 }, lost: 2 }\n'), [
-    "expect.lost: unknown field; fields here: overwritten, refused, deadLettered, rejected, flags",
-    "expect.flags.late: unknown field; fields here: late-sync, expired, clock-unsynced, future, clock-skew, double, gps-jump, outside-geofence, manual, over-limit, unknown-badge"
+    'expect.lost: unknown field; fields here: overwritten, refused, deadLettered, rejected, flags',
+    'expect.flags.late: unknown field; fields here: late-sync, expired, clock-unsynced, future, clock-skew, double, gps-jump, outside-geofence, manual, over-limit, unknown-badge'
   ])
 })
 

@@ -44,7 +44,7 @@ t.test('after an outage the backlog drains newest first and every slot is freed 
   up.on('acked', (seqs: number[]) => ackOrder.push(seqs.slice().sort((a, b) => a - b)))
   up.start()
   t.teardown(() => up.stop())
-  await new Promise(r => setTimeout(r, 300))
+  await new Promise(resolve => setTimeout(resolve, 300))
   t.equal(up.connected, false, 'offline while the link is cut')
   t.equal(ring.stats().pending, 95)
 
@@ -71,7 +71,7 @@ t.test('a dropped link mid-drain: punches in flight are sent again, stored once'
   t.teardown(() => up.stop())
   await until(() => ring.stats().pending < 2500)
   proxy.cut()
-  await new Promise(r => setTimeout(r, 100))
+  await new Promise(resolve => setTimeout(resolve, 100))
   proxy.restore()
   await until(() => ring.stats().pending === 0, 20_000)
   t.ok(up.stats.connects >= 2, 'reconnected')

@@ -27,6 +27,7 @@ export function createInputs (configs: readonly InputConfig[], deps: InputDeps):
       case 'r307':
       case 'nmea':
         return createSerialInput(c as unknown as SerialInputConfig, { log })
+      default: throw new Error(`inputs: unknown kind '${(c as InputConfig).kind}'`)
     }
   })
 }

@@ -58,7 +58,7 @@ const MEMORY_RING_INITIAL_SLOTS = 64
 export function createMemoryRing (o: MemoryRingOptions): Ring {
   const r = resolveRingOptions(o)
   if (o.epoch !== undefined && !isEpoch(o.epoch)) throw new RangeError(`ring epoch: must be 8 lowercase hex characters (got ${String(o.epoch)})`)
-    // Grows as used (slot-index.ts): the simulator runs thousands of these.
+  // Grows as used (slot-index.ts): the simulator runs thousands of these.
   return new PunchRing(new MemoryStore(), new SlotIndex(r.capacity, MEMORY_RING_INITIAL_SLOTS), {
     ...r,
     epoch: o.epoch ?? randomBytes(4).toString('hex'),

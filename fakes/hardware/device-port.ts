@@ -13,7 +13,6 @@ export interface WriteOptions {
   gapMs?: number
 }
 
-
 export class DevicePort {
   readonly port: SerialPort
 

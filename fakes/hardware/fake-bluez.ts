@@ -300,4 +300,3 @@ export class FakeBluez {
     if (on) for (const w of this.watches.values()) w.advertise()
   }
 }
-

@@ -21,7 +21,6 @@ export interface SendOptions extends WriteOptions {
   noFix?: boolean
 }
 
-
 /** Changes the checksum's last hex digit, keeping it hex. */
 export function corruptChecksum (sentence: string): string {
   const at = sentence.indexOf('*') + 2

@@ -13,7 +13,6 @@ export interface HoldOptions {
   everyMs?: number
 }
 
-
 export class FakeRdm6300 {
   readonly port: DevicePort
 

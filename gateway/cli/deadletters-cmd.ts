@@ -41,11 +41,15 @@ export async function runDeadLetters (argv: string[], out: (line: string) => voi
       case 'replay': {
         if (values.all !== true && values.unmapped !== true && ids.length === 0) throw new Error('deadletters replay: give --all, --unmapped or punch row ids')
         // --unmapped: the punches that waited for a person to be known (after adding employees upstream).
-        const which = values.all === true ? 'all' as const : values.unmapped === true ? 'unmapped' as const : ids.map(s => {
-          const n = Number(s)
-          if (!Number.isInteger(n) || n < 1) throw new Error(`deadletters replay: '${s}' is not a punch row id`)
-          return n
-        })
+        const which = values.all === true
+          ? 'all' as const
+          : values.unmapped === true
+            ? 'unmapped' as const
+            : ids.map(s => {
+              const n = Number(s)
+              if (!Number.isInteger(n) || n < 1) throw new Error(`deadletters replay: '${s}' is not a punch row id`)
+              return n
+            })
         const n = store.replayDeadLetters(which, Date.now())
         out(`replayed ${n} dead letter${n === 1 ? '' : 's'}; the gateway forwards them at its next poll`)
         return 0

@@ -127,4 +127,3 @@ function stripTags (s: string): string {
 function parseOr (s: string): unknown {
   try { return JSON.parse(s) } catch { return s }
 }
-

@@ -40,7 +40,7 @@ export function outsideBy (lat: number, lon: number, fence: Geofence): number {
   for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
     const [xi, yi] = pts[i]
     const [xj, yj] = pts[j]
-    if ((yi > 0) !== (yj > 0) && 0 < (xj - xi) * (0 - yi) / (yj - yi) + xi) inside = !inside
+    if ((yi > 0) !== (yj > 0) && (xj - xi) * (0 - yi) / (yj - yi) + xi > 0) inside = !inside
     nearest = Math.min(nearest, toSegment(xi, yi, xj, yj))
   }
   return inside ? 0 : nearest

@@ -194,8 +194,13 @@ export class ForwardStore {
       for (const p of parts) this.#deleteBatch.run(p.key)
       if (lastId > cursor) this.#setCursor.run(lastId)
       const batch: ForwardBatch = {
-        key: randomUUID(), firstId: first.firstId, lastId, attempts: Math.max(...parts.map(p => p.attempts)), nextAt: now,
-        created: Math.min(...parts.map(p => p.created)), lastError: first.lastError
+        key: randomUUID(),
+        firstId: first.firstId,
+        lastId,
+        attempts: Math.max(...parts.map(p => p.attempts)),
+        nextAt: now,
+        created: Math.min(...parts.map(p => p.created)),
+        lastError: first.lastError
       }
       this.#insertMerged.run(batch.key, batch.firstId, batch.lastId, batch.attempts, batch.nextAt, batch.created, batch.lastError)
       return { batch, merged: parts.map(p => p.key) }
@@ -363,7 +368,7 @@ export class ForwardStore {
         ? this.#db.prepare('SELECT punch_id FROM dead_letters WHERE replayed IS NULL ORDER BY punch_id').all() as Array<{ punch_id: number }>
         : typeof which === 'string'
           ? this.#db.prepare('SELECT punch_id FROM dead_letters WHERE replayed IS NULL AND kind = ? ORDER BY punch_id').all(which) as Array<{ punch_id: number }>
-        : which.flatMap(id => this.#db.prepare('SELECT punch_id FROM dead_letters WHERE punch_id = ? AND replayed IS NULL').all(id) as Array<{ punch_id: number }>)
+          : which.flatMap(id => this.#db.prepare('SELECT punch_id FROM dead_letters WHERE punch_id = ? AND replayed IS NULL').all(id) as Array<{ punch_id: number }>)
       const mark = this.#db.prepare('UPDATE dead_letters SET replayed = ? WHERE punch_id = ?')
       for (const { punch_id: id } of rows) {
         this.#newBatch(id, id, 0, now)

@@ -67,7 +67,7 @@ export function startStaggered (members: readonly Startable[], o: StaggerOptions
   const maxPending = o.maxPending ?? Infinity
   if (!(maxPending >= 1)) throw new RangeError(`maxPending: must be at least 1 (got ${String(o.maxPending)})`)
   const settleTimeoutMs = o.settleTimeoutMs ?? 30_000
-  const state = new Uint8Array(n)
+  const state = new Uint8Array(n).fill(NOT_STARTED)
   const startedAt = new Float64Array(n)
   const t0 = Date.now()
   let next = 0

@@ -238,10 +238,10 @@ export class PeerLink {
     return new Promise<T>((resolve, reject) => {
       if (signal.aborted) {
         p.catch(() => {})
-        reject(signal.reason as Error)
+        reject(signal.reason)
         return
       }
-      const onAbort = (): void => { clearTimeout(timer); reject(signal.reason as Error) }
+      const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
       const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); reject(new Error(`${what}: no answer within ${ms} ms`)) }, ms)
       signal.addEventListener('abort', onAbort, { once: true })
       p.then(

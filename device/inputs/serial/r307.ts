@@ -16,8 +16,14 @@ export const R307_CODE = { ok: 0x00, receiveError: 0x01, noFinger: 0x02, imageFa
 export const R307_DEFAULT_ADDRESS = 0xffffffff
 
 const CODE_NAMES: Record<number, string> = {
-  0x01: 'packet receive error', 0x02: 'no finger', 0x03: 'image capture failed', 0x06: 'image too messy',
-  0x07: 'too few feature points', 0x09: 'no match', 0x0b: 'page out of range', 0x15: 'no valid image in buffer'
+  0x01: 'packet receive error',
+  0x02: 'no finger',
+  0x03: 'image capture failed',
+  0x06: 'image too messy',
+  0x07: 'too few feature points',
+  0x09: 'no match',
+  0x0b: 'page out of range',
+  0x15: 'no valid image in buffer'
 }
 const codeText = (code: number): string => `0x${code.toString(16).padStart(2, '0')} (${CODE_NAMES[code] ?? 'module error'})`
 
