@@ -435,7 +435,7 @@ ${failed}
 ${runs.length === 1 ? 'One run' : `Medians of ${runs.length} runs`} (\`BENCH_DRAIN_RUNS\`; a run takes minutes); each run measures the rows above one after the other.
 Three processes: the devices in the bench process, the gateway in a child (\`punchline gateway --allow-anonymous --upstream URL\`,
 every setting at its default: \`forward.batchSize\` ${defaultConfig().forward.batchSize}, \`lingerMs\` ${defaultConfig().forward.lingerMs}, \`concurrency\` ${defaultConfig().forward.concurrency}${shape.forwardBatch === undefined ? '' : `; here \`forward.batchSize\` ${shape.forwardBatch}`}), and the upstream, an HTTP sink
-in a child of its own (\`bench/sink-child.ts\`: \`fakes/upstream/upstream-sink.ts\` answering 200 at once, counting every punch id
+in a child of its own (\`bench/sink-child.ts\`: \`fakes/upstream/webhook-upstream.ts\` answering 200 at once, counting every punch id
 once), so that parsing ${fmt(total)} punches neither runs on the gateway's core nor waits behind ${fmt(shape.devices)} devices'
 work in the bench process; on 2 cores the sink shares the bench's. Each device is the device's real uplink with its
 defaults (batches of 100, 4 in flight, backoff 0.5 to 10 s, a CONNACK awaited ${connackTimeout / 1000} s${shape.connackTimeoutMs === undefined ? '' : ' (`BENCH_DRAIN_CONNACK_TIMEOUT_MS`)'}) over the light MQTT client of the

@@ -5,7 +5,7 @@
  * copies re-sent under an Idempotency-Key the upstream had already accepted (an upstream that honours the
  * key, as PROTOCOL.md asks, takes them once) are told apart from any other copy.
  */
-import type { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import type { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 
 /** What the devices know: each punch taken, and which of them the gateway acknowledged. */
 export class PunchTruth {
@@ -21,7 +21,7 @@ export class PunchTruth {
 
 /** What the reconciliation reads of the upstream: the sink, and the copies it took of punches stored twice (site.ts). */
 export interface UpstreamView {
-  readonly sink: UpstreamSink
+  readonly sink: WebhookUpstream
   readonly storedAgain: number
 }
 
