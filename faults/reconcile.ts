@@ -19,9 +19,12 @@ export class PunchTruth {
   reject (id: string): void { this.rejected.add(id) }
 }
 
-/** What the reconciliation reads of the upstream: the sink, and the copies it took of punches stored twice (site.ts). */
+/** What the reconciliation reads of the upstream's ledger (fakes/upstream/webhook-upstream.ts): only these, so a test can hand-make one. */
+export type UpstreamLedger = Pick<WebhookUpstream, 'punches' | 'retried' | 'duplicates'>
+
+/** What the reconciliation reads of the upstream: its ledger, and the copies it took of punches stored twice (site.ts). */
 export interface UpstreamView {
-  readonly sink: WebhookUpstream
+  readonly sink: UpstreamLedger
   readonly storedAgain: number
 }
 
