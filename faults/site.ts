@@ -65,7 +65,8 @@ export class FaultSite implements UpstreamView {
   respond (responder: Responder): void {
     this.sink.respond(req => {
       const answer = responder(req)
-      if (answer.status >= 200 && answer.status < 300 && answer.reset !== true) {
+      // The copies the upstream takes, as its ledger counts them: a request reset or held unread was never taken.
+      if (answer.status >= 200 && answer.status < 300 && answer.reset !== true && answer.hang !== 'request') {
         for (const p of req.body?.punches ?? []) {
           const before = this.#lastReceived.get(p.id)
           if (before !== undefined && before !== p.received) this.storedAgain++

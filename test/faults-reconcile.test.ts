@@ -2,12 +2,14 @@
  * The fault suite's one rule (faults/reconcile.ts) on hand-made ledgers, so a change in it is caught here
  * and not only through a fault run: what must be upstream, what was lost, parked or altered, the three
  * kinds of duplicates, and the bounds `judge` holds them to. The last test feeds the real fake upstream
- * over HTTP, to pin what its ledger counts as a same-key copy.
+ * over HTTP, to pin what its ledger counts as a same-key copy, and what a fault site counts on top of it
+ * (copies stored again).
  */
 import t from 'tap'
 import { request } from 'node:http'
 import { PunchTruth, duplicateCount, judge, reconcile, type Reconciliation, type UpstreamLedger, type UpstreamView } from '../faults/reconcile.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
+import { FaultSite } from '../faults/site.js'
 import type { UpstreamPunch } from '../shared/upstream.js'
 
 const upstreamPunch = (id: string, emp: string, received = '2026-12-07T00:00:00.000Z'): UpstreamPunch => {
@@ -119,25 +121,46 @@ t.test('every problem at once, in a fixed order', async t => {
   ])
 })
 
+/** POSTs a batch to the upstream at `url`; resolves with the status, or with 0 when `signal` aborts it. */
+const post = async (url: string, key: string, punches: UpstreamPunch[], signal?: AbortSignal): Promise<number> => await new Promise((resolve, reject) => {
+  const body = JSON.stringify({ gateway: 'gw', batch: key, punches })
+  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, signal }, res => {
+    res.resume()
+    res.on('end', () => resolve(res.statusCode ?? 0))
+  })
+  req.on('error', err => { if (signal?.aborted === true) resolve(0); else reject(err) })
+  req.end(body)
+})
+
 t.test('the real fake upstream: a batch again under an accepted key is resent, under a new key it is not', async t => {
   const sink = new WebhookUpstream()
   await sink.start()
   t.teardown(() => sink.close())
-  const post = async (key: string, punches: UpstreamPunch[]): Promise<number> => await new Promise((resolve, reject) => {
-    const body = JSON.stringify({ gateway: 'gw', batch: key, punches })
-    const req = request(sink.url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key } }, res => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-  t.equal(await post('k1', [upstreamPunch(A, 'E1'), upstreamPunch(B, 'E1')]), 200)
-  t.equal(await post('k1', [upstreamPunch(A, 'E1'), upstreamPunch(B, 'E1')]), 200, 'the answer was lost: the same batch again')
-  t.equal(await post('k2', [upstreamPunch(A, 'E1')]), 200, 'a punch stored once sent under a new key')
+  t.equal(await post(sink.url, 'k1', [upstreamPunch(A, 'E1'), upstreamPunch(B, 'E1')]), 200)
+  t.equal(await post(sink.url, 'k1', [upstreamPunch(A, 'E1'), upstreamPunch(B, 'E1')]), 200, 'the answer was lost: the same batch again')
+  t.equal(await post(sink.url, 'k2', [upstreamPunch(A, 'E1')]), 200, 'a punch stored once sent under a new key')
   const up = { sink, storedAgain: 0 }
   t.same(duplicateCount(up), { duplicates: 3, resent: 2, storedAgain: 0 })
   const r = reconcile(truthOf(everyone([A, B]), [A, B]), up)
   t.match(r, { expected: 2, delivered: 2, lost: 0 })
   t.same(judge(r, { bound: 3 }), ['1 copies of punches stored once went out again under a new Idempotency-Key'])
+})
+
+t.test('a fault site counts a copy stored again only when the upstream took both copies', async t => {
+  const site = new FaultSite('reconcile-test')
+  t.teardown(() => site.close())
+  await site.sink.start()
+  let hang = true
+  site.respond(() => hang ? { status: 200, hang: 'request' } : { status: 200 })
+  const held = new AbortController()
+  const first = post(site.sink.url, 'k1', [upstreamPunch(A, 'E1', '2026-12-07T00:00:01.000Z')], held.signal)
+  await site.sink.waitFor(() => site.sink.requests.length === 1)
+  held.abort()
+  t.equal(await first, 0, 'the upstream held the request unread and the gateway gave up on it')
+  hang = false
+  t.equal(await post(site.sink.url, 'k2', [upstreamPunch(A, 'E1', '2026-12-07T00:00:09.000Z')]), 200, 'stored again (a lost database), then taken')
+  t.same(duplicateCount(site), { duplicates: 0, resent: 0, storedAgain: 0 }, 'the upstream holds one copy: nothing was stored twice upstream')
+  t.equal(await post(site.sink.url, 'k3', [upstreamPunch(A, 'E1', '2026-12-07T00:00:20.000Z')]), 200, 'stored a third time, and taken again')
+  t.same(duplicateCount(site), { duplicates: 1, resent: 0, storedAgain: 1 })
+  t.same(judge(reconcile(truthOf(everyone([A]), [A]), site), { bound: 1, storedAgain: 1 }), [])
 })
