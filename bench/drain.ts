@@ -6,7 +6,10 @@
  * upstream (stored and acked only), so the figure has its ratios; and the same devices with empty rings,
  * connecting at a bounded pace, for the gateway's memory and connect cost with nothing else to do. What the
  * gateway's RSS and CPU, its commits, the forwarder's requests and the devices' connection attempts were
- * goes in the section, to say what limits the figure.
+ * goes in the figures, to say what limits the figure.
+ *
+ * This file only measures: `measureDrain` returns plain JSON-able figures (drain-figures.ts);
+ * drain-analysis.ts says what they mean and drain-render.ts writes the section from them.
  *
  * The devices are the light fleet of fleet-scale.ts (lite-fleet.ts: the device's real Uplink with its
  * defaults over the lite MQTT client, memory rings), all in the bench process; connections need an open
@@ -27,78 +30,11 @@ import { startGateway, type BenchGateway } from './gateway-child.js'
 import { LARGE_TXN } from './ingest.js'
 import { fileLimitProblem, LiteFleet, punchesFor } from './lite-fleet.js'
 import { rawInsertSeconds, type RawRow } from './raw-sqlite.js'
-import { fixed, fmt, median, percentile } from './stats.js'
+import { fixed, fmt, percentile } from './stats.js'
+import { MB } from './drain-analysis.js'
+import type { AcceptCheck, DrainFigures, DrainOutcome, DrainRun, DrainSample, DrainSetting, DrainShape, FleetRun } from './drain-figures.js'
 
-/** issue 6 targets for the drain */
-export const TARGET_SECONDS = 60
-export const TARGET_RSS_MB = 300
-const MB = 1024 * 1024
-
-export interface DrainShape {
-  devices: number
-  /** punches in each device's ring */
-  punches: number
-  /** the devices' first connects are spread over this window (the reconnect backoff's jitter) */
-  windowMs: number
-  /** at most this many devices connecting at once; undefined: no bound (every device at its time) */
-  maxConnecting?: number
-  /** how long a device waits for its CONNACK; undefined leaves the uplink's own (10 s) */
-  connackTimeoutMs?: number
-  /** the gateway's forward.batchSize; undefined leaves its default */
-  forwardBatch?: number
-  /** a run that has not finished by then fails */
-  timeoutS: number
-  /** node flags for the gateway child of the first run's drain (--cpu-prof ...) */
-  gatewayNodeArgs?: string[]
-}
-
-/** One timeline sample, seconds from the first connect. */
-export interface DrainSample { t: number, online: number, acked: number, delivered: number, gatewayCpu: number }
-
-export interface FleetRun {
-  /** every device online, every ring empty (all acked), every punch at the sink (with an upstream): seconds from the first connect; NaN where it does not apply */
-  onlineS: number
-  ackedS: number
-  deliveredS: number
-  /** the gateway's VmHWM, bytes */
-  peakRss: number
-  /** CPU seconds of the gateway from the first connect until all were acked (idle: online), and until the end */
-  gatewayCpuToAcked: number
-  gatewayCpu: number
-  benchCpu: number
-  sinkCpu: number
-  commits: number
-  rowsPerCommit: number
-  /** punches acked more than once (a batch sent again after an ack timeout or a reconnect) */
-  ackedTwice: number
-  /** connection attempts (first ones and retries), and "N connection attempts, errors: ..." */
-  attempts: number
-  attemptsText: string
-  /** attempts that got their CONNACK */
-  connacks: number
-  /** the gateway's RSS once it was ready, before the first connect (bytes) */
-  startRss: number
-  /** seconds from opening a connection to its CONNACK, over the attempts that got one: p50, p99, max */
-  connack: { p50: number, p99: number, max: number }
-  /** upstream requests: arrival times (s from the first connect) and punch counts */
-  requestTimes: number[]
-  requestSizes: number[]
-  /** punches the sink got more than once */
-  copies: number
-  timeline: DrainSample[]
-}
-
-export interface DrainRun {
-  /** raw better-sqlite3: seconds for the same rows in transactions of LARGE_TXN */
-  rawS: number
-  idle: FleetRun
-  stored: FleetRun
-  drain: FleetRun
-}
-
-export type DrainFigures = { skipped: string } | { runs: DrainRun[], failed?: string }
-
-export function drainSkipReason (shape: DrainShape): string | undefined {
+function drainSkipReason (shape: DrainShape): string | undefined {
   return fileLimitProblem(shape.devices)
 }
 
@@ -205,8 +141,8 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
     const commits = value('punchline_commit_rows_count')
     const run: FleetRun = {
       onlineS: (f.allOnlineAt - f.startedAt) / 1000,
-      ackedS: kind === 'idle' ? NaN : (f.allDrainedAt - f.startedAt) / 1000,
-      deliveredS: sinkDone === undefined ? NaN : (sinkDone.at - t0Wall) / 1000,
+      ackedS: kind === 'idle' ? null : (f.allDrainedAt - f.startedAt) / 1000,
+      deliveredS: sinkDone === undefined ? null : (sinkDone.at - t0Wall) / 1000,
       peakRss,
       gatewayCpuToAcked,
       gatewayCpu,
@@ -233,7 +169,7 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
     log(kind === 'idle'
       ? `${fmt(shape.devices)} devices with empty rings, ${IDLE_CONNECTING} connecting at once: online after ${fixed(run.onlineS, 1)} s; gateway peak RSS ${fmt(peakRss / MB)} MB, CPU ${fixed(gatewayCpu, 1)} s; ${run.attemptsText}`
       : `${kind === 'drain' ? 'drain to the upstream' : 'drain, no upstream'}: ${fmt(shape.devices)} online after ${fixed(run.onlineS, 1)} s, ` +
-        `all ${fmt(total)} acked after ${fixed(run.ackedS, 1)} s${kind === 'drain' ? `, at the upstream after ${fixed(run.deliveredS, 1)} s (${fmt(run.requestSizes.length)} requests)` : ''}; ` +
+        `all ${fmt(total)} acked after ${fixed(run.ackedS ?? NaN, 1)} s${kind === 'drain' ? `, at the upstream after ${fixed(run.deliveredS ?? NaN, 1)} s (${fmt(run.requestSizes.length)} requests)` : ''}; ` +
         `gateway peak RSS ${fmt(peakRss / MB)} MB, CPU ${fixed(gatewayCpu, 1)} s; ${fmt(run.rowsPerCommit)} rows per commit; ${run.attemptsText}; CONNACK p50 ${fixed(run.connack.p50, 2)} s, p99 ${fixed(run.connack.p99, 2)} s`)
     return run
   } finally {
@@ -281,7 +217,7 @@ function rawSeconds (shape: DrainShape): number {
   return rawInsertSeconds(shape.devices * shape.punches, rowAt, LARGE_TXN)
 }
 
-export async function drainRun (shape: DrainShape, first: boolean, log: (line: string) => void): Promise<DrainRun> {
+async function drainRun (shape: DrainShape, first: boolean, log: (line: string) => void): Promise<DrainRun> {
   const total = shape.devices * shape.punches
   const rawS = rawSeconds(shape)
   log(`raw better-sqlite3, ${fmt(total)} rows in transactions of ${LARGE_TXN}: ${fixed(rawS, 1)} s (${fmt(total / rawS)} rows/s)`)
@@ -301,7 +237,7 @@ const WAITING = 100
  * devices it can admit per turn of its loop however long the turn (a group commit, an fsync, thousands of
  * publishes).
  */
-export async function acceptsPerTurn (): Promise<{ firstTurn: number, waiting: number }> {
+async function acceptsPerTurn (): Promise<AcceptCheck> {
   const dir = tempDir('punchline-bench-accept-')
   const ready = join(dir, 'ready')
   let accepted = 0
@@ -330,182 +266,41 @@ export async function acceptsPerTurn (): Promise<{ firstTurn: number, waiting: n
   }
 }
 
-/** Requests and their rate before the last ack reached the devices and after it. */
-function requestPhases (r: FleetRun): { before: number, after: number, rateBefore: number, rateAfter: number } {
-  const before = r.requestTimes.filter(t => t <= r.ackedS).length
-  const after = r.requestTimes.length - before
+/** What the section states beside the figures, as this bench and this Node run them. */
+function drainSetting (): DrainSetting {
+  const forward = defaultConfig().forward
   return {
-    before,
-    after,
-    rateBefore: before / (Math.min(r.ackedS, r.deliveredS) - (r.requestTimes[0] ?? NaN)),
-    rateAfter: after / (r.deliveredS - r.ackedS)
+    rawTxnRows: LARGE_TXN,
+    idleConnecting: IDLE_CONNECTING,
+    forward: { batchSize: forward.batchSize, lingerMs: forward.lingerMs, concurrency: forward.concurrency },
+    uplinkConnackTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    libuv: process.versions.uv
   }
 }
 
-/** The run whose drain time is the median: its timeline and its request mix speak for the figure. */
-function medianRun (runs: DrainRun[]): DrainRun {
-  const sorted = [...runs].sort((a, b) => a.drain.deliveredS - b.drain.deliveredS)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
-/** The timeline at every `step` seconds (the first sample at or past each mark) and its last sample. */
-function timelineRows (r: FleetRun, total: number, step: number): string {
-  const rows: string[] = []
-  let prev: DrainSample = { t: 0, online: 0, acked: 0, delivered: 0, gatewayCpu: 0 }
-  let mark = step
-  const line = (x: DrainSample): void => {
-    const share = (x.gatewayCpu - prev.gatewayCpu) / (x.t - prev.t)
-    rows.push(`| ${fixed(x.t, 0)} s | ${fmt(x.online)} | ${fmt(Math.min(x.acked, total))} | ${fmt(x.delivered)} | ${Math.round(100 * share)} % |`)
-    prev = x
+/**
+ * `runs` drain runs one after the other, stopping at the first that fails (a gateway that dies under the herd
+ * is a result, reported in the figures; the rest of the bench stands), then the accept check.
+ */
+export async function measureDrain (shape: DrainShape, runs: number, say: (line: string) => void): Promise<DrainFigures> {
+  const measuredAt = new Date().toISOString()
+  const skipped = drainSkipReason(shape)
+  if (skipped !== undefined) {
+    say(`drain figures skipped: ${skipped}`)
+    return { measuredAt, shape, setting: drainSetting(), outcome: { skipped } }
   }
-  for (const x of r.timeline) {
-    if (x.t + 0.5 < mark) continue
-    line(x)
-    while (mark <= x.t + 0.5) mark += step
+  const done: DrainRun[] = []
+  let outcome: DrainOutcome = { runs: done }
+  for (let run = 0; run < runs; run++) {
+    try {
+      done.push(await drainRun(shape, run === 0, line => say(`drain run ${run + 1}/${runs}: ${line}`)))
+    } catch (err) {
+      outcome = { runs: done, failed: `run ${run + 1}: ${(err as Error).message}` }
+      say(`drain failed: ${outcome.failed}`)
+      break
+    }
   }
-  const last = r.timeline[r.timeline.length - 1]
-  if (last !== undefined && last !== prev) line(last)
-  return rows.join('\n')
-}
-
-/** The largest gap between punches acked and punches at the upstream over the timeline, in seconds of drain. */
-function forwardLag (r: FleetRun): number {
-  let lag = 0
-  for (const x of r.timeline) {
-    const at = r.timeline.find(y => y.delivered >= x.acked)
-    if (at !== undefined) lag = Math.max(lag, at.t - x.t)
-  }
-  return lag
-}
-
-export function drainSection (figures: DrainFigures, shape: DrainShape, accept: { firstTurn: number, waiting: number } | undefined): string {
-  const total = shape.devices * shape.punches
-  const head = `
-## Post-outage drain: ${fmt(shape.devices)} devices × ${fmt(shape.punches)} punches reconnect at once
-
-`
-  if ('skipped' in figures) return head + `Skipped: ${figures.skipped}\n`
-  const runs = figures.runs
-  const failed = figures.failed === undefined ? '' : `\n**A run failed**: ${figures.failed}\n`
-  if (runs.length === 0) return head + failed
-  const m = (pick: (r: DrainRun) => number): number => median(runs.map(pick))
-  const list = (pick: (r: DrainRun) => number, digits = 1): string => runs.map(r => fixed(pick(r), digits)).join(', ')
-  const mbList = (pick: (r: DrainRun) => number): string => runs.map(r => fmt(pick(r) / MB)).join(', ')
-  const s = (n: number): string => `${fixed(n, 1)} s`
-  const mb = (n: number): string => `${fmt(n / MB)} MB`
-  const pct = (n: number): string => `${Math.round(100 * n)} %`
-  const us = (cpu: number, n: number): string => `${fixed(cpu * 1e6 / n, 1)} µs`
-  const delivered = m(r => r.drain.deliveredS)
-  const storedS = m(r => r.stored.ackedS)
-  const rawS = m(r => r.rawS)
-  const peak = m(r => r.drain.peakRss)
-  const idlePeak = m(r => r.idle.peakRss)
-  const startRss = m(r => r.idle.startRss)
-  const forwardBatch = shape.forwardBatch ?? defaultConfig().forward.batchSize
-  const mr = medianRun(runs)
-  const d = mr.drain
-  const phases = requestPhases(d)
-  const sizes = d.requestSizes
-  const full = sizes.filter(n => n === forwardBatch).length
-  const gwCpu = m(r => r.drain.gatewayCpu)
-  const failedAttempts = (r: FleetRun): number => r.attempts - r.connacks
-  const step = (d.timeline[d.timeline.length - 1]?.t ?? 0) > 120 ? 20 : 10
-  const connackTimeout = shape.connackTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
-  const fsyncs = m(r => r.drain.commits + r.drain.requestSizes.length)
-  /** gateway CPU per connection attempt, from the idle run (bounded connects, none failing) */
-  const connCpu = m(r => r.idle.gatewayCpu / r.idle.attempts)
-  /** gateway CPU left for the punches once the connection attempts are counted at the idle run's cost */
-  const punchCpu = (pick: (r: DrainRun) => FleetRun): number => m(r => pick(r).gatewayCpu - pick(r).attempts * r.idle.gatewayCpu / r.idle.attempts)
-  const floor = punchCpu(r => r.drain) + connCpu * shape.devices
-  return head + `| figure | median | runs |
-|---|---:|---|
-| raw better-sqlite3, WAL + synchronous=FULL, the same ${fmt(total)} rows in transactions of ${fmt(LARGE_TXN)} | ${s(rawS)} | ${list(r => r.rawS)} |
-| the same devices with empty rings, ${IDLE_CONNECTING} connecting at once: every one online | ${s(m(r => r.idle.onlineS))} | ${list(r => r.idle.onlineS)} |
-| gateway with no upstream: every punch stored and acked at its device | ${s(storedS)} | ${list(r => r.stored.ackedS)} |
-| **drain: every punch at the upstream** (target ≤ ${TARGET_SECONDS} s) | **${s(delivered)}** | ${list(r => r.drain.deliveredS)} |
-| in the drain runs: every device online | ${s(m(r => r.drain.onlineS))} | ${list(r => r.drain.onlineS)} |
-| in the drain runs: every punch stored and acked | ${s(m(r => r.drain.ackedS))} | ${list(r => r.drain.ackedS)} |
-| **gateway peak RSS** (VmHWM) in the drain (target < ${TARGET_RSS_MB} MB) | **${mb(peak)}** | ${mbList(r => r.drain.peakRss)} |
-| gateway peak RSS, no upstream | ${mb(m(r => r.stored.peakRss))} | ${mbList(r => r.stored.peakRss)} |
-| gateway peak RSS, ${fmt(shape.devices)} idle connections (started at ${mb(startRss)}) | ${mb(idlePeak)} | ${mbList(r => r.idle.peakRss)} |
-| **ratio** drain / raw inserts of the same rows | **${fixed(delivered / rawS, 2)}** | |
-| ratio drain / no upstream | ${fixed(delivered / storedS, 2)} | |
-| against the targets | ${fixed(delivered / TARGET_SECONDS, 2)} of ${TARGET_SECONDS} s ${delivered <= TARGET_SECONDS ? '(met)' : '(**missed**)'}; ${fixed(peak / MB / TARGET_RSS_MB, 2)} of ${TARGET_RSS_MB} MB ${peak / MB < TARGET_RSS_MB ? '(met)' : '(**missed**)'} | |
-${failed}
-${runs.length === 1 ? 'One run' : `Medians of ${runs.length} runs`} (\`BENCH_DRAIN_RUNS\`; a run takes minutes); each run measures the rows above one after the other.
-Three processes: the devices in the bench process, the gateway in a child (\`punchline gateway --allow-anonymous --upstream URL\`,
-every setting at its default: \`forward.batchSize\` ${defaultConfig().forward.batchSize}, \`lingerMs\` ${defaultConfig().forward.lingerMs}, \`concurrency\` ${defaultConfig().forward.concurrency}${shape.forwardBatch === undefined ? '' : `; here \`forward.batchSize\` ${shape.forwardBatch}`}), and the upstream, an HTTP sink
-in a child of its own (\`bench/sink-child.ts\`: \`fakes/upstream/upstream-sink.ts\` answering 200 at once, counting every punch id
-once), so that parsing ${fmt(total)} punches neither runs on the gateway's core nor waits behind ${fmt(shape.devices)} devices'
-work in the bench process; on 2 cores the sink shares the bench's. Each device is the device's real uplink with its
-defaults (batches of 100, 4 in flight, backoff 0.5 to 10 s, a CONNACK awaited ${connackTimeout / 1000} s${shape.connackTimeoutMs === undefined ? '' : ' (`BENCH_DRAIN_CONNACK_TIMEOUT_MS`)'}) over the light MQTT client of the
-simulator (\`bench/lite-fleet.ts\`), with a memory ring holding its ${fmt(shape.punches)} punches. "At once" is what a site coming
-back from an outage does: every device's next try falls at a random point within its backoff cap, so the first connects
-are spread over ${fmt(shape.windowMs / 1000)} s${shape.maxConnecting === undefined ? ', with no bound on how many connect at once' : `, at most ${shape.maxConnecting} connecting at once`}. A device that gets no CONNACK in time closes and tries again
-after its backoff. The drain is timed from the first connect until the sink has every punch; every run checks that the
-gateway stored each punch once and that its outbox is empty. Measured by \`bench/drain.ts\`; alone:
-\`BENCH_ONLY=drain npm run bench\` (prints the section instead of rewriting this file). Needs \`ulimit -n\` ${fmt(shape.devices + 200)}.
-
-The median run (${s(d.deliveredS)}), every ${step} s: devices online, punches acked at the devices, punches at the
-upstream, and the gateway's CPU over the interval (100 % = one core).
-
-| time | online | acked | at the upstream | gateway CPU |
-|---:|---:|---:|---:|---:|
-${timelineRows(d, total, step)}
-
-**What limits it.** Connections. ${fmt(shape.devices)} devices made ${fmt(m(r => r.drain.attempts))} connection attempts in the drain
-(${fmt(m(r => r.stored.attempts))} with no upstream); ${fmt(m(r => failedAttempts(r.drain)))} got no CONNACK within the device's ${connackTimeout / 1000} s (median CONNACK ${s(m(r => r.drain.connack.p50))},
-p99 ${s(m(r => r.drain.connack.p99))}). ${delivered - m(r => r.drain.onlineS) <= Math.max(5, 0.1 * delivered)
-    ? `The drain ended ${s(delivered - m(r => r.drain.onlineS))} after the last device came online: devices came online at the pace the
-gateway took their punches, and each one emptied its ring within moments of its CONNACK.`
-    : `The last device was online at ${s(m(r => r.drain.onlineS))}, the last punch at the upstream at ${s(delivered)}.`} The same devices with empty rings, ${IDLE_CONNECTING} connecting at once, were all online
-in ${s(m(r => r.idle.onlineS))} with ${fmt(m(r => failedAttempts(r.idle)))} failed attempts and ${fixed(m(r => r.idle.gatewayCpu * 1000 / r.idle.attempts), 1)} ms of gateway CPU per connection.
-The gateway takes connections one per turn of its event loop${accept === undefined
-? ''
-: ` (measured here: with ${accept.waiting} connections waiting, a turn of
-this Node's loop accepted ${accept.firstTurn})`}: libuv ${process.versions.uv}, Node's I/O layer, accepts one connection each time the
-listening socket is reported ready, and a busy loop polls once per turn. Under the drain a turn is long: it reads the publishes of every connected device,
-then commits them (one group commit, one fsync) and forwards. Connections wait in the kernel's accept queue (511, Node's
-default backlog) and past it in SYN retransmits.${m(r => failedAttempts(r.drain)) > 0.05 * shape.devices
-    ? ` Those waiting past the device's CONNACK timeout are given up by the device, yet the gateway still accepts
-them later and spends a turn's slot and the work of a connect on each, which pushes the live ones further back: a herd
-admitted at a fraction of the gateway's own connect rate (\`BENCH_DRAIN_CONNACK_TIMEOUT_MS\` runs it with devices that wait longer).`
-    : ''} What would admit a herd faster is a shorter turn: the commits and the forwarder's reads on a thread of
-their own (better-sqlite3 is synchronous, so today each commit's fsync holds the loop), or several listening sockets
-sharing the port (SO_REUSEPORT, \`reusePort\` from Node 22.12), each accepting once per turn. Neither is done yet.
-
-CPU and the disk. The gateway used ${s(gwCpu)} of CPU in the drain, and was on a core ${pct(gwCpu / delivered)} of the time; the rest of the
-time its one thread was blocked in fsyncs or waiting for a core (on a shared machine: see the load average above): ${fmt(m(r => r.drain.commits))} group commits (${fmt(m(r => r.drain.rowsPerCommit))} rows each on average; with no upstream
-${fmt(m(r => r.stored.commits))} of ${fmt(m(r => r.stored.rowsPerCommit))}) and one synced transaction per upstream request (forming the batch; deleting it once delivered skips the fsync and rides on the next synced commit),
-about ${fmt(fsyncs)} fsyncs in all${fsyncs > 0 ? `, ${pct(m(r => r.drain.requestSizes.length / (r.drain.commits + r.drain.requestSizes.length)))} of them the forwarder's` : ''}. At the idle run's ${fixed(connCpu * 1000, 2)} ms per connection, the
-${fmt(m(r => r.drain.attempts))} attempts account for about ${s(connCpu * m(r => r.drain.attempts))} of the CPU; what is left, ${us(punchCpu(r => r.drain), total)} per punch, is the work
-on the punches: ${us(punchCpu(r => r.stored), total)} to decode, flag, store and ack (the no-upstream run, counted the same way) and ${us(punchCpu(r => r.drain) - punchCpu(r => r.stored), total)} to
-forward (form the batch, read its rows back, build the upstream JSON, one HTTP request per batch). With one attempt per device that
-is ${s(floor)} of CPU on one core${floor > TARGET_SECONDS
-    ? `, more than the ${TARGET_SECONDS} s target before any fsync or wait: the target needs less work
-per punch, fewer fsyncs and a herd admitted without waste, or more than one core`
-    : delivered > TARGET_SECONDS ? `, inside the ${TARGET_SECONDS} s target: the waste in connecting and the fsyncs are what keep the drain out of it` : ''}. The raw baseline stores
-the same rows in ${s(rawS)} (${fmt(total / rawS)} rows/s, an fsync per ${fmt(LARGE_TXN)} rows) with nothing else to do.
-
-The upstream. Requests in the median run: ${fmt(sizes.length)}, ${fixed(total / sizes.length, 0)} punches each on average (${pct(full / sizes.length)} full at
-\`forward.batchSize\` ${forwardBatch}), ${fmt(phases.before)} of them (${fixed(phases.rateBefore, 1)}/s) before every punch was acked and ${fmt(phases.after)} after. ${forwardLag(d) <= 5
-    ? `Punches reached the upstream at most ${s(forwardLag(d))} after they were acked (the timeline above): the upstream did not hold
-the drain back.`
-    : `Punches reached the upstream up to ${s(forwardLag(d))} after they were acked (the timeline above), and the last of them
-${s(d.deliveredS - d.ackedS)} after the last ack.`} The default batch size is kept; a larger one (\`BENCH_DRAIN_FORWARD_BATCH\`) means fewer requests and
-fewer of the forwarder's fsyncs per punch. The bench process (${fmt(shape.devices)} devices) used ${s(m(r => r.drain.benchCpu))} of CPU, the sink
-${s(m(r => r.drain.sinkCpu))}; ${fmt(m(r => r.drain.ackedTwice))} punches were acked twice and the sink got ${fmt(m(r => r.drain.copies))} twice.
-
-Memory. ${fmt(shape.devices)} idle connections alone took the gateway from ${mb(startRss)} to ${mb(idlePeak)}, about
-${fmt((idlePeak - startRss) / shape.devices / 1024)} KB each. Measured apart (heap snapshots of a gateway with 1,500 and then 3,000 of these devices,
-2026-11-30), a connection holds about 7.3 KB of heap: aedes's client 2.1 KB, its MQTT parser 2.0 KB (a whole
-stream of its own for a buffer list), Node's socket 1.8 KB, the topic index and the two subscriptions 1.1 KB, the
-keepalive timer 0.3 KB; the rest of the RSS is V8's young generation and the allocator, which grow with the
-process rather than per connection. The drain's peak of ${mb(peak)} (${mb(m(r => r.stored.peakRss))} with no upstream) adds punches in flight,
-the connections of attempts the devices gave up on and the gateway has not closed yet, and the garbage of 3,000,000
-punches passing through; it varies from run to run by tens of MB with when V8 collects.${idlePeak / MB >= TARGET_RSS_MB * 0.8
-? ` With the connections alone at ${pct(idlePeak / MB / TARGET_RSS_MB)} of the ${TARGET_RSS_MB} MB target, there is
-little room at ${fmt(shape.devices)} devices without a lighter connection, which means changing aedes or mqtt-packet.`
-: ''}
-`
+  const accept = await acceptsPerTurn()
+  say(`accept check: with ${accept.waiting} connections waiting, one turn of the event loop accepted ${accept.firstTurn}`)
+  return { measuredAt, shape, setting: drainSetting(), outcome, accept }
 }

@@ -1,7 +1,7 @@
 /**
  * Online latency, punch → upstream: real device runtimes (device/runtime.ts, each with its file ring,
  * durable on append, and its MQTT.js uplink) take punches at a steady modest rate while online, against the
- * gateway child process forwarding to an HTTP sink in this process (fakes/upstream/upstream-sink.ts). Measured from
+ * gateway child process forwarding to an HTTP sink in this process (fakes/upstream/webhook-upstream.ts). Measured from
  * the moment the punch is taken on the device to its arrival in a request at the sink; also to the ack
  * back at the device. The baseline: the raw MQTT round trip (publish QoS 1 → PUBACK) of a one-punch batch
  * against the broker alone (aedes-child.ts), same machine, same clients, same rate.
@@ -14,7 +14,7 @@ import { parseDeviceConfig } from '../device/config.js'
 import { DeviceRuntime } from '../device/runtime.js'
 import { defaultConfig } from '../gateway/config.js'
 import { encodeBatch } from '../shared/codec/batch.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { removeTempDir, spawnTracked, stopChild, tempDir, waitForLine } from './children.js'
 import { benchScript } from './paths.js'
 import { startGateway, type BenchGateway } from './gateway-child.js'
@@ -74,7 +74,7 @@ function steady (devices: number, intervalMs: number, tick: (d: number, i: numbe
 
 async function punchToSink (shape: LatencyShape, log: (line: string) => void): Promise<Omit<LatencyRun, 'rtt'>> {
   const dir = tempDir('punchline-bench-latency-')
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   /** punch id → performance.now() when the runtime took it */
   const taken = new Map<string, number>()
   /** measured punches not yet at the sink */
@@ -246,7 +246,7 @@ export function latencySection (runs: LatencyRun[], shape: LatencyShape): string
 ${shape.devices} device runtimes (\`device/runtime.ts\`: the real file ring, durable on append, and the real MQTT.js uplink, terminal
 profile) in the bench process, each taking one punch every ${shape.intervalMs / 1000} s, evenly staggered (${fixed(rate, 0)} punches/s in all),
 while online, against the gateway child process (\`punchline gateway --allow-anonymous --upstream URL\`${shape.lingerMs === undefined ? '' : `, \`forward.lingerMs\` ${shape.lingerMs}`}) that forwards
-to an HTTP sink in the bench process (\`fakes/upstream/upstream-sink.ts\`, answering 200 at once). A latency runs from the moment
+to an HTTP sink in the bench process (\`fakes/upstream/webhook-upstream.ts\`, answering 200 at once). A latency runs from the moment
 the runtime takes the punch (before its ring append) to the moment the request holding it has arrived at the sink, on
 one monotonic clock. ${shape.seconds} s measured per run after a ${WARMUP_MS / 1000} s warm-up; each run's p50 and p99 over its punches, then
 the median over runs. The baseline is the raw MQTT round trip on the same machine: the same number of MQTT.js

@@ -12,15 +12,20 @@
  * (10000), BENCH_DRAIN_MAX_CONNECTING (no bound), BENCH_DRAIN_CONNACK_TIMEOUT_MS (the uplink's own), BENCH_DRAIN_FORWARD_BATCH
  * (the gateway's default), BENCH_DRAIN_PROFILE (a directory: the first drain's gateway writes a --cpu-prof profile there).
  * BENCH_ONLY=ingest,mosquitto,latency,ring,drain runs only those sections and prints them instead of rewriting the doc.
+ * A full run also writes the drain's figures to docs/bench/drain.json; BENCH_DRAIN_FIGURES=FILE renders the drain
+ * section from such a file instead of measuring (with BENCH_ONLY=drain: print it again after a change of wording).
  */
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ingestRun, ingestSection, punchRows, type IngestRun } from './ingest.js'
 import { passthroughRun, passthroughSection, type PassthroughRun } from './aedes-passthrough.js'
 import { findMosquitto, mosquittoRun, mosquittoSection, type MosquittoFigures, type MosquittoRun } from './mosquitto.js'
 import { latencyRun, latencySection, type LatencyRun, type LatencyShape } from './latency.js'
 import { ringFigures, ringSection } from './ring.js'
-import { acceptsPerTurn, drainRun, drainSection, drainSkipReason, type DrainFigures, type DrainRun, type DrainShape } from './drain.js'
+import { measureDrain } from './drain.js'
+import type { DrainFigures, DrainShape } from './drain-figures.js'
+import { renderDrainSection } from './drain-render.js'
 import { load1, machineLine } from './machine.js'
 import type { LoadShape } from './load-run.js'
 
@@ -53,12 +58,29 @@ const DRAIN: DrainShape = {
   timeoutS: 900,
   gatewayNodeArgs: process.env.BENCH_DRAIN_PROFILE === undefined || process.env.BENCH_DRAIN_PROFILE === '' ? undefined : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DRAIN_PROFILE}`]
 }
+/** a drain figures file (docs/bench/drain.json) to render the section from instead of measuring */
+const DRAIN_FIGURES = process.env.BENCH_DRAIN_FIGURES === undefined || process.env.BENCH_DRAIN_FIGURES === '' ? undefined : process.env.BENCH_DRAIN_FIGURES
 const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain'] as const
 const ONLY = process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === '' ? undefined : process.env.BENCH_ONLY.split(',').map(s => s.trim())
 if (ONLY?.some(s => !(SECTIONS as readonly string[]).includes(s)) === true) throw new Error(`BENCH_ONLY: sections are ${SECTIONS.join(', ')}`)
 const wanted = (s: typeof SECTIONS[number]): boolean => ONLY === undefined || ONLY.includes(s)
 
 const say = (line: string): void => { process.stdout.write(line + '\n') }
+
+/** Figures a full bench wrote; a file that is not such figures stops the bench with its name. */
+function readDrainFigures (file: string): DrainFigures {
+  let figures: unknown
+  try {
+    figures = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`BENCH_DRAIN_FIGURES: cannot read ${file}: ${(err as Error).message}`)
+  }
+  const f = figures as Partial<DrainFigures> | null
+  if (typeof f !== 'object' || f === null || typeof f.shape !== 'object' || typeof f.setting !== 'object' || typeof f.outcome !== 'object') {
+    throw new Error(`BENCH_DRAIN_FIGURES: ${file} holds no drain figures (shape, setting and outcome, as docs/bench/drain.json)`)
+  }
+  return f as DrainFigures
+}
 
 async function main (): Promise<void> {
   const started = performance.now()
@@ -104,24 +126,10 @@ async function main (): Promise<void> {
 
   if (wanted('ring')) sections.push(ringSection(await ringFigures(RUNS, APPENDS, say)))
 
+  let drain: DrainFigures | undefined
   if (wanted('drain')) {
-    const skipped = drainSkipReason(DRAIN)
-    let drain: DrainFigures = skipped === undefined ? { runs: [] } : { skipped }
-    if ('skipped' in drain) say(`drain figures skipped: ${drain.skipped}`)
-    const runs: DrainRun[] = []
-    for (let run = 0; run < DRAIN_RUNS && !('skipped' in drain) && drain.failed === undefined; run++) {
-      try {
-        runs.push(await drainRun(DRAIN, run === 0, line => say(`drain run ${run + 1}/${DRAIN_RUNS}: ${line}`)))
-      } catch (err) {
-        // Reported in the section (a gateway that dies under the herd is a result); the rest of the bench stands.
-        drain = { runs, failed: `run ${run + 1}: ${(err as Error).message}` }
-        say(`drain failed: ${drain.failed}`)
-      }
-    }
-    if (!('skipped' in drain)) drain = { ...drain, runs }
-    const accept = 'skipped' in drain ? undefined : await acceptsPerTurn()
-    if (accept !== undefined) say(`accept check: with ${accept.waiting} connections waiting, one turn of the event loop accepted ${accept.firstTurn}`)
-    sections.push(drainSection(drain, DRAIN, accept))
+    drain = DRAIN_FIGURES === undefined ? await measureDrain(DRAIN, DRAIN_RUNS, say) : readDrainFigures(DRAIN_FIGURES)
+    sections.push(renderDrainSection(drain))
   }
 
   const wallMin = (performance.now() - started) / 60_000
@@ -153,6 +161,12 @@ ${sections.join('')}`
   const out = fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url))
   writeFileSync(out, doc)
   say(`wrote ${out}`)
+  if (drain !== undefined && DRAIN_FIGURES === undefined) {
+    const figures = fileURLToPath(new URL('../../docs/bench/drain.json', import.meta.url))
+    mkdirSync(dirname(figures), { recursive: true })
+    writeFileSync(figures, JSON.stringify(drain, null, 2) + '\n')
+    say(`wrote ${figures}`)
+  }
 }
 
 main().catch((err: Error) => { process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`); process.exit(1) })

@@ -1,5 +1,5 @@
 /**
- * The drain bench's upstream: the simulator's HTTP webhook sink (fakes/upstream/upstream-sink.ts, answering 200 at
+ * The drain bench's upstream: the simulator's HTTP webhook sink (fakes/upstream/webhook-upstream.ts, answering 200 at
  * once) in a process of its own, so that parsing millions of punches neither runs on the gateway's core
  * nor waits behind the fleet's event loop in the bench process.
  *
@@ -11,7 +11,7 @@
  * the arrival time (wall-clock ms, performance.timeOrigin + performance.now(), which the bench reads the
  * same way) and the size of every request. Runs until it is killed.
  */
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 
 const expected = Number(process.argv[2])
 if (!(expected > 0)) throw new Error('usage: sink-child.js EXPECTED')
@@ -45,7 +45,7 @@ function count (id: string): void {
   if (seqs[seq] < 255) seqs[seq]++
 }
 
-const sink = new UpstreamSink({ keep: false })
+const sink = new WebhookUpstream({ keep: false })
 sink.respond((req) => {
   const punches = req.body?.punches ?? []
   at.push(wall())

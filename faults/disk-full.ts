@@ -23,7 +23,7 @@ import { emptyReport, faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import { SmallDisk } from './small-disk.js'
 import type { GatewayProcess, LogLine } from './gateway-process.js'
-import type { SinkAnswer } from '../fakes/upstream/upstream-sink.js'
+import type { WebhookAnswer } from '../fakes/upstream/webhook-upstream.js'
 import { RandomStream } from '../sim/workload/random.js'
 
 export type DiskMode = 'budget' | 'floor' | 'enospc'
@@ -71,7 +71,7 @@ export async function diskFullFault (o: DiskFullOptions, say: (line: string) => 
   site.cleanups.push(() => disk.unmount())
   // An upstream a little slow to answer, so that batches are in flight when the disk fills.
   const answers = new RandomStream(o.seed, `disk-full/${o.mode}`)
-  const ok = (): SinkAnswer => ({ status: 200, delayMs: Math.floor(answers.between(0, 50)) })
+  const ok = (): WebhookAnswer => ({ status: 200, delayMs: Math.floor(answers.between(0, 50)) })
   site.respond(ok)
   let fleet: DeviceFleet | undefined
   try {

@@ -72,7 +72,7 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
         await waitUntil(() => devices.truth.acked.size > acked, { timeoutMs: 30_000, everyMs: 20 })
       }
     })
-    const kills = await killer.run()
+    const kills = await killer.killAndRestart()
     say(`gateway-kill: ${kills.length} kills done, draining`)
     await devices.stopLoad()
     const drained = await devices.drained(site.sink, 60_000)

@@ -49,7 +49,7 @@ export class GatewayKiller<S> {
     this.gateway = o.gateway
   }
 
-  async run (): Promise<Array<Kill<S>>> {
+  async killAndRestart (): Promise<Array<Kill<S>>> {
     const o = this.#o
     for (let n = 1; n <= o.kills; n++) {
       const upMs = Math.round(o.random.between(o.upMs[0], o.upMs[1]))

@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
 import { RandomStream } from '../sim/workload/random.js'
-import type { SinkAnswer } from '../fakes/upstream/upstream-sink.js'
+import type { WebhookAnswer } from '../fakes/upstream/webhook-upstream.js'
 import { gcPressureArgs } from './gateway-process.js'
 import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'
@@ -51,7 +51,7 @@ class HangingUpstream {
   /** punches the upstream took in answers whose body it held */
   takenUnanswered = 0
 
-  answer (punches: number): SinkAnswer {
+  answer (punches: number): WebhookAnswer {
     this.met[this.phase]++
     if (this.phase === 'ok') return { status: 200 }
     if (this.phase === 'body') this.takenUnanswered += punches

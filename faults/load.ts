@@ -10,7 +10,7 @@ import { pino } from 'pino'
 import { parseDeviceConfig } from '../device/config.js'
 import { DeviceRuntime } from '../device/runtime.js'
 import { punchId } from '../shared/punch.js'
-import type { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import type { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
 import { PunchTruth } from './reconcile.js'
 
@@ -101,7 +101,7 @@ export class DeviceFleet {
    * Waits until the rings hold nothing unacknowledged and the upstream has every acknowledged punch
    * (but those in `parked`); resolves false if that takes longer than `timeoutMs`.
    */
-  async drained (sink: UpstreamSink, timeoutMs: number, parked: ReadonlySet<string> = new Set()): Promise<boolean> {
+  async drained (sink: WebhookUpstream, timeoutMs: number, parked: ReadonlySet<string> = new Set()): Promise<boolean> {
     return await waitUntil(() => {
       if (this.pending() > 0) return false
       for (const id of this.truth.acked) if (!sink.received.has(id) && !parked.has(id)) return false

@@ -5,7 +5,7 @@
  * copies re-sent under an Idempotency-Key the upstream had already accepted (an upstream that honours the
  * key, as PROTOCOL.md asks, takes them once) are told apart from any other copy.
  */
-import type { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import type { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 
 /** What the devices know: each punch taken, and which of them the gateway acknowledged. */
 export class PunchTruth {
@@ -19,9 +19,12 @@ export class PunchTruth {
   reject (id: string): void { this.rejected.add(id) }
 }
 
-/** What the reconciliation reads of the upstream: the sink, and the copies it took of punches stored twice (site.ts). */
+/** What the reconciliation reads of the upstream's ledger (fakes/upstream/webhook-upstream.ts): only these, so a test can hand-make one. */
+export type UpstreamLedger = Pick<WebhookUpstream, 'punches' | 'retried' | 'duplicates'>
+
+/** What the reconciliation reads of the upstream: its ledger, and the copies it took of punches stored twice (site.ts). */
 export interface UpstreamView {
-  readonly sink: UpstreamSink
+  readonly sink: UpstreamLedger
   readonly storedAgain: number
 }
 

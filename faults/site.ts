@@ -1,5 +1,5 @@
 /**
- * What every fault run stands on: a temp directory, a real HTTP upstream (fakes/upstream/upstream-sink.ts) that
+ * What every fault run stands on: a temp directory, a real HTTP upstream (fakes/upstream/webhook-upstream.ts) that
  * counts each punch id and each Idempotency-Key it accepts, and the real gateway process on that
  * upstream, started again on the same data directory and ports after a kill. `close()` ends all of it,
  * whatever state the fault left it in.
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import { UpstreamSink, type Responder } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream, type Responder } from '../fakes/upstream/webhook-upstream.js'
 import type { UpstreamView } from './reconcile.js'
 import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './gateway-process.js'
 
@@ -32,7 +32,7 @@ export class FaultSite implements UpstreamView {
   readonly dir: string
   /** the gateway's data directory; set it before start() to put it elsewhere (a small disk) */
   dataDir: string
-  readonly sink = new UpstreamSink()
+  readonly sink = new WebhookUpstream()
   readonly settings: Settings
   gateway?: GatewayProcess
   /** node options for the gateway child (gcPressureArgs()); set before start() */
@@ -61,11 +61,12 @@ export class FaultSite implements UpstreamView {
     this.respond(() => ({ status: 200 }))
   }
 
-  /** Sets the upstream's answers (fakes/upstream/upstream-sink.ts), counting the copies stored again on the way. */
+  /** Sets the upstream's answers (fakes/upstream/webhook-upstream.ts), counting the copies stored again on the way. */
   respond (responder: Responder): void {
     this.sink.respond(req => {
       const answer = responder(req)
-      if (answer.status >= 200 && answer.status < 300 && answer.reset !== true) {
+      // The copies the upstream takes, as its ledger counts them: a request reset or held unread was never taken.
+      if (answer.status >= 200 && answer.status < 300 && answer.reset !== true && answer.hang !== 'request') {
         for (const p of req.body?.punches ?? []) {
           const before = this.#lastReceived.get(p.id)
           if (before !== undefined && before !== p.received) this.storedAgain++

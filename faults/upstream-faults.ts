@@ -12,7 +12,7 @@
  */
 import { RandomStream } from '../sim/workload/random.js'
 import { punchId } from '../shared/punch.js'
-import type { SinkAnswer, SinkRequest } from '../fakes/upstream/upstream-sink.js'
+import type { WebhookAnswer, WebhookRequest } from '../fakes/upstream/webhook-upstream.js'
 import { DeviceFleet } from './load.js'
 import { judge, reconcile } from './reconcile.js'
 import { faultReport, type FaultReport } from './report.js'
@@ -55,7 +55,7 @@ class MisbehavingUpstream {
   /** requests that came sooner after a 429 than its Retry-After */
   readonly early: string[] = []
 
-  answer (req: SinkRequest): SinkAnswer {
+  answer (req: WebhookRequest): WebhookAnswer {
     const key = String(req.headers['idempotency-key'])
     const throttledAt = this.#throttled.get(key)
     if (throttledAt !== undefined && req.at - throttledAt < RETRY_AFTER_S * 1000 - RETRY_AFTER_SLACK_MS) this.early.push(`${key} after ${req.at - throttledAt} ms`)

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { defineCommand } from '../shared/cli.js'
-import { runSimulation } from './run.js'
+import { runRealTimeFleet } from './real-time-fleet.js'
 import { runScenarioCli } from './scenario-cli.js'
 import { HARDWARE_OPTIONS, parseHardwareOptions, refuseHardwareFlags } from './hardware-mode/options.js'
 
@@ -52,7 +52,7 @@ export const SIM_USAGE = SIM_COMMAND.usage
 export async function runSim (argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = SIM_COMMAND.parse(argv)
   if (values.hardware !== undefined) {
-    const { runHardwareMode } = await import('./hardware-mode/run.js')
+    const { runHardwareMode } = await import('./hardware-mode/hardware-run.js')
     return await runHardwareMode(parseHardwareOptions(values), out)
   }
   refuseHardwareFlags(values)
@@ -79,7 +79,7 @@ export async function runSim (argv: string[], out: (line: string) => void): Prom
   const outageMs = values['outage-ms'] ?? 0
   const seed = values.seed ?? 1
   if (seed < 0) throw new Error(`--seed: must be a whole number >= 0 for this run (got '${seed}')`)
-  const result = await runSimulation({
+  const result = await runRealTimeFleet({
     devices: Math.max(1, values.devices ?? 20),
     punchesPerDevice: values.punches ?? 30,
     intervalMs: values['interval-ms'] ?? 200,

@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { startGatewayProcess, CLI } from './helpers/gateway-process.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { until as waitFor } from './helpers/wait.js'
 
 t.test('keypad punches through the device CLI reach the upstream, with feedback per read', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const gw = await startGatewayProcess({ dataDir: join(dir, 'gw'), upstream: sink.url, allowAnonymous: true })
   t.teardown(async () => { await gw.stop(); await sink.close() })

@@ -7,7 +7,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { startGatewayProcess } from './helpers/gateway-process.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { PtyPair } from '../fakes/hardware/pty-pair.js'
 import { FakeRdm6300 } from '../fakes/hardware/fake-rdm6300.js'
 import { parseDeviceConfig } from '../device/config.js'
@@ -20,7 +20,7 @@ const log = pino({ level: 'silent' })
 
 t.test('card reader on a PTY → ring → gateway → upstream; doctor sees the line', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const gw = await startGatewayProcess({ dataDir: join(dir, 'gw'), upstream: sink.url, allowAnonymous: true })
   const pair = await PtyPair.start(dir)

@@ -7,7 +7,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { startGatewayProcess } from './helpers/gateway-process.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { LinkProxy } from '../fakes/link/netem.js'
 import { parseDeviceConfig } from '../device/config.js'
 import { DeviceRuntime } from '../device/runtime.js'
@@ -21,7 +21,7 @@ const STEP = 15 * 60_000
 
 t.test('watch profile: 72 virtual hours offline, then everything delivered once, newest first', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const gw = await startGatewayProcess({ dataDir: join(dir, 'gw'), upstream: sink.url, allowAnonymous: true })
   const link = new LinkProxy({ host: '127.0.0.1', port: gw.mqttPort })

@@ -13,7 +13,7 @@ import { ForwardStore } from '../gateway/store/forward-store.js'
 import { Forwarder } from '../gateway/forward/forwarder.js'
 import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink, type SinkAnswer } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream, type WebhookAnswer } from '../fakes/upstream/webhook-upstream.js'
 import { storePunches } from './fixtures/stored-punches.js'
 import { until } from './helpers/wait.js'
 
@@ -25,10 +25,10 @@ const CONCURRENCY = 2
  */
 const AFTER_RECOVERY = CONCURRENCY + Math.ceil(90 / BATCH_SIZE)
 
-async function rig (t: Test, timeoutMs = 5000): Promise<{ db: Db, store: ForwardStore, sink: UpstreamSink, forwarder: Forwarder }> {
+async function rig (t: Test, timeoutMs = 5000): Promise<{ db: Db, store: ForwardStore, sink: WebhookUpstream, forwarder: Forwarder }> {
   const db = openDatabase(join(t.testdir(), 'gw.db'))
   const store = new ForwardStore(db)
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const forwarder = new Forwarder({
     store,
@@ -46,7 +46,7 @@ async function rig (t: Test, timeoutMs = 5000): Promise<{ db: Db, store: Forward
 }
 
 /** Punches arrive a few at a time during the outage, each group after the forwarder has failed again. */
-async function trickle (db: Db, sink: UpstreamSink, groups: number, size: number): Promise<void> {
+async function trickle (db: Db, sink: WebhookUpstream, groups: number, size: number): Promise<void> {
   let seq = 0
   for (let g = 0; g < groups; g++) {
     const seen = sink.requests.length
@@ -100,7 +100,7 @@ t.test('an upstream that is gone (connection refused), then back: a few full req
 t.test('the upstream may have taken a batch that timed out: it is never merged, and goes again alone under its key', async t => {
   const { db, store, sink, forwarder } = await rig(t, 200)
   let phase: 'hang' | 'down' | 'up' = 'hang'
-  sink.respond((): SinkAnswer => (phase === 'hang' ? { status: 200, hang: 'body' } : phase === 'down' ? { status: 503 } : { status: 200 }))
+  sink.respond((): WebhookAnswer => (phase === 'hang' ? { status: 200, hang: 'body' } : phase === 'down' ? { status: 503 } : { status: 200 }))
   storePunches(db, 'T-1', [1, 2, 3])
   forwarder.start()
   await sink.waitFor(() => sink.requests.length >= 1)

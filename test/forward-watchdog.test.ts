@@ -13,7 +13,7 @@ import { Forwarder } from '../gateway/forward/forwarder.js'
 import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import type { Sink } from '../gateway/forward/sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { storePunches } from './fixtures/stored-punches.js'
 import { until } from './helpers/wait.js'
 
@@ -22,7 +22,7 @@ const DECLARED_MS = 200
 t.test('a delivery past its deadline is aborted by the watchdog and sent again under its key', async t => {
   const db = openDatabase(join(t.testdir(), 'gw.db'))
   const store = new ForwardStore(db)
-  const upstream = new UpstreamSink()
+  const upstream = new WebhookUpstream()
   await upstream.start()
   let hang = true
   upstream.respond(() => (hang ? { status: 200, hang: 'request' } : { status: 200 }))

@@ -9,17 +9,17 @@ import { ForwardStore } from '../gateway/store/forward-store.js'
 import { Forwarder, type ForwarderOptions } from '../gateway/forward/forwarder.js'
 import { WebhookSink, classify } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { storePunches, idOf, T0 } from './fixtures/stored-punches.js'
 import { until } from './helpers/wait.js'
 
-interface Rig { db: Db, store: ForwardStore, sink: UpstreamSink, forwarder: Forwarder, file: string }
+interface Rig { db: Db, store: ForwardStore, sink: WebhookUpstream, forwarder: Forwarder, file: string }
 
 async function rig (t: Test, opts: Partial<ForwarderOptions> & { timeoutMs?: number, file?: string, token?: string } = {}): Promise<Rig> {
   const file = opts.file ?? join(t.testdir(), 'gw.db')
   const db = openDatabase(file)
   const store = new ForwardStore(db)
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const forwarder = new Forwarder({
     store,

@@ -12,7 +12,7 @@ import { defaultConfig } from '../gateway/config.js'
 import { startGatewayProcess, cliAsync } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import type { ActiveAlarms } from '../gateway/health-watch.js'
 
 const NOW = Date.parse('2026-11-23T10:00:00.000Z')
@@ -130,7 +130,7 @@ t.test('critical alarms come first', async t => {
 
 t.test('through a live gateway: raised on a dead letter, cleared by the replay; log lines and gauges', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   t.teardown(() => sink.close())
   sink.respond(req => req.body?.punches.some(p => p.seq === 2) === true ? { status: 422, body: '{"error":"bad employee"}' } : { status: 200 })

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { startGatewayProcess } from './helpers/gateway-process.js'
 import { until } from './helpers/wait.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { parseDeviceConfig } from '../device/config.js'
 import { DeviceRuntime } from '../device/runtime.js'
 
@@ -17,7 +17,7 @@ const H = 3_600_000
 
 t.test('punches stamped before a 3 h clock correction are flagged clock-skew, later ones are not', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const gw = await startGatewayProcess({ dataDir: join(dir, 'gw'), upstream: sink.url, allowAnonymous: true })
   t.teardown(async () => { await gw.stop(); await sink.close() })

@@ -7,15 +7,15 @@ import t from 'tap'
 import { until } from './helpers/wait.js'
 import { pino } from 'pino'
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { Ledger, formatReconciliation } from '../sim/ledger.js'
 import { SimDevice } from '../sim/device.js'
-import { seededRandom } from '../sim/run.js'
+import { seededRandom } from '../sim/workload/seeded-random.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 t.test('SIGKILL twice under load loses no acked punch', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   let gw: GatewayProcess = await startGatewayProcess({ dataDir: dir, upstream: sink.url, allowAnonymous: true })
   const ports = { mqttPort: gw.mqttPort, httpPort: gw.httpPort }

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3'
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js'
 import { connectDevice, batch, type TestDevice } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import type { ActiveAlarms } from '../gateway/health-watch.js'
 import type { HealthSnapshot } from '../gateway/health.js'
 
@@ -59,7 +59,7 @@ function storedCount (file: string, seqs: readonly number[]): number {
 t.test('storage full: no ack, the device keeps the batch, an alarm; room again: resumes by itself', async t => {
   const dir = t.testdir()
   const data = join(dir, 'data')
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   t.teardown(() => sink.close())
   // The upstream is down while the database fills: nothing is delivered, so retention may purge nothing.

@@ -4,11 +4,11 @@
 import t from 'tap'
 import { startGatewayProcess, cli, type GatewayProcess } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { isErrorAck, type BatchAck, type ErrorAck } from '../shared/codec/ack.js'
 
 let gw: GatewayProcess
-const sink = new UpstreamSink()
+const sink = new WebhookUpstream()
 const secrets: Record<string, string> = {}
 
 t.before(async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { startGatewayProcess } from './helpers/gateway-process.js'
 import { gcPressureArgs, writeGatewayConfig } from '../faults/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { until } from './helpers/wait.js'
 
 const TIMEOUT_MS = 400
@@ -18,7 +18,7 @@ const CONCURRENCY = 2
 
 t.test('a hung upstream under GC pressure: requests time out, are retried under their key, and all is delivered once it answers', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   let hang: 'request' | 'body' | undefined = 'request'
   sink.respond(() => (hang === undefined ? { status: 200 } : { status: 200, hang }))

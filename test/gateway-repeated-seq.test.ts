@@ -8,12 +8,12 @@ import t from 'tap'
 import type { GatewayProcess } from './helpers/gateway-process.js'
 import { anonymousSite } from './helpers/site.js'
 import { connectDevice } from './helpers/mqtt-device.js'
-import type { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import type { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { rangesContain } from '../shared/ranges.js'
 import type { BatchAck } from '../shared/codec/ack.js'
 
 let gw: GatewayProcess
-let sink: UpstreamSink
+let sink: WebhookUpstream
 
 t.before(async () => {
   ({ gw, sink } = await anonymousSite(t))

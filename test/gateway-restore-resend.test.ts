@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import Database from 'better-sqlite3'
 import { startGatewayProcess, cliAsync, type GatewayProcess } from './helpers/gateway-process.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { LinkProxy } from '../fakes/link/netem.js'
 import { parseDeviceConfig } from '../device/config.js'
 import { DeviceRuntime } from '../device/runtime.js'
@@ -44,7 +44,7 @@ t.test('restore of a backup taken during ingest: devices resend what was acked a
   const dir = t.testdir()
   const gwDir = join(dir, 'gw')
   const dbFile = join(gwDir, 'punchline.db')
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   let gw: GatewayProcess = await startGatewayProcess({ dataDir: gwDir, upstream: sink.url, allowAnonymous: true })
   const ports = { mqttPort: gw.mqttPort, httpPort: gw.httpPort }

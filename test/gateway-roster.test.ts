@@ -10,14 +10,14 @@ import { writeFileSync } from 'node:fs'
 import { startGatewayProcess, cli } from './helpers/gateway-process.js'
 import { connectDevice } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import type { Watermarks } from '../shared/upstream.js'
 
 const EPOCH = '9f2c41d0'
 
 t.test('roster: employee upstream, unknown badges held until mapped, watermark held meanwhile', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const config = join(dir, 'gateway.json')
   writeFileSync(config, JSON.stringify({

@@ -5,11 +5,11 @@
 import t from 'tap'
 import { startGatewayProcess, cli } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 
 t.test('503 storm, then a poison record: every good punch once, the poison dead-lettered', async t => {
   const dir = t.testdir()
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   await sink.start()
   const POISON = 'P-0001:9f2c41d0:13'
   let storm = true

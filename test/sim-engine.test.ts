@@ -3,7 +3,7 @@
  * exactly, and the reconciliation does fail a run when a punch goes missing.
  */
 import t from 'tap'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { namedScenario } from '../sim/scenario/library.js'
 import { runScenario } from '../sim/engine/engine.js'
 import { FateLedger } from '../sim/engine/fate-ledger.js'
@@ -68,7 +68,7 @@ t.test('copies from a batch re-sent under its Idempotency-Key are explained; oth
 })
 
 t.test('the upstream sink tells a batch re-sent under its key from a new batch', async t => {
-  const sink = new UpstreamSink()
+  const sink = new WebhookUpstream()
   const url = await sink.start()
   t.teardown(() => sink.close())
   const post = async (key: string, ids: string[]): Promise<number> => (await fetch(url, {

@@ -3,11 +3,11 @@
  * reconciliation that accounts for every punch.
  */
 import t from 'tap'
-import { runSimulation } from '../sim/run.js'
+import { runRealTimeFleet } from '../sim/real-time-fleet.js'
 
 t.test('a small fleet through an outage: nothing lost, nothing doubled', async t => {
   const lines: string[] = []
-  const r = await runSimulation({
+  const r = await runRealTimeFleet({
     devices: 5,
     punchesPerDevice: 20,
     intervalMs: 40,
@@ -30,7 +30,7 @@ t.test('a small fleet through an outage: nothing lost, nothing doubled', async t
 })
 
 t.test('a ring too small for the outage refuses punches and counts them (default policy)', async t => {
-  const r = await runSimulation({
+  const r = await runRealTimeFleet({
     devices: 2,
     punchesPerDevice: 30,
     intervalMs: 10,

@@ -1,5 +1,5 @@
 /**
- * The webhook sink: the sink contract against fakes/upstream/upstream-sink.ts playing an upstream that dedupes by
+ * The webhook sink: the sink contract against fakes/upstream/webhook-upstream.ts playing an upstream that dedupes by
  * punch id (PROTOCOL.md: the id is the key an upstream dedupes on), then its watermark POST.
  */
 import t from 'tap'
@@ -9,14 +9,14 @@ import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import { createSink } from '../gateway/forward/create-sink.js'
 import { upstreamFor } from '../gateway/config.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { contractBatch, contractWatermarks, CONTRACT_T0, sinkContract } from './fixtures/sink-contract.js'
 
 // Generous: the first fetch of a process also loads Node's HTTP client.
 const TIMEOUT_MS = 1000
 
 sinkContract(t, 'webhook', { refusesRecords: true, knowsPersons: false, takesWatermarks: true }, async t => {
-  const up = new UpstreamSink()
+  const up = new WebhookUpstream()
   await up.start()
   const port = Number(new URL(up.url).port)
   const base = `http://127.0.0.1:${port}`
@@ -52,7 +52,7 @@ sinkContract(t, 'webhook', { refusesRecords: true, knowsPersons: false, takesWat
 })
 
 t.test('watermarks are POSTed as JSON to watermarkUrl, with the token, and classified like batches', async t => {
-  const up = new UpstreamSink()
+  const up = new WebhookUpstream()
   await up.start()
   t.teardown(async () => await up.close())
   const watermarkUrl = up.url.replace('/punches', '/watermark')
@@ -81,7 +81,7 @@ t.test('without watermarkUrl the sink has no watermark(), so the gateway need no
 })
 
 t.test('a redirect is a configuration fault, never a delivery (a 302 would turn the POST into a GET)', async t => {
-  const up = new UpstreamSink()
+  const up = new WebhookUpstream()
   await up.start()
   t.teardown(async () => await up.close())
   up.respond(req => (req.url === '/punches' ? { status: 302, headers: { Location: '/login' } } : { status: 200 }))

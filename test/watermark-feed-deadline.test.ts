@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm'
 import { WatermarkFeed } from '../gateway/forward/watermark-feed.js'
 import { WebhookSink } from '../gateway/forward/webhook-sink.js'
 import { silentLogger } from '../shared/log.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { until } from './helpers/wait.js'
 
 setFlagsFromString('--expose-gc')
@@ -19,7 +19,7 @@ const gc = runInNewContext('gc') as () => void
 const TIMEOUT_MS = 300
 
 t.test('a watermark URL that never answers: each send ends within its deadline under GC, and the feed goes on', async t => {
-  const upstream = new UpstreamSink()
+  const upstream = new WebhookUpstream()
   await upstream.start()
   let hang = true
   upstream.respond(() => (hang ? { status: 204, hang: 'request' } : { status: 204 }))

@@ -21,7 +21,7 @@ export interface UpstreamView {
   flags: ReadonlyMap<string, readonly string[]>
   /** punch id → virtual time of its first arrival */
   arrivedAt: ReadonlyMap<string, number>
-  /** punch id → copies that came in a batch re-sent under the same Idempotency-Key (upstream-sink.ts) */
+  /** punch id → copies that came in a batch re-sent under the same Idempotency-Key (fakes/upstream/webhook-upstream.ts) */
   retried?: ReadonlyMap<string, number>
 }
 

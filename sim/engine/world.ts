@@ -13,7 +13,7 @@ import { LinkProxy, type SiteLink } from '../../fakes/link/netem.js'
 import { MemoryLink } from '../../fakes/link/memory-link.js'
 import { connectLiteOver } from '../fleet/lite-client.js'
 import type { UplinkConnect } from '../../device/uplink-client.js'
-import { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../../fakes/upstream/webhook-upstream.js'
 import type { Scenario } from '../scenario/types.js'
 import { scenarioDevices } from '../scenario/devices.js'
 import type { UpstreamView } from './fate-ledger.js'
@@ -38,7 +38,7 @@ export interface WorldOptions {
 }
 
 export class World {
-  readonly sink = new UpstreamSink()
+  readonly sink = new WebhookUpstream()
   readonly links = new Map<string, SiteLink>()
   readonly #o: WorldOptions
   readonly #cfg: GatewayConfig

@@ -1,6 +1,6 @@
 /**
  * The gateway the device under test talks to: the real Gateway class in this process on 127.0.0.1 with a
- * port of its own, a data dir in the run's temp dir, and a real HTTP upstream (UpstreamSink) that counts
+ * port of its own, a data dir in the run's temp dir, and a real HTTP upstream (WebhookUpstream) that counts
  * each punch id it accepts. The device is registered with a secret, as on a site, rather than let in
  * anonymously: the run then also shows that the device's credentials in its config work.
  */
@@ -9,11 +9,11 @@ import type { Logger } from '../../shared/log.js'
 import { defaultConfig, upstreamFor } from '../../gateway/config.js'
 import { Gateway } from '../../gateway/gateway.js'
 import { DeviceStore } from '../../gateway/store/device-store.js'
-import { UpstreamSink } from '../../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../../fakes/upstream/webhook-upstream.js'
 import type { UpstreamPunch } from '../../shared/upstream.js'
 
 export class EmbeddedGateway {
-  readonly sink = new UpstreamSink()
+  readonly sink = new WebhookUpstream()
   readonly #gateway: Gateway
   #devices?: DeviceStore
   #started = false

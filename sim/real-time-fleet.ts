@@ -14,11 +14,9 @@ import { Gateway } from '../gateway/gateway.js'
 import { LinkProxy } from '../fakes/link/netem.js'
 import { Ledger, clean, formatReconciliation, type Reconciliation } from './ledger.js'
 import { SimDevice } from './device.js'
-import { UpstreamSink } from '../fakes/upstream/upstream-sink.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { seededRandom } from './workload/seeded-random.js'
-
-export { seededRandom }
 
 export interface SimOptions {
   devices: number
@@ -48,19 +46,19 @@ export interface SimResult {
   dataDir?: string
 }
 
-export async function runSimulation (o: SimOptions): Promise<SimResult> {
+export async function runRealTimeFleet (o: SimOptions): Promise<SimResult> {
   const started = Date.now()
   const random = seededRandom(o.seed)
   const dir = mkdtempSync(join(tmpdir(), 'punchline-sim-'))
   const log = pino({ level: process.env.PUNCHLINE_SIM_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dir, 'sim.log'), sync: false }))
   const ledger = new Ledger()
-  let sink: UpstreamSink | undefined
+  let sink: WebhookUpstream | undefined
   let gateway: Gateway | undefined
   let proxy: LinkProxy | undefined
   let url = o.broker ?? ''
 
   if (o.broker === undefined) {
-    sink = new UpstreamSink()
+    sink = new WebhookUpstream()
     const sinkUrl = await sink.start()
     const cfg = defaultConfig()
     cfg.dataDir = join(dir, 'gateway')

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { UpstreamBatch, UpstreamPunch } from '../../shared/upstream.js'
 
-export interface SinkRequest {
+export interface WebhookRequest {
   method: string
   url: string
   headers: IncomingMessage['headers']
@@ -16,7 +16,7 @@ export interface SinkRequest {
   at: number
 }
 
-export interface SinkAnswer {
+export interface WebhookAnswer {
   status: number
   headers?: Record<string, string>
   body?: string
@@ -32,10 +32,10 @@ export interface SinkAnswer {
   hang?: 'request' | 'body'
 }
 
-export type Responder = (req: SinkRequest) => SinkAnswer
+export type Responder = (req: WebhookRequest) => WebhookAnswer
 
-export class UpstreamSink {
-  readonly requests: SinkRequest[] = []
+export class WebhookUpstream {
+  readonly requests: WebhookRequest[] = []
   /** punch id → times received in a request answered 2xx */
   readonly received = new Map<string, number>()
   /** punch id → the last copy accepted */
@@ -96,7 +96,7 @@ export class UpstreamSink {
       }
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter(w => w !== check)
-        reject(new Error(`sink: condition not met within ${timeoutMs} ms (${this.received.size} punch ids received)`))
+        reject(new Error(`webhook upstream: condition not met within ${timeoutMs} ms (${this.received.size} punch ids received)`))
       }, timeoutMs)
       this.#waiters.push(check)
     })
@@ -115,13 +115,13 @@ export class UpstreamSink {
       const raw = Buffer.concat(chunks).toString('utf8')
       let body: UpstreamBatch | undefined
       try { body = JSON.parse(raw) as UpstreamBatch } catch { body = undefined }
-      const request: SinkRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, raw, at: Date.now() }
+      const request: WebhookRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, raw, at: Date.now() }
       if (this.#keep) {
         this.requests.push(request)
         if (this.requests.length > this.maxRequestsKept) this.requests.shift()
         this.#notify()
       }
-      let answer: SinkAnswer
+      let answer: WebhookAnswer
       try { answer = this.#responder(request) } catch (err) { answer = { status: 500, body: String(err) } }
       const finish = (): void => {
         if (answer.reset === true) { req.socket.destroy(); this.#notify(); return }
