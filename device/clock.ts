@@ -88,7 +88,7 @@ export class DeviceClock {
     return jump
   }
 
-  /** What the status message says about the clock (PROTOCOL.md status `clock`). */
+  /** What the status message says about the clock (docs/PROTOCOL.md, "Status (retained)", `clock`). */
   status (): { synced: boolean, offsetMs: number, lastJumpMs?: number, lastJumpAt?: number } {
     const s: { synced: boolean, offsetMs: number, lastJumpMs?: number, lastJumpAt?: number } = { synced: this.#synced, offsetMs: Math.round(this.#offset) }
     if (this.#lastJump !== undefined) { s.lastJumpMs = this.#lastJump.byMs; s.lastJumpAt = this.#lastJump.at }

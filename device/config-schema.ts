@@ -1,7 +1,8 @@
 /**
  * The device's settings file as a JSON Schema, checked by shared/settings-check.ts and published in
- * docs/config-schema.json. Left-out keys take the profile's defaults (device/config.ts); each input's own
- * options are checked by its kind's factory (device/inputs/), which knows them.
+ * docs/device-config.schema.json (`npm run docs:schemas`). Left-out keys take the profile's defaults
+ * (device/config.ts); each input's own options are checked by its kind's factory (device/inputs/), which
+ * knows them.
  */
 import { INPUT_KINDS } from './input-kinds.js'
 

@@ -25,7 +25,7 @@ export interface UplinkClient {
   readonly connected: boolean
   /**
    * The socket (net or TLS) once it exists; the uplink sets TCP_NODELAY on it, or each publish-then-ack round
-   * trip stalls ~40 ms.
+   * trip stalls ~40 ms (docs/DESIGN-NOTES.md, "TCP_NODELAY: the 40 ms Nagle and delayed-ACK stall").
    */
   readonly stream: object
   on (event: 'connect' | 'close', listener: () => void): this

@@ -3,7 +3,7 @@
  * connected it publishes batches straight from the ring, newest first by default, with a bounded number of
  * batches in flight; nothing is ever queued inside the MQTT client. A slot is freed only when the gateway's
  * ack lists its seq. Reconnects back off with full jitter, capped so the device notices its network is back
- * within the cap (10 s by default); `syncNow()` skips the wait.
+ * within the cap (`backoff.capMs`, 10 s by default); `syncNow()` skips the wait.
  *
  * Each connection attempt uses a fresh MQTT.js client with its own reconnect disabled: MQTT.js reconnects
  * on a fixed period and replays its own store one message at a time
@@ -31,7 +31,7 @@ export interface UplinkOptions {
   secret?: string
   ring: Ring
   topicPrefix?: string
-  /** punches per message, at most 500 (PROTOCOL.md) */
+  /** punches per message, at most LIMITS.maxPunchesPerBatch (docs/PROTOCOL.md, "Punch batch") */
   batchSize?: number
   /** batches published and not yet acknowledged, at most */
   window?: number
@@ -82,10 +82,10 @@ const STOP_GRACE_MS = 2000
  * How long a connection attempt waits for its CONNACK. After a site outage every device reconnects at
  * once, and the gateway admits them at the pace it takes their backlogs: a device that gives up early
  * goes back to the end of the queue and the gateway still spends a connect on the attempt it abandoned.
- * At 10 s, 10,000 devices with 300 punches each made 47,877 attempts (36,777 timed out) and drained in
- * 104 s; at 30 s (MQTT.js's own default) the herd settles in one or two attempts a device
- * (docs/BENCHMARKS.md, "Post-outage drain"). A gateway that is down refuses at once, so this only ever
- * waits on one that is up and busy.
+ * Hence MQTT.js's own default, 30 s, rather than a shorter wait: docs/DESIGN-NOTES.md ("The device uplink
+ * uses a fresh MQTT.js client per connection") has the drain that showed it, and docs/BENCHMARKS.md
+ * ("Post-outage drain") today's attempts per device. A gateway that is down refuses at once, so this only
+ * ever waits on one that is up and busy.
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
 
@@ -351,7 +351,7 @@ export class Uplink extends EventEmitter {
       return
     }
     if (f.seqs.length > 1) {
-      // PROTOCOL.md: after an error the device splits the batch and sends again.
+      // docs/PROTOCOL.md ("Ack"): after an error the device splits the batch and sends again.
       const mid = f.seqs.length >> 1
       this.#priority.push(f.seqs.slice(0, mid), f.seqs.slice(mid))
       o.log.warn({ error, punches: f.seqs.length }, 'gateway could not read a batch; splitting it')

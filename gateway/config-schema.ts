@@ -1,8 +1,8 @@
 /**
  * The gateway's settings file as a JSON Schema: every key, its type and its bounds, checked by
- * shared/settings-check.ts and published in docs/config-schema.json (`npm run docs:schemas`). Every key
- * may be left out (its default applies, docs/OPERATIONS.md "Configure"); rules that relate two settings
- * (mqtt.maxConnectBytes and mqtt.maxPacketBytes, ...) are in gateway/config.ts.
+ * shared/settings-check.ts and published in docs/gateway-config.schema.json (`npm run docs:schemas`).
+ * Every key may be left out (its default applies, docs/OPERATIONS.md "Configure"); rules that relate two
+ * settings (mqtt.maxConnectBytes and mqtt.maxPacketBytes, ...) are in gateway/config.ts.
  */
 import { DEFAULT_RULES } from './rules/rules.js'
 

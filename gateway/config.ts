@@ -113,8 +113,9 @@ export function defaultConfig (): GatewayConfig {
     dataDir: resolve('data'),
     topicPrefix: DEFAULT_TOPIC_PREFIX,
     allowAnonymous: false,
-    // The broker accepts packets well over the 256 KiB payload limit so that an oversized batch gets an
-    // error ack rather than a disconnect (PROTOCOL.md); past this bound the connection is dropped.
+    // The broker accepts packets well over the payload limit (LIMITS.maxPayloadBytes) so that an oversized
+    // batch gets an error ack rather than a disconnect (docs/PROTOCOL.md, "Ack"); past this bound the
+    // connection is dropped.
     mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
     http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },

@@ -1,7 +1,7 @@
 /**
  * Rate limit for the log lines a device can cause once per message (a rejected punch, an unreadable batch
  * or status, a topic the ACL refuses). Without it one misbehaving device writes the log as fast as it can
- * publish, and a full disk then stops ingest for every device (issue 13).
+ * publish, and a full disk then stops ingest for every device (test/gateway-log-flood.test.ts).
  *
  * Per key (kind of line, device, detail such as the field a reason is about) the first line is written;
  * further lines within the window are left out and counted (the caller's `suppressed` feeds

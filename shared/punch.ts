@@ -1,5 +1,5 @@
 /**
- * The punch model of the wire contract (../docs/PROTOCOL.md, v1).
+ * The punch model of the wire contract (docs/PROTOCOL.md, v1).
  * A punch is identified by (device, epoch, seq); its id upstream is `device:epoch:seq`.
  */
 

@@ -1,7 +1,8 @@
 /**
  * Which slot holds which seq in which state, and where the next punch goes (docs/ARCHITECTURE.md, decision
  * 4). Shared by the file ring and its in-memory twin. No payloads here: per slot one state byte and two f64
- * (seq, ts), plus the seq log, about 32 bytes a slot (3.2 MB for 100,000 slots).
+ * (seq, ts), plus the seq log's (f64, i32) entries, about 30 bytes a slot (docs/BENCHMARKS.md, "Device
+ * ring", measures it).
  *
  * A device allocates all of it at start, so its memory is known before the first punch. The simulator's
  * in-memory rings start small and double up to the capacity as slots are first used: 10,000 simulated

@@ -9,8 +9,8 @@
  *
  * Like BlueZ, discovery is a session per D-Bus client, ended when that client leaves the bus; a watch in
  * range shows up only while someone discovers; GATT objects exist only while the watch is connected.
- * Each watch is a peripheral speaking docs/BLE-GATT.md: it notifies its unacked punches when subscribed,
- * and deletes one only when an ack frees it.
+ * Each watch is a peripheral speaking the BLE GATT layout of docs/PROTOCOL.md: it notifies its unacked
+ * punches when subscribed, and deletes one only when an ack frees it.
  */
 import dbus from 'dbus-next'
 import { decodeAckFrame, encodePunchFrame, ackFreesPunch, describeFrameError, type AckFrame, type PunchFrame } from '../../device/inputs/ble/frames.js'

@@ -2,9 +2,9 @@
  * A connection inside one process: two stream ends, what one writes the other reads, like a socket pair.
  *
  * Why: 10,000 simulated devices and an embedded gateway in one process over TCP need four descriptors per
- * device (device socket, the site link's two, the gateway's), 40,000 in all, past this machine's limit of
- * 20,000. The bytes on the wire are the same MQTT the devices and the gateway speak over TCP, parsed by
- * the same code on both sides; only the kernel's part is left out.
+ * device (device socket, the site link's two, the gateway's), 40,000 in all, past a usual open-file limit
+ * (`ulimit -n`). The bytes on the wire are the same MQTT the devices and the gateway speak over TCP,
+ * parsed by the same code on both sides; only the kernel's part is left out.
  *
  * Like TCP, delivery is never synchronous: what is written in one turn of the event loop arrives together
  * in a later one. Delivering inside write() would let a PUBACK run the device's next publish inside the

@@ -1,7 +1,8 @@
 /**
- * A real HTTP upstream on 127.0.0.1 that speaks the webhook contract (PROTOCOL.md): the simulator's
- * stand-in for payroll, and the tests' too. It records every request and counts each punch id, and its
- * answers can be scripted (503 storms, 429 with Retry-After, a poison record answered with 422...).
+ * A real HTTP upstream on 127.0.0.1 that speaks the webhook contract (docs/PROTOCOL.md, "Upstream HTTP
+ * webhook"): the simulator's stand-in for payroll, and the tests' too. It records every request and
+ * counts each punch id, and its answers can be scripted (503 storms, 429 with Retry-After, a poison
+ * record answered with 422...).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { UpstreamBatch, UpstreamPunch } from '../../shared/upstream.js'
@@ -45,7 +46,7 @@ export class WebhookUpstream {
   /**
    * punch id → copies among `received` that came in a request repeating an Idempotency-Key already
    * answered 2xx: a batch the gateway sent again because the answer did not reach it in time. An upstream
-   * that honours the key (PROTOCOL.md) takes them once.
+   * that honours the key (docs/PROTOCOL.md, "Upstream HTTP webhook") takes them once.
    */
   readonly retried = new Map<string, number>()
   #responder: Responder = () => ({ status: 200 })

@@ -1,6 +1,6 @@
 /**
  * The topic ACL: a client may publish only to its own `punches` and `status`, and subscribe only to its
- * own `acks` and `cmd` (PROTOCOL.md). Everything else is refused and counted.
+ * own `acks` and `cmd` (docs/PROTOCOL.md, "MQTT"). Everything else is refused and counted.
  */
 import type { Client, Subscription } from 'aedes'
 import type { Topics, ParsedTopic } from '../../shared/topics.js'

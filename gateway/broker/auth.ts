@@ -1,6 +1,7 @@
 /**
- * Who may connect. PROTOCOL.md: clientId = username = device id; a connection whose username differs
- * from its client id is refused. With --allow-anonymous (labs only) the client id alone names the device.
+ * Who may connect. docs/PROTOCOL.md ("MQTT"): clientId = username = device id; a connection whose
+ * username differs from its client id is refused. With --allow-anonymous (labs only) the client id alone
+ * names the device.
  *
  * A secret is checked with scrypt (device-store.ts) unless it is the one verified earlier against the
  * hash still stored. Failed checks back off per device id and per remote address (login-backoff.ts): while

@@ -2,10 +2,10 @@
  * The packet bounds applied to what a connection sends (packet-guard.ts says why aedes needs them).
  *
  * The bound wraps the read() of the socket aedes reads, rather than sitting between the two as a stream
- * of its own. It used to be a Duplex wrapping the socket: with its stream states, event table and listener
- * closures that was about 0.6 KB of heap per idle connection, 6 MB for 10,000 devices (an in-process
- * gateway with 3,000 idle bench devices: 7.9 KB of heap per connection before, 7.3 KB after), and while
- * aedes waited on a group commit each connection could hold a second 16 KiB of unread bytes in it.
+ * of its own. It used to be a Duplex wrapping the socket: its stream states, event table and listener
+ * closures were heap held by every idle connection, and while aedes waited on a group commit each
+ * connection could hold a second stream buffer (Node's default highWaterMark) of unread bytes in it.
+ * docs/DESIGN-NOTES.md ("Packet size bound in front of aedes") has what the change saved.
  */
 import type { Duplex } from 'node:stream'
 import { FrameMeter, type FrameBounds, type FrameProblem } from './packet-guard.js'
@@ -28,7 +28,7 @@ export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, 
   let refused = false
   let releasing = false
   // An arrow function: its shape is shared by every connection's (under tsx a named function expression
-  // gets its name redefined, and with it a shape and property table of its own: 330 B per connection).
+  // gets its name redefined, and with it a shape and property table of its own for each connection).
   socket.read = (size?: number): unknown => {
     // Once refused, nothing more of this connection is handed on (the socket is closing).
     if (refused) return null

@@ -27,8 +27,8 @@ export interface HookParts {
   status: (device: string, payload: Buffer) => void
 }
 
-// PROTOCOL.md speaks MQTT 3.1.1 (protocol level 4). aedes also accepts 3.1 (level 3), whose client ids it
-// limits differently, and answers other levels itself without counting them.
+// docs/PROTOCOL.md ("MQTT") speaks MQTT 3.1.1 (protocol level 4). aedes also accepts 3.1 (level 3), whose
+// client ids it limits differently, and answers other levels itself without counting them.
 const PROTOCOL_LEVEL = 4
 // [MQTT-3.2.2.3] CONNACK return code 1; aedes's preConnect refusal closes without a CONNACK, so it is sent here.
 const UNACCEPTABLE_PROTOCOL_VERSION = generate({ cmd: 'connack', returnCode: 1, sessionPresent: false })
@@ -67,10 +67,11 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
         return cb(new Error('not authorized to publish on ' + packet.topic))
       }
       if (own!.channel === 'punches') return p.punches(own!.device, packet.payload as Buffer, cb)
-      // Devices publish their status retained (PROTOCOL.md), but no client may subscribe to a status topic
-      // (acl.ts): a retained copy in the broker would reach nobody, and aedes matches every retained
-      // message against every new subscription. With 10,000 devices each reconnect cost 10,000 topic
-      // matches, and a site-wide reconnect 10^8 (bench/fleet-scale.ts measured it: docs/BENCHMARKS.md). SQLite keeps the status.
+      // Devices publish their status retained (docs/PROTOCOL.md, "Status (retained)"), but no client may
+      // subscribe to a status topic (acl.ts): a retained copy in the broker would reach nobody, and aedes
+      // matches every retained message against every new subscription, so each reconnect costs a match per
+      // device and a site-wide reconnect the square of the fleet (bench/fleet-scale.ts reproduces it at
+      // 10,000 devices). SQLite keeps the status.
       // Wills take the same way (aedes authorizes them with the client that left).
       packet.retain = false
       cb(null)

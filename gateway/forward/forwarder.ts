@@ -296,8 +296,8 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const poll = this.#o.pollMs
     // #fill has just sent every batch due then that it had a slot for, so such a batch is in flight, waits for a
     // slot (a finishing request pumps again) or is held back (wake when its hold ends). Waking at once here
-    // spun on timers and SQLite while one request was in flight with a slot free: 15 % of a core for as
-    // long as a slow upstream took to answer (found with the fault suite's slow upstream, faults/upstream-faults.ts).
+    // spun on timers and SQLite while one request was in flight with a slot free, for as long as a slow
+    // upstream took to answer (found with the fault suite's slow upstream, faults/upstream-faults.ts).
     if (next !== undefined && next <= this.#filledAt) return this.#wakeIn(Math.min(poll, this.#firstRelease(now) - now))
     this.#wakeIn(next === undefined ? poll : Math.max(0, Math.min(poll, next - now)))
   }

@@ -34,7 +34,7 @@ export interface MqttSinkOptions {
   caFile?: string
   /** for CONNACK, and for each PUBACK */
   timeoutMs: number
-  /** the largest payload published; a bigger batch is split (default 256 KiB) */
+  /** the largest payload published; a bigger batch is split (default DEFAULT_MAX_PAYLOAD, 256 KiB) */
   maxPayloadBytes?: number
   log: Logger
 }
@@ -208,7 +208,7 @@ export class MqttSink implements Sink {
       client.once('connect', () => {
         if (this.#closed) { client.end(true); settle({ result: { outcome: 'retry', error: 'the sink is closed' } }); return }
         // Without TCP_NODELAY (Nagle plus delayed ACK) a publish-then-wait-for-PUBACK loop stalls ~40 ms a
-        // round trip.
+        // round trip (docs/DESIGN-NOTES.md, "TCP_NODELAY: the 40 ms Nagle and delayed-ACK stall").
         ;(client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true)
         // One 'close' listener per publish awaiting its PUBACK (up to forward.concurrency).
         client.setMaxListeners(0)

@@ -68,7 +68,7 @@ export class WebhookSink implements Sink {
   }
 }
 
-/** PROTOCOL.md, "Upstream HTTP webhook": what each answer means for the batch. */
+/** docs/PROTOCOL.md, "Upstream HTTP webhook": what each answer means for the batch. */
 export function classify (status: number, body: string, retryAfterMs?: number): SinkResult {
   if ((status >= 200 && status < 300) || status === 409) return { outcome: 'delivered' }
   const error = body === '' ? `HTTP ${status}` : `HTTP ${status}: ${body}`

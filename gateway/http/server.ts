@@ -25,8 +25,9 @@ export interface HttpOptions {
 }
 
 /**
- * How often Node looks for requests past their header or request deadline. Its default (30 s) would let a
- * slow client hold a connection half a minute past a 10 s headersTimeout.
+ * How often Node looks for requests past their header or request deadline. Its default
+ * (`connectionsCheckingInterval`, 30 s in Node's http.createServer) would let a slow client hold a
+ * connection that long past `http.headersTimeoutMs`.
  */
 const DEADLINE_CHECK_MS = 1000
 

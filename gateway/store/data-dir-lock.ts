@@ -2,7 +2,7 @@
  * One process at a time on a data directory: the gateway holds an exclusive lock on `<data>/gateway.lock`
  * for its whole life, and `punchline restore` for the time it replaces the file. Two gateways on one
  * directory would each take the other's punches for their own, and a restore under a running gateway
- * replaces the file it is writing (issue 13, item 9).
+ * replaces the file it is writing (test/process-locks.test.ts).
  *
  * The lock is the kernel's (fs-native-extensions: an open-file-description lock on Linux, flock on macOS),
  * not a pid in a file: it goes with the process however it ends, kill -9 and power loss included, so a

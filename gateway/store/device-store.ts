@@ -58,9 +58,10 @@ export class DeviceStore {
   readonly #verified = new Map<string, { stored: string, digest: Buffer }>()
   /**
    * Last-seen times and statuses not yet written, latest per device. They are bookkeeping, written in one
-   * transaction by flush() (the gateway calls it every second): one fsync each would cost 10,000 fsyncs when
-   * a site's devices reconnect together, and a status every minute from 10,000 devices is 166 a second.
-   * At most one entry per device. A crash loses at most the last second of them, never a punch.
+   * transaction by flush() (the gateway calls it every ACTIVITY_FLUSH_MS, gateway/life/running.ts): a
+   * transaction each would cost 10,000 fsyncs when a site's 10,000 devices reconnect together, and 166 a
+   * second for their statuses, one a minute each. At most one entry per device. A crash loses at most the
+   * last flush interval of them, never a punch.
    */
   readonly #activity = new Map<string, { seen: number, status?: string }>()
   readonly #flushActivity: () => void

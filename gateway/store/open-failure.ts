@@ -4,7 +4,8 @@
  * wrong for now: a lock held by another process, a full disk, a read-only mount, permissions, a directory
  * where the file should be, an I/O error. Only a damaged file may be moved aside; for everything else the
  * gateway refuses to start with one line saying the cause and what to do, and a supervisor restarts it
- * until the cause is gone (issue 13, item 2: a full disk after a clean stop used to cost the whole file).
+ * until the cause is gone (a full disk after a clean stop used to cost the whole file:
+ * test/gateway-store-unavailable.test.ts).
  */
 import { accessSync, constants, statSync, statfsSync } from 'node:fs'
 import { dirname } from 'node:path'

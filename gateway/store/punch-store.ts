@@ -47,8 +47,8 @@ export interface StoredPunch {
 
 /**
  * The punch columns read back for forwarding, as arrays: better-sqlite3 builds a row object property by
- * property (3.3 µs a row of these 18 columns on the bench machine), an array and one object literal of a
- * fixed shape cost 2 µs, and the forwarder reads every punch once (docs/BENCHMARKS.md, "Post-outage drain").
+ * property, an array and one object literal of a fixed shape cost less, and the forwarder reads every
+ * punch once (docs/DESIGN-NOTES.md, "The forwarder's hot path", has the figures).
  */
 export const STORED_COLUMNS = 'id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person'
 export type StoredRow = [number, string, string, number, number, number | null, string, string, string, string,

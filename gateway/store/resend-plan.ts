@@ -1,8 +1,9 @@
 /**
  * What to ask a device to resend after the gateway's file went back in time (a restore, or an empty file
  * after a corrupt one): the seqs it may still hold that the file lacks. Devices keep acked punches in
- * their rings until the slot is reused, and a `resend` command (PROTOCOL.md) sends back those still there,
- * acked or not, at most a ring's capacity per command; INSERT OR IGNORE drops what the file already has.
+ * their rings until the slot is reused, and a `resend` command (docs/PROTOCOL.md, "Commands") sends back
+ * those still there, acked or not, at most a ring's capacity per command; INSERT OR IGNORE drops what the
+ * file already has.
  *
  * For an epoch with highest stored seq S and a ring of C slots, the ring can only hold seqs in
  * [S-C+1, S+C]: below that its slots were reused, above S+C it would have to have wrapped past S. So we

@@ -1,9 +1,10 @@
 /**
  * The id and epoch of a punch batch too large to be parsed. Parsing a payload only to refuse it for its
- * size would cost every other device its turn on the event loop (issue 13), yet a device with several
- * batches in flight needs the id echoed to know which one to split. The reference device writes them
- * first (`{"v":1,"id":…,"epoch":…,"punches":[…]}`), so they are read from the payload's first bytes,
- * before anything nested opens; anywhere else they are not echoed (docs/PROTOCOL.md, Ack).
+ * size would cost every other device its turn on the event loop, yet a device with several batches in
+ * flight needs the id echoed to know which one to split. The reference device writes them first
+ * (`{"v":1,"id":…,"epoch":…,"punches":[…]}`), so they are read from the payload's first bytes, before
+ * anything nested opens; anywhere else they are not echoed (docs/PROTOCOL.md, "Ack";
+ * test/gateway-payload-size.test.ts).
  */
 import { LIMITS, isEpoch } from '../punch.js'
 import { deviceTextOf } from './check.js'

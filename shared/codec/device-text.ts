@@ -3,7 +3,8 @@
  * version) must arrive as it was meant: no control characters, no lone surrogates, no bytes that are not
  * UTF-8. Any of those used to be accepted and then silently changed on the way (UTF-8 decoding turns a
  * bad byte into U+FFFD, SQLite a lone surrogate), so an identical resend counted a false conflict and the
- * upstream got another badge than the device read (issue 13). They are refused, by field, instead.
+ * upstream got another badge than the device read. They are refused, by field, instead
+ * (test/gateway-device-text.test.ts).
  */
 import { isUtf8 } from 'node:buffer'
 

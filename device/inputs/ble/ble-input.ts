@@ -1,7 +1,8 @@
 /**
- * Watches and badges over BLE (docs/BLE-GATT.md): each configured peer is kept connected by a PeerLink;
- * its notifications are reassembled into punch frames, decoded, and emitted as reads. The runtime's
- * reply becomes an ack frame written back, and only that ack lets the peer delete the punch.
+ * Watches and badges over BLE (docs/PROTOCOL.md, "BLE GATT layout"): each configured peer is kept
+ * connected by a PeerLink; its notifications are reassembled into punch frames, decoded, and emitted as
+ * reads. The runtime's reply becomes an ack frame written back, and only that ack lets the peer delete
+ * the punch.
  *
  * Counters (InputStats):
  *   frames       punch frames whose CRC held

@@ -1,13 +1,17 @@
 /**
- * Punch and ack frames of the BLE GATT layout (docs/BLE-GATT.md), version 1. Binary, big-endian, ending
- * in a CRC-16/CCITT-FALSE so a frame glued together from the wrong fragments is caught, not punched.
+ * Punch and ack frames of the BLE GATT layout (docs/PROTOCOL.md, "BLE GATT layout"), version 1. Binary,
+ * big-endian, ending in a CRC-16/CCITT-FALSE so a frame glued together from the wrong fragments is
+ * caught, not punched.
  * Nothing here throws on bad input: every function returns a result naming the field and the rule.
  */
 import { LIMITS, type ClockState, type Location, type PunchKind, type PunchMethod } from '../../../shared/punch.js'
 import type { PunchOutcome } from '../input.js'
 
 export const FRAME_VERSION = 1
-/** a reassembled punch frame, CRC included; the largest valid v1 frame is 293 bytes */
+/**
+ * a reassembled punch frame, CRC included; the largest valid v1 frame is 292 bytes (header 15, emp 64,
+ * loc 10, reason 1 + 200, CRC 2)
+ */
 export const MAX_FRAME_BYTES = 300
 /** header (15) + a 1-byte emp + CRC (2) */
 export const MIN_FRAME_BYTES = 18

@@ -1,7 +1,7 @@
 /**
- * The GATT layout a punchline watch or badge exposes (docs/BLE-GATT.md). UUIDs are 128-bit, from one
- * fixed random base (dfc4xxxx-cd10-4f6b-9588-55bd799ae319), written in lower case because BlueZ reports
- * them that way and node-ble looks services and characteristics up by exact string.
+ * The GATT layout a punchline watch or badge exposes (docs/PROTOCOL.md, "BLE GATT layout"). UUIDs are
+ * 128-bit, from one fixed random base (dfc4xxxx-cd10-4f6b-9588-55bd799ae319), written in lower case
+ * because BlueZ reports them that way and node-ble looks services and characteristics up by exact string.
  */
 const uuid = (short: string): string => `dfc4${short}-cd10-4f6b-9588-55bd799ae319`
 

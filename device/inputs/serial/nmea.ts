@@ -3,9 +3,10 @@
  * character between `$` and `*`. GGA and RMC from any talker (GP, GN, GL, GA, BD) give fixes; other
  * sentences are checked and counted, then ignored.
  *
- * Accuracy: receivers send HDOP, not metres. HDOP × 5 m (a typical user range error for a single-frequency
- * receiver) is the radius used, the rule of thumb in receiver datasheets; an RMC takes the HDOP of the GGA
- * of the same second, and a sentence with no HDOP at hand gets the configured default.
+ * Accuracy: receivers send HDOP, not metres. HDOP × `accPerHdopM` (5 m by default, a typical user range
+ * error for a single-frequency receiver) is the radius used, the rule of thumb in receiver datasheets; an
+ * RMC takes the HDOP of the GGA of the same second, and a sentence with no HDOP at hand gets the
+ * configured default (`defaultAccM`).
  */
 import type { Location } from '../../../shared/punch.js'
 import type { DecodeSink, PassiveDecoder } from './protocol.js'

@@ -8,8 +8,8 @@
  * 0 bytes at once and forever (serialport/bindings-cpp#162, fix proposed in #164, unmerged), and 0 bytes
  * is what a hung-up tty answers: when the adapter goes while a read is already queued on libuv's
  * threadpool (a busy CPU widens that window), the port never closes, every later byte is lost and one
- * pool thread spins on read() (~20 000 times a second, measured). The bindings give no hook into that
- * loop, so a watchdog checks once a second that the path still names the device that was opened
+ * pool thread spins on read() as fast as it can. The bindings give no hook into that loop, so a watchdog
+ * checks every `watchdogMs` (a second by default) that the path still names the device that was opened
  * (stat: rdev and inode; a replug makes a new node, and the old one's minor stays taken while our fd
  * holds it) and, when it does not, closes the port and reopens: `deadPortResets` counts it.
  */
