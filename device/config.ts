@@ -70,6 +70,9 @@ const PROFILES: Record<Profile, { ring: DeviceConfig['ring'], uplink: DeviceConf
 
 const isPlain = isPlainObject
 
+/** the same credential again within this long is a duplicate read unless the config says otherwise */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 30_000
+
 const checkSchema = settingsChecker(deviceConfigSchema)
 
 /** Reads and checks a config file; relative paths in it (ring.path, broker.ca) are relative to the file. */
@@ -119,7 +122,7 @@ export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}, so
     ring: { ...p.ring, ...file.ring },
     uplink: { ...p.uplink, ...file.uplink },
     tz: file.tz ?? -new Date().getTimezoneOffset(),
-    duplicateWindowMs: file.duplicateWindowMs ?? 30_000,
+    duplicateWindowMs: file.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
     clock: { trustSystemClock: false, jumpWarnMs: 60_000, ...file.clock },
     maxFixAgeMs: file.maxFixAgeMs ?? 120_000,
     fw: file.fw ?? 'punchline',

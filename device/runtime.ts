@@ -15,12 +15,14 @@ import type { PunchInput, PunchKind } from '../shared/punch.js'
 import { brokerTls, type DeviceConfig } from './config.js'
 import { DeviceClock } from './clock.js'
 import { openFileRing, type Ring, type RingStats } from './ring/index.js'
-import { Uplink, type UplinkStats } from './uplink.js'
+import { Uplink, type UplinkOptions, type UplinkStats } from './uplink.js'
 import type { GpsFix, Input, InputRead, InputStats, PunchOutcome } from './inputs/input.js'
 
 export interface PunchEvent {
   /** corrected device time of the read */
   at: number
+  /** seq of the older punch the ring gave up to take this one (policy 'overwrite-oldest') */
+  overwrote?: number
   input: string
   emp: string
   method: InputRead['method']
@@ -39,6 +41,16 @@ export interface RuntimeDeps {
   random?: () => number
   /** status fields only the host knows, e.g. battery from /sys/class/power_supply */
   battery?: () => number | undefined
+  /**
+   * how the uplink reaches the gateway, over what the config says: the simulator passes its light MQTT
+   * client on in-process links (sim/fleet/lite-client.ts) and a shorter reconnect backoff
+   */
+  uplink?: Pick<UplinkOptions, 'connect' | 'backoff'>
+  /**
+   * the logger of one part (clock, ring, uplink): by default a child of `log` tagged with the part; the
+   * simulator keeps its thousands of devices to one logger each
+   */
+  partLog?: (part: string) => Logger
 }
 
 export interface RuntimeStats {
@@ -72,12 +84,13 @@ export class DeviceRuntime extends EventEmitter {
     this.config = config
     this.#log = deps.log
     this.#battery = deps.battery
+    const partLog = deps.partLog ?? ((part: string) => deps.log.child({ part }))
     this.clock = new DeviceClock({
       systemNow: deps.systemNow,
       monotonic: deps.monotonic,
       trustSystemClock: config.clock.trustSystemClock,
       jumpWarnMs: config.clock.jumpWarnMs,
-      log: deps.log.child({ part: 'clock' })
+      log: partLog('clock')
     })
     const now = (): number => this.clock.now()
     this.ring = deps.ring ?? openFileRing({
@@ -86,7 +99,7 @@ export class DeviceRuntime extends EventEmitter {
       retentionMs: config.ring.retentionHours * 3_600_000,
       policy: config.ring.policy,
       now,
-      log: deps.log.child({ part: 'ring' })
+      log: partLog('ring')
     })
     this.uplink = new Uplink({
       url: config.broker.url,
@@ -102,11 +115,12 @@ export class DeviceRuntime extends EventEmitter {
       statusIntervalMs: config.uplink.statusIntervalMs,
       tz: config.tz,
       fw: config.fw,
-      log: deps.log.child({ part: 'uplink' }),
+      log: partLog('uplink'),
       now,
       random: deps.random,
       statusExtras: () => this.#statusExtras(),
-      mqttOptions: brokerTls(config)
+      mqttOptions: brokerTls(config),
+      ...deps.uplink
     })
     this.uplink.on('time', (gatewayNow: number) => {
       const jump = this.clock.set(gatewayNow)
@@ -155,11 +169,12 @@ export class DeviceRuntime extends EventEmitter {
   #onRead (read: InputRead): PunchOutcome {
     this.#counts.reads++
     const at = this.clock.now()
-    const outcome = this.#store(read, at)
+    const { outcome, overwrote } = this.#store(read, at)
     if (outcome.outcome === 'accepted') this.#counts.accepted++
     else if (outcome.outcome === 'duplicate-read') this.#counts.duplicateReads++
     else this.#counts.refused++
     const event: PunchEvent = { at, input: read.input, emp: read.emp, method: read.method, outcome }
+    if (overwrote !== undefined) event.overwrote = overwrote
     this.emit('outcome', event)
     try {
       read.reply?.(outcome)
@@ -170,11 +185,11 @@ export class DeviceRuntime extends EventEmitter {
     return outcome
   }
 
-  #store (read: InputRead, at: number): PunchOutcome {
+  #store (read: InputRead, at: number): { outcome: PunchOutcome, overwrote?: number } {
     const window = this.config.duplicateWindowMs
     const last = this.#recent.get(read.emp)
     if (window > 0 && last !== undefined && at - last.at >= 0 && at - last.at < window && read.manual === undefined) {
-      return { outcome: 'duplicate-read', previousSeq: last.seq }
+      return { outcome: { outcome: 'duplicate-read', previousSeq: last.seq } }
     }
     // A source with its own clock (a watch) says whether it was synced; otherwise ours stamps the read.
     const ownClock = read.ts === undefined
@@ -197,18 +212,32 @@ export class DeviceRuntime extends EventEmitter {
     } catch (err) {
       // The medium failed (EIO, a read-only remount): the read is refused and said so, the runtime goes on.
       this.#log.error({ err, emp: read.emp }, 'ring write failed: the punch was not stored')
-      return { outcome: 'refused', reason: 'storage-error', message: `storage error: ${(err as Error).message}; the punch was not recorded, call support` }
+      return { outcome: { outcome: 'refused', reason: 'storage-error', message: `storage error: ${(err as Error).message}; the punch was not recorded, call support` } }
     }
     if (!r.ok) {
       if (r.reason === 'full') {
-        return { outcome: 'refused', reason: 'storage-full', message: `storage full: ${this.ring.capacity} punches wait for the gateway; the punch was not recorded, connect the device or call support` }
+        return { outcome: { outcome: 'refused', reason: 'storage-full', message: `storage full: ${this.ring.capacity} punches wait for the gateway; the punch was not recorded, connect the device or call support` } }
       }
-      return { outcome: 'refused', reason: 'too-large', message: r.message }
+      return { outcome: { outcome: 'refused', reason: 'too-large', message: r.message } }
     }
-    this.#recent.delete(read.emp)
-    this.#recent.set(read.emp, { seq: r.seq, at })
-    if (this.#recent.size > MAX_RECENT) this.#recent.delete(this.#recent.keys().next().value as string)
-    return { outcome: 'accepted', seq: r.seq }
+    this.#remember(read.emp, r.seq, at)
+    return { outcome: { outcome: 'accepted', seq: r.seq }, overwrote: r.overwrote?.seq }
+  }
+
+  /**
+   * Keeps the credential for the duplicate-read window, and only for it: entries are in the order they
+   * came, so those past the window are at the front. A device then holds the people of the last window,
+   * not everyone it has seen (a fleet of simulated devices holds this in one process).
+   */
+  #remember (emp: string, seq: number, at: number): void {
+    const window = this.config.duplicateWindowMs
+    if (window <= 0) return
+    this.#recent.delete(emp)
+    this.#recent.set(emp, { seq, at })
+    for (const [old, e] of this.#recent) {
+      if (this.#recent.size <= MAX_RECENT && at - e.at < window) break
+      this.#recent.delete(old)
+    }
   }
 
   #freshFix (at: number): { lat: number, lon: number, acc: number } | undefined {

@@ -3,8 +3,8 @@
  * the upstream sink received. A punch is "lost" only when nothing explains its absence upstream.
  */
 import { punchId } from '../shared/punch.js'
-
-export type Fate = 'pending' | 'acked' | 'rejected' | 'overwritten'
+// The quick run's ledger until it becomes a generated scenario; the fates are the engine's.
+import type { Fate } from './engine/fate-ledger.js'
 
 interface Entry {
   fate: Fate

@@ -47,6 +47,8 @@ export class FateLedger {
   refused = 0
   /** punches lost to a power cut during their write: never confirmed to the person */
   torn = 0
+  /** reads the device's duplicate-read check turned away (device/runtime.ts): never stored, by design */
+  duplicateReads = 0
   attempted = 0
   /** running counts, for progress samples (count() walks every entry) */
   acked = 0
@@ -84,6 +86,7 @@ export class FateLedger {
     const f = noFates()
     f.generated = this.attempted
     f.refused = this.refused + this.torn
+    f.duplicateReads = this.duplicateReads
     const lateness = LATENESS_BUCKETS.map(upToMs => ({ upToMs, count: 0 }))
     const flags: Record<string, number> = {}
     const unexplainedIds: string[] = []
@@ -124,6 +127,7 @@ export function noFates (): FateCounts {
     delivered: 0,
     deliveredFlagged: 0,
     refused: 0,
+    duplicateReads: 0,
     overwritten: 0,
     rejected: 0,
     deadLettered: 0,

@@ -1,15 +1,20 @@
 /**
- * A simulated terminal or watch: the real parts of a device (its ring, its uplink, its clock) driven by
- * the engine instead of hardware. Its system clock is the virtual clock bent by the faults a scenario
- * gives it (drift, a jump, an RTC that lost its time), and it can lose power, with the punch being
- * written torn when the scenario says so.
+ * A simulated terminal or watch: a real DeviceRuntime (device/runtime.ts) driven by the engine instead of
+ * hardware, so every planned punch goes through the device's own duplicate-read check, clock stamping and
+ * outcomes. Around it sit the scenario's fault knobs: its system clock is the virtual clock bent by drift, a
+ * jump or an RTC that lost its time; it can lose power (a reboot is a new runtime over the same ring), with
+ * the punch being written torn when the scenario says so; the next fix can be spoofed and the next record
+ * poisoned.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
 import type { Logger } from '../../shared/log.js'
-import { punchId, type PunchInput } from '../../shared/punch.js'
+import { punchId } from '../../shared/punch.js'
 import { createMemoryRing, openFileRing, HEADER_SIZE, RECORD_SIZE, type Ring } from '../../device/ring/index.js'
-import { Uplink, type UplinkOptions } from '../../device/uplink.js'
-import { DeviceClock } from '../../device/clock.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS, type Uplink, type UplinkOptions } from '../../device/uplink.js'
+import type { DeviceClock } from '../../device/clock.js'
+import { DEFAULT_DUPLICATE_WINDOW_MS, type DeviceConfig } from '../../device/config.js'
+import type { InputRead } from '../../device/inputs/input.js'
+import { DeviceRuntime, type PunchEvent } from '../../device/runtime.js'
 import type { DeviceGroupSpec, PlannedPunch } from '../scenario/types.js'
 import type { FateLedger } from './fate-ledger.js'
 
@@ -40,10 +45,10 @@ export class FleetDevice {
   readonly id: string
   readonly site: string
   readonly kind: 'terminal' | 'watch'
-  ring: Ring
-  uplink: Uplink
-  clock: DeviceClock
+  /** the device as it runs since its last power-on */
+  runtime: DeviceRuntime
   readonly #o: FleetDeviceOptions
+  readonly #config: DeviceConfig
   readonly #startedAt: number
   #jumpMs = 0
   #rtcLostAt: number | undefined
@@ -52,6 +57,8 @@ export class FleetDevice {
   #spoofKm = 0
   /** the next punch is a record the upstream will refuse */
   #poisonNext = false
+  /** the seq the ring gave up for the punch being taken, from the runtime's outcome event */
+  #overwrote: number | undefined
   readonly poisoned: string[] = []
 
   constructor (o: FleetDeviceOptions) {
@@ -60,10 +67,13 @@ export class FleetDevice {
     this.site = o.site
     this.kind = o.group.kind
     this.#startedAt = o.virtualNow()
-    this.ring = this.#openRing()
-    this.clock = this.#newClock()
-    this.uplink = this.#newUplink()
+    this.#config = simDeviceConfig(o)
+    this.runtime = this.#boot(this.#openRing())
   }
+
+  get ring (): Ring { return this.runtime.ring }
+  get uplink (): Uplink { return this.runtime.uplink }
+  get clock (): DeviceClock { return this.runtime.clock }
 
   /** The device's own idea of the system time: virtual time, drifted, jumped, or restarted by a dead RTC. */
   systemNow (): number {
@@ -80,8 +90,7 @@ export class FleetDevice {
   start (): void { this.uplink.start() }
 
   async stop (): Promise<void> {
-    await this.uplink.stop()
-    this.ring.close()
+    await this.runtime.stop()
   }
 
   /** A person punches as planned. Returns the punch id when the ring took it. */
@@ -89,26 +98,25 @@ export class FleetDevice {
     const led = this.#o.ledger
     led.attempted++
     if (!this.#powered) { led.refused++; return undefined }
-    const input: PunchInput = {
-      ts: p.manual !== undefined ? p.manual.forTs : this.clock.now(),
-      emp: p.emp,
-      kind: p.kind,
-      method: p.manual !== undefined ? 'manual' : p.method,
-      clock: this.clock.synced ? 'synced' : 'unsynced'
-    }
-    if (!this.clock.synced) input.up = this.clock.uptime()
-    if (p.manual !== undefined) input.manual = { reason: p.manual.reason }
-    if (p.loc !== undefined && p.manual === undefined) {
-      input.loc = this.#spoofKm === 0 ? p.loc : { ...p.loc, lat: Math.min(89, p.loc.lat + this.#spoofKm / 111.2) }
+    const read: Omit<InputRead, 'input'> = { emp: p.emp, kind: p.kind, method: p.method }
+    if (p.manual !== undefined) {
+      // A make-up punch carries the time it is for, entered on the device against the device's own clock.
+      read.ts = p.manual.forTs
+      read.clock = this.clock.synced ? 'synced' : 'unsynced'
+      read.manual = { reason: p.manual.reason }
+    } else if (p.loc !== undefined) {
+      read.loc = this.#spoofKm === 0 ? p.loc : { ...p.loc, lat: Math.min(89, p.loc.lat + this.#spoofKm / 111.2) }
       this.#spoofKm = 0
     }
-    const r = this.ring.append(input)
-    if (!r.ok) { led.refused++; return undefined }
-    const id = punchId(this.id, this.ring.epoch, r.seq)
+    this.#overwrote = undefined
+    const outcome = this.runtime.punch(read)
+    if (outcome.outcome === 'duplicate-read') { led.duplicateReads++; return undefined }
+    if (outcome.outcome !== 'accepted') { led.refused++; return undefined }
+    const epoch = this.ring.epoch
+    const id = punchId(this.id, epoch, outcome.seq)
     led.taken(id, p.manual !== undefined ? p.manual.forTs : p.at)
-    if (r.overwrote !== undefined) led.settle(punchId(this.id, this.ring.epoch, r.overwrote.seq), 'overwritten')
+    if (this.#overwrote !== undefined) led.settle(punchId(this.id, epoch, this.#overwrote), 'overwritten')
     if (this.#poisonNext) { this.poisoned.push(id); this.#poisonNext = false }
-    this.uplink.kick()
     return id
   }
 
@@ -134,14 +142,15 @@ export class FleetDevice {
     this.ring.close()
   }
 
-  /** Power back (after a cut, or with an RTC that lost its time): the ring recovers from its file. */
+  /**
+   * Power back (after a cut, or with an RTC that lost its time): the device boots a fresh runtime, and the
+   * ring recovers from its file (a memory ring stands for a medium that kept everything).
+   */
   powerOn (rtcLost = false): void {
     if (rtcLost) this.#rtcLostAt = this.#o.virtualNow()
     if (this.#powered && !rtcLost) return
     this.#powered = true
-    if (this.#o.ringFile !== undefined) this.ring = this.#openRing()
-    this.clock = this.#newClock()
-    this.uplink = this.#newUplink()
+    this.runtime = this.#boot(this.#o.ringFile !== undefined ? this.#openRing() : this.ring)
     this.uplink.start()
   }
 
@@ -174,49 +183,63 @@ export class FleetDevice {
     return this.#o.ringFile !== undefined ? openFileRing({ ...opts, path: this.#o.ringFile }) : createMemoryRing(opts)
   }
 
-  #newClock (): DeviceClock {
-    return new DeviceClock({
-      systemNow: () => this.systemNow(),
-      monotonic: () => this.#o.virtualNow(),
-      trustSystemClock: true,
-      jumpWarnMs: 60_000,
-      log: this.#o.log
-    })
-  }
-
-  #newUplink (): Uplink {
+  #boot (ring: Ring): DeviceRuntime {
     const o = this.#o
-    const uplink = new Uplink({
-      url: o.url,
-      deviceId: o.id,
-      secret: o.secret,
-      ring: this.ring,
-      batchSize: o.group.uplink.batchSize,
-      window: o.group.uplink.window,
-      tz: o.tz,
-      fw: 'sim',
+    const runtime = new DeviceRuntime(this.#config, {
       log: o.log,
+      partLog: () => o.log,
+      ring,
+      systemNow: () => this.systemNow(),
+      monotonic: () => o.virtualNow(),
       random: o.random,
-      now: () => this.clock.now(),
-      backoff: { baseMs: 100, capMs: o.backoffCapMs ?? 1000 },
-      ackTimeoutMs: 10_000,
-      statusIntervalMs: o.statusIntervalMs ?? 5_000,
-      statusExtras: () => ({ clock: this.clock.status() }),
-      connect: o.connect
+      uplink: { connect: o.connect, backoff: { baseMs: 100, capMs: this.#config.uplink.backoffCapMs } }
     })
-    const ring = this.ring
-    uplink.on('acked', (acked: number[], rejected: number[]) => {
+    runtime.on('outcome', (e: PunchEvent) => { this.#overwrote = e.overwrote })
+    runtime.uplink.on('acked', (acked: number[], rejected: number[]) => {
       for (const s of acked) o.ledger.settle(punchId(o.id, ring.epoch, s), 'acked')
       for (const s of rejected) o.ledger.settle(punchId(o.id, ring.epoch, s), 'rejected')
     })
-    uplink.on('rejected', (list: Array<{ seq: number }>) => {
+    runtime.uplink.on('rejected', (list: Array<{ seq: number }>) => {
       for (const r of list) o.ledger.settle(punchId(o.id, ring.epoch, r.seq), 'rejected')
     })
-    uplink.on('time', (gatewayNow: number) => {
-      // The correction is an offset over the (still wrong) system clock, as on a real device.
-      this.clock.set(gatewayNow)
-      uplink.publishStatus()
-    })
-    return uplink
+    return runtime
+  }
+}
+
+type SharedParts = Pick<DeviceConfig, 'profile' | 'ring' | 'uplink' | 'clock' | 'inputs'>
+
+/** One set of a group's config parts for all its devices: ten thousand copies of the same objects add up. */
+const sharedParts = new WeakMap<DeviceGroupSpec, SharedParts>()
+
+/**
+ * What a simulated device's config file would say: its group's ring and uplink, the device's defaults
+ * elsewhere. The ring's path is empty: the simulator opens the ring itself (in memory, or a file for power
+ * cuts) and hands it to the runtime.
+ */
+function simDeviceConfig (o: FleetDeviceOptions): DeviceConfig {
+  const g = o.group
+  const backoffCapMs = o.backoffCapMs ?? 1000
+  const statusIntervalMs = o.statusIntervalMs ?? 5_000
+  let parts = sharedParts.get(g)
+  if (parts === undefined || parts.uplink.backoffCapMs !== backoffCapMs || parts.uplink.statusIntervalMs !== statusIntervalMs) {
+    parts = {
+      profile: g.kind,
+      ring: { path: '', capacity: g.ring.capacity, retentionHours: 0, policy: g.ring.policy },
+      uplink: { order: 'newest', batchSize: g.uplink.batchSize, window: g.uplink.window, backoffCapMs, ackTimeoutMs: 10_000, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, statusIntervalMs },
+      // The virtual clock is the truth the scenario bends; the gateway corrects it as it would a real one.
+      clock: { trustSystemClock: true, jumpWarnMs: 60_000 },
+      inputs: []
+    }
+    sharedParts.set(g, parts)
+  }
+  return {
+    ...parts,
+    id: o.id,
+    secret: o.secret,
+    broker: { url: o.url, rejectUnauthorized: true },
+    tz: o.tz,
+    duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
+    maxFixAgeMs: 120_000,
+    fw: 'sim'
   }
 }

@@ -21,6 +21,7 @@ export function fateRows (f: FateCounts): Row[] {
     { label: 'delivered', value: f.delivered },
     { label: 'with flags', value: f.deliveredFlagged, sub: true },
     { label: 'refused by a full ring', value: f.refused },
+    { label: 'duplicate reads (not stored)', value: f.duplicateReads },
     { label: 'overwritten on devices', value: f.overwritten },
     { label: 'rejected by the gateway', value: f.rejected },
     { label: 'dead-lettered', value: f.deadLettered },

@@ -31,6 +31,8 @@ export interface FateCounts {
   deliveredFlagged: number
   /** refused by a full ring (never stored: the terminal said so) */
   refused: number
+  /** the same credential again within the device's duplicate-read window: told "already punched", not stored */
+  duplicateReads: number
   /** destroyed by overwrite-oldest before it was acknowledged */
   overwritten: number
   /** refused by the gateway for good (with a reason) */
