@@ -4,14 +4,14 @@
  * connecting at once. A herd (every device at once) stays a scenario the engine asks for on purpose, with
  * `windowMs: 0` and no `maxPending`.
  *
- * Why a bound on connecting members and not only a window: measured with bench/fleet-scale.ts, the
- * gateway admits a few hundred connections a second, and a device gives up on a CONNACK after 10 s and
- * tries again. 10,000 starts in 5 s then collapse into 67,000 attempts over three minutes (and the dead
- * attempts' TIME_WAIT sockets exhaust the ephemeral ports); bounded, the same fleet connects at the
- * gateway's own pace.
+ * Why a bound on connecting members and not only a window: the gateway admits connections at its own
+ * pace (bench/fleet-scale.ts measures it; docs/BENCHMARKS.md, "Post-outage drain"), and a device that
+ * waits longer than `uplink.connectTimeoutMs` for its CONNACK gives up and tries again. Unbounded, a large
+ * fleet started within seconds turns into several attempts per device (and the dead attempts' TIME_WAIT
+ * sockets exhaust the ephemeral ports); bounded, the same fleet connects at the gateway's own pace.
  *
- * One timer walks the schedule, rather than one timer per device: 10,000 pending timers cost more than the
- * connects they spread.
+ * One timer walks the schedule, rather than one timer per device: a pending timer per device costs more
+ * than the connects it spreads.
  */
 export { connectLite, LiteClient, MqttRefusal } from './lite-client.js'
 
