@@ -7,73 +7,44 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class GatewayMetrics {
   readonly registry = new Registry()
 
-  readonly punches = new Counter({
-    name: 'punchline_punches_total',
-    help: 'Punches received on the punches topic, by result (stored, known = duplicate, rejected)',
-    labelNames: ['result'] as const,
-    registers: [this.registry]
-  })
+  // Private methods are in place before any field initializer runs, so the fields below can use them.
+  #counter<L extends string = never> (name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] })
+  }
 
-  readonly batches = new Counter({
-    name: 'punchline_batches_total',
-    help: 'Punch batches received, by result (ok, unreadable, commit_failed)',
-    labelNames: ['result'] as const,
-    registers: [this.registry]
-  })
+  #gauge<L extends string = never> (name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge<L>({ name, help, labelNames, registers: [this.registry] })
+  }
 
-  readonly rejects = new Counter({
-    name: 'punchline_rejects_total',
-    help: 'Punches or payloads refused, by the field the rule is about',
-    labelNames: ['field'] as const,
-    registers: [this.registry]
-  })
+  readonly punches = this.#counter('punchline_punches_total',
+    'Punches received on the punches topic, by result (stored, known = duplicate, rejected)', ['result'])
 
-  readonly conflicts = new Counter({
-    name: 'punchline_conflicts_total',
-    help: 'Resent punches whose content differs from the stored copy, and later copies of a seq within one batch that differ from its first (the first copy wins)',
-    registers: [this.registry]
-  })
+  readonly batches = this.#counter('punchline_batches_total',
+    'Punch batches received, by result (ok, unreadable, commit_failed)', ['result'])
 
-  readonly logSuppressed = new Counter({
-    name: 'punchline_log_suppressed_total',
-    help: 'Log lines a device caused and the log left out, by kind (one line per device, kind and field per minute; gateway/log-limiter.ts)',
-    labelNames: ['kind'] as const,
-    registers: [this.registry]
-  })
+  readonly rejects = this.#counter('punchline_rejects_total',
+    'Punches or payloads refused, by the field the rule is about', ['field'])
 
-  readonly payloadsTooLarge = new Counter({
-    name: 'punchline_payloads_too_large_total',
-    help: 'Payloads refused for their size before being read, by channel (punches, status)',
-    labelNames: ['channel'] as const,
-    registers: [this.registry]
-  })
+  readonly conflicts = this.#counter('punchline_conflicts_total',
+    'Resent punches whose content differs from the stored copy, and later copies of a seq within one batch that differ from its first (the first copy wins)')
 
-  readonly refusedConnections = new Counter({
-    name: 'punchline_connections_refused_total',
-    help: 'MQTT connections refused, by reason',
-    labelNames: ['reason'] as const,
-    registers: [this.registry]
-  })
+  readonly logSuppressed = this.#counter('punchline_log_suppressed_total',
+    'Log lines a device caused and the log left out, by kind (one line per device, kind and field per minute; gateway/log-limiter.ts)', ['kind'])
 
-  readonly secretChecks = new Counter({
-    name: 'punchline_auth_secret_checks_total',
-    help: 'Device secrets checked with scrypt (a remembered credential needs none; an unknown id is checked against a hash no secret matches, at the same cost)',
-    registers: [this.registry]
-  })
+  readonly payloadsTooLarge = this.#counter('punchline_payloads_too_large_total',
+    'Payloads refused for their size before being read, by channel (punches, status)', ['channel'])
 
-  readonly httpRefused = new Counter({
-    name: 'punchline_http_requests_refused_total',
-    help: 'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request)',
-    labelNames: ['reason'] as const,
-    registers: [this.registry]
-  })
+  readonly refusedConnections = this.#counter('punchline_connections_refused_total',
+    'MQTT connections refused, by reason', ['reason'])
 
-  readonly deniedTopics = new Counter({
-    name: 'punchline_acl_denied_total',
-    help: 'Publishes and subscriptions refused by the topic ACL',
-    labelNames: ['action'] as const,
-    registers: [this.registry]
-  })
+  readonly secretChecks = this.#counter('punchline_auth_secret_checks_total',
+    'Device secrets checked with scrypt (a remembered credential needs none; an unknown id is checked against a hash no secret matches, at the same cost)')
+
+  readonly httpRefused = this.#counter('punchline_http_requests_refused_total',
+    'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request)', ['reason'])
+
+  readonly deniedTopics = this.#counter('punchline_acl_denied_total',
+    'Publishes and subscriptions refused by the topic ACL', ['action'])
 
   readonly commitRows = new Histogram({
     name: 'punchline_commit_rows',
@@ -82,58 +53,30 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
-  readonly forwarded = new Counter({
-    name: 'punchline_forwarded_punches_total',
-    help: 'Punches the upstream accepted',
-    registers: [this.registry]
-  })
+  readonly forwarded = this.#counter('punchline_forwarded_punches_total',
+    'Punches the upstream accepted')
 
-  readonly deadLetters = new Counter({
-    name: 'punchline_dead_letters_total',
-    help: 'Punches moved to dead letters by the forwarder',
-    registers: [this.registry]
-  })
+  readonly deadLetters = this.#counter('punchline_dead_letters_total',
+    'Punches moved to dead letters by the forwarder')
 
-  readonly parked = new Counter({
-    name: 'punchline_parked_punches_total',
-    help: 'Punches parked to wait for a person to be known (roster hold, or an upstream that does not know the employee)',
-    registers: [this.registry]
-  })
+  readonly parked = this.#counter('punchline_parked_punches_total',
+    'Punches parked to wait for a person to be known (roster hold, or an upstream that does not know the employee)')
 
-  readonly forwardFailures = new Counter({
-    name: 'punchline_forward_failures_total',
-    help: 'Upstream attempts that did not deliver, by class (retry, split, config, park)',
-    labelNames: ['class'] as const,
-    registers: [this.registry]
-  })
+  readonly forwardFailures = this.#counter('punchline_forward_failures_total',
+    'Upstream attempts that did not deliver, by class (retry, split, config, park)', ['class'])
 
   // Batches, not punches: a refused payload is not decoded, the refusal comes first.
-  readonly batchesRefused = new Counter({
-    name: 'punchline_batches_refused_total',
-    help: 'Punch batches refused without an acknowledgement (the device keeps them and resends), by reason (storage-full)',
-    labelNames: ['reason'] as const,
-    registers: [this.registry]
-  })
+  readonly batchesRefused = this.#counter('punchline_batches_refused_total',
+    'Punch batches refused without an acknowledgement (the device keeps them and resends), by reason (storage-full)', ['reason'])
 
-  readonly purged = new Counter({
-    name: 'punchline_retention_purged_punches_total',
-    help: 'Delivered punches deleted by retention (retention.deliveredDays)',
-    registers: [this.registry]
-  })
+  readonly purged = this.#counter('punchline_retention_purged_punches_total',
+    'Delivered punches deleted by retention (retention.deliveredDays)')
 
-  readonly alarmsActive = new Gauge({
-    name: 'punchline_alarms_active',
-    help: 'Alarms active now, by severity (warning, critical); see /api/alarms',
-    labelNames: ['severity'] as const,
-    registers: [this.registry]
-  })
+  readonly alarmsActive = this.#gauge('punchline_alarms_active',
+    'Alarms active now, by severity (warning, critical); see /api/alarms', ['severity'])
 
-  readonly alarm = new Gauge({
-    name: 'punchline_alarm',
-    help: '1 while an alarm of this name and severity is active (for any device), else 0',
-    labelNames: ['name', 'severity'] as const,
-    registers: [this.registry]
-  })
+  readonly alarm = this.#gauge('punchline_alarm',
+    '1 while an alarm of this name and severity is active (for any device), else 0', ['name', 'severity'])
 
   constructor () {
     collectDefaultMetrics({ register: this.registry, prefix: 'punchline_process_' })

@@ -109,15 +109,11 @@ export class MqttSink implements Sink {
     // Checked here, not left to MQTT.js: it would store a QoS 1 publish made offline and replay it later.
     if (!client.connected) return { outcome: 'retry', error: 'not connected to the upstream broker', notTaken: true }
     return await new Promise<SinkResult>(resolve => {
-      let settled = false
-      const finish = (r: SinkResult): void => {
-        if (settled) return
-        settled = true
+      const { settle: finish } = firstAnswer(resolve, () => {
         clearTimeout(timer)
         signal.removeEventListener('abort', onAbort)
         client.removeListener('close', onClose)
-        resolve(r)
-      }
+      })
       const onAbort = (): void => finish({ outcome: 'retry', error: abortText(signal) })
       // MQTT.js does not always call back a QoS 1 publish whose connection died: the close settles it.
       const onClose = (): void => finish({ outcome: 'retry', error: `connection to ${this.#broker} lost before PUBACK` })
@@ -178,19 +174,14 @@ export class MqttSink implements Sink {
       return { result: { outcome: 'config', error: `upstream.url: ${(err as Error).message}` } }
     }
     return await new Promise<Connection>(resolve => {
-      let settled = false
-      const settle = (c: Connection): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resolve(c)
-      }
+      const answer = firstAnswer(resolve, () => clearTimeout(timer))
+      const settle = answer.settle
       const timer = setTimeout(() => {
         settle({ result: { outcome: 'retry', error: `timeout: no CONNACK from ${this.#broker} within ${o.timeoutMs} ms`, notTaken: true } })
         client.end(true)
       }, o.timeoutMs)
       client.on('error', (err: Error & { code?: string | number }) => {
-        if (!settled) {
+        if (!answer.settled) {
           settle({ result: connectFailure(err, this.#broker) })
           client.end(true)
         } else {
@@ -217,6 +208,23 @@ export class MqttSink implements Sink {
         settle({ client })
       })
     })
+  }
+}
+
+/**
+ * A promise's resolve that takes the first answer only, and runs `cleanup` (timers, listeners) just before
+ * it: a publish or a connection attempt has several ways to end and each of them calls `settle`.
+ */
+function firstAnswer<T> (resolve: (value: T) => void, cleanup: () => void): { settle: (value: T) => void, readonly settled: boolean } {
+  let settled = false
+  return {
+    settle (value: T): void {
+      if (settled) return
+      settled = true
+      cleanup()
+      resolve(value)
+    },
+    get settled (): boolean { return settled }
   }
 }
 

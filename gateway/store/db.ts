@@ -77,3 +77,33 @@ export function getMeta (db: Db, key: string): string | undefined {
 export function setMeta (db: Db, key: string, value: string): void {
   db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
 }
+
+/**
+ * A whole number kept in the meta table under one key, with its statements prepared once: the forward
+ * cursor and the roster version are read and moved on hot paths, inside the callers' transactions.
+ */
+export class MetaInteger {
+  readonly #get: Statement
+  readonly #set: Statement
+  readonly #bump: Statement
+  readonly #key: string
+
+  constructor (db: Db, key: string) {
+    this.#key = key
+    this.#get = db.prepare('SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = ?').bind(key)
+    this.#set = db.prepare('UPDATE meta SET value = CAST(? AS TEXT) WHERE key = ?')
+    this.#bump = db.prepare('UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = ?').bind(key)
+  }
+
+  get (): number {
+    return (this.#get.get() as { v: number }).v
+  }
+
+  set (value: number): void {
+    this.#set.run(value, this.#key)
+  }
+
+  bump (): void {
+    this.#bump.run()
+  }
+}

@@ -11,7 +11,7 @@
  * watermarks and the backlog figures read that set and its totals, never the backlog itself.
  */
 import { randomUUID } from 'node:crypto'
-import type { Db, Statement } from './db.js'
+import { MetaInteger, type Db, type Statement } from './db.js'
 import { STORED_COLUMNS, storedPunch, type StoredPunch, type StoredRow } from './punch-store.js'
 
 export type { StoredPunch }
@@ -71,8 +71,7 @@ const MERGE_SCAN = 5000
 
 export class ForwardStore {
   readonly #db: Db
-  readonly #cursor: Statement
-  readonly #setCursor: Statement
+  readonly #cursor: MetaInteger
   readonly #pastCursor: Statement
   readonly #insertBatch: Statement
   readonly #deleteBatch: Statement
@@ -100,8 +99,7 @@ export class ForwardStore {
 
   constructor (db: Db) {
     this.#db = db
-    this.#cursor = db.prepare("SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'forward_cursor'")
-    this.#setCursor = db.prepare("UPDATE meta SET value = CAST(? AS TEXT) WHERE key = 'forward_cursor'")
+    this.#cursor = new MetaInteger(db, 'forward_cursor')
     this.#pastCursor = db.prepare('SELECT id, received FROM punches WHERE id > ? ORDER BY id LIMIT ?')
     this.#batchPastCursor = db.prepare('SELECT min(id) AS first, max(id) AS last FROM (SELECT id FROM punches WHERE id > ? ORDER BY id LIMIT ?)')
     this.#countRange = db.prepare('SELECT count(*) AS n FROM punches WHERE id BETWEEN ? AND ?')
@@ -155,7 +153,7 @@ export class ForwardStore {
       const range = this.#batchPastCursor.get(this.cursor(), size) as { first: number | null, last: number | null }
       if (range.first === null || range.last === null) return undefined
       const batch = this.#newBatch(range.first, range.last, now, now)
-      this.#setCursor.run(batch.lastId)
+      this.#cursor.set(batch.lastId)
       return batch
     }).immediate()
   }
@@ -192,7 +190,7 @@ export class ForwardStore {
       }
       if (parts.length === 1 && lastId === first.lastId) return { batch: first, merged: [] }
       for (const p of parts) this.#deleteBatch.run(p.key)
-      if (lastId > cursor) this.#setCursor.run(lastId)
+      if (lastId > cursor) this.#cursor.set(lastId)
       const batch: ForwardBatch = {
         key: randomUUID(),
         firstId: first.firstId,
@@ -415,7 +413,7 @@ export class ForwardStore {
 
   /** The highest punch id already in some batch: punches past it belong to none yet. */
   cursor (): number {
-    return (this.#cursor.get() as { v: number }).v
+    return this.#cursor.get()
   }
 
   #newBatch (firstId: number, lastId: number, nextAt: number, now: number): ForwardBatch {

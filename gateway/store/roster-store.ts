@@ -5,7 +5,7 @@
  * meta.roster_version, which a running gateway watches to reload (the CLI edits the file from another
  * process).
  */
-import type { Db, Statement } from './db.js'
+import { MetaInteger, type Db, type Statement } from './db.js'
 
 export interface RosterEntry {
   scope: string
@@ -32,25 +32,23 @@ export function checkEntry (e: { scope: string, badge: string, employee: string 
 
 export class RosterStore {
   readonly #db: Db
-  readonly #version: Statement
-  readonly #bump: Statement
+  readonly #version: MetaInteger
   readonly #upsert: Statement
 
   constructor (db: Db) {
     this.#db = db
-    this.#version = db.prepare("SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'roster_version'")
-    this.#bump = db.prepare("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'roster_version'")
+    this.#version = new MetaInteger(db, 'roster_version')
     this.#upsert = db.prepare(`INSERT INTO roster (scope, badge, employee, name, updated) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (scope, badge) DO UPDATE SET employee = excluded.employee, name = excluded.name, updated = excluded.updated`)
   }
 
   /** Tells running gateways the roster changed (they reload within a second); inside the caller's transaction. */
   touch (): void {
-    this.#bump.run()
+    this.#version.bump()
   }
 
   version (): number {
-    return (this.#version.get() as { v: number }).v
+    return this.#version.get()
   }
 
   all (): RosterEntry[] {
@@ -65,7 +63,7 @@ export class RosterStore {
         if (problem !== undefined) throw new Error(entries.length > 1 ? `entry ${i + 1}: ${problem}` : problem)
         this.#upsert.run(e.scope, e.badge, e.employee, e.name, now)
       })
-      if (entries.length > 0) this.#bump.run()
+      if (entries.length > 0) this.#version.bump()
       return entries.length
     }).immediate()
   }
@@ -73,7 +71,7 @@ export class RosterStore {
   remove (scope: string, badge: string): boolean {
     return this.#db.transaction((): boolean => {
       const gone = this.#db.prepare('DELETE FROM roster WHERE scope = ? AND badge = ?').run(scope, badge).changes === 1
-      if (gone) this.#bump.run()
+      if (gone) this.#version.bump()
       return gone
     }).immediate()
   }

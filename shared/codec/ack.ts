@@ -5,7 +5,7 @@
 import { LIMITS, isEpoch, isSeq } from '../punch.js'
 import type { SeqRange } from '../ranges.js'
 import type { PunchRejection } from './batch.js'
-import { isObject, parseJson, stringOf } from './check.js'
+import { isObject, parseV1Object, stringOf } from './check.js'
 
 export interface BatchAck {
   v: 1
@@ -37,11 +37,9 @@ export function encodeAck (ack: Ack): string {
 export type AckDecodeResult = { ok: true, ack: Ack } | { ok: false, error: string }
 
 export function decodeAck (payload: Buffer | string): AckDecodeResult {
-  const parsed = parseJson(payload)
+  const parsed = parseV1Object(payload)
   if ('error' in parsed) return { ok: false, error: parsed.error }
   const m = parsed.value
-  if (!isObject(m)) return { ok: false, error: 'payload: must be a JSON object' }
-  if (m.v !== 1) return { ok: false, error: 'v: must be 1' }
   if (m.id !== undefined && stringOf(m.id, 1, LIMITS.maxBatchIdLength) !== undefined) {
     return { ok: false, error: `id: must be a string of 1 to ${LIMITS.maxBatchIdLength} characters` }
   }

@@ -11,7 +11,7 @@ import {
   type Punch
 } from '../punch.js'
 import { isDeepStrictEqual } from 'node:util'
-import { bytesAtMost, deviceTextOf, intIn, isObject, numberIn, oneOf, parseJson } from './check.js'
+import { bytesAtMost, deviceTextOf, intIn, isObject, numberIn, oneOf, parseObject } from './check.js'
 import { readBatchHead } from './batch-head.js'
 
 export interface PunchBatch {
@@ -43,10 +43,9 @@ export function decodeBatch (payload: Buffer, maxBytes: number = LIMITS.maxPaylo
   // Size first, in bytes as they came: parsing a payload only to refuse it is what a flood of them costs.
   const size = bytesAtMost(payload.length, maxBytes)
   if (size !== undefined) return { ok: false, error: `payload: ${size}`, tooLarge: true, ...readBatchHead(payload) }
-  const parsed = parseJson(payload)
+  const parsed = parseObject(payload)
   if ('error' in parsed) return { ok: false, error: parsed.error }
   const msg = parsed.value
-  if (!isObject(msg)) return { ok: false, error: 'payload: must be a JSON object' }
 
   // Echo what identifies the batch whenever it can be read, even for an error, so the device knows
   // which of its batches in flight the answer is about.

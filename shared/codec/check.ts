@@ -80,3 +80,19 @@ export function parseJson (payload: Buffer | string): { value: unknown } | { err
     return { error: `payload: not valid JSON (${(err as Error).message})` }
   }
 }
+
+/** Parses a message that must be a JSON object, returning the reason when it is not. */
+export function parseObject (payload: Buffer | string): { value: Record<string, unknown> } | { error: string } {
+  const parsed = parseJson(payload)
+  if ('error' in parsed) return parsed
+  if (!isObject(parsed.value)) return { error: 'payload: must be a JSON object' }
+  return { value: parsed.value }
+}
+
+/** Parses a message of the contract's version 1: a JSON object whose `v` is 1. */
+export function parseV1Object (payload: Buffer | string): { value: Record<string, unknown> } | { error: string } {
+  const parsed = parseObject(payload)
+  if ('error' in parsed) return parsed
+  if (parsed.value.v !== 1) return { error: 'v: must be 1' }
+  return parsed
+}

@@ -2,7 +2,7 @@
  * Commands: gateway → device on `{prefix}/{device}/cmd`.
  */
 import { LIMITS, isEpoch, isSeq } from '../punch.js'
-import { intIn, isObject, parseJson } from './check.js'
+import { intIn, parseV1Object } from './check.js'
 
 export type Command =
   | { v: 1, op: 'time', now: number }
@@ -15,11 +15,9 @@ export function encodeCommand (c: Command): string {
 export type CommandDecodeResult = { ok: true, command: Command } | { ok: false, error: string }
 
 export function decodeCommand (payload: Buffer | string): CommandDecodeResult {
-  const parsed = parseJson(payload)
+  const parsed = parseV1Object(payload)
   if ('error' in parsed) return { ok: false, error: parsed.error }
   const m = parsed.value
-  if (!isObject(m)) return { ok: false, error: 'payload: must be a JSON object' }
-  if (m.v !== 1) return { ok: false, error: 'v: must be 1' }
   switch (m.op) {
     case 'time': {
       const rule = intIn(m.now, LIMITS.minTs, LIMITS.maxTs)

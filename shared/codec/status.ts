@@ -3,7 +3,7 @@
  * `{"v":1,"online":false}`, so the broker tells everyone when a device drops off.
  */
 import { LIMITS, isEpoch } from '../punch.js'
-import { bytesAtMost, isObject, parseJson, stringOf } from './check.js'
+import { bytesAtMost, isObject, parseV1Object, stringOf } from './check.js'
 import { DEVICE_TEXT_RULE, isDeviceText } from './device-text.js'
 
 export interface RingStatus {
@@ -84,11 +84,9 @@ export type StatusDecodeResult = { ok: true, status: DeviceStatus } | { ok: fals
 export function decodeStatus (payload: Buffer | string, maxBytes: number = LIMITS.maxStatusBytes): StatusDecodeResult {
   const size = bytesAtMost(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, maxBytes)
   if (size !== undefined) return { ok: false, error: `payload: ${size}`, tooLarge: true }
-  const parsed = parseJson(payload)
+  const parsed = parseV1Object(payload)
   if ('error' in parsed) return { ok: false, error: parsed.error }
   const m = parsed.value
-  if (!isObject(m)) return { ok: false, error: 'payload: must be a JSON object' }
-  if (m.v !== 1) return { ok: false, error: 'v: must be 1' }
   if (typeof m.online !== 'boolean') return { ok: false, error: 'online: must be true or false' }
   if (m.fw !== undefined && stringOf(m.fw, 0, 64) !== undefined) return { ok: false, error: 'fw: must be a string of at most 64 characters' }
   if (m.fw !== undefined && !isDeviceText(m.fw as string)) return { ok: false, error: `fw: ${DEVICE_TEXT_RULE}` }
