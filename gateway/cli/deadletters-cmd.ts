@@ -3,8 +3,7 @@
  * cause is fixed. Safe while the gateway runs: replays are new outbox batches the forwarder picks up.
  */
 import { defineCommand } from '../../shared/cli.js'
-import { databasePath, loadConfig } from '../config.js'
-import { openDatabase } from '../store/db.js'
+import { withDatabase } from './with-database.js'
 import { ForwardStore } from '../store/forward-store.js'
 import { formatDeadLetters } from './deadletters.js'
 
@@ -28,9 +27,7 @@ export const DEADLETTERS_USAGE = DEADLETTERS_COMMAND.usage
 export async function runDeadLetters (argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = DEADLETTERS_COMMAND.parse(argv)
   const [verb, ...ids] = positionals
-  const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
-  const db = openDatabase(databasePath(cfg))
-  try {
+  return await withDatabase(values, async (db) => {
     const store = new ForwardStore(db)
     switch (verb) {
       case 'list': {
@@ -57,7 +54,5 @@ export async function runDeadLetters (argv: string[], out: (line: string) => voi
       default:
         throw new Error('usage:\n' + DEADLETTERS_USAGE)
     }
-  } finally {
-    db.close()
-  }
+  })
 }

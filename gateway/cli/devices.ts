@@ -4,8 +4,7 @@
  */
 import { defineCommand } from '../../shared/cli.js'
 import { isDeviceId } from '../../shared/punch.js'
-import { databasePath, loadConfig } from '../config.js'
-import { openDatabase } from '../store/db.js'
+import { withDatabase } from './with-database.js'
 import { DeviceStore } from '../store/device-store.js'
 
 export const DEVICES_COMMAND = defineCommand({
@@ -22,9 +21,7 @@ export const DEVICES_USAGE = DEVICES_COMMAND.usage
 export async function runDevices (argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = DEVICES_COMMAND.parse(argv)
   const [verb, id] = positionals
-  const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
-  const db = openDatabase(databasePath(cfg))
-  try {
+  return await withDatabase(values, async (db) => {
     const devices = new DeviceStore(db)
     switch (verb) {
       case 'add': {
@@ -49,7 +46,5 @@ export async function runDevices (argv: string[], out: (line: string) => void): 
       default:
         throw new Error('usage:\n' + DEVICES_USAGE)
     }
-  } finally {
-    db.close()
-  }
+  })
 }

@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { defineCommand } from '../../shared/cli.js'
 import { parse } from 'csv-parse/sync'
-import { databasePath, loadConfig } from '../config.js'
-import { openDatabase } from '../store/db.js'
+import { withDatabase } from './with-database.js'
 import { RosterStore, type RosterEntry } from '../store/roster-store.js'
 
 export const ROSTER_COMMAND = defineCommand({
@@ -55,9 +54,7 @@ export function readRosterCsv (text: string, defaultScope: string): Array<Omit<R
 export async function runRoster (argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = ROSTER_COMMAND.parse(argv)
   const [verb, a, b] = positionals
-  const cfg = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } })
-  const db = openDatabase(databasePath(cfg))
-  try {
+  return await withDatabase(values, async (db) => {
     const roster = new RosterStore(db)
     const now = Date.now()
     switch (verb) {
@@ -90,7 +87,5 @@ export async function runRoster (argv: string[], out: (line: string) => void): P
       default:
         throw new Error('usage:\n' + ROSTER_USAGE)
     }
-  } finally {
-    db.close()
-  }
+  })
 }
