@@ -36,7 +36,8 @@ ${f.warmupMs / 1000} s warm-up; \`forward.lingerMs\` ${f.lingerMs}${shape.linger
 | ratio punch → upstream / raw MQTT round trip | ${fixed(sinkP50 / m(r => r.rtt.p50), 0)} × | ${fixed(sinkP99 / m(r => r.rtt.p99), 0)} × | |
 | p99 against the target | | ${fixed(sinkP99 / TARGET_P99_MS, 2)} of ${TARGET_P99_MS} ms ${sinkP99 < TARGET_P99_MS ? '(met)' : '(**missed**)'} | |
 
-Upstream requests held ${fixed(m(r => r.perRequest), 1)} punches on average (median over runs). What dominates: ${fwdP50 > ackP50
+Upstream requests held ${fixed(m(r => r.perRequest), 1)} punches on average (median over runs).
+What dominates: ${fwdP50 > ackP50
     ? 'the forwarder\'s batching delay, not the device, MQTT or the group commit (the forwarder\'s row against the ack\'s).'
     : 'the path to the gateway\'s commit (ring append, publish, group commit with its fsync, ack), more than the forwarder.'}${lateTimers
     ? ` The forwarder's p99 is past the linger: its timers fired late, the gateway's event loop or the machine was busy (the raw
