@@ -68,6 +68,7 @@ t.test('section: the table and timeline from the figures', async t => {
   t.match(text, 'Those waiting past the device\'s CONNACK timeout are given up by the device')
   t.match(text, 'Punches reached the upstream at most')
   t.notMatch(text, 'n/a', 'every figure the prose uses is there')
+  t.match(text, 'the garbage of 100,000\npunches passing through', 'the punches of this shape, not of the default one')
 })
 
 t.test('section: the prose follows the verdicts', async t => {
