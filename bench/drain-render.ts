@@ -1,7 +1,8 @@
 /**
- * The drain's section of docs/BENCHMARKS.md, rendered from its figures (bench/drain-figures.ts) and what
- * they say (bench/drain-analysis.ts): the table, the median run's timeline, and the prose around them. No
- * measuring and no clock here, so figures read back from docs/bench/drain.json render the same section.
+ * The drain's block of docs/BENCHMARKS.md (under its hand-written heading), rendered from its figures
+ * (bench/drain-figures.ts) and what they say (bench/drain-analysis.ts): the table, the median run's
+ * timeline, and the prose that turns on the verdicts. No measuring and no clock here, so figures read back
+ * from docs/bench/drain.json render the same block.
  */
 import { analyseDrain, MB, TARGET_RSS_MB, TARGET_SECONDS, type Series, type TimelineRow } from './drain-analysis.js'
 import type { DrainFigures } from './drain-figures.js'
@@ -15,11 +16,10 @@ const list = (x: Series): string => x.runs.map(v => fixed(v, 1)).join(', ')
 const mbList = (x: Series): string => x.runs.map(v => fmt(v / MB)).join(', ')
 const timelineRow = (x: TimelineRow): string => `| ${fixed(x.t, 0)} s | ${fmt(x.online)} | ${fmt(x.acked)} | ${fmt(x.delivered)} | ${Math.round(100 * x.cpuShare)} % |`
 
-export function renderDrainSection (figures: DrainFigures): string {
+export function renderDrain (figures: DrainFigures): string {
   const { shape, setting, outcome, accept } = figures
   const total = shape.devices * shape.punches
-  const head = `
-## Post-outage drain: ${fmt(shape.devices)} devices × ${fmt(shape.punches)} punches reconnect at once
+  const head = `${fmt(shape.devices)} devices × ${fmt(shape.punches)} punches.
 
 `
   if ('skipped' in outcome) return head + `Skipped: ${outcome.skipped}\n`
@@ -116,7 +116,7 @@ ${fmt((idlePeak - startRss) / shape.devices / 1024)} KB each. Measured apart (he
 stream of its own for a buffer list), Node's socket 1.8 KB, the topic index and the two subscriptions 1.1 KB, the
 keepalive timer 0.3 KB; the rest of the RSS is V8's young generation and the allocator, which grow with the
 process rather than per connection. The drain's peak of ${mb(peak)} (${mb(table.storedPeakRss.median)} with no upstream) adds punches in flight,
-the connections of attempts the devices gave up on and the gateway has not closed yet, and the garbage of 3,000,000
+the connections of attempts the devices gave up on and the gateway has not closed yet, and the garbage of ${fmt(total)}
 punches passing through; it varies from run to run by tens of MB with when V8 collects.${v.rssTight
 ? ` With the connections alone at ${pct(idlePeak / MB / TARGET_RSS_MB)} of the ${TARGET_RSS_MB} MB target, there is
 little room at ${fmt(shape.devices)} devices without a lighter connection, which means changing aedes or mqtt-packet.`

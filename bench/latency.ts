@@ -19,12 +19,10 @@ import { removeTempDir, spawnTracked, stopChild, tempDir, waitForLine } from './
 import { benchScript } from './paths.js'
 import { startGateway, type BenchGateway } from './gateway-child.js'
 import { connectDevice, makePunches } from './mqtt-load.js'
-import { fixed, median, percentile, sleep } from './stats.js'
+import { fixed, percentile, sleep } from './stats.js'
 
 const AEDES_CHILD = benchScript('aedes-child.js')
 
-/** p99 target for punch → upstream while online (issue 6) */
-export const TARGET_P99_MS = 250
 const WARMUP_MS = 2000
 const ARRIVAL_TIMEOUT_MS = 30_000
 
@@ -53,6 +51,30 @@ export interface LatencyRun {
   perRequest: number
   /** publish of a one-punch batch → PUBACK against the broker alone */
   rtt: Quantiles
+}
+
+/**
+ * What "Online latency, punch → upstream" (docs/BENCHMARKS.md) is rendered from (bench/latency-render.ts),
+ * saved as docs/bench/latency.json.
+ */
+export interface LatencyFigures {
+  /** when the figures were measured (ISO 8601) */
+  measuredAt: string
+  shape: LatencyShape
+  warmupMs: number
+  /** the gateway's forward.lingerMs and forward.batchSize in these runs */
+  lingerMs: number
+  forwardBatch: number
+  runs: LatencyRun[]
+}
+
+/** `runs` latency runs one after the other, each with its own gateway and broker. */
+export async function measureLatency (shape: LatencyShape, runs: number, say: (line: string) => void): Promise<LatencyFigures> {
+  const measuredAt = new Date().toISOString()
+  const done: LatencyRun[] = []
+  for (let run = 0; run < runs; run++) done.push(await latencyRun(shape, line => say(`run ${run + 1}/${runs}: ${line}`)))
+  const forward = defaultConfig().forward
+  return { measuredAt, shape, warmupMs: WARMUP_MS, lingerMs: shape.lingerMs ?? forward.lingerMs, forwardBatch: forward.batchSize, runs: done }
 }
 
 function quantiles (ms: number[]): Quantiles {
@@ -227,63 +249,4 @@ async function mqttRoundTrip (shape: LatencyShape, log: (line: string) => void):
 export async function latencyRun (shape: LatencyShape, log: (line: string) => void): Promise<LatencyRun> {
   const run = await punchToSink(shape, log)
   return { ...run, rtt: await mqttRoundTrip(shape, log) }
-}
-
-export function latencySection (runs: LatencyRun[], shape: LatencyShape): string {
-  const m = (pick: (r: LatencyRun) => number): number => median(runs.map(pick))
-  const ms = (n: number, digits = 1): string => `${fixed(n, digits)} ms`
-  const list = (pick: (r: LatencyRun) => number, digits = 1): string => runs.map(r => fixed(pick(r), digits)).join(', ')
-  const linger = shape.lingerMs ?? defaultConfig().forward.lingerMs
-  const sinkP50 = m(r => r.toSink.p50)
-  const sinkP99 = m(r => r.toSink.p99)
-  const ackP50 = m(r => r.toAck.p50)
-  const fwdP50 = m(r => r.forwarder.p50)
-  const rate = shape.devices * 1000 / shape.intervalMs
-  const dominated = fwdP50 > ackP50
-  return `
-## Online latency, punch → upstream
-
-${shape.devices} device runtimes (\`device/runtime.ts\`: the real file ring, durable on append, and the real MQTT.js uplink, terminal
-profile) in the bench process, each taking one punch every ${shape.intervalMs / 1000} s, evenly staggered (${fixed(rate, 0)} punches/s in all),
-while online, against the gateway child process (\`punchline gateway --allow-anonymous --upstream URL\`${shape.lingerMs === undefined ? '' : `, \`forward.lingerMs\` ${shape.lingerMs}`}) that forwards
-to an HTTP sink in the bench process (\`fakes/upstream/webhook-upstream.ts\`, answering 200 at once). A latency runs from the moment
-the runtime takes the punch (before its ring append) to the moment the request holding it has arrived at the sink, on
-one monotonic clock. ${shape.seconds} s measured per run after a ${WARMUP_MS / 1000} s warm-up; each run's p50 and p99 over its punches, then
-the median over runs. The baseline is the raw MQTT round trip on the same machine: the same number of MQTT.js
-clients at the same rate publishing a one-punch batch with QoS 1 to the broker alone (the gateway's broker module,
-no hooks, in a child process), timed to its PUBACK.
-
-| figure | median p50 | median p99 | runs (p99) |
-|---|---:|---:|---|
-| baseline: raw MQTT round trip, publish QoS 1 → PUBACK, broker alone | ${ms(m(r => r.rtt.p50), 2)} | ${ms(m(r => r.rtt.p99), 2)} | ${list(r => r.rtt.p99, 2)} |
-| ring append of the punch, durable on return | ${ms(m(r => r.append.p50), 2)} | ${ms(m(r => r.append.p99), 2)} | ${list(r => r.append.p99, 2)} |
-| punch → the gateway's ack back at the device (append, publish, group commit, ack) | ${ms(ackP50)} | ${ms(m(r => r.toAck.p99))} | ${list(r => r.toAck.p99)} |
-| gateway's \`received\` stamp → arrival at the sink (the forwarder; ms clock) | ${ms(fwdP50, 0)} | ${ms(m(r => r.forwarder.p99), 0)} | ${list(r => r.forwarder.p99, 0)} |
-| **punch → upstream sink** (target p99 < ${TARGET_P99_MS} ms) | **${ms(sinkP50)}** | **${ms(sinkP99)}** | ${list(r => r.toSink.p99)} |
-| ratio punch → upstream / raw MQTT round trip | ${fixed(sinkP50 / m(r => r.rtt.p50), 0)} × | ${fixed(sinkP99 / m(r => r.rtt.p99), 0)} × | |
-| p99 against the target | | ${fixed(sinkP99 / TARGET_P99_MS, 2)} of ${TARGET_P99_MS} ms ${sinkP99 < TARGET_P99_MS ? '(met)' : '(**missed**)'} | |
-
-Upstream requests held ${fixed(m(r => r.perRequest), 1)} punches on average (median over runs). Measured by \`bench/latency.ts\`; this section
-alone: \`BENCH_ONLY=latency npm run bench\` (prints it instead of rewriting this file).
-
-What dominates: ${dominated
-    ? `the forwarder's batching delay, not the device, MQTT or the group commit. The durable part (ring append,
-publish, group commit with its fsync, ack) takes ${ms(ackP50)} at the median; the wait between the gateway storing a punch and the
-upstream request carrying it takes ${ms(fwdP50, 0)}.`
-    : `the path to the gateway's commit (ring append, publish, group commit with its fsync, ack: ${ms(ackP50)} at the
-median), more than the forwarder (${ms(fwdP50, 0)} at the median from the gateway's stamp to the sink).`}
-
-The forwarder sends a partial batch only once its oldest punch has waited \`forward.lingerMs\` (${linger} ms here${shape.lingerMs === undefined ? ', the default' : ''};
-set in the gateway's config file, \`{ "forward": { "lingerMs": N } }\`, docs/OPERATIONS.md), so that a burst goes out as
-one request instead of one per commit.${linger > 0
-    ? ` At ${fixed(rate, 0)} punches/s a batch never fills its \`forward.batchSize\` (${defaultConfig().forward.batchSize}), so every request waits
-the linger out: the oldest punch of a request waits about ${linger} ms for it, the youngest almost nothing, so a punch waits on average about
-half the linger and at worst all of it, plus the durable part; here the forwarder's share was ${ms(fwdP50, 0)} at the
-median and ${ms(m(r => r.forwarder.p99), 0)} at the p99.${m(r => r.forwarder.p99) > 1.5 * linger
-    ? ` Past the linger, waits grow when timers fire late: the gateway's event loop or the machine was busy (the raw MQTT
-round trip's p99 of ${ms(m(r => r.rtt.p99), 0)} in the same runs says how busy), so this p99 is the machine's as much as the gateway's.`
-    : ''} Lowering \`forward.lingerMs\` trades more, smaller upstream requests for latency; that is the gateway's choice to
-make, not the bench's (\`BENCH_LATENCY_LINGER_MS\` runs this section with another value, for comparison).`
-    : ''}
-`
 }

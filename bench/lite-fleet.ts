@@ -52,7 +52,7 @@ export interface LiteFleetOptions {
   idPrefix: string
   /** uplink options beyond the device's own defaults (batchSize, backoff, ackTimeoutMs...) */
   uplink?: Partial<Omit<UplinkOptions, 'url' | 'deviceId' | 'ring' | 'log' | 'connect'>>
-  /** how long a device waits for its CONNACK before it gives up and tries again; the uplink's own (DEFAULT_CONNECT_TIMEOUT_MS, 30 s) by default */
+  /** how long a device waits for its CONNACK before it gives up and tries again; the uplink's own (DEFAULT_CONNECT_TIMEOUT_MS) by default */
   connackTimeoutMs?: number
 }
 

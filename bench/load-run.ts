@@ -3,7 +3,6 @@
  * out of the figure), then the measured one, with the CPU each side spent during it.
  */
 import { cpuSeconds } from './children.js'
-import { median } from './stats.js'
 import { runLoad, type LoadOptions, type LoadResult } from './mqtt-load.js'
 
 export interface LoadShape {
@@ -34,17 +33,4 @@ export async function measuredLoad (url: string, serverPid: number | undefined, 
     onEnd: () => { cpu1 = cpuSeconds(serverPid) }
   })
   return { ...r, serverCpuSeconds: cpu1 - cpu0 }
-}
-
-/** Medians over runs of what a process spent: share of one core during the load, and CPU µs per punch. */
-export function cpuCost (runs: LoadRun[], side: 'serverCpuSeconds' | 'clientCpuSeconds'): { share: number, usPerPunch: number } {
-  return {
-    share: median(runs.map(r => r[side] / r.seconds)),
-    usPerPunch: median(runs.map(r => r[side] * 1e6 / r.punches))
-  }
-}
-
-/** "43 % of a core, 2.1 µs CPU per punch" */
-export function costText (c: { share: number, usPerPunch: number }): string {
-  return `${Math.round(100 * c.share)} % of a core, ${c.usPerPunch.toFixed(1)} µs of CPU per punch`
 }

@@ -10,10 +10,8 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { cpuSeconds, freePort, removeTempDir, spawnTracked, stopChild, tempDir, waitForLine } from './children.js'
 import { benchScript } from './paths.js'
-import { costText, cpuCost, measuredLoad, type LoadRun, type LoadShape } from './load-run.js'
-import type { IngestRun } from './ingest.js'
-import { packageVersion } from './machine.js'
-import { fmt, median, sleep } from './stats.js'
+import { measuredLoad, type LoadRun, type LoadShape } from './load-run.js'
+import { fmt, sleep } from './stats.js'
 
 const SUBSCRIBER = benchScript('subscriber-child.js')
 
@@ -26,7 +24,20 @@ export interface MosquittoRun {
   subscriberCpuSeconds: number
 }
 
-export type MosquittoFigures = { runs: MosquittoRun[], binary: string, version: string } | { skipped: string }
+export type MosquittoOutcome = { runs: MosquittoRun[], binary: string, version: string } | { skipped: string }
+
+/**
+ * What "Durable ingest beside a mosquitto peer" (docs/BENCHMARKS.md) is rendered from
+ * (bench/mosquitto-render.ts, beside the ingest figures of the same run), saved as docs/bench/mosquitto.json.
+ */
+export interface MosquittoFigures {
+  /** when the figures were measured (ISO 8601) */
+  measuredAt: string
+  shape: LoadShape
+  /** the MQTT.js of the subscriber */
+  mqttVersion: string
+  outcome: MosquittoOutcome
+}
 
 export function findMosquitto (): { binary: string, version: string } | { skipped: string } {
   const asked = process.env.BENCH_MOSQUITTO
@@ -115,69 +126,4 @@ export async function mosquittoRun (binary: string, shape: LoadShape, log: (line
     await stopChild(broker)
     removeTempDir(dir)
   }
-}
-
-export function mosquittoSection (figures: MosquittoFigures, ingest: IngestRun[], shape: LoadShape): string {
-  const head = `
-## Durable ingest beside a mosquitto peer
-
-The peer a user would otherwise assemble: a stock MQTT broker and a program subscribed to every device's
-punches.`
-  if ('skipped' in figures) {
-    return `${head}
-
-**Skipped in this run:** ${figures.skipped}. Install the Debian package (\`apt-get install -y mosquitto\`; the bench runs
-the binary itself on a free port with its own config and does not need the service) or point \`BENCH_MOSQUITTO\` at a
-mosquitto binary, and run \`npm run bench\` again.
-`
-  }
-  const { runs } = figures
-  const gw = median(ingest.map(r => r.gateway.rate))
-  const puback = runs.map(r => r.puback.rate)
-  const delivered = runs.map(r => r.deliveredRate)
-  const brokerUs = cpuCost(runs.map(r => r.puback), 'serverCpuSeconds').usPerPunch
-  const busiest = Math.max(cpuCost(runs.map(r => r.puback), 'serverCpuSeconds').share, cpuCost(runs.map(r => r.puback), 'clientCpuSeconds').share,
-    median(runs.map(r => r.subscriberCpuSeconds / r.deliveredSeconds)))
-  const cheapest = brokerUs < Math.min(cpuCost(runs.map(r => r.puback), 'clientCpuSeconds').usPerPunch, median(runs.map(r => r.subscriberCpuSeconds * 1e6 / r.puback.punches)))
-  return `${head} Mosquitto ${figures.version} (\`${figures.binary}\`) in a child
-process on a free port of 127.0.0.1, with a generated config: \`allow_anonymous true\`, \`persistence false\`,
-\`set_tcp_nodelay true\`, \`max_queued_messages 0\`. The subscriber is one MQTT.js ${packageVersion('mqtt')} client in its own process,
-subscribed to \`att/v1/+/punches\` with QoS 1, counting messages (\`bench/subscriber-child.ts\`). The devices are the
-same load generator with the same payloads as above (${shape.devices} clients, ${shape.window} batches in flight each, ${shape.batches} batches of
-${shape.batchSize} punches), counted on PUBACK. Measured by \`bench/mosquitto.ts\`; alone: \`BENCH_ONLY=ingest,mosquitto npm run bench\`.
-
-| figure | median | runs |
-|---|---:|---|
-| gateway durable ingest, counted on the ack sent after commit (from above) | ${fmt(gw)} punches/s | ${ingest.map(r => fmt(r.gateway.rate)).join(', ')} |
-| mosquitto, counted on PUBACK | ${fmt(median(puback))} punches/s | ${puback.map(fmt).join(', ')} |
-| mosquitto, counted when the subscriber has every message | ${fmt(median(delivered))} punches/s | ${delivered.map(fmt).join(', ')} |
-| **ratio** gateway / mosquitto with the subscriber having everything | **${(gw / median(delivered)).toFixed(3)}** | |
-| ratio gateway / mosquitto on PUBACK | ${(gw / median(puback)).toFixed(3)} | |
-
-What each counts. Mosquitto's PUBACK says the broker has the message in memory; it comes before any subscriber has
-it, and MQTT gives the publisher no word from the subscriber, so in this peer the device can never know its punch
-reached storage: a broker restart or a subscriber crash loses whatever was between them. The "subscriber has every
-message" figure is the end of the run for that peer, and still nothing is on disk; a real consumer would add its own
-parsing and database writes on top. The gateway's figure counts punches on disk (WAL, synchronous=FULL) and
-acknowledged to the device.
-
-Why no persistence: mosquitto's persistence (\`persistence true\`) writes a snapshot of its memory every
-\`autosave_interval\` (1800 s by default) and at exit, never before a PUBACK, so with it on a PUBACK would mean the same
-and the per-message work between snapshots would not change (the SQLite persistence plugin of mosquitto 2.1, not in
-Debian's 2.0, also batches its writes, over 5 s by default).
-
-Why \`max_queued_messages 0\` (no limit): with the default, 1000 queued QoS 1 messages per client beyond the 20 in
-flight, mosquitto silently drops messages for a subscriber that falls further behind, and the figure could count
-messages that never arrived; every run checks the subscriber got exactly every message.
-
-What limits it, medians over runs: mosquitto used ${costText(cpuCost(runs.map(r => r.puback), 'serverCpuSeconds'))} until the last PUBACK;
-the subscriber ${Math.round(100 * median(runs.map(r => r.subscriberCpuSeconds / r.deliveredSeconds)))} % of a core until it had everything
-(${median(runs.map(r => r.subscriberCpuSeconds * 1e6 / r.puback.punches)).toFixed(1)} µs per punch); the load generator ${costText(cpuCost(runs.map(r => r.puback), 'clientCpuSeconds'))}. Three
-processes share the 2 cores with whatever else the machine runs${cheapest ? '; mosquitto (C, one thread) is the cheapest of them per punch' : ''}.${busiest < 0.75
-    ? `
-None of the three was on a core more than ${Math.round(100 * busiest)} % of the time, so it is not one process's CPU that sets this
-figure but the round trips of ${shape.devices * shape.window} batches in flight through three processes on a shared machine.`
-    : ''}
-The gateway, for comparison, used ${costText(cpuCost(ingest.map(r => r.gateway), 'serverCpuSeconds'))}.
-`
 }

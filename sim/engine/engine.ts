@@ -89,7 +89,8 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
   const cut = new Set<string>()
   for (const f of s.faults) if (f.kind === 'power-cut') for (const d of selectDevices(s, f.select)) cut.add(d.id)
   // Backoff is real time. A device retrying every second is quick to come back after an outage; ten
-  // thousand of them are 20,000 refused connects a second while it lasts, which is all this machine does.
+  // thousand of them are 20,000 refused connects a second while it lasts, enough to keep the one thread that
+  // runs the whole simulation busy with nothing else.
   // The cap grows with the fleet so that retries stay near 2,000 a second in all.
   const backoffCapMs = Math.max(1000, ids.length)
   // Statuses too: every 5 s real from each device, but no more than 2,000 a second from the fleet.

@@ -82,8 +82,8 @@ export class LiteClient extends EventEmitter implements UplinkClient {
         rejectUnauthorized: opts.rejectUnauthorized
       })
       : netConnect({ host: target!.host, port: target!.port }))
-    // Without TCP_NODELAY (Nagle plus delayed ACK) a publish-then-wait-for-ack loop stalls ~40 ms per
-    // round trip.
+    // Without TCP_NODELAY (Nagle plus delayed ACK) a publish-then-wait-for-ack loop stalls on every round
+    // trip (docs/DESIGN-NOTES.md, "TCP_NODELAY: the 40 ms Nagle and delayed-ACK stall").
     ;(this.#socket as Partial<Socket>).setNoDelay?.(true)
     this.#parser = createParser({ protocolVersion: 4 })
     this.#parser.on('packet', (p: Packet) => this.#onPacket(p))

@@ -24,8 +24,8 @@ export interface FakeReader {
 /**
  * An EM4100 module repeats the frame while the card is in its field (about every 65 ms); the device's
  * debounce must make one read of them. The repeats go out in one write: this process also runs the
- * gateway, whose synchronous commits can hold the event loop for hundreds of milliseconds on a busy disk,
- * and a 65 ms pause stretched past the debounce would be two presentations, not one held card.
+ * gateway, whose synchronous commits can hold the event loop for longer than a repeat's gap on a busy
+ * disk, and a gap stretched past the debounce would be two presentations, not one held card.
  */
 const HELD_FRAMES = 3
 /** A person whose card did not beep moves it away and back. */

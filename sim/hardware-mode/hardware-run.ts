@@ -37,7 +37,7 @@ import { formatHardwareSummary, writeHardwareReport } from './summary.js'
 export const DEFAULT_SCENARIO = 'normal-week'
 const DEVICE_START_MS = 30_000
 const EXTERNAL_WAIT_MS = 10 * 60_000
-/** After the last read: the device uploads, the gateway forwards (normally well under a second). */
+/** After the last read: the device uploads, the gateway forwards; far more than that takes, so only a stuck part reaches it. */
 const DRAIN_MS = 30_000
 /** and a little longer, so a late duplicate or phantom punch is seen too */
 const SETTLE_MS = 1000

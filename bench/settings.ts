@@ -1,0 +1,93 @@
+/**
+ * What `npm run bench` is asked to do, read from its environment (docs/BENCHMARKS.md lists every
+ * variable): how many runs, each section's size, which sections, and whether to measure at all.
+ */
+import { fileURLToPath } from 'node:url'
+import type { DrainShape } from './drain-figures.js'
+import type { LatencyShape } from './latency.js'
+import type { LoadShape } from './load-run.js'
+
+/** The sections BENCH_ONLY names; each is one measurement and one figures file in docs/bench/. */
+export const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain'] as const
+export type Section = typeof SECTIONS[number]
+
+export interface BenchSettings {
+  runs: number
+  load: LoadShape
+  latency: LatencyShape
+  ringAppends: number
+  drainRuns: number
+  drain: DrainShape
+  /** BENCH_ONLY: these sections, printed instead of written to docs/BENCHMARKS.md; undefined: all, written */
+  only?: Section[]
+  /** BENCH_RENDER_ONLY: the tables rendered from the saved figures, nothing measured */
+  renderOnly: boolean
+  /** BENCH_FIGURES_DIR: where the figures are saved and read back (docs/bench/ by default) */
+  figuresDir: string
+  /** whether a run saves its figures: a full run always, a BENCH_ONLY run when BENCH_FIGURES_DIR is set */
+  saveFigures: boolean
+}
+
+type Env = Record<string, string | undefined>
+
+const given = (env: Env, name: string): string | undefined => env[name] === undefined || env[name] === '' ? undefined : env[name]
+
+function positive (env: Env, name: string): number | undefined {
+  const v = given(env, name)
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: must be a positive number, got '${v}'`)
+  return n
+}
+
+/** BENCH_LATENCY_LINGER_MS: 0 is a linger too (every commit forwarded at once) */
+function lingerMs (env: Env): number | undefined {
+  const v = given(env, 'BENCH_LATENCY_LINGER_MS')
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`BENCH_LATENCY_LINGER_MS: must be a whole number of ms, 0 or more, got '${v}'`)
+  return n
+}
+
+/** docs/ of the repository, whether the bench runs compiled (dist/bench/) or from source (bench/) */
+export function docsDir (): string {
+  const here = fileURLToPath(import.meta.url)
+  return fileURLToPath(new URL(here.endsWith('.ts') ? '../docs/' : '../../docs/', import.meta.url))
+}
+
+export function readBenchSettings (env: Env): BenchSettings {
+  const num = (name: string, fallback: number): number => positive(env, name) ?? fallback
+  const only = given(env, 'BENCH_ONLY')?.split(',').map(s => s.trim())
+  const unknown = only?.filter(s => !(SECTIONS as readonly string[]).includes(s)) ?? []
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: no section ${unknown.join(', ')}; sections are ${SECTIONS.join(', ')}`)
+  const renderOnly = given(env, 'BENCH_RENDER_ONLY')
+  if (renderOnly !== undefined && renderOnly !== '1') throw new Error(`BENCH_RENDER_ONLY: 1 or unset, got '${renderOnly}'`)
+  const profile = given(env, 'BENCH_DRAIN_PROFILE')
+  const figuresDir = given(env, 'BENCH_FIGURES_DIR')
+  return {
+    runs: num('BENCH_RUNS', 5),
+    load: { devices: num('BENCH_DEVICES', 50), batches: num('BENCH_BATCHES', 100), batchSize: 100, window: num('BENCH_WINDOW', 4) },
+    latency: {
+      devices: num('BENCH_LATENCY_DEVICES', 20),
+      intervalMs: num('BENCH_LATENCY_INTERVAL_MS', 1000),
+      seconds: num('BENCH_LATENCY_SECONDS', 12),
+      lingerMs: lingerMs(env)
+    },
+    ringAppends: num('BENCH_RING_APPENDS', 2000),
+    drainRuns: num('BENCH_DRAIN_RUNS', 1),
+    drain: {
+      devices: num('BENCH_DRAIN_DEVICES', 10_000),
+      punches: num('BENCH_DRAIN_PUNCHES', 300),
+      windowMs: num('BENCH_DRAIN_WINDOW_MS', 10_000),
+      maxConnecting: positive(env, 'BENCH_DRAIN_MAX_CONNECTING'),
+      connackTimeoutMs: positive(env, 'BENCH_DRAIN_CONNACK_TIMEOUT_MS'),
+      forwardBatch: positive(env, 'BENCH_DRAIN_FORWARD_BATCH'),
+      timeoutS: 900,
+      gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
+    },
+    only: only as Section[] | undefined,
+    renderOnly: renderOnly !== undefined,
+    figuresDir: figuresDir ?? `${docsDir()}bench`,
+    saveFigures: only === undefined || figuresDir !== undefined
+  }
+}
