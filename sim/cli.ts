@@ -1,10 +1,10 @@
 /**
- * `punchline sim`: the first cut of the simulator's command line.
+ * `punchline sim`: a scenario (named or a file), the hardware mode, or with neither the quick run, a
+ * scenario generated from its flags (sim/quick-scenario.ts).
  */
-import { readFileSync } from 'node:fs'
 import { defineCommand } from '../shared/cli.js'
-import { runRealTimeFleet } from './real-time-fleet.js'
-import { runScenarioCli } from './scenario-cli.js'
+import { playScenario, runScenarioCli } from './scenario-cli.js'
+import { quickRun } from './quick-scenario.js'
 import { HARDWARE_OPTIONS, parseHardwareOptions, refuseHardwareFlags } from './hardware-mode/options.js'
 
 // No defaults here: the hardware mode refuses the other modes' flags by whether they were given.
@@ -18,8 +18,9 @@ export const SIM_COMMAND = defineCommand({
     '              [--line-faults] [--unplug-every] [--external] [--pty-dir] [--report] [--seed] [--keep]',
     '              (a real punchline device reading fake hardware on PTYs; its report is JSON)',
     'punchline sim [--devices] [--punches] [--interval-ms] [--outage-at-ms --outage-ms]',
-    '              [--capacity] [--policy] [--drain-timeout-ms] [--seed]',
-    '              [--broker --secrets] [--keep]'
+    '              [--capacity] [--policy] [--drain-timeout-ms] [--seed] [--report] [--keep]',
+    '              [--broker --secrets]   (the quick run: a scenario made from these flags, played on the virtual',
+    '              clock one punch interval a step; docs/SCENARIOS.md, "The quick run and the demo")'
   ],
   flags: {
     devices: { type: 'whole', value: '20', min: 0 },
@@ -76,23 +77,28 @@ export async function runSim (argv: string[], out: (line: string) => void): Prom
   }
   const policy = values.policy ?? 'refuse'
   if (policy !== 'refuse' && policy !== 'overwrite-oldest') throw new Error('--policy: must be refuse or overwrite-oldest')
-  const outageMs = values['outage-ms'] ?? 0
   const seed = values.seed ?? 1
   if (seed < 0) throw new Error(`--seed: must be a whole number >= 0 for this run (got '${seed}')`)
-  const result = await runRealTimeFleet({
+  const quick = quickRun({
     devices: Math.max(1, values.devices ?? 20),
     punchesPerDevice: values.punches ?? 30,
     intervalMs: values['interval-ms'] ?? 200,
-    outage: outageMs > 0 ? { atMs: values['outage-at-ms'] ?? 2000, forMs: outageMs } : undefined,
+    outage: { atMs: values['outage-at-ms'] ?? 2000, forMs: values['outage-ms'] ?? 0 },
     ringCapacity: Math.max(2, values.capacity ?? 1000),
     policy,
     drainTimeoutMs: values['drain-timeout-ms'] ?? 60_000,
-    broker: values.broker,
-    secrets: values.secrets === undefined ? undefined : JSON.parse(readFileSync(values.secrets, 'utf8')) as Record<string, string>,
-    seed,
-    keep: values.keep,
-    out
+    seed
   })
-  out(result.clean ? '\nsim: every punch accounted for' : '\nsim: UNEXPLAINED LOSS OR DUPLICATES (see above)')
-  return result.clean ? 0 : 1
+  const status = await playScenario(quick.scenario, {
+    ...quick.engine,
+    settleMs: values['settle-ms'] ?? quick.engine.settleMs,
+    report: values.report,
+    client: values.client,
+    transport: values.transport,
+    keep: values.keep,
+    broker: values.broker,
+    secrets: values.secrets
+  }, out)
+  out(status === 0 ? '\nsim: every punch accounted for' : '\nsim: UNEXPLAINED LOSS OR DUPLICATES (see above)')
+  return status
 }

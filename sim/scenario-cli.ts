@@ -1,7 +1,8 @@
 /**
  * `punchline sim --scenario NAME | --file FILE`: runs a scenario in virtual time with an embedded gateway
  * and upstream, shows a live progress line, prints the summary, writes the HTML report, and exits 1 on
- * any unexplained loss, duplicate or failed expectation.
+ * any unexplained loss, duplicate or failed expectation. The quick run and the demo play their generated
+ * scenarios through the same `playScenario` (sim/quick-scenario.ts).
  */
 import { parseDuration, DURATION_HINT } from './scenario/duration.js'
 import { listScenarios, namedScenario } from './scenario/library.js'
@@ -13,25 +14,32 @@ import { ProgressLine } from './report/progress.js'
 import { formatSummary } from './report/summary.js'
 import { writeReport } from './report/write.js'
 import { scenarioDevices } from './scenario/devices.js'
+import type { Scenario } from './scenario/types.js'
 import { readFileSync } from 'node:fs'
 
-export interface ScenarioCliOptions {
+/** How a scenario is played and reported, whichever way it was made (a file, the library, the quick run). */
+export interface PlayOptions {
+  report?: string
+  client?: string
+  transport?: string
+  settleMs?: number
+  /** virtual ms the drain may take (the engine's default otherwise) */
+  drainMs?: number
+  keep?: boolean
+  /** remote mode: a site's real gateway, and a JSON file of device id → secret */
+  broker?: string
+  secrets?: string
+}
+
+export interface ScenarioCliOptions extends PlayOptions {
   scenario?: string
   file?: string
   list?: boolean
-  report?: string
   seed?: number
   duration?: string
   /** factors above 0 and ms, checked by the command line (sim/cli.ts) */
   devicesScale?: number
   staffScale?: number
-  client?: string
-  transport?: string
-  settleMs?: number
-  keep?: boolean
-  /** remote mode: a site's real gateway, and a JSON file of device id → secret */
-  broker?: string
-  secrets?: string
 }
 
 /** Fleets larger than this use the simulator's light MQTT client (sim/fleet/lite-client.ts) by default. */
@@ -55,6 +63,14 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
   const deviceFactor = o.devicesScale
   const staffFactor = o.staffScale
   if (durationMs !== undefined || deviceFactor !== undefined || staffFactor !== undefined) s = scaleScenario(s, { durationMs, deviceFactor, staffFactor })
+  return await playScenario(s, o, out)
+}
+
+/**
+ * Plays a scenario with the embedded gateway and upstream (or against `broker`): the live progress line,
+ * the summary, the HTML report. Returns the exit status: 0 when every punch is accounted for.
+ */
+export async function playScenario (s: Scenario, o: PlayOptions, out: (line: string) => void): Promise<number> {
   const devices = scenarioDevices(s).length
   const client = o.client ?? (devices > LITE_ABOVE ? 'lite' : 'mqttjs')
   if (client !== 'lite' && client !== 'mqttjs') throw new Error("--client: must be 'lite' or 'mqttjs'")
@@ -80,6 +96,7 @@ export async function runScenarioCli (o: ScenarioCliOptions, out: (line: string)
     connect: client === 'lite' ? connectLite : undefined,
     transport,
     settleMs: o.settleMs,
+    drainMs: o.drainMs,
     keep: o.keep,
     remote: o.broker === undefined
       ? undefined

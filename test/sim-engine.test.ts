@@ -12,6 +12,7 @@ import { timeline, flappingDown } from '../sim/engine/faults.js'
 import { VirtualClock } from '../sim/engine/virtual-clock.js'
 import { expectedOverwritten } from '../sim/workload/ring-loss.js'
 import { planPunches } from '../sim/workload/plan.js'
+import { quickRun } from '../sim/quick-scenario.js'
 
 t.test('the same seed gives the same run; another seed another', async t => {
   const s = namedScenario('gateway-restart')
@@ -95,4 +96,16 @@ t.test('fault timeline: ends before starts at one instant, flapping cycles, the 
   c.advanceTo(5000)
   t.equal(c.elapsed, 4000)
   t.throws(() => c.advanceTo(10), /cannot go back/)
+})
+
+t.test('a scenario whose length is not a whole number of steps: the punches of the last part step are made too', async t => {
+  const base = quickRun({ devices: 1, punchesPerDevice: 40, intervalMs: 100, ringCapacity: 100, drainTimeoutMs: 20_000, seed: 5, startMs: Date.UTC(2026, 10, 23) }).scenario
+  // Steps of 1 s over 3.5 s: steps at 0, 1, 2 and 3 s, and the plan runs on to 3.5 s.
+  const s = { ...base, stepMs: 1000, durationMs: 3500 }
+  const plan = planPunches(s)
+  t.ok(plan.some(p => p.at > s.startMs + 3000), 'the plan has punches after the last whole step')
+  const { report } = await runScenario(s, { settleMs: 1000 })
+  t.equal(report.fates.generated, plan.length, 'every planned punch was offered to its device')
+  t.equal(report.fates.delivered, plan.length)
+  t.ok(report.ok)
 })

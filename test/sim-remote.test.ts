@@ -6,20 +6,11 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { startGatewayProcess, cli, cliAsync } from './helpers/gateway-process.js'
+import { cli, cliAsync } from './helpers/gateway-process.js'
+import { registeredSite } from './helpers/site.js'
 
 t.test('sim --scenario against a real gateway with credentials', async t => {
-  const dir = t.testdir()
-  const data = join(dir, 'gw')
-  const secrets: Record<string, string> = {}
-  for (const id of ['store-T0001', 'store-T0002']) {
-    secrets[id] = `secret-of-${id}`
-    t.equal(cli(['devices', 'add', id, '--secret', secrets[id], '--data', data]).status, 0)
-  }
-  const file = join(dir, 'secrets.json')
-  writeFileSync(file, JSON.stringify(secrets))
-  const gw = await startGatewayProcess({ dataDir: data })
-  t.teardown(async () => await gw.stop())
+  const { gw, dir, data, secretsFile: file } = await registeredSite(t, ['store-T0001', 'store-T0002'])
   const run = await cliAsync(['sim', '--scenario', 'weekend-outage', '--broker', gw.mqttUrl, '--secrets', file, '--settle-ms', '1000'])
   t.equal(run.status, 0, run.stdout + run.stderr)
   t.match(run.stdout, /against mqtt:\/\/127\.0\.0\.1:\d+ \(acknowledged = delivered\)/)

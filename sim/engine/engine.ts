@@ -206,13 +206,16 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
   await bringOnline(devices, { wave: START_WAVE, timeoutMs: ONLINE_WAIT_MS, poll: () => o.onSample?.(measure()) })
 
   const end = s.startMs + s.durationMs
-  for (let t = s.startMs; t <= end; t += s.stepMs) {
+  // The last step lands on the end even when the length is not a whole number of steps: the plan runs
+  // to the end, and a punch after the last whole step would otherwise never be made nor counted.
+  for (let t = s.startMs; ; t = Math.min(t + s.stepMs, end)) {
     clock.advanceTo(t)
     for (; ti < transitions.length && transitions[ti].at <= t; ti++) await apply(transitions[ti])
     flap(t)
     punchDue(t)
     await settle()
     sample()
+    if (t >= end) break
   }
   // Drain: every fault over, let what is left reach the upstream, virtual time still moving.
   for (; ti < transitions.length; ti++) if (transitions[ti].edge === 'end') await apply(transitions[ti])

@@ -123,6 +123,18 @@ export interface Scenario {
   gateway: { rules: Partial<RulesConfig>, retentionDays: number }
   /** default {} */
   expect: Expectations
+  /**
+   * A steady load on top of the shifts: every device of every site punches this many times, one person
+   * each time. Only generated scenarios have one (the quick run and the demo, sim/quick-scenario.ts);
+   * scenario files describe people and shifts instead.
+   */
+  steady?: SteadyWorkload
+}
+
+/** N punches on each device, one every `intervalMs` on average (each gap drawn between half and one and a half times it). */
+export interface SteadyWorkload {
+  punchesPerDevice: number
+  intervalMs: number
 }
 
 /** One punch a person makes, as the workload generator plans it (virtual ms since 1970). */

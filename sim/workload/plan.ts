@@ -22,6 +22,7 @@ import { RandomStream } from './random.js'
 import { sitePeople, type Person } from './people.js'
 import { nominalPunches, shiftDays } from './shift-times.js'
 import { GpsTrack } from './gps.js'
+import { planSteady } from './steady.js'
 
 const MIN_GAP_MS = 2 * 60_000
 const MAKEUP_DELAY_MS = { min: 3_600_000, max: 4 * 3_600_000 }
@@ -42,6 +43,7 @@ export function comparePlanned (a: PlannedPunch, b: PlannedPunch): number {
 export function planPunches (s: Scenario): PlannedPunch[] {
   const out: PlannedPunch[] = []
   for (const site of s.sites) for (const person of sitePeople(site)) planPerson(s, site, person, out)
+  if (s.steady !== undefined) planSteady(s, s.steady, out)
   return out.sort(comparePlanned)
 }
 
