@@ -123,7 +123,7 @@ async function main (): Promise<void> {
     rings.push(ring)
   }
   const afterRings = await heapUsed()
-  // The options SimDevice gives its uplink (sim/device.ts), with the lite client as the transport.
+  // A device's uplink options as the quick run had them (a fast reconnect, a patient ack), with the lite client as the transport.
   const fleet = new LiteFleet({ url: gw.url, rings, idPrefix: 'FLEET-', uplink: { fw: 'sim', batchSize: BATCH, backoff: { baseMs: 200, capMs: 2000 }, ackTimeoutMs: 10_000 } })
   const afterUplinks = await heapUsed()
   const total = N * P
