@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RandomStream } from '../sim/workload/random.js'
 import { DeviceFleet } from './load.js'
-import { judge, reconcile } from './reconcile.js'
+import { judge, reconcileRun } from './judge.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 
@@ -93,7 +93,7 @@ export async function corruptDbFault (o: CorruptDbOptions, say: (line: string) =
       await sleep(o.upMs)
       upstreamUp = false
       await sleep(o.downMs)
-      const undelivered = [...devices.truth.acked].filter(id => !site.sink.received.has(id)).length
+      const undelivered = [...devices.truth.ids('acked')].filter(id => !site.sink.received.has(id)).length
       await gw.stop()
       const what = damage(join(site.dataDir, 'punchline.db'), how, random)
       upstreamUp = true
@@ -101,7 +101,7 @@ export async function corruptDbFault (o: CorruptDbOptions, say: (line: string) =
       const detected = gw.logs.some(l => l.msg.startsWith('database failed its integrity check'))
       if (!detected) problems.push(`run ${run}: a damaged file (${what}) was not found at start`)
       // Every punch acknowledged before the damage is upstream again before the next run.
-      const before = new Set(devices.truth.acked)
+      const before = new Set(devices.truth.ids('acked'))
       const back = await site.sink.waitFor(() => [...before].every(id => site.sink.received.has(id)), 30_000).then(() => true, () => false)
       const asked = gw.logs.filter(l => l.msg === 'asked device to resend what the restored database may lack').length
       notes.push(`run ${run}: ${what}; ${undelivered} acknowledged punches not yet delivered went with it; ${asked} devices asked to resend` +
@@ -113,7 +113,7 @@ export async function corruptDbFault (o: CorruptDbOptions, say: (line: string) =
     await devices.stop()
     await gw.stop()
 
-    const r = reconcile(devices.truth, site)
+    const r = reconcileRun(devices.truth, site.upstreamView())
     const bound = o.runs * o.devices * o.capacity
     problems.unshift(...judge(r, { bound, storedAgain: bound }))
     if (!drained) problems.push(`did not drain within 60 s: ${devices.pending()} punches unacknowledged on the devices`)

@@ -18,7 +18,7 @@
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DeviceFleet } from './load.js'
-import { judge, reconcile } from './reconcile.js'
+import { judge, reconcileRun } from './judge.js'
 import { emptyReport, faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import { SmallDisk } from './small-disk.js'
@@ -106,7 +106,7 @@ export async function diskFullFault (o: DiskFullOptions, say: (line: string) => 
         await sleep(50)
       }
       const last = gw.logs.slice(-5).map(l => `${l.msg}${l.err === undefined ? '' : ' ' + JSON.stringify(l.err).slice(0, 200)}`)
-      problems.push(`no '${what}' within 60 s (${devices.truth.acked.size} punches acknowledged so far; the gateway's last log lines: ${last.join(' | ')})`)
+      problems.push(`no '${what}' within 60 s (${devices.truth.acked} punches acknowledged so far; the gateway's last log lines: ${last.join(' | ')})`)
       return false
     }
     const makeRoom = (): void => {
@@ -118,10 +118,10 @@ export async function diskFullFault (o: DiskFullOptions, say: (line: string) => 
       else disk.fill(o.mode === 'floor' ? FLOOR + MiB / 2 : MiB / 2)
       if (!await waitForLog(isFull, 'storage full')) { makeRoom(); break }
       const reason = gw.logs.findLast(isFull)?.reason
-      const ackedAtFull = devices.truth.acked.size
+      const ackedAtFull = devices.truth.acked
       await sleep(o.holdMs)
       const held = devices.pending()
-      const ackedWhileFull = devices.truth.acked.size - ackedAtFull
+      const ackedWhileFull = devices.truth.acked - ackedAtFull
       makeRoom()
       if (!await waitForLog(isResumed, 'storage has room again')) break
       notes.push(`cycle ${cycle}: full (${String(reason)}); ${held} punches held on the devices, ${ackedWhileFull} acknowledged in the ${o.holdMs} ms full (commits already under way)`)
@@ -134,7 +134,7 @@ export async function diskFullFault (o: DiskFullOptions, say: (line: string) => 
     await devices.stop()
     await gw.stop()
 
-    const r = reconcile(devices.truth, site)
+    const r = reconcileRun(devices.truth, site.upstreamView())
     const writeFailures = failures.filter(m => m.startsWith('forwarding a batch failed unexpectedly')).length
     // Retention at 86 ms (the budget's way to make room fast) may delete a delivered punch before its
     // device heard the ack (the connection was dropped for want of room): the device sends it again, the

@@ -12,10 +12,11 @@
  * concurrency × batchSize copies per kill, and none under another key.
  */
 import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
+import { copiesUpstream, type Copies } from '../sim/engine/fate-reconcile.js'
 import { RandomStream } from '../sim/workload/random.js'
 import { GatewayKiller } from './gateway-killer.js'
 import { DeviceFleet } from './load.js'
-import { duplicateCount, judge, reconcile, type DuplicateCount } from './reconcile.js'
+import { judge, reconcileRun } from './judge.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 
@@ -38,7 +39,7 @@ export const GATEWAY_KILL: Record<'short' | 'long', Omit<GatewayKillOptions, 'se
   long: { kills: 50, devices: 6, intervalMs: 5, upMs: [300, 2000], answerMs: 30, batchSize: 100, concurrency: 2 }
 }
 
-interface Sample extends DuplicateCount { acked: number }
+interface Sample extends Copies { acked: number }
 
 function median (xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b)
@@ -57,7 +58,7 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
     const devices = fleet
     await devices.start()
     devices.startLoad(o.intervalMs)
-    const sample = (): Sample => ({ acked: devices.truth.acked.size, ...duplicateCount(site) })
+    const sample = (): Sample => ({ acked: devices.truth.acked, ...copiesUpstream(site.upstreamView()) })
     const killer = new GatewayKiller({
       gateway: gw,
       restart: async () => await site.startGateway(),
@@ -67,9 +68,9 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
       downMs: [0, 200],
       sample,
       working: async () => {
-        const acked = devices.truth.acked.size
+        const acked = devices.truth.acked
         // Past 30 s the kill goes ahead anyway, and the check after the run says it missed the load.
-        await waitUntil(() => devices.truth.acked.size > acked, { timeoutMs: 30_000, everyMs: 20 })
+        await waitUntil(() => devices.truth.acked > acked, { timeoutMs: 30_000, everyMs: 20 })
       }
     })
     const kills = await killer.killAndRestart()
@@ -80,7 +81,7 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
     await devices.stop()
     await site.gateway?.stop()
 
-    const r = reconcile(devices.truth, site)
+    const r = reconcileRun(devices.truth, site.upstreamView())
     const perKill = o.concurrency * o.batchSize
     const problems = judge(r, { bound: kills.length * perKill })
     if (!drained) problems.push(`did not drain within 60 s: ${devices.pending()} punches unacknowledged on the devices`)
@@ -94,7 +95,7 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
     if (under < kills.length) problems.push(`only ${under} of ${kills.length} kills landed while punches were being acknowledged`)
     const hit = windows.filter(w => w.duplicates > 0)
     const notes = [
-      `${kills.length} kills after ${Math.min(...kills.map(k => k.upMs))}-${Math.max(...kills.map(k => k.upMs))} ms up; ${o.devices} devices, ${devices.truth.taken.size} punches taken`,
+      `${kills.length} kills after ${Math.min(...kills.map(k => k.upMs))}-${Math.max(...kills.map(k => k.upMs))} ms up; ${o.devices} devices, ${devices.truth.size} punches taken`,
       `duplicates per kill: max ${Math.max(0, ...windows.map(w => w.duplicates))}, median ${median(windows.map(w => w.duplicates))}, ${hit.length} of ${kills.length} kills left any` +
         (hit.length > 0 ? ` (${hit.slice(0, 12).map(w => `#${w.n}: ${w.duplicates}`).join(', ')}${hit.length > 12 ? ', …' : ''})` : '')
     ]

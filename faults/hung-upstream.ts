@@ -15,7 +15,7 @@ import { RandomStream } from '../sim/workload/random.js'
 import type { WebhookAnswer } from '../fakes/upstream/webhook-upstream.js'
 import { gcPressureArgs } from './gateway-process.js'
 import { DeviceFleet } from './load.js'
-import { judge, reconcile } from './reconcile.js'
+import { judge, reconcileRun } from './judge.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import { timedOut } from './upstream-faults.js'
@@ -100,7 +100,7 @@ export async function hungUpstreamFault (o: HungUpstreamOptions, say: (line: str
     const last = site.gateway
     await last?.stop()
     const t = timedOut(last?.logs ?? [])
-    const r = reconcile(devices.truth, site)
+    const r = reconcileRun(devices.truth, site.upstreamView())
     problems.push(...judge(r, { bound: t.punches }))
     if (!drained) problems.push(`did not drain within 60 s: ${devices.pending()} punches unacknowledged on the devices`)
     const m = upstream.met

@@ -2,7 +2,7 @@
  * The load of a fault run: real device runtimes (device/runtime.ts) on file rings, in this process,
  * punching at a steady rate and uploading to the gateway through their real uplinks. They keep what the
  * gateway has not acknowledged and send it again after a drop, as a terminal does. Every punch taken and
- * every ack lands in a PunchTruth for the reconciliation.
+ * every ack lands in a fate ledger (sim/engine/fate-ledger.ts) for the reconciliation.
  */
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -12,7 +12,7 @@ import { DeviceRuntime } from '../device/runtime.js'
 import { punchId } from '../shared/punch.js'
 import type { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
-import { PunchTruth } from './reconcile.js'
+import { FateLedger } from '../sim/engine/fate-ledger.js'
 
 export interface FleetDeviceOptions {
   /** where the ring files go (`ring-<id>.bin`) */
@@ -41,7 +41,7 @@ export function faultDeviceConfig (id: string, o: FleetDeviceOptions): Record<st
 }
 
 export class DeviceFleet {
-  readonly truth = new PunchTruth()
+  readonly truth = new FateLedger()
   readonly devices: DeviceRuntime[]
   #n = 0
   #load?: Promise<void>
@@ -52,8 +52,8 @@ export class DeviceFleet {
     this.devices = ids.map(id => {
       const runtime = new DeviceRuntime(parseDeviceConfig(faultDeviceConfig(id, o)), { log })
       runtime.uplink.on('acked', (acked: number[], rejected: number[]) => {
-        for (const s of acked) this.truth.ack(punchId(id, runtime.ring.epoch, s))
-        for (const s of rejected) this.truth.reject(punchId(id, runtime.ring.epoch, s))
+        for (const s of acked) this.truth.settle(punchId(id, runtime.ring.epoch, s), 'acked')
+        for (const s of rejected) this.truth.settle(punchId(id, runtime.ring.epoch, s), 'rejected')
       })
       return runtime
     })
@@ -70,7 +70,7 @@ export class DeviceFleet {
       const emp = `E${++this.#n}`
       const o = d.punch({ emp, method: 'card' })
       if (o.outcome !== 'accepted') continue
-      this.truth.take(punchId(d.config.id, d.ring.epoch, o.seq), emp)
+      this.truth.taken(punchId(d.config.id, d.ring.epoch, o.seq), Date.now(), emp)
       taken++
     }
     return taken
@@ -104,7 +104,7 @@ export class DeviceFleet {
   async drained (sink: WebhookUpstream, timeoutMs: number, parked: ReadonlySet<string> = new Set()): Promise<boolean> {
     return await waitUntil(() => {
       if (this.pending() > 0) return false
-      for (const id of this.truth.acked) if (!sink.received.has(id) && !parked.has(id)) return false
+      for (const id of this.truth.ids('acked')) if (!sink.received.has(id) && !parked.has(id)) return false
       return true
     }, { timeoutMs })
   }

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { DatabaseLockHolder, type LockMode } from './db-lock-holder.js'
 import { DeviceFleet } from './load.js'
-import { judge, reconcile } from './reconcile.js'
+import { judge, reconcileRun } from './judge.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 
@@ -67,7 +67,7 @@ export async function lockedDbFault (o: LockedDbOptions, say: (line: string) => 
       upstreamUp = false
       await sleep(o.downMs)
       await gw.stop()
-      const undelivered = [...devices.truth.acked].filter(id => !site.sink.received.has(id)).length
+      const undelivered = [...devices.truth.ids('acked')].filter(id => !site.sink.received.has(id)).length
       const storedBefore = storedCount(file)
       holder = await DatabaseLockHolder.hold(file, mode)
       upstreamUp = true
@@ -93,7 +93,7 @@ export async function lockedDbFault (o: LockedDbOptions, say: (line: string) => 
     await devices.stop()
     await gw.stop()
 
-    const r = reconcile(devices.truth, site)
+    const r = reconcileRun(devices.truth, site.upstreamView())
     problems.unshift(...judge(r, { bound: 0, storedAgain: 0 }))
     if (!drained) problems.push(`did not drain within 60 s: ${devices.pending()} punches unacknowledged on the devices`)
     return faultReport('locked-db', o.runs, 'locked starts', r,

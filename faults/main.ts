@@ -1,7 +1,7 @@
 /**
  * `npm run faults`: the fault suite's long variants, each run ending in a reconciliation against a real
- * upstream (reconcile.ts), then one table. Exits 1 on any loss, altered punch, duplicates beyond their
- * bound, or a check of a fault's own; `npm test` runs the short variants (test/faults-*.test.ts).
+ * upstream judged by one rule (judge.ts), then one table. Exits 1 on any loss, altered punch, duplicates
+ * beyond their bound, or a check of a fault's own; `npm test` runs the short variants (test/faults-*.test.ts).
  *
  * Environment: FAULTS_SEED (random, printed: give it back to repeat the fault timings), FAULTS_ONLY
  * (a comma-separated list of gateway-kill, power-cut, upstream, hung-upstream, disk-full, corrupt-db, locked-db), FAULTS_KILLS (the

@@ -15,10 +15,11 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { punchId } from '../shared/punch.js'
+import { FateLedger } from '../sim/engine/fate-ledger.js'
 import { RandomStream } from '../sim/workload/random.js'
 import { runUntilCut } from './cut-child.js'
 import { DeviceFleet, faultDeviceConfig, type FleetDeviceOptions } from './load.js'
-import { PunchTruth, judge, reconcile } from './reconcile.js'
+import { judge, reconcileRun } from './judge.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import { slotOnDisk, tear } from './torn-write.js'
@@ -54,7 +55,7 @@ export async function powerCutFault (o: PowerCutOptions, say: (line: string) => 
   const started = performance.now()
   const site = new FaultSite('power-cut')
   const random = new RandomStream(o.seed, 'power-cut')
-  const truth = new PunchTruth()
+  const truth = new FateLedger()
   const problems: string[] = []
   let fleet: DeviceFleet | undefined
   try {
@@ -88,7 +89,7 @@ export async function powerCutFault (o: PowerCutOptions, say: (line: string) => 
         const before = i === 0 ? last : punches[i - 1].seq
         const ok = i === 0 ? p.seq > before && p.seq <= before + 2 : p.seq === before + 1
         if (!ok) problems.push(`cut ${cut}: seq ${p.seq} follows ${before}`)
-        truth.take(punchId(DEVICE, epoch ?? '?', p.seq), p.emp)
+        truth.taken(punchId(DEVICE, epoch ?? '?', p.seq), Date.now(), p.emp)
       }
       if (punches.length > 0) last = punches[punches.length - 1].seq
       if (epoch !== undefined && cut % o.tearEvery === 0) {
@@ -100,18 +101,18 @@ export async function powerCutFault (o: PowerCutOptions, say: (line: string) => 
     fleet = new DeviceFleet([DEVICE], device)
     await fleet.start()
     const drained = await fleet.drained(site.sink, 60_000)
-    const delivered = await site.sink.waitFor(() => [...truth.taken.keys()].every(id => site.sink.received.has(id)), 30_000).then(() => true, () => false)
+    const delivered = await site.sink.waitFor(() => [...truth.ids()].every(id => site.sink.received.has(id)), 30_000).then(() => true, () => false)
     if (!drained) problems.push(`the ring did not drain within 60 s: ${fleet.pending()} punches unacknowledged`)
     const ringStats = fleet.devices[0].ring.stats()
     await fleet.stop()
     await site.gateway?.stop()
 
-    const r = reconcile(truth, site, { must: 'taken' })
+    const r = reconcileRun(truth, site.upstreamView(), { must: 'taken' })
     problems.push(...judge(r, { bound: 0, unexpected: o.cuts }))
     if (!delivered && r.lost === 0) problems.push('the upstream did not receive every confirmed punch in time')
     if (ringStats.corrupt > torn + o.cuts) problems.push(`${ringStats.corrupt} damaged records in the ring, ${torn} torn on purpose`)
     const notes = [
-      `${o.cuts} cuts (${early} while starting), ${torn} in-progress records torn; ${truth.taken.size} punches confirmed to the person, seqs 1-${last}`,
+      `${o.cuts} cuts (${early} while starting), ${torn} in-progress records torn; ${truth.size} punches confirmed to the person, seqs 1-${last}`,
       `${r.unexpected} appends in progress at a cut, never confirmed, reached the upstream anyway; ${ringStats.corrupt} damaged records skipped by the ring at its last start`
     ]
     return faultReport('power-cut', o.cuts, 'cuts', r, { bound: 0, rule: '0 (the device resends what was not acknowledged; the gateway stores it once)' },

@@ -3,7 +3,7 @@
  * problems that fail the run (any loss, an altered punch, duplicates beyond their bound, a check of the
  * fault's own).
  */
-import type { Reconciliation } from './reconcile.js'
+import type { Reconciliation } from './judge.js'
 
 export interface FaultReport {
   fault: string
@@ -17,7 +17,7 @@ export interface FaultReport {
   duplicates: number
   /** of the duplicates, copies re-sent under an Idempotency-Key the upstream had accepted */
   resent: number
-  /** of the duplicates, copies of punches the gateway stored a second time (reconcile.ts) */
+  /** of the duplicates, copies of punches the gateway stored a second time (sim/engine/fate-reconcile.ts) */
   storedAgain: number
   /** the most duplicates allowed, and why */
   bound: number

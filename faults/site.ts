@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { WebhookUpstream, type Responder } from '../fakes/upstream/webhook-upstream.js'
-import type { UpstreamView } from './reconcile.js'
+import type { UpstreamView } from '../sim/engine/fate-reconcile.js'
 import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './gateway-process.js'
 
 type Settings = Record<string, Record<string, unknown>>
@@ -26,7 +26,7 @@ const BASE: Settings = {
   storage: { minFreeBytes: 0 }
 }
 
-export class FaultSite implements UpstreamView {
+export class FaultSite {
   /** sites not closed yet, so that an interrupted suite can end their gateways (main.ts) */
   static readonly open = new Set<FaultSite>()
   readonly dir: string
@@ -43,10 +43,10 @@ export class FaultSite implements UpstreamView {
   /** punch id → `received` of the last copy answered 2xx */
   readonly #lastReceived = new Map<string, string>()
   /**
-   * copies answered 2xx whose `received` (when the gateway stored the punch) differs from the copy before:
-   * the gateway stored the punch a second time (retention had deleted it, or its database was lost)
+   * punch id → copies answered 2xx whose `received` (when the gateway stored the punch) differs from the
+   * copy before: the gateway stored the punch a second time (retention had deleted it, or its database was lost)
    */
-  storedAgain = 0
+  readonly storedAgain = new Map<string, number>()
   /** restarts that found one of the gateway's ports taken, and were tried again */
   portsTaken = 0
 
@@ -69,12 +69,17 @@ export class FaultSite implements UpstreamView {
       if (answer.status >= 200 && answer.status < 300 && answer.reset !== true && answer.hang !== 'request') {
         for (const p of req.body?.punches ?? []) {
           const before = this.#lastReceived.get(p.id)
-          if (before !== undefined && before !== p.received) this.storedAgain++
+          if (before !== undefined && before !== p.received) this.storedAgain.set(p.id, (this.storedAgain.get(p.id) ?? 0) + 1)
           this.#lastReceived.set(p.id, p.received)
         }
       }
       return answer
     })
+  }
+
+  /** What the upstream took, for the reconciliation (faults/judge.ts). */
+  upstreamView (): UpstreamView {
+    return { counts: this.sink.received, retried: this.sink.retried, storedAgain: this.storedAgain, punches: this.sink.punches }
   }
 
   async start (): Promise<GatewayProcess> {

@@ -14,7 +14,7 @@ import { RandomStream } from '../sim/workload/random.js'
 import { punchId } from '../shared/punch.js'
 import type { WebhookAnswer, WebhookRequest } from '../fakes/upstream/webhook-upstream.js'
 import { DeviceFleet } from './load.js'
-import { judge, reconcile } from './reconcile.js'
+import { judge, reconcileRun } from './judge.js'
 import { faultReport, type FaultReport } from './report.js'
 import { FaultSite } from './site.js'
 import type { LogLine } from './gateway-process.js'
@@ -125,10 +125,10 @@ export async function upstreamFault (o: UpstreamFaultOptions, say: (line: string
     await last?.stop()
     const { requests: timedOutRequests, punches: timedOutPunches } = timedOut(last?.logs ?? [])
 
-    const r = reconcile(devices.truth, site, { parked: new Set(dead.filter(id => id === upstream.poison)) })
+    const r = reconcileRun(devices.truth, site.upstreamView(), { parked: new Set(dead.filter(id => id === upstream.poison)) })
     const problems = judge(r, { bound: timedOutPunches })
     if (!drained) problems.push(`did not drain within 60 s: ${devices.pending()} punches unacknowledged on the devices`)
-    if (!devices.truth.acked.has(upstream.poison)) problems.push(`the poison record ${upstream.poison} was never acknowledged by the gateway`)
+    if (devices.truth.fate(upstream.poison) !== 'acked') problems.push(`the poison record ${upstream.poison} was never acknowledged by the gateway`)
     if (dead.length !== 1 || dead[0] !== upstream.poison) problems.push(`dead letters should hold the poison record alone, hold: ${dead.join(', ') || 'nothing'}`)
     if (site.sink.received.has(upstream.poison)) problems.push('the poison record was accepted upstream')
     if (upstream.early.length > 0) problems.push(`${upstream.early.length} retries sooner than Retry-After: ${upstream.early.slice(0, 5).join(', ')}`)

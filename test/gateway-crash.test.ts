@@ -2,7 +2,7 @@
  * The gateway killed with SIGKILL twice while devices publish: no acknowledged punch may be lost, and the
  * devices resend whatever was not acknowledged. Real gateway process, real device runtimes (their file
  * rings and uplinks, faults/load.ts), real upstream; what the devices took and what the gateway
- * acknowledged is the ground truth, reconciled by the fault suite's rule (faults/reconcile.ts).
+ * acknowledged is the ground truth, reconciled by the fault suite's rule (faults/judge.ts).
  */
 import t from 'tap'
 import { join } from 'node:path'
@@ -11,7 +11,7 @@ import { until } from './helpers/wait.js'
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { DeviceFleet } from '../faults/load.js'
-import { reconcile } from '../faults/reconcile.js'
+import { reconcileRun } from '../faults/judge.js'
 import { seededRandom } from '../sim/workload/seeded-random.js'
 
 t.test('SIGKILL twice under load loses no acked punch', async t => {
@@ -33,9 +33,9 @@ t.test('SIGKILL twice under load loses no acked punch', async t => {
     // Kill only once the devices are getting acks again: on a loaded machine the restart and the
     // reconnects can take longer than a fixed pause, and a kill before any ack would test nothing new.
     const before = kills.at(-1) ?? 0
-    await until(() => fleet.truth.acked.size > before, `acks after restart ${round}`, 30_000)
+    await until(() => fleet.truth.acked > before, `acks after restart ${round}`, 30_000)
     await sleep(800 + Math.floor(random() * 700))
-    kills.push(fleet.truth.acked.size)
+    kills.push(fleet.truth.acked)
     gw.kill('SIGKILL')
     const { signal } = await gw.exited
     t.equal(signal, 'SIGKILL', `gateway killed (round ${round + 1})`)
@@ -49,8 +49,9 @@ t.test('SIGKILL twice under load loses no acked punch', async t => {
   await fleet.stop()
   await gw.stop()
 
-  const acked = reconcile(fleet.truth, { sink, storedAgain: 0 })
-  const taken = reconcile(fleet.truth, { sink, storedAgain: 0 }, { must: 'taken' })
+  const upstream = { counts: sink.received, retried: sink.retried, punches: sink.punches }
+  const acked = reconcileRun(fleet.truth, upstream)
+  const taken = reconcileRun(fleet.truth, upstream, { must: 'taken' })
   t.comment(`taken ${taken.expected}, acked ${acked.expected}, delivered ${taken.delivered}, duplicates ${taken.duplicates} (${taken.resent} in re-sent batches)`)
   t.ok(kills[0] > 0 && kills[1] > kills[0], `punches were being acked at each kill (${kills.join(', ')})`)
   t.ok(taken.expected > 500, `a real load (${taken.expected} punches)`)

@@ -1,13 +1,11 @@
 /**
- * The engine's own promises: a run is repeatable for its seed, what the scenario means to lose is lost
- * exactly, and the reconciliation does fail a run when a punch goes missing.
+ * The engine's own promises: a run is repeatable for its seed, and what the scenario means to lose is lost
+ * exactly. The reconciliation that fails a run when a punch goes missing: test/sim-fate-reconcile.test.ts.
  */
 import t from 'tap'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { namedScenario } from '../sim/scenario/library.js'
 import { runScenario } from '../sim/engine/engine.js'
-import { FateLedger } from '../sim/engine/fate-ledger.js'
-import { buildChecks } from '../sim/engine/checks.js'
 import { timeline, flappingDown } from '../sim/engine/faults.js'
 import { VirtualClock } from '../sim/engine/virtual-clock.js'
 import { expectedOverwritten } from '../sim/workload/ring-loss.js'
@@ -34,38 +32,6 @@ t.test('ring too small with overwrite-oldest: exactly the punches the workload s
   const { report } = await runScenario(s, { settleMs: 1000 })
   t.equal(report.fates.overwritten, expected)
   t.equal(report.fates.delivered + report.fates.overwritten + report.fates.refused, report.fates.generated)
-})
-
-t.test('a punch nothing accounts for fails the run', async t => {
-  const led = new FateLedger()
-  led.attempted = 3
-  led.taken('D:00000001:1', 0)
-  led.taken('D:00000001:2', 0)
-  led.taken('D:00000001:3', 0)
-  led.settle('D:00000001:1', 'acked')
-  led.settle('D:00000001:2', 'acked')
-  const up = { counts: new Map([['D:00000001:1', 2], ['X:00000001:9', 1]]), flags: new Map(), arrivedAt: new Map() }
-  const rec = led.reconcile(up, { pending: new Set(), deadLettered: new Set() }, new Set(['D:00000001:3']))
-  t.match(rec.fates, { delivered: 1, pending: 1, unexplained: 1, duplicatePunches: 1, duplicateDeliveries: 1, unexpectedUpstream: 1 })
-  t.same(rec.unexplainedIds, ['D:00000001:2'], 'acked, then nowhere: the loss is named')
-  const checks = buildChecks(namedScenario('normal-week'), rec.fates, rec.flags, 0)
-  t.same(checks.filter(c => !c.ok).map(c => c.what), [
-    'punches lost that nothing explains', 'punches upstream the simulator never made', 'extra copies upstream', 'still pending after the drain'
-  ])
-})
-
-t.test('copies from a batch re-sent under its Idempotency-Key are explained; other extra copies are not', async t => {
-  const led = new FateLedger()
-  for (const id of ['D:00000001:1', 'D:00000001:2']) { led.taken(id, 0); led.settle(id, 'acked') }
-  const up = {
-    counts: new Map([['D:00000001:1', 3], ['D:00000001:2', 2]]),
-    retried: new Map([['D:00000001:1', 1], ['D:00000001:2', 1]]),
-    flags: new Map(),
-    arrivedAt: new Map()
-  }
-  const rec = led.reconcile(up, { pending: new Set(), deadLettered: new Set() }, new Set())
-  t.match(rec.fates, { delivered: 2, retriedCopies: 2, duplicatePunches: 1, duplicateDeliveries: 1 }, 'one copy of seq 1 came in a new batch')
-  t.same(buildChecks(namedScenario('normal-week'), rec.fates, rec.flags, 0).filter(c => !c.ok).map(c => c.what), ['extra copies upstream'])
 })
 
 t.test('the upstream sink tells a batch re-sent under its key from a new batch', async t => {

@@ -14,7 +14,7 @@ import { writeReport } from '../sim/report/write.js'
 import { downsample, faultWindowsFromSamples } from '../sim/report/series.js'
 import { compact, duration, percent, siteDateTime } from '../sim/report/format.js'
 import { timeTicks } from '../sim/report/svg.js'
-import { noFates } from '../sim/engine/fate-ledger.js'
+import { noFates } from '../sim/engine/fate-reconcile.js'
 
 const H = 3_600_000
 /** Sat 2026-11-21 00:00 UTC */

@@ -21,6 +21,7 @@ import { scenarioDevices, selectDevices } from '../scenario/devices.js'
 import type { SimReportData, SimSample } from '../report/types.js'
 import { VirtualClock } from './virtual-clock.js'
 import { FateLedger } from './fate-ledger.js'
+import { ackedAsDelivered, reconcileFates } from './fate-reconcile.js'
 import { FleetDevice } from './fleet-device.js'
 import { World } from './world.js'
 import { faultLabel, faultLength, flappingDown, timeline, type Transition } from './faults.js'
@@ -227,12 +228,12 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
     sample()
   }
 
-  const pendingOnDevices = new Set<string>()
-  for (const d of devices) if (d.powered) for (const id of d.pendingIds()) pendingOnDevices.add(id)
-  const holds = world.gatewayHolds()
+  const onDevices = new Set<string>()
+  for (const d of devices) if (d.powered) for (const id of d.pendingIds()) onDevices.add(id)
+  const holds = { ...world.gatewayHolds(), onDevices }
   // Remote: the upstream is not ours to see; a punch the gateway acknowledged counts as delivered.
-  const up = world.remote ? ledger.ackedView() : world.upstreamView()
-  const rec = ledger.reconcile(up, holds, pendingOnDevices)
+  const up = world.remote ? ackedAsDelivered(ledger) : world.upstreamView()
+  const rec = reconcileFates(ledger, up, holds)
   await Promise.all(devices.map(async d => await d.stop().catch(() => {})))
   await world.close()
   const poisoned = devices.reduce((n, d) => n + d.poisoned.length, 0)

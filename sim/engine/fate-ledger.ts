@@ -1,48 +1,57 @@
 /**
- * The simulator's ground truth: every punch a simulated person made and what became of it, and at the
- * end the reconciliation against what the upstream received and what the gateway still holds. A punch
- * is "unexplained" only when nothing accounts for its absence upstream: that, or a duplicate beyond what
- * at-least-once delivery allows, fails the run.
+ * The ground truth of a simulated site: every punch a device took and what became of it as far as the
+ * device heard (acknowledged, rejected for good, overwritten before either). The scenario engine
+ * (engine.ts) and the fault suite (faults/judge.ts) both keep one; fate-reconcile.ts holds it against what
+ * the upstream received and what is still on the way.
+ *
+ * A run of ten thousand devices holds millions of punches, so the ledger keeps them as the protocol
+ * numbers them, per device epoch in arrays indexed by seq (seqs start at 1 and never repeat within an
+ * epoch: docs/ARCHITECTURE.md, decision 1), not as a map entry and an object per punch id
+ * (docs/DESIGN-NOTES.md, "One fate ledger, one reconciliation").
  */
-import type { FateCounts } from '../report/types.js'
-
 export type Fate = 'pending' | 'acked' | 'rejected' | 'overwritten'
 
-interface Entry {
-  fate: Fate
-  /** virtual time the person punched (the truth, whatever the device's clock said) */
-  takenAt: number
+/** A fate's code is its index + 1; 0 marks a seq the device never took (a torn append, an unused slot). */
+const FATES: readonly Fate[] = ['pending', 'acked', 'rejected', 'overwritten']
+const NOT_TAKEN = 0
+const PENDING = 1
+
+/** Room for this many seqs when a device epoch takes its first punch; doubled as it fills. */
+const FIRST_ROOM = 16
+/**
+ * The most a seq may run ahead of its epoch's highest so far. A device numbers its punches one by one,
+ * so a larger leap is a wrong id, and would cost the ledger room for every seq in between.
+ */
+export const MAX_SEQ_LEAP = 1 << 20
+
+/** One device epoch's punches, by seq. */
+class EpochPunches {
+  fates = new Uint8Array(FIRST_ROOM)
+  takenAt = new Float64Array(FIRST_ROOM)
+  /** emp per seq, only once a caller gives one (the fault suite's content check) */
+  emps?: Array<string | undefined>
+  top = 0
+
+  room (seq: number): void {
+    if (seq < this.fates.length) return
+    let size = this.fates.length
+    while (size <= seq) size *= 2
+    const fates = new Uint8Array(size)
+    fates.set(this.fates)
+    const takenAt = new Float64Array(size)
+    takenAt.set(this.takenAt)
+    this.fates = fates
+    this.takenAt = takenAt
+  }
 }
 
-export interface UpstreamView {
-  /** punch id → copies received */
-  counts: ReadonlyMap<string, number>
-  /** punch id → flags it arrived with */
-  flags: ReadonlyMap<string, readonly string[]>
-  /** punch id → virtual time of its first arrival */
-  arrivedAt: ReadonlyMap<string, number>
-  /** punch id → copies that came in a batch re-sent under the same Idempotency-Key (fakes/upstream/webhook-upstream.ts) */
-  retried?: ReadonlyMap<string, number>
-}
-
-export interface GatewayView {
-  /** ids stored and not yet delivered (past the cursor, in outbox batches) */
-  pending: ReadonlySet<string>
-  /** ids parked in dead letters */
-  deadLettered: ReadonlySet<string>
-}
-
-export const LATENESS_BUCKETS = [60_000, 15 * 60_000, 3_600_000, 24 * 3_600_000, 72 * 3_600_000, Infinity]
-
-export interface Reconciled {
-  fates: FateCounts
-  lateness: Array<{ upToMs: number, count: number }>
-  flags: Record<string, number>
-  unexplainedIds: string[]
-}
+/** What a visit of the ledger sees of one punch. */
+export type Visit = (id: string, fate: Fate, takenAt: number, emp: string | undefined) => void
 
 export class FateLedger {
-  readonly #entries = new Map<string, Entry>()
+  /** `device:epoch` → its punches */
+  readonly #epochs = new Map<string, EpochPunches>()
+  #size = 0
   /** appends a full ring turned away: never stored, the terminal said so */
   refused = 0
   /** punches lost to a power cut during their write: never confirmed to the person */
@@ -54,88 +63,88 @@ export class FateLedger {
   acked = 0
   overwritten = 0
 
-  taken (id: string, takenAt: number): void {
-    this.#entries.set(id, { fate: 'pending', takenAt })
+  /**
+   * A device took punch `id` (`device:epoch:seq`, shared/punch.ts) at `takenAt` (the scenario's virtual
+   * time; the fault suite's real time), for `emp` when the caller wants its content checked.
+   */
+  taken (id: string, takenAt: number, emp?: string): void {
+    const cut = id.lastIndexOf(':')
+    const seq = seqOf(id, cut)
+    if (cut <= 0 || seq === undefined) throw new Error(`fate ledger: ${JSON.stringify(id)} is not a punch id (device:epoch:seq, seq from 1)`)
+    const key = id.slice(0, cut)
+    let e = this.#epochs.get(key)
+    if (e === undefined) this.#epochs.set(key, e = new EpochPunches())
+    if (seq > e.top + MAX_SEQ_LEAP) throw new Error(`fate ledger: ${id} leaps more than ${MAX_SEQ_LEAP} seqs past ${key}:${e.top}`)
+    e.room(seq)
+    if (e.fates[seq] === NOT_TAKEN) this.#size++
+    e.fates[seq] = PENDING
+    e.takenAt[seq] = takenAt
+    if (emp !== undefined) (e.emps ??= [])[seq] = emp
+    else if (e.emps !== undefined) e.emps[seq] = undefined
+    if (seq > e.top) e.top = seq
   }
 
   /** Moves a pending punch to its fate; later news about it (a resend acked again) changes nothing. */
   settle (id: string, fate: Exclude<Fate, 'pending'>): void {
-    const e = this.#entries.get(id)
-    if (e === undefined || e.fate !== 'pending') return
-    e.fate = fate
+    const at = this.#find(id)
+    if (at === undefined || at.e.fates[at.seq] !== PENDING) return
+    at.e.fates[at.seq] = FATES.indexOf(fate) + 1
     if (fate === 'acked') this.acked++
     else if (fate === 'overwritten') this.overwritten++
   }
 
-  get size (): number { return this.#entries.size }
+  /** punches taken */
+  get size (): number { return this.#size }
 
-  /** The acknowledged punches as if an upstream had them once each (remote mode: the gateway is the end). */
-  ackedView (): UpstreamView {
-    const counts = new Map<string, number>()
-    for (const [id, e] of this.#entries) if (e.fate === 'acked') counts.set(id, 1)
-    return { counts, flags: new Map(), arrivedAt: new Map() }
+  /** the fate of punch `id`, undefined if no device took it */
+  fate (id: string): Fate | undefined {
+    const at = this.#find(id)
+    return at === undefined ? undefined : FATES[at.e.fates[at.seq] - 1]
+  }
+
+  has (id: string): boolean { return this.#find(id) !== undefined }
+
+  /** Every punch taken, device epoch by device epoch in the order they first punched, each by seq. */
+  visit (see: Visit): void {
+    for (const [key, e] of this.#epochs) {
+      for (let seq = 1; seq <= e.top; seq++) {
+        const code = e.fates[seq]
+        if (code !== NOT_TAKEN) see(`${key}:${seq}`, FATES[code - 1], e.takenAt[seq], e.emps?.[seq])
+      }
+    }
+  }
+
+  /** The ids of the punches taken (with `fate`, those at that fate), in visit() order, one at a time. */
+  * ids (fate?: Fate): Generator<string, void, undefined> {
+    const code = fate === undefined ? undefined : FATES.indexOf(fate) + 1
+    for (const [key, e] of this.#epochs) {
+      for (let seq = 1; seq <= e.top; seq++) {
+        const c = e.fates[seq]
+        if (c !== NOT_TAKEN && (code === undefined || c === code)) yield `${key}:${seq}`
+      }
+    }
   }
 
   count (fate: Fate): number {
+    const code = FATES.indexOf(fate) + 1
     let n = 0
-    for (const e of this.#entries.values()) if (e.fate === fate) n++
+    for (const e of this.#epochs.values()) for (let seq = 1; seq <= e.top; seq++) if (e.fates[seq] === code) n++
     return n
   }
 
-  reconcile (up: UpstreamView, gw: GatewayView, pendingOnDevices: ReadonlySet<string>): Reconciled {
-    const f = noFates()
-    f.generated = this.attempted
-    f.refused = this.refused + this.torn
-    f.duplicateReads = this.duplicateReads
-    const lateness = LATENESS_BUCKETS.map(upToMs => ({ upToMs, count: 0 }))
-    const flags: Record<string, number> = {}
-    const unexplainedIds: string[] = []
-    for (const [id, e] of this.#entries) {
-      const times = up.counts.get(id) ?? 0
-      if (times > 0) {
-        f.delivered++
-        // A batch sent again under its Idempotency-Key is at-least-once delivery as the protocol has it;
-        // any other extra copy is a duplicate nothing explains.
-        const retried = Math.min(times - 1, up.retried?.get(id) ?? 0)
-        f.retriedCopies += retried
-        if (times - 1 - retried > 0) { f.duplicatePunches++; f.duplicateDeliveries += times - 1 - retried }
-        const fl = up.flags.get(id) ?? []
-        if (fl.length > 0) f.deliveredFlagged++
-        for (const name of fl) flags[name] = (flags[name] ?? 0) + 1
-        const late = (up.arrivedAt.get(id) ?? e.takenAt) - e.takenAt
-        const bucket = lateness.find(b => late < b.upToMs) ?? lateness[lateness.length - 1]
-        bucket.count++
-      } else if (e.fate === 'overwritten') f.overwritten++
-      else if (e.fate === 'rejected') f.rejected++
-      else if (gw.deadLettered.has(id)) f.deadLettered++
-      else if (gw.pending.has(id) || pendingOnDevices.has(id)) f.pending++
-      else {
-        // Acknowledged (or taken) and neither upstream, nor at the gateway, nor on the device: lost.
-        f.unexplained++
-        if (unexplainedIds.length < 200) unexplainedIds.push(id)
-      }
-    }
-    for (const id of up.counts.keys()) if (!this.#entries.has(id)) f.unexpectedUpstream++
-    return { fates: f, lateness, flags, unexplainedIds }
+  #find (id: string): { e: EpochPunches, seq: number } | undefined {
+    const cut = id.lastIndexOf(':')
+    const e = cut > 0 ? this.#epochs.get(id.slice(0, cut)) : undefined
+    if (e === undefined) return undefined
+    const seq = seqOf(id, cut)
+    if (seq === undefined || seq > e.top || e.fates[seq] === NOT_TAKEN) return undefined
+    return { e, seq }
   }
 }
 
-/** Every fate at zero: the start of a reconciliation. */
-export function noFates (): FateCounts {
-  return {
-    generated: 0,
-    delivered: 0,
-    deliveredFlagged: 0,
-    refused: 0,
-    duplicateReads: 0,
-    overwritten: 0,
-    rejected: 0,
-    deadLettered: 0,
-    pending: 0,
-    unexplained: 0,
-    duplicatePunches: 0,
-    duplicateDeliveries: 0,
-    retriedCopies: 0,
-    unexpectedUpstream: 0
-  }
+/** The seq after the last ':' of `id`, if written as punchId() writes it (no sign, no leading zero). */
+function seqOf (id: string, cut: number): number | undefined {
+  const text = id.slice(cut + 1)
+  const seq = Number(text)
+  return Number.isSafeInteger(seq) && seq >= 1 && String(seq) === text ? seq : undefined
 }

@@ -16,7 +16,7 @@ import type { UplinkConnect } from '../../device/uplink-client.js'
 import { WebhookUpstream } from '../../fakes/upstream/webhook-upstream.js'
 import type { Scenario } from '../scenario/types.js'
 import { scenarioDevices } from '../scenario/devices.js'
-import type { UpstreamView } from './fate-ledger.js'
+import type { Holdings, UpstreamView } from './fate-reconcile.js'
 
 export interface WorldOptions {
   scenario: Scenario
@@ -158,9 +158,9 @@ export class World {
   }
 
   /** What the gateway still holds: undelivered and dead-lettered punch ids. Call before stop. */
-  gatewayHolds (): { pending: Set<string>, deadLettered: Set<string> } {
+  gatewayHolds (): Pick<Holdings, 'atGateway' | 'deadLettered'> {
     const db = this.#gateway?.db
-    if (db === undefined) return { pending: new Set(), deadLettered: new Set() }
+    if (db === undefined) return { atGateway: new Set(), deadLettered: new Set() }
     const ids = (sql: string, ...args: unknown[]): Set<string> =>
       new Set((db.prepare(sql).all(...args) as Array<{ id: string }>).map(r => r.id))
     const cursor = this.#forward!.cursor()
@@ -169,7 +169,7 @@ export class World {
     for (const id of ids(`SELECT ${ID} FROM forward_batches b JOIN punches p ON p.id BETWEEN b.first_id AND b.last_id`)) pending.add(id)
     const deadLettered = ids(`SELECT ${ID} FROM dead_letters d JOIN punches p ON p.id = d.punch_id WHERE d.replayed IS NULL`)
     for (const id of deadLettered) pending.delete(id)
-    return { pending, deadLettered }
+    return { atGateway: pending, deadLettered }
   }
 
   async close (): Promise<void> {
