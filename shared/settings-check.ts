@@ -107,6 +107,8 @@ function describe (e: ErrorObject, o: Required<CheckerOptions>): SettingProblem 
     }
     case 'type': {
       const types = String((e.params as { type: string }).type).split(',')
+      // 1.5 for a count is a number, just not a whole one: the node's own sentence says what is allowed.
+      if (types.includes('integer') && typeof e.data === 'number') return { path, message: node.problem ?? 'must be a whole number' }
       return { path, message: `must be ${types.map(t => TYPE_WORDS[t] ?? t).join(' or ')}` }
     }
     case 'enum': {
