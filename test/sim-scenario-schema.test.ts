@@ -11,7 +11,7 @@ import { parseScenario } from '../sim/scenario/parse.js'
 import { listScenarios } from '../sim/scenario/library.js'
 import { MINIMAL, problemsOf } from './helpers/scenario-text.js'
 
-t.test('every problem of a file at once, the schema\'s and the rules\' alike, misspellings named', async t => {
+t.test('every problem of a file at once, the schema\'s and the rules\' alike, in file order, misspellings named', async t => {
   const problems = problemsOf(MINIMAL
     .replace('staff: 10', 'staf: 10')
     .replace('devices: [{ kind: terminal, count: 2 }]', 'devices: [{ kind: terminal, count: 2, method: gps }, { kind: wach, count: 1, prefix: hq-W }]')

@@ -3,16 +3,17 @@
  * (shared/settings-check.ts) that lists every problem with its path, as the gateway's and the device's
  * settings files get: first the file against its schema (sim/scenario/schema.ts), then the readers
  * (read-scenario.ts and the files it calls), which fill in defaults, read units and check what relates
- * fields to each other. docs/SCENARIOS.md is the format for people.
+ * fields to each other; the problems of both in file order. docs/SCENARIOS.md is the format for people.
  */
 import { readFileSync } from 'node:fs'
 import { basename, extname } from 'node:path'
 import { parseDocument } from 'yaml'
 import { isPlainObject } from '../../shared/plain-object.js'
-import { SettingProblems } from '../../shared/settings-check.js'
+import { SettingProblems, SettingsError } from '../../shared/settings-check.js'
 import type { Scenario } from './types.js'
 import { checkScenarioSchema } from './schema.js'
 import { readScenario } from './read-scenario.js'
+import { inFileOrder } from './file-order.js'
 
 export function parseScenario (text: string, fileName: string): Scenario {
   const problems = new SettingProblems()
@@ -25,7 +26,7 @@ export function parseScenario (text: string, fileName: string): Scenario {
   const raw = withoutNulls(doc.toJS() as unknown)
   checkScenarioSchema(raw, problems)
   const scenario = readScenario(problems, raw, basename(fileName, extname(fileName)))
-  problems.throwIfAny(fileName)
+  if (problems.list.length > 0) throw new SettingsError(inFileOrder(doc, problems.list), fileName)
   return scenario
 }
 
