@@ -5,9 +5,7 @@
  * knows them.
  */
 import { INPUT_KINDS } from './input-kinds.js'
-
-const whole = (min: number, max: number): object => ({ type: 'integer', minimum: min, maximum: max, problem: `must be a whole number between ${min} and ${max}` })
-const section = (properties: Record<string, object>): object => ({ type: 'object', additionalProperties: false, properties })
+import { section, wholeBetween as whole } from '../shared/settings-schema.js'
 
 export const deviceConfigSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

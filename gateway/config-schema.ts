@@ -5,14 +5,13 @@
  * settings (mqtt.maxConnectBytes and mqtt.maxPacketBytes, ...) are in gateway/config.ts.
  */
 import { DEFAULT_RULES } from './rules/rules.js'
+import { section, wholeBetween } from '../shared/settings-schema.js'
 
 const text = { type: 'string' }
 const flag = { type: 'boolean' }
 const port = { type: 'integer', minimum: 0, maximum: 65535, problem: 'must be a port number 0..65535' }
 const between = (min: number, max: number, problem = `must be between ${min} and ${max}`): object => ({ type: 'number', minimum: min, maximum: max, problem })
-const wholeBetween = (min: number, max: number): object => ({ type: 'integer', minimum: min, maximum: max, problem: `must be a whole number between ${min} and ${max}` })
 const atLeast = (min: number, problem = `must be at least ${min}`): object => ({ type: 'number', minimum: min, problem })
-const section = (properties: Record<string, object>): object => ({ type: 'object', additionalProperties: false, properties })
 
 const upstream = section({
   kind: { enum: ['webhook', 'erpnext', 'mqtt'], problem: 'must be webhook, erpnext or mqtt' },

@@ -1,15 +1,17 @@
 /**
- * Writes the settings files' JSON Schemas to docs/ from the code that checks them (gateway/config-schema.ts,
- * device/config-schema.ts). Run with `npm run docs:schemas`; test/config-schema.test.ts fails when the docs
- * are out of date.
+ * Writes the JSON Schemas of the files people write to docs/ from the code that checks them
+ * (gateway/config-schema.ts, device/config-schema.ts, sim/scenario/schema.ts). Run with
+ * `npm run docs:schemas`; test/config-schema.test.ts fails when the docs are out of date.
  */
 import { writeFileSync } from 'node:fs'
 import { gatewayConfigSchema } from '../gateway/config-schema.js'
 import { deviceConfigSchema } from '../device/config-schema.js'
+import { scenarioSchema } from '../sim/scenario/schema.js'
 
 export const CONFIG_SCHEMA_FILES: Record<string, object> = {
   'docs/gateway-config.schema.json': gatewayConfigSchema,
-  'docs/device-config.schema.json': deviceConfigSchema
+  'docs/device-config.schema.json': deviceConfigSchema,
+  'docs/scenario.schema.json': scenarioSchema
 }
 
 export function schemaText (schema: object): string {

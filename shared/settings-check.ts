@@ -1,9 +1,11 @@
 /**
  * One way to check a settings object: a JSON Schema (draft 2020-12, the same dialect as the protocol's
  * schemas in shared/schemas.ts) run by ajv with every error collected, each turned into "path: what is
- * wrong" a person can act on. Unknown keys name the nearest known one ("did you mean"). A schema node may
- * carry `problem`, the sentence shown when a value breaks that node's rules ("must be between 1 and 5000");
- * rules that relate two settings stay in the reader's code and add to the same list.
+ * wrong" a person can act on. Unknown keys and misspelt choices name the nearest known one ("did you
+ * mean"). A schema node may carry `problem`, the sentence shown when a value breaks that node's rules
+ * ("must be between 1 and 5000"), and `syntax`, the name of a reader the checker was given for values
+ * written as text ('72h', '+08:00'), which then says what is wrong with one. Rules that relate two
+ * settings stay in the reader's code and add to the same list.
  */
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
 import { closest } from './closest.js'
@@ -43,19 +45,27 @@ export function settingPath (path: string, key: string | number): string {
   return typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`
 }
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true })
-// A sentence for people, not a validation keyword: ajv ignores it, the messages below use it.
-ajv.addKeyword({ keyword: 'problem', schemaType: 'string' })
+/** What is wrong with a value written in one syntax ('72h' for a duration), or undefined when nothing is. */
+export type SyntaxReader = (value: unknown) => string | undefined
 
-type SchemaNode = { problem?: string, properties?: Record<string, SchemaNode> }
+export interface CheckerOptions {
+  /** what a key of this file is called in messages: 'setting' (default) or 'field' */
+  keyWord?: string
+  /** the path shown for a problem of the whole object (default 'config') */
+  rootPath?: string
+  /** the readers a schema node names in `syntax` */
+  syntaxes?: Record<string, SyntaxReader>
+}
+
+type SchemaNode = { problem?: string, syntax?: string, properties?: Record<string, SchemaNode> }
 
 const TYPE_WORDS: Record<string, string> = {
-  integer: 'must be a number',
-  number: 'must be a number',
-  string: 'must be a string',
-  boolean: 'must be true or false',
-  object: 'must be an object',
-  array: 'must be a list'
+  integer: 'a number',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list'
 }
 
 function pathOf (pointer: string): string {
@@ -67,7 +77,16 @@ function pathOf (pointer: string): string {
   return path
 }
 
-function describe (e: ErrorObject): SettingProblem {
+/**
+ * Errors that say nothing the others do not: an `if`'s own ("must match then") beside the `then`'s,
+ * a discriminator's beside its property's enum and required, and each branch of an `anyOf`, whose node
+ * speaks for them all with its `problem`.
+ */
+function isEcho (e: ErrorObject): boolean {
+  return e.keyword === 'if' || e.keyword === 'discriminator' || e.schemaPath.includes('/anyOf/')
+}
+
+function describe (e: ErrorObject, o: Required<CheckerOptions>): SettingProblem {
   const node = (e.parentSchema ?? {}) as SchemaNode
   const path = pathOf(e.instancePath)
   switch (e.keyword) {
@@ -77,17 +96,28 @@ function describe (e: ErrorObject): SettingProblem {
       const near = closest(key, known)
       return {
         path: settingPath(path, key),
-        message: `unknown setting${near === undefined ? '' : ` (did you mean '${near}'?)`}${known.length === 0 ? '' : `; settings here: ${known.join(', ')}`}`
+        message: `unknown ${o.keyWord}${near === undefined ? '' : ` (did you mean '${near}'?)`}${known.length === 0 ? '' : `; ${o.keyWord}s here: ${known.join(', ')}`}`
       }
     }
     case 'required': {
+      // A node's problem speaks for a missing key only when it was written for that ("required, e.g. ...").
       const key = (e.params as { missingProperty: string }).missingProperty
-      return { path: settingPath(path, key), message: node.properties?.[key]?.problem ?? 'is required' }
+      const problem = node.properties?.[key]?.problem
+      return { path: settingPath(path, key), message: problem?.startsWith('required') === true ? problem : 'is required' }
     }
     case 'type': {
-      const type = String((e.params as { type: string }).type)
-      return { path, message: TYPE_WORDS[type] ?? `must be ${type}` }
+      const types = String((e.params as { type: string }).type).split(',')
+      // 1.5 for a count is a number, just not a whole one: the node's own sentence says what is allowed.
+      if (types.includes('integer') && typeof e.data === 'number') return { path, message: node.problem ?? 'must be a whole number' }
+      return { path, message: `must be ${types.map(t => TYPE_WORDS[t] ?? t).join(' or ')}` }
     }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.filter(v => typeof v === 'string')
+      const near = typeof e.data === 'string' ? closest(e.data, allowed) : undefined
+      return { path, message: `${node.problem ?? `must be one of ${allowed.join(', ')}`}${near === undefined ? '' : ` (did you mean '${near}'?)`}` }
+    }
+    case 'syntax':
+      return { path, message: o.syntaxes[node.syntax ?? '']?.(e.data) ?? node.problem ?? 'is not valid' }
     default:
       return { path, message: node.problem ?? `${e.message ?? 'is not valid'}` }
   }
@@ -99,13 +129,27 @@ export interface SettingsChecker {
 }
 
 /** Compiles a schema once; the checker it returns may be called for every reading. */
-export function settingsChecker (schema: object): SettingsChecker {
+export function settingsChecker (schema: object, options: CheckerOptions = {}): SettingsChecker {
+  const o: Required<CheckerOptions> = { keyWord: 'setting', rootPath: 'config', syntaxes: {}, ...options }
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, discriminator: true })
+  // A sentence for people, not a validation keyword: ajv ignores it, the messages above use it.
+  ajv.addKeyword({ keyword: 'problem', schemaType: 'string' })
+  ajv.addKeyword({
+    keyword: 'syntax',
+    schemaType: 'string',
+    compile: (name: string) => {
+      const read = o.syntaxes[name]
+      if (read === undefined) throw new Error(`the schema names a syntax '${name}' the checker was not given`)
+      return (value: unknown) => read(value) === undefined
+    }
+  })
   const validate = ajv.compile(schema)
   return (value, problems) => {
     if (validate(value)) return
     for (const e of validate.errors ?? []) {
-      const p = describe(e)
-      problems.add(p.path === '' ? 'config' : p.path, p.message)
+      if (isEcho(e)) continue
+      const p = describe(e, o)
+      problems.add(p.path === '' ? o.rootPath : p.path, p.message)
     }
   }
 }

@@ -69,6 +69,20 @@ t.test('device: every problem at once', async t => {
   t.ok(problems.includes("uplink.batchSiz: unknown setting (did you mean 'batchSize'?); settings here: order, batchSize, window, backoffCapMs, ackTimeoutMs, connectTimeoutMs, statusIntervalMs"))
 })
 
+t.test('a misspelt choice names the nearest one; a missing key is required', async t => {
+  t.same(problemsOf(() => parseDeviceConfig({ id: 'T1', broker: { url: 'mqtt://gw' }, profile: 'wach', inputs: [{ name: 'k' }] })), [
+    "profile: must be 'watch' or 'terminal' (did you mean 'watch'?)",
+    'inputs[0].kind: is required'
+  ])
+})
+
+t.test('a fraction where a whole number goes is named as such, not as "not a number"', async t => {
+  t.same(problemsOf(() => parseDeviceConfig({ id: 'T1', broker: { url: 'mqtt://gw' }, ring: { capacity: 2.5 }, uplink: { window: 'two' } })), [
+    'ring.capacity: must be a whole number between 2 and 10000000',
+    'uplink.window: must be a number'
+  ])
+})
+
 t.test('the published schemas are the ones the code checks with', async t => {
   for (const [file, schema] of Object.entries(CONFIG_SCHEMA_FILES)) {
     t.equal(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), schemaText(schema), `${file} is current (npm run docs:schemas)`)

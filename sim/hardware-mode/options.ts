@@ -4,7 +4,7 @@
  * engineer sees "--every-ms: ..." before anything is started, and a flag of another mode is refused
  * instead of being ignored without a word.
  */
-import { closest } from '../scenario/problems.js'
+import { closest } from '../../shared/closest.js'
 import type { FlagSpec } from '../../shared/cli.js'
 
 export const HARDWARE_KINDS = ['rdm6300', 'wiegand', 'r307', 'gps'] as const

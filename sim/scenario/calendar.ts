@@ -1,10 +1,11 @@
 /**
- * Site-local calendar for scenarios: times of day, UTC offsets, weekdays, the start date, and moments on
- * the timeline written as 'fri 18:00'. A site's tz is a fixed offset (no daylight saving), which is what
- * devices stamp (`tz` in PROTOCOL.md) and keeps a week of virtual time free of 23- and 25-hour days.
+ * Site-local calendar for scenarios: times of day and the spans of shifts, UTC offsets, weekdays, the
+ * start date, and moments on the timeline written as 'fri 18:00'. A site's tz is a fixed offset (no
+ * daylight saving), which is what devices stamp (`tz` in PROTOCOL.md) and keeps a week of virtual time
+ * free of 23- and 25-hour days.
  */
 import { LIMITS } from '../../shared/punch.js'
-import type { Weekday } from './types.js'
+import type { ShiftSpec, Weekday } from './types.js'
 import { parseDuration } from './duration.js'
 
 export const DAY_MS = 86_400_000
@@ -26,6 +27,16 @@ export function parseTimeOfDay (value: unknown, allowMidnightEnd = false): Parse
   if (allowMidnightEnd && h === 24 && min === 0 && s === 0) return DAY_MS
   if (h > 23 || min > 59 || s > 59) return { error: `'${value as string}' is not a time of day (00:00 to 23:59${allowMidnightEnd ? ', or 24:00' : ''})` }
   return ((h * 60 + min) * 60 + s) * 1000
+}
+
+/** A shift's length in ms (a night shift's crosses midnight). */
+export function shiftLengthMs (s: Pick<ShiftSpec, 'startMs' | 'endMs'>): number {
+  return ((s.endMs - s.startMs) % DAY_MS + DAY_MS) % DAY_MS || DAY_MS
+}
+
+/** ms from a shift's start to a time of day inside it (the next day's when the shift crosses midnight). */
+export function offsetInShift (shiftStartMs: number, timeOfDayMs: number): number {
+  return ((timeOfDayMs - shiftStartMs) % DAY_MS + DAY_MS) % DAY_MS
 }
 
 /** '+08:00', '-05:30', '+0800', 'Z' / 'UTC', or whole minutes east of UTC → minutes. */

@@ -1,6 +1,7 @@
 /**
- * What a scenario file may leave out, in one place so docs/SCENARIOS.md, the parser and the types'
- * comments agree. Times are ms.
+ * What a scenario file may leave out, in one place so docs/SCENARIOS.md, the schema (its `default`
+ * annotations, sim/scenario/schema.ts), the readers that apply them and the types' comments agree.
+ * Times are ms.
  */
 export const SCENARIO_DEFAULTS = {
   seed: 1,

@@ -4,8 +4,7 @@
  * worked on Friday and its `out` falls on Saturday.
  */
 import type { PlannedPunch, ShiftSpec } from '../scenario/types.js'
-import { DAY_MS, localMidnight, weekdayOf } from '../scenario/calendar.js'
-import { offsetInShift, shiftLengthMs } from '../scenario/parse-shifts.js'
+import { DAY_MS, localMidnight, offsetInShift, shiftLengthMs, weekdayOf } from '../scenario/calendar.js'
 
 export interface NominalPunch {
   kind: PlannedPunch['kind']
