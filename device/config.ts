@@ -89,7 +89,7 @@ export function loadDeviceConfig (file: string, env: NodeJS.ProcessEnv = process
 }
 
 /** Checks a parsed config file and lays it over its profile's defaults; every problem is reported at once. */
-export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): DeviceConfig {
+export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}, source?: string): DeviceConfig {
   if (!isPlain(raw)) throw new Error('config: must be a JSON object')
   const problems = new SettingProblems()
   checkSchema(raw, problems)

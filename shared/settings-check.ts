@@ -18,11 +18,17 @@ export interface SettingProblem {
 
 /** Every problem found in one settings object: one is its message; more are listed under the source's name. */
 export class SettingsError extends Error {
-  constructor (readonly problems: readonly SettingProblem[], source = 'config') {
-    const lines = problems.map(p => `${p.path}: ${p.message}`)
-    super(lines.length === 1 ? lines[0] : `${source}: ${lines.length} problems:\n${lines.map(l => `  - ${l}`).join('\n')}`)
+  /** `source` names the file the problems are in; the message starts with it whenever it is given. */
+  constructor (readonly problems: readonly SettingProblem[], source?: string) {
+    super(describeProblems(problems, source))
     this.name = 'SettingsError'
   }
+}
+
+function describeProblems (problems: readonly SettingProblem[], source: string | undefined): string {
+  const lines = problems.map(p => `${p.path}: ${p.message}`)
+  if (lines.length === 1) return source === undefined ? lines[0] : `${source}: ${lines[0]}`
+  return `${source ?? 'config'}: ${lines.length} problems:\n${lines.map(l => `  - ${l}`).join('\n')}`
 }
 
 /** The problems of one reading, from the schema and from the reader's own rules, in the order found. */
