@@ -17,24 +17,57 @@ const MAY_IMPORT = {
   types: []
 }
 
+// Inside sim/ the folders are layers (docs/ARCHITECTURE.md, "Folders"): each may import only the ones
+// named here, and none imports the entry files at sim/'s top (cli.ts, demo.ts, quick-scenario.ts...).
+const SIM_LAYERS = {
+  scenario: [],
+  workload: ['scenario'],
+  fleet: [],
+  report: [],
+  engine: ['scenario', 'workload', 'fleet', 'report'],
+  'hardware-mode': ['scenario', 'workload']
+}
+
 // Every import of ours is relative, and no subfolder shares a name with a top-level folder, so
 // "../gateway/" from anywhere below device/ can only mean the top-level gateway/.
-function layerRules (folder) {
+function folderBans (folder) {
   const forbidden = FOLDERS.filter(other => other !== folder && !MAY_IMPORT[folder].includes(other))
   const message = `${folder}/ may import only ${MAY_IMPORT[folder].map(f => f + '/').join(', ') || 'nothing of ours'} (docs/ARCHITECTURE.md, "Folders")`
+  return forbidden.map(other => ({ regex: `^(\\.\\./)+${other}/`, message }))
+}
+
+// A sim/ layer's files sit one level down, so a sibling layer is "../name/" and an entry file "../name.js".
+function simLayerBans (layer) {
+  const allowed = SIM_LAYERS[layer].map(f => 'sim/' + f + '/').join(', ')
+  const message = `sim/${layer}/ may import ${allowed === '' ? 'no other sim/ folder' : 'only ' + allowed} and no file at sim/'s top (docs/ARCHITECTURE.md, "Folders")`
+  const siblings = Object.keys(SIM_LAYERS).filter(other => other !== layer && !SIM_LAYERS[layer].includes(other))
+  return [
+    ...siblings.map(other => ({ regex: `^\\.\\./${other}/`, message })),
+    { regex: '^\\.\\./[^/]+\\.js$', message }
+  ]
+}
+
+function bansRule (files, bans) {
   return {
-    files: [`${folder}/**/*.ts`],
+    files,
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: forbidden.map(other => ({ regex: `^(\\.\\./)+${other}/`, message }))
-      }],
+      'no-restricted-imports': ['error', { patterns: bans }],
       // no-restricted-imports does not look at import(); esquery's regex cannot hold a "/", hence \x2F.
-      'no-restricted-syntax': ['error', ...forbidden.map(other => ({
-        selector: `ImportExpression[source.value=/^(\\.\\.\\x2F)+${other}\\x2F/]`,
+      'no-restricted-syntax': ['error', ...bans.map(({ regex, message }) => ({
+        selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\x2F')}/]`,
         message
       }))]
     }
   }
+}
+
+function layerRules (folder) {
+  return bansRule([`${folder}/**/*.ts`], folderBans(folder))
+}
+
+// Later configs replace a rule for the files they match, so a layer's rule repeats sim/'s own bans.
+function simLayerRules (layer) {
+  return bansRule([`sim/${layer}/**/*.ts`], [...folderBans('sim'), ...simLayerBans(layer)])
 }
 
 export default [
@@ -55,5 +88,6 @@ export default [
       'prefer-const': ['error', { destructuring: 'all', ignoreReadBeforeAssign: true }]
     }
   },
-  ...Object.keys(MAY_IMPORT).map(layerRules)
+  ...Object.keys(MAY_IMPORT).map(layerRules),
+  ...Object.keys(SIM_LAYERS).map(simLayerRules)
 ]
