@@ -243,9 +243,9 @@ export class Uplink extends EventEmitter {
         session.statusTimer = setInterval(() => this.publishStatus(), o.statusIntervalMs).unref()
         // The gateway sends the time when we subscribe; it may have arrived before the SUBACK already.
         if (!session.timeSettled && o.timeWaitMs > 0) {
-          session.timeGate = setTimeout(() => { session.timeSettled = true; this.#pump() }, o.timeWaitMs)
+          session.timeGate = setTimeout(() => { session.settleTime(); this.#pump() }, o.timeWaitMs)
         } else {
-          session.timeSettled = true
+          session.settleTime()
           this.#pump()
         }
       })
@@ -386,8 +386,7 @@ export class Uplink extends EventEmitter {
     if (c.op === 'time') {
       this.emit('time', c.now)
       if (!session.timeSettled) {
-        session.timeSettled = true
-        clearTimeout(session.timeGate)
+        session.settleTime()
         this.#pump()
       }
     } else if (c.op === 'resend' && c.epoch === o.ring.epoch) {
