@@ -94,7 +94,9 @@ async function scenario (name: string, scale: number, everyMin: number): Promise
     onSample: (x) => {
       const minute = Math.round((x.at - s.startMs) / 60_000)
       if (minute % everyMin !== 0 || readings.some(r => r.minute === minute)) return
-      // A synchronous collection: onSample is not awaited, and the engine must not move on meanwhile.
+      // Synchronous collections (onSample is not awaited: the engine must not move on meanwhile); the
+      // second takes what the first's weak callbacks and finalizers let go.
+      fullGc()
       fullGc()
       const m = process.memoryUsage()
       const bytes = m.heapUsed + m.arrayBuffers
