@@ -17,11 +17,10 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import Database from 'better-sqlite3'
 import { createMemoryRing, type Ring } from '../device/ring/index.js'
 import { cpuSeconds, procMemory, removeTempDir, tempDir } from './children.js'
+import { liveHeap as heapUsed } from './live-heap.js'
 import { startGateway } from './gateway-child.js'
 import { ephemeralPortsWarning, fileLimitProblem, LiteFleet, punchesFor } from './lite-fleet.js'
 
@@ -51,10 +50,6 @@ const FILL = args.fill
 if (FILL !== 'before' && FILL !== 'after') throw new Error('--fill: before or after')
 if (!(P <= CAPACITY)) throw new Error(`--punches (${P}) must fit the ring --capacity (${CAPACITY}): the default policy refuses the rest`)
 
-// A full collection before each memory reading, without asking for --expose-gc on the command line.
-setFlagsFromString('--expose_gc')
-const gc = runInNewContext('gc') as () => void
-
 const MB = 1024 * 1024
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p / 100))] ?? NaN
@@ -68,24 +63,6 @@ function checkLimits (): void {
   }
   const warning = ephemeralPortsWarning(N)
   if (warning !== undefined) console.error(`warning: ${warning}`)
-}
-
-/**
- * JS heap plus ArrayBuffers (the ring's typed arrays live outside the heap), after full collections. The
- * memory of dead ArrayBuffers is given back after the collection, off the main thread: collect and yield
- * until the figure stops falling, or rings freed a moment ago still count.
- */
-async function heapUsed (): Promise<number> {
-  let last = Infinity
-  for (let i = 0; i < 10; i++) {
-    gc()
-    await new Promise(resolve => setImmediate(resolve))
-    const m = process.memoryUsage()
-    const now = m.heapUsed + m.arrayBuffers
-    if (now >= last) return now
-    last = now
-  }
-  return last
 }
 
 /** Heap bytes one memory ring takes at a capacity, empty: what it preallocates per slot. */

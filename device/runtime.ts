@@ -16,6 +16,7 @@ import { brokerTls, type DeviceConfig } from './config.js'
 import { DeviceClock } from './clock.js'
 import { openFileRing, type Ring, type RingStats } from './ring/index.js'
 import { Uplink, type UplinkOptions, type UplinkStats } from './uplink.js'
+import { RecentReads } from './recent-reads.js'
 import type { GpsFix, Input, InputRead, InputStats, PunchOutcome } from './inputs/input.js'
 
 export interface PunchEvent {
@@ -63,6 +64,9 @@ export interface RuntimeStats {
   inputs: Record<string, InputStats & { state: string }>
 }
 
+/** A runtime without inputs (the simulator's, a test's) shares this empty list. */
+const NO_INPUTS: readonly Input[] = Object.freeze([])
+
 /** Most distinct credentials remembered for the duplicate-read window; a bound, not a tuning knob. */
 const MAX_RECENT = 4096
 
@@ -74,8 +78,8 @@ export class DeviceRuntime extends EventEmitter {
   readonly inputs: readonly Input[]
   readonly #log: Logger
   readonly #battery?: () => number | undefined
-  /** emp → { seq, at } of its last accepted punch, for the duplicate-read window */
-  readonly #recent = new Map<string, { seq: number, at: number }>()
+  /** the last accepted punch of each credential read within the duplicate-read window */
+  readonly #recent: RecentReads
   #lastFix: GpsFix | undefined
   #counts = { reads: 0, accepted: 0, duplicateReads: 0, refused: 0 }
 
@@ -84,7 +88,8 @@ export class DeviceRuntime extends EventEmitter {
     this.config = config
     this.#log = deps.log
     this.#battery = deps.battery
-    const partLog = deps.partLog ?? ((part: string) => deps.log.child({ part }))
+    this.#recent = new RecentReads(config.duplicateWindowMs, MAX_RECENT)
+    const partLog = deps.partLog ?? partChildren(deps.log)
     this.clock = new DeviceClock({
       systemNow: deps.systemNow,
       monotonic: deps.monotonic,
@@ -129,7 +134,7 @@ export class DeviceRuntime extends EventEmitter {
     })
     this.uplink.on('online', () => this.emit('online'))
     this.uplink.on('offline', () => this.emit('offline'))
-    this.inputs = deps.inputs ?? []
+    this.inputs = deps.inputs ?? NO_INPUTS
     for (const input of this.inputs) {
       input.on('read', (read: InputRead) => this.#onRead(read))
       input.on('fix', (fix: GpsFix) => { this.#lastFix = fix })
@@ -220,24 +225,8 @@ export class DeviceRuntime extends EventEmitter {
       }
       return { outcome: { outcome: 'refused', reason: 'too-large', message: r.message } }
     }
-    this.#remember(read.emp, r.seq, at)
+    this.#recent.remember(read.emp, r.seq, at)
     return { outcome: { outcome: 'accepted', seq: r.seq }, overwrote: r.overwrote?.seq }
-  }
-
-  /**
-   * Keeps the credential for the duplicate-read window, and only for it: entries are in the order they
-   * came, so those past the window are at the front. A device then holds the people of the last window,
-   * not everyone it has seen (a fleet of simulated devices holds this in one process).
-   */
-  #remember (emp: string, seq: number, at: number): void {
-    const window = this.config.duplicateWindowMs
-    if (window <= 0) return
-    this.#recent.delete(emp)
-    this.#recent.set(emp, { seq, at })
-    for (const [old, e] of this.#recent) {
-      if (this.#recent.size <= MAX_RECENT && at - e.at < window) break
-      this.#recent.delete(old)
-    }
   }
 
   #freshFix (at: number): { lat: number, lon: number, acc: number } | undefined {
@@ -253,6 +242,14 @@ export class DeviceRuntime extends EventEmitter {
     if (this.inputs.length > 0) extras.inputs = Object.fromEntries(this.inputs.map(i => [i.name, inputStatus(i)]))
     return extras
   }
+}
+
+/**
+ * A child logger per part. Made outside the constructor so that the closures the runtime keeps (its clock
+ * reader, its listeners) do not hold the constructor's `deps` and whatever they point to.
+ */
+function partChildren (log: Logger): (part: string) => Logger {
+  return (part) => log.child({ part })
 }
 
 /** What the gateway is told of an input: enough to see a reader that stopped, or a line that is noisy. */

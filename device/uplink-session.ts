@@ -19,8 +19,10 @@ export class UplinkSession {
   timeSettled = false
   timeGate?: NodeJS.Timeout
   statusTimer?: NodeJS.Timeout
-  readonly #inFlight = new Map<string, InFlight>()
-  readonly #inFlightSeqs = new Set<number>()
+  // Made with the first batch and dropped when the last is answered: a device that has nothing to send
+  // holds no empty tables (the simulator runs thousands of sessions in one process).
+  #inFlight?: Map<string, InFlight>
+  #inFlightSeqs?: Set<number>
   #ended = false
 
   constructor (client: UplinkClient) {
@@ -28,23 +30,33 @@ export class UplinkSession {
   }
 
   get ended (): boolean { return this.#ended }
-  get inFlightBatches (): number { return this.#inFlight.size }
+  get inFlightBatches (): number { return this.#inFlight?.size ?? 0 }
 
-  isInFlight (seq: number): boolean { return this.#inFlightSeqs.has(seq) }
+  isInFlight (seq: number): boolean { return this.#inFlightSeqs?.has(seq) === true }
 
   sent (id: string, seqs: number[], timer: NodeJS.Timeout): void {
-    for (const s of seqs) this.#inFlightSeqs.add(s)
-    this.#inFlight.set(id, { seqs, timer })
+    const inFlightSeqs = this.#inFlightSeqs ??= new Set()
+    for (const s of seqs) inFlightSeqs.add(s)
+    ;(this.#inFlight ??= new Map()).set(id, { seqs, timer })
   }
 
   /** The batch is answered or given up: its seqs may be sent again. */
   release (id: string): InFlight | undefined {
-    const f = this.#inFlight.get(id)
+    const f = this.#inFlight?.get(id)
     if (f === undefined) return undefined
     clearTimeout(f.timer)
-    this.#inFlight.delete(id)
-    for (const s of f.seqs) this.#inFlightSeqs.delete(s)
+    this.#inFlight!.delete(id)
+    if (this.#inFlight!.size === 0) this.#forgetInFlight()
+    else for (const s of f.seqs) this.#inFlightSeqs!.delete(s)
     return f
+  }
+
+  /** The time command came, or the wait for it is over: batches may go once online. */
+  settleTime (): void {
+    this.timeSettled = true
+    clearTimeout(this.timeGate)
+    // A spent timer is still an object; the connection need not keep it.
+    this.timeGate = undefined
   }
 
   /** Its timers stop and its batches in flight are forgotten: their punches stay pending in the ring. */
@@ -53,8 +65,12 @@ export class UplinkSession {
     this.online = false
     clearInterval(this.statusTimer)
     clearTimeout(this.timeGate)
-    for (const f of this.#inFlight.values()) clearTimeout(f.timer)
-    this.#inFlight.clear()
-    this.#inFlightSeqs.clear()
+    if (this.#inFlight !== undefined) for (const f of this.#inFlight.values()) clearTimeout(f.timer)
+    this.#forgetInFlight()
+  }
+
+  #forgetInFlight (): void {
+    this.#inFlight = undefined
+    this.#inFlightSeqs = undefined
   }
 }

@@ -16,7 +16,6 @@ import { encodeBatch } from '../shared/codec/batch.js'
 import { decodeAck, isErrorAck, type BatchAck } from '../shared/codec/ack.js'
 import { decodeCommand } from '../shared/codec/command.js'
 import { encodeStatus, OFFLINE_WILL, type DeviceStatus } from '../shared/codec/status.js'
-import { withDefaults } from '../shared/options.js'
 import { retryDelay, type BackoffPolicy } from '../shared/backoff.js'
 import { rangesContain, countInRanges } from '../shared/ranges.js'
 import type { Punch } from '../shared/punch.js'
@@ -107,19 +106,31 @@ export class Uplink extends EventEmitter {
 
   constructor (opts: UplinkOptions) {
     super()
-    this.#o = withDefaults({
-      topicPrefix: 'att/v1',
-      batchSize: 100,
-      window: 4,
-      order: 'newest',
-      ackTimeoutMs: 30_000,
-      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-      backoff: { baseMs: 500, capMs: 10_000 },
-      statusIntervalMs: 60_000,
-      timeWaitMs: 1000,
-      now: Date.now,
-      random: Math.random
-    }, opts)
+    // Every option named, not merged in a loop (shared/options.ts): an object built key by key becomes a
+    // dictionary with a map of its own, and a simulator runs ten thousand uplinks in one process.
+    this.#o = {
+      url: opts.url,
+      deviceId: opts.deviceId,
+      secret: opts.secret,
+      ring: opts.ring,
+      topicPrefix: opts.topicPrefix ?? 'att/v1',
+      batchSize: opts.batchSize ?? 100,
+      window: opts.window ?? 4,
+      order: opts.order ?? 'newest',
+      ackTimeoutMs: opts.ackTimeoutMs ?? 30_000,
+      connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      backoff: opts.backoff ?? { baseMs: 500, capMs: 10_000 },
+      statusIntervalMs: opts.statusIntervalMs ?? 60_000,
+      tz: opts.tz,
+      fw: opts.fw,
+      log: opts.log,
+      now: opts.now ?? Date.now,
+      random: opts.random ?? Math.random,
+      statusExtras: opts.statusExtras,
+      mqttOptions: opts.mqttOptions,
+      timeWaitMs: opts.timeWaitMs ?? 1000,
+      connect: opts.connect
+    }
     if (this.#o.batchSize < 1 || this.#o.batchSize > 500) throw new Error('batchSize: must be between 1 and 500')
     if (this.#o.window < 1) throw new Error('window: must be at least 1')
     this.#topics = new Topics(this.#o.topicPrefix)
@@ -232,9 +243,9 @@ export class Uplink extends EventEmitter {
         session.statusTimer = setInterval(() => this.publishStatus(), o.statusIntervalMs).unref()
         // The gateway sends the time when we subscribe; it may have arrived before the SUBACK already.
         if (!session.timeSettled && o.timeWaitMs > 0) {
-          session.timeGate = setTimeout(() => { session.timeSettled = true; this.#pump() }, o.timeWaitMs)
+          session.timeGate = setTimeout(() => { session.settleTime(); this.#pump() }, o.timeWaitMs)
         } else {
-          session.timeSettled = true
+          session.settleTime()
           this.#pump()
         }
       })
@@ -375,8 +386,7 @@ export class Uplink extends EventEmitter {
     if (c.op === 'time') {
       this.emit('time', c.now)
       if (!session.timeSettled) {
-        session.timeSettled = true
-        clearTimeout(session.timeGate)
+        session.settleTime()
         this.#pump()
       }
     } else if (c.op === 'resend' && c.epoch === o.ring.epoch) {

@@ -8,6 +8,7 @@
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
 import type { Logger } from '../../shared/log.js'
+import type { BackoffPolicy } from '../../shared/backoff.js'
 import { punchId } from '../../shared/punch.js'
 import { createMemoryRing, openFileRing, HEADER_SIZE, RECORD_SIZE, type Ring } from '../../device/ring/index.js'
 import { DEFAULT_CONNECT_TIMEOUT_MS, type Uplink, type UplinkOptions } from '../../device/uplink.js'
@@ -27,6 +28,7 @@ export interface FleetDeviceOptions {
   tz: number
   /** a file for the ring (power cuts need one to tear); in memory otherwise */
   ringFile?: string
+  /** a plain function (the engine's is bound): the runtime's clock calls it as it is */
   virtualNow: () => number
   ledger: FateLedger
   log: Logger
@@ -37,6 +39,8 @@ export interface FleetDeviceOptions {
   /** real ms between status reports (default 5000) */
   statusIntervalMs?: number
 }
+
+const NONE_POISONED: readonly string[] = Object.freeze([])
 
 /** Before this the RTC cannot be right (device/clock.ts says the same). */
 const RTC_RESET = Date.UTC(2000, 0, 1)
@@ -59,7 +63,8 @@ export class FleetDevice {
   #poisonNext = false
   /** the seq the ring gave up for the punch being taken, from the runtime's outcome event */
   #overwrote: number | undefined
-  readonly poisoned: string[] = []
+  /** made by the first poisoned punch: most devices never have one */
+  #poisoned: string[] | undefined
 
   constructor (o: FleetDeviceOptions) {
     this.#o = o
@@ -74,6 +79,8 @@ export class FleetDevice {
   get ring (): Ring { return this.runtime.ring }
   get uplink (): Uplink { return this.runtime.uplink }
   get clock (): DeviceClock { return this.runtime.clock }
+  /** ids of the punches this device poisoned, oldest first */
+  get poisoned (): readonly string[] { return this.#poisoned ?? NONE_POISONED }
 
   /** The device's own idea of the system time: virtual time, drifted, jumped, or restarted by a dead RTC. */
   systemNow (): number {
@@ -116,7 +123,7 @@ export class FleetDevice {
     const id = punchId(this.id, epoch, outcome.seq)
     led.taken(id, p.manual !== undefined ? p.manual.forTs : p.at)
     if (this.#overwrote !== undefined) led.settle(punchId(this.id, epoch, this.#overwrote), 'overwritten')
-    if (this.#poisonNext) { this.poisoned.push(id); this.#poisonNext = false }
+    if (this.#poisonNext) { (this.#poisoned ??= []).push(id); this.#poisonNext = false }
     return id
   }
 
@@ -190,9 +197,9 @@ export class FleetDevice {
       partLog: () => o.log,
       ring,
       systemNow: () => this.systemNow(),
-      monotonic: () => o.virtualNow(),
+      monotonic: o.virtualNow,
       random: o.random,
-      uplink: { connect: o.connect, backoff: { baseMs: 100, capMs: this.#config.uplink.backoffCapMs } }
+      uplink: { connect: o.connect, backoff: reconnectBackoff(this.#config.uplink.backoffCapMs) }
     })
     runtime.on('outcome', (e: PunchEvent) => { this.#overwrote = e.overwrote })
     runtime.uplink.on('acked', (acked: number[], rejected: number[]) => {
@@ -206,7 +213,15 @@ export class FleetDevice {
   }
 }
 
-type SharedParts = Pick<DeviceConfig, 'profile' | 'ring' | 'uplink' | 'clock' | 'inputs'>
+/** The simulator's reconnect backoff, one object per cap rather than one per device. */
+const backoffs = new Map<number, BackoffPolicy>()
+function reconnectBackoff (capMs: number): BackoffPolicy {
+  let b = backoffs.get(capMs)
+  if (b === undefined) backoffs.set(capMs, b = { baseMs: 100, capMs })
+  return b
+}
+
+type SharedParts = Pick<DeviceConfig, 'profile' | 'ring' | 'uplink' | 'clock' | 'inputs' | 'broker'>
 
 /** One set of a group's config parts for all its devices: ten thousand copies of the same objects add up. */
 const sharedParts = new WeakMap<DeviceGroupSpec, SharedParts>()
@@ -221,22 +236,29 @@ function simDeviceConfig (o: FleetDeviceOptions): DeviceConfig {
   const backoffCapMs = o.backoffCapMs ?? 1000
   const statusIntervalMs = o.statusIntervalMs ?? 5_000
   let parts = sharedParts.get(g)
-  if (parts === undefined || parts.uplink.backoffCapMs !== backoffCapMs || parts.uplink.statusIntervalMs !== statusIntervalMs) {
+  if (parts === undefined || parts.uplink.backoffCapMs !== backoffCapMs || parts.uplink.statusIntervalMs !== statusIntervalMs || parts.broker.url !== o.url) {
     parts = {
       profile: g.kind,
       ring: { path: '', capacity: g.ring.capacity, retentionHours: 0, policy: g.ring.policy },
       uplink: { order: 'newest', batchSize: g.uplink.batchSize, window: g.uplink.window, backoffCapMs, ackTimeoutMs: 10_000, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, statusIntervalMs },
       // The virtual clock is the truth the scenario bends; the gateway corrects it as it would a real one.
       clock: { trustSystemClock: true, jumpWarnMs: 60_000 },
-      inputs: []
+      inputs: [],
+      broker: { url: o.url, rejectUnauthorized: true }
     }
     sharedParts.set(g, parts)
   }
+  // Written out, not spread: past the first few hundred devices V8 gives each spread copy a map (hidden
+  // class) of its own, which costs more than the object.
   return {
-    ...parts,
+    profile: parts.profile,
+    ring: parts.ring,
+    uplink: parts.uplink,
+    clock: parts.clock,
+    inputs: parts.inputs,
     id: o.id,
     secret: o.secret,
-    broker: { url: o.url, rejectUnauthorized: true },
+    broker: parts.broker,
     tz: o.tz,
     duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
     maxFixAgeMs: 120_000,

@@ -59,7 +59,8 @@ export class LiteClient extends EventEmitter implements UplinkClient {
   /** a graceful end() waiting for in-flight publishes before its DISCONNECT */
   #ending = false
   #lastId = 0
-  readonly #waits = new Map<number, Wait>()
+  /** requests awaiting their answer, by packet id; made on demand and dropped when none waits */
+  #waits?: Map<number, Wait>
   #endCallbacks?: Array<() => void>
 
   /** `stream`: a connection already open (the simulator's in-process links); `url` then only names it. */
@@ -105,7 +106,7 @@ export class LiteClient extends EventEmitter implements UplinkClient {
       process.nextTick(callback, new Error('not connected'))
       return this
     }
-    this.#waits.set(id, new SubscribeWait(topics, callback))
+    ;(this.#waits ??= new Map()).set(id, new SubscribeWait(topics, callback))
     this.#send({ cmd: 'subscribe', messageId: id, subscriptions: topics.map(topic => ({ topic, qos: opts.qos })) })
     return this
   }
@@ -128,7 +129,7 @@ export class LiteClient extends EventEmitter implements UplinkClient {
       if (callback !== undefined) process.nextTick(callback, new Error('no free packet id: 65535 publishes await their PUBACK'))
       return this
     }
-    this.#waits.set(id, callback ?? noop)
+    ;(this.#waits ??= new Map()).set(id, callback ?? noop)
     this.#send({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false, messageId: id })
     return this
   }
@@ -144,7 +145,7 @@ export class LiteClient extends EventEmitter implements UplinkClient {
     } else if (!this.#ending) {
       this.#ending = true
       // Like MQTT.js: what is in flight gets its PUBACK before the goodbye.
-      if (this.#waits.size === 0) this.#disconnect()
+      if (this.#waits === undefined) this.#disconnect()
     }
     return this
   }
@@ -155,10 +156,11 @@ export class LiteClient extends EventEmitter implements UplinkClient {
   }
 
   #nextId (): number {
-    if (this.#waits.size >= MAX_PACKET_ID) return 0
+    const waits = this.#waits
+    if (waits !== undefined && waits.size >= MAX_PACKET_ID) return 0
     do {
       this.#lastId = this.#lastId === MAX_PACKET_ID ? 1 : this.#lastId + 1
-    } while (this.#waits.has(this.#lastId))
+    } while (waits?.has(this.#lastId) === true)
     return this.#lastId
   }
 
@@ -188,6 +190,8 @@ export class LiteClient extends EventEmitter implements UplinkClient {
     if (this.#connackSeen) return this.#fail(new Error('Protocol error: duplicate CONNACK on the same network connection'))
     this.#connackSeen = true
     clearTimeout(this.#connectTimer)
+    // A spent timer is still an object; ten thousand clients need not keep theirs.
+    this.#connectTimer = undefined
     if (returnCode !== 0) return this.#fail(new MqttRefusal(returnCode))
     this.#connected = true
     if (this.#keepaliveMs > 0) {
@@ -206,15 +210,17 @@ export class LiteClient extends EventEmitter implements UplinkClient {
   }
 
   #settle (id: number | undefined, granted?: number[]): void {
-    const wait = id === undefined ? undefined : this.#waits.get(id)
+    const waits = this.#waits
+    const wait = id === undefined ? undefined : waits?.get(id)
     if (wait === undefined) return
-    this.#waits.delete(id!)
+    waits!.delete(id!)
+    if (waits!.size === 0) this.#waits = undefined
     if (wait instanceof SubscribeWait) {
       wait.callback(null, wait.topics.map((topic, i) => ({ topic, qos: granted?.[i] ?? 128 })))
     } else {
       wait()
     }
-    if (this.#ending && this.#waits.size === 0 && !this.#closed) this.#disconnect()
+    if (this.#ending && this.#waits === undefined && !this.#closed) this.#disconnect()
   }
 
   /** A protocol or session failure: tell, then drop the socket ('close' follows). */
@@ -231,8 +237,8 @@ export class LiteClient extends EventEmitter implements UplinkClient {
     clearTimeout(this.#connectTimer)
     clearTimeout(this.#pingTimer)
     this.#parser.removeAllListeners()
-    const waits = [...this.#waits.values()]
-    this.#waits.clear()
+    const waits = this.#waits === undefined ? [] : [...this.#waits.values()]
+    this.#waits = undefined
     const gone = new Error('connection closed')
     for (const w of waits) {
       if (w instanceof SubscribeWait) w.callback(gone)
