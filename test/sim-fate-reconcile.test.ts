@@ -153,6 +153,9 @@ t.test('content: a delivered punch with another emp than its device took is alte
   const up: UpstreamView = { counts: counts({ [id(1)]: 1, [id(2)]: 1, [id(3)]: 1 }), punches: new Map([[id(1), held('E1')], [id(2), held('E9')], [id(3), held('E9')]]) }
   t.equal(reconcileFates(led, up, NOWHERE).altered, 1, 'seq 2 came with E9; seq 3 has no emp to hold it to')
   t.equal(reconcileFates(led, { counts: up.counts }, NOWHERE).altered, 0, 'an upstream view without content checks none')
+  const rec = reconcileFates(led, up, NOWHERE)
+  t.same(buildChecks(namedScenario('normal-week'), rec.fates, rec.flags, 0, rec.altered).filter(c => !c.ok).map(c => c.what),
+    ['punches delivered with other content than the device took'], 'and a scenario run with an altered punch fails')
 })
 
 t.test('accounting for the acknowledged punches only: the rest are still their devices\' business', async t => {

@@ -6,10 +6,12 @@
 import type { FateCounts, SimReportData } from '../report/types.js'
 import type { Scenario } from '../scenario/types.js'
 
-export function buildChecks (s: Scenario, f: FateCounts, flags: Record<string, number>, poisoned: number): SimReportData['checks'] {
+/** `altered`: punches delivered with another badge than the device took (a seq used for two punches). */
+export function buildChecks (s: Scenario, f: FateCounts, flags: Record<string, number>, poisoned: number, altered = 0): SimReportData['checks'] {
   const checks: SimReportData['checks'] = [
     { what: 'punches lost that nothing explains', expected: 0, actual: f.unexplained, ok: f.unexplained === 0 },
     { what: 'punches upstream the simulator never made', expected: 0, actual: f.unexpectedUpstream, ok: f.unexpectedUpstream === 0 },
+    { what: 'punches delivered with other content than the device took', expected: 0, actual: altered, ok: altered === 0 },
     { what: 'extra copies upstream', expected: 0, actual: f.duplicateDeliveries, ok: f.duplicateDeliveries === 0 },
     { what: 'still pending after the drain', expected: 0, actual: f.pending, ok: f.pending === 0 }
   ]

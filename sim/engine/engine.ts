@@ -238,7 +238,7 @@ export async function runScenario (s: Scenario, o: EngineOptions = {}): Promise<
   await world.close()
   const poisoned = devices.reduce((n, d) => n + d.poisoned.length, 0)
   // Remote: the flags are the remote gateway's business and the simulator does not see them.
-  const checks = buildChecks(s, rec.fates, rec.flags, poisoned).filter(c => !(world.remote && c.what.startsWith('punches flagged')))
+  const checks = buildChecks(s, rec.fates, rec.flags, poisoned, rec.altered).filter(c => !(world.remote && c.what.startsWith('punches flagged')))
   const report: SimReportData = {
     scenario: s.name,
     description: s.description,

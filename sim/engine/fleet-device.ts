@@ -121,7 +121,8 @@ export class FleetDevice {
     if (outcome.outcome !== 'accepted') { led.refused++; return undefined }
     const epoch = this.ring.epoch
     const id = punchId(this.id, epoch, outcome.seq)
-    led.taken(id, p.manual !== undefined ? p.manual.forTs : p.at)
+    // The badge too, so the reconciliation sees a punch that reached upstream with another's content.
+    led.taken(id, p.manual !== undefined ? p.manual.forTs : p.at, p.emp)
     if (this.#overwrote !== undefined) led.settle(punchId(this.id, epoch, this.#overwrote), 'overwritten')
     if (this.#poisonNext) { (this.#poisoned ??= []).push(id); this.#poisonNext = false }
     return id

@@ -154,7 +154,7 @@ export class World {
   }
 
   upstreamView (): UpstreamView {
-    return { counts: this.sink.received, flags: this.#flags, arrivedAt: this.#arrivedAt, retried: this.sink.retried }
+    return { counts: this.sink.received, flags: this.#flags, arrivedAt: this.#arrivedAt, retried: this.sink.retried, punches: this.sink.punches }
   }
 
   /** What the gateway still holds: undelivered and dead-lettered punch ids. Call before stop. */
