@@ -13,8 +13,8 @@ import { EventEmitter } from 'node:events'
 import mqtt, { type IClientOptions } from 'mqtt'
 import { Topics } from '../shared/topics.js'
 import { encodeBatch } from '../shared/codec/batch.js'
-import { decodeAck, isErrorAck, type BatchAck } from '../shared/codec/ack.js'
-import { decodeCommand } from '../shared/codec/command.js'
+import { decodeAck, isErrorAck, type Ack, type BatchAck } from '../shared/codec/ack.js'
+import { decodeCommand, type Command } from '../shared/codec/command.js'
 import { encodeStatus, OFFLINE_WILL, type DeviceStatus } from '../shared/codec/status.js'
 import { retryDelay, type BackoffPolicy } from '../shared/backoff.js'
 import { rangesContain, countInRanges } from '../shared/ranges.js'
@@ -252,8 +252,13 @@ export class Uplink extends EventEmitter {
     })
     client.on('message', (topic: string, payload: Buffer) => {
       if (session.ended) return
-      if (topic === this.#acksTopic) this.#onAck(session, payload)
-      else if (topic === this.#cmdTopic) this.#onCommand(session, payload)
+      if (topic === this.#acksTopic) {
+        const decoded = decodeAck(payload)
+        if (decoded.ok) this.#onAck(session, decoded.ack); else this.#unreadable('ack', decoded.error)
+      } else if (topic === this.#cmdTopic) {
+        const decoded = decodeCommand(payload)
+        if (decoded.ok) this.#onCommand(session, decoded.command); else this.#unreadable('command', decoded.error)
+      }
     })
     client.on('error', (err: Error) => {
       o.log.warn({ err: err.message }, 'mqtt error')
@@ -313,14 +318,13 @@ export class Uplink extends EventEmitter {
     this.#pump()
   }
 
-  #onAck (session: UplinkSession, payload: Buffer): void {
+  /** A message from the gateway this device cannot read: said, and otherwise ignored (the gateway's is the newer contract). */
+  #unreadable (what: 'ack' | 'command', error: string): void {
+    this.#o.log.warn({ error }, what === 'ack' ? 'unreadable ack from gateway' : 'unreadable command')
+  }
+
+  #onAck (session: UplinkSession, ack: Ack): void {
     const o = this.#o
-    const decoded = decodeAck(payload)
-    if (!decoded.ok) {
-      o.log.warn({ error: decoded.error }, 'unreadable ack from gateway')
-      return
-    }
-    const ack = decoded.ack
     const f = ack.id === undefined ? undefined : session.release(ack.id)
     if (isErrorAck(ack)) {
       this.stats.errorAcks++
@@ -375,14 +379,8 @@ export class Uplink extends EventEmitter {
     }
   }
 
-  #onCommand (session: UplinkSession, payload: Buffer): void {
+  #onCommand (session: UplinkSession, c: Command): void {
     const o = this.#o
-    const decoded = decodeCommand(payload)
-    if (!decoded.ok) {
-      o.log.warn({ error: decoded.error }, 'unreadable command')
-      return
-    }
-    const c = decoded.command
     if (c.op === 'time') {
       this.emit('time', c.now)
       if (!session.timeSettled) {
