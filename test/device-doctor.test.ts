@@ -42,7 +42,7 @@ t.test('doctor CLI: a broken config is one FAIL line and exit 1', async t => {
   writeFileSync(file, JSON.stringify({ id: 'T-1', broker: { url: 'http://nope' } }))
   const r = cli(['doctor', '--config', file])
   t.equal(r.status, 1)
-  t.match(r.stdout, /FAIL\s+config\s+broker.url: must start with mqtt/)
+  t.match(r.stdout, /FAIL\s+config\s+\S+device\.json: broker\.url: must start with mqtt/)
 })
 
 t.test('doctor finds the BLE adapter through node-ble, and says so when BlueZ is absent', async t => {

@@ -66,6 +66,8 @@ t.test('a status over the status bound is refused before parsing, counted, and t
   // Not JSON at all and over the bound: the size reason, not a JSON one.
   await dev.publish(Buffer.alloc(LIMITS.maxStatusBytes + 1, '{'), topic)
   await until(async () => await metric(/punchline_payloads_too_large_total\{channel="status"\} (\d+)/) === 2, 'both oversized statuses counted')
+  // The child's log reaches us through its stdout, after the metric may already say so.
+  await until(() => gw.logs.some(l => l.msg === 'unreadable status' && l.device === 'STAT-1'), 'the refusal logged')
   const line = gw.logs.find(l => l.msg === 'unreadable status' && l.device === 'STAT-1')
   t.match(line, { error: `payload: must be at most ${LIMITS.maxStatusBytes} bytes (got ${Buffer.byteLength(JSON.stringify({ v: 1, online: true, fw: 'padded', pad: 'y'.repeat(20 * 1024) }))})` })
   await dev.publish({ v: 1, online: true, fw: 'last' }, topic)
