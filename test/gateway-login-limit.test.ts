@@ -2,7 +2,8 @@
  * Failed logins (gateway/broker/auth.ts, login-backoff.ts): a flood of wrong secrets from one address is
  * refused without a secret check once past a few, while a device from another address still connects;
  * an unknown id costs a secret check like a known one with a wrong secret; a remembered credential stops
- * working once its secret is rotated with `punchline devices add ID --secret`.
+ * working once its secret is rotated with `punchline devices add ID --secret`; guesses spread over many
+ * addresses never have more than MAX_CHECKS_IN_FLIGHT checks running at once.
  */
 import t from 'tap'
 import { pino } from 'pino'
@@ -10,7 +11,7 @@ import { defaultConfig } from '../gateway/config.js'
 import { Gateway } from '../gateway/gateway.js'
 import { cli } from './helpers/gateway-process.js'
 import { login } from './helpers/mqtt-login.js'
-import { ADDRESS_BACKOFF } from '../gateway/broker/auth.js'
+import { ADDRESS_BACKOFF, MAX_CHECKS_IN_FLIGHT } from '../gateway/broker/auth.js'
 
 const FLOOD = 150
 
@@ -94,4 +95,28 @@ t.test('a remembered credential needs no check, and stops working once the secre
   const fresh = await login(mqttPort, '127.0.0.31', { clientId: 'T-ROT', username: 'T-ROT', password: 'rotating-secret-2' })
   t.ok(fresh.ok, 'the new secret connects')
   if (fresh.ok) await fresh.client.endAsync()
+})
+
+t.test('guesses from many addresses at once: past the global bound they are refused as server unavailable, unchecked; a remembered device connects', async t => {
+  const first = await login(mqttPort, '127.0.0.31', { clientId: 'T-GOOD', username: 'T-GOOD', password: 'good-secret-1' })
+  t.ok(first.ok, 'the good device is remembered from its login')
+  if (first.ok) first.client.end(true)
+  const before = await secretChecks(gw)
+  // One guess per address, so no address and no id is backed off: only the global bound can hold them.
+  const spread = 200
+  const guesses = Array.from({ length: spread }, async (_, i) => await login(mqttPort, `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`, {
+    clientId: `S-${i}`, username: `S-${i}`, password: 'guess'
+  }))
+  const good = await login(mqttPort, '127.0.0.32', { clientId: 'T-GOOD', username: 'T-GOOD', password: 'good-secret-1' })
+  t.ok(good.ok, `the remembered device connected during the spread flood${good.ok ? '' : ': ' + good.message}`)
+  if (good.ok) good.client.end(true)
+  const results = await Promise.all(guesses)
+  t.ok(results.every(r => !r.ok), 'every guess refused')
+  const busy = results.filter(r => !r.ok && r.code === 3).length
+  t.ok(busy > 0, `${busy} of ${spread} refused as server unavailable (code 3) without a check`)
+  t.equal(await refused(gw, 'checks_busy'), busy, 'each counted as checks_busy')
+  const checks = await secretChecks(gw) - before
+  t.equal(checks + busy, spread, `${checks} checked, the rest refused at once`)
+  t.equal(await metric(gw, 'punchline_auth_secret_checks_in_flight'), 0, 'no check left running')
+  t.ok(MAX_CHECKS_IN_FLIGHT < spread)
 })

@@ -20,6 +20,7 @@ import type { ConnectionSocket } from './guarded-connection.js'
 // aedes's AuthErrorCode is a const enum, which isolated compilation cannot import; these are MQTT 3.1.1's
 // CONNACK return codes [MQTT-3.2.2.3].
 const IDENTIFIER_REJECTED = 2
+const SERVER_UNAVAILABLE = 3
 const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
 
@@ -31,6 +32,16 @@ export const ID_BACKOFF: BackoffLimits = { freeFailures: 5, maxPending: 5, baseM
  * would only queue there ahead of other addresses' devices (those refused retry, as after any refusal).
  */
 export const ADDRESS_BACKOFF: BackoffLimits = { freeFailures: 20, maxPending: 8, baseMs: 1000, capMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 10_000 }
+
+/**
+ * Secret checks running at once, over all ids and addresses. The backoffs above bound what one id or one
+ * address may start; guesses spread over many addresses would still queue checks on the libuv pool
+ * without end, and every device that has to be checked (after a restart none is remembered) would wait
+ * behind them, past its connect timeout, so the checks done for it would be wasted too. Past this many a
+ * login is refused at once with "server unavailable" (counted as `checks_busy`) and the device retries
+ * after its backoff; a remembered credential never needs a check.
+ */
+export const MAX_CHECKS_IN_FLIGHT = 16
 
 export interface AuthOptions {
   devices: DeviceStore
@@ -64,6 +75,8 @@ export function createAuthenticate (opts: AuthOptions) {
   const byAddress = new LoginBackoff(ADDRESS_BACKOFF)
   // A client can be refused as fast as it reconnects: one line per address (or id) and reason per window.
   const refusals = new LogLimiter({ log, suppressed: (kind) => metrics.logSuppressed.inc({ kind }) })
+  let inFlight = 0
+  metrics.gauge('punchline_auth_secret_checks_in_flight', `Device secrets being checked now (at most ${MAX_CHECKS_IN_FLIGHT}; past that a login is refused as checks_busy)`, () => inFlight)
   return function authenticate (
     client: Client,
     username: Readonly<string | undefined>,
@@ -104,8 +117,15 @@ export function createAuthenticate (opts: AuthOptions) {
       if (address !== undefined) byAddress.cancel(address)
       return deny(NOT_AUTHORIZED, 'login_backoff', 'too many failed logins for this device; retry later')
     }
+    if (inFlight >= MAX_CHECKS_IN_FLIGHT) {
+      if (address !== undefined) byAddress.cancel(address)
+      byId.cancel(id)
+      return deny(SERVER_UNAVAILABLE, 'checks_busy', `${MAX_CHECKS_IN_FLIGHT} secret checks already running; retry later`)
+    }
+    inFlight++
     metrics.secretChecks.inc()
     const settle = (ok: boolean): void => {
+      inFlight--
       const end = now()
       if (address !== undefined) byAddress.end(address, ok, end)
       byId.end(id, ok, end)
