@@ -72,6 +72,8 @@ export interface ForwarderStats {
   lastAnsweredAt: number | null
   /** deliveries the watchdog aborted because they outlived their sink's deadline */
   watchdogAborts: number
+  /** since when every attempt has failed (a retry or a refusal of the gateway), while one probe at a time goes; null when the upstream answers */
+  failingSince: number | null
 }
 
 /** One delivery in flight, as the alarms and /metrics see it. */
@@ -105,8 +107,17 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   readonly #inFlight = new Map<string, Delivery>()
   readonly #abort = new AbortController()
   readonly #stats: ForwarderStats = {
-    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null, lastAnsweredAt: null, watchdogAborts: 0
+    delivered: 0, deliveredBatches: 0, deadLettered: 0, failures: { retry: 0, split: 0, config: 0, park: 0 }, inFlight: 0, lastError: null, lastDeliveredAt: null, lastAnsweredAt: null, watchdogAborts: 0, failingSince: null
   }
+
+  /**
+   * While the upstream fails (its last answer was a retry or a refusal of the gateway), one request at a
+   * time probes it, on a backoff of its own, and no batch is formed of the backlog. Without it every slot a
+   * fast failure (connection refused, an instant 503) freed formed the next batch and sent it at once: the
+   * whole backlog went round as fast as the upstream refused it (test/forward-outage-probe.test.ts). Any
+   * answer that is not a failure ends it, and the slots fill again.
+   */
+  #failing?: { since: number, failures: number, probeAt: number }
 
   /**
    * Batches whose attempt threw (the store could not record the outcome: a full disk, a lock) → when they
@@ -236,6 +247,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const store = this.#o.store
     const now = this.#filledAt = this.#now()
     let free = this.#o.concurrency - this.#inFlight.size
+    if (this.#failing !== undefined) {
+      if (this.#inFlight.size > 0 || now < this.#failing.probeAt) return
+      free = 1
+    }
     if (free <= 0) return
     const skip = new Set(this.#inFlight.keys())
     for (const [key, h] of this.#heldBack) if (h.until > now) skip.add(key)
@@ -245,6 +260,8 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
       this.#send(this.#mergeAfterOutage(due, skip, merged, now))
       free--
     }
+    // A probe is a batch already in the outbox when there is one; a new one only when there is none.
+    if (this.#failing !== undefined && (free === 0 || store.nextDueAt() !== undefined)) return
     while (free > 0) {
       const size = this.#batchSize
       const waiting = store.waiting(size)
@@ -291,7 +308,9 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   }
 
   #scheduleNext (): void {
-    const next = this.#o.store.nextDueAt()
+    const due = this.#o.store.nextDueAt()
+    const probeAt = this.#failing?.probeAt
+    const next = probeAt === undefined ? due : Math.max(due ?? probeAt, probeAt)
     const now = this.#now()
     const poll = this.#o.pollMs
     // #fill has just sent every batch due then that it had a slot for, so such a batch is in flight, waits for a
@@ -399,7 +418,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const now = this.#now()
     const log = this.#log
     if (result.outcome !== 'retry' || result.status !== undefined) this.#stats.lastAnsweredAt = now
-    if (result.outcome !== 'retry' && result.outcome !== 'config') this.#refusedOnly.delete(batch.key)
+    if (result.outcome !== 'retry' && result.outcome !== 'config') {
+      this.#refusedOnly.delete(batch.key)
+      this.#answered()
+    }
     switch (result.outcome) {
       case 'delivered':
         store.complete(batch.key)
@@ -414,6 +436,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         const floor = result.retryAfterMs === undefined ? 0 : Math.min(result.retryAfterMs, this.#o.maxRetryAfterMs)
         const delay = Math.max(backoff, floor)
         store.retryLater(batch.key, now + delay, result.error)
+        this.#failed(now, floor, result.error)
         this.#counted(batch.key, result.notTaken === true)
         this.#fail('retry', result.error)
         log.warn({ batch: batch.key, punches: count, attempt: batch.attempts + 1, status: result.status, error: result.error, retryInMs: delay }, 'upstream did not take the batch; will retry')
@@ -421,6 +444,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
       }
       case 'config': {
         store.retryLater(batch.key, now + this.#o.backoff.capMs, result.error)
+        this.#failed(now, this.#o.backoff.capMs, result.error)
         this.#counted(batch.key, true)
         this.#fail('config', result.error)
         log.error({ batch: batch.key, status: result.status, error: result.error, retryInMs: this.#o.backoff.capMs },
@@ -449,6 +473,23 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
         this.emit('dead-letter', parked, result.error)
       }
     }
+  }
+
+  /** An attempt failed: the next probe waits a backoff that doubles with each failure in a row (and Retry-After). */
+  #failed (now: number, floorMs: number, error: string): void {
+    const f = this.#failing ??= { since: now, failures: 0, probeAt: now }
+    if (f.failures === 0) this.#log.warn({ error }, 'upstream failing: one request at a time probes it until it answers')
+    f.probeAt = now + Math.max(retryDelay(f.failures, this.#o.backoff, this.#random), floorMs)
+    f.failures++
+    this.#stats.failingSince = f.since
+  }
+
+  /** The upstream answered (took a batch, or refused a record in it): every slot may go again. */
+  #answered (): void {
+    if (this.#failing === undefined) return
+    this.#log.info({ failedForMs: this.#now() - this.#failing.since, failures: this.#failing.failures }, 'upstream answers again; forwarding at full rate')
+    this.#failing = undefined
+    this.#stats.failingSince = null
   }
 
   #fail (kind: FailureKind, error: string): void {
