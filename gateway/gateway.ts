@@ -63,6 +63,9 @@ export class Gateway {
   readonly sites: SiteMap
   readonly #life: LifeContext
   readonly #started: StartedSteps = []
+  /** the start under way, settled either way; a stop waits for it (startSteps' `proceed`) */
+  #starting?: Promise<unknown>
+  #stopRequested = false
 
   constructor (config: GatewayConfig, deps: GatewayDeps) {
     this.config = config
@@ -86,12 +89,21 @@ export class Gateway {
   }
 
   async start (): Promise<GatewayAddresses> {
-    await startSteps(LIFE, this.#life, this.#started)
+    const run = startSteps(LIFE, this.#life, this.#started, () => !this.#stopRequested)
+    this.#starting = run.catch(() => {})
+    await run
     if (this.#life.addresses === undefined) throw new Error('gateway life: the ready step did not run')
     return this.#life.addresses
   }
 
+  /**
+   * A stop that comes while the start is under way (SIGTERM during a long integrity check) lets the step
+   * in progress finish, stops the start there, and then stops what it started: when it resolves, nothing
+   * of this gateway listens or holds the data directory.
+   */
   async stop (): Promise<void> {
+    this.#stopRequested = true
+    await this.#starting
     await stopSteps(this.#started, this.#life, { drain: true })
     this.#life.log.info('gateway stopped')
   }
@@ -104,6 +116,8 @@ export class Gateway {
    * use: stop() is the way to end a gateway.
    */
   async abort (): Promise<void> {
+    this.#stopRequested = true
+    await this.#starting
     await stopSteps(this.#started, this.#life, { drain: false })
     this.#life.log.warn({ droppedRows: this.#life.droppedRows ?? 0 }, 'gateway aborted (simulated crash): queued punches dropped unacknowledged')
   }

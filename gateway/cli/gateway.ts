@@ -9,6 +9,7 @@ import { loadConfig } from '../config.js'
 import { Gateway } from '../gateway.js'
 import { StoreUnavailable } from '../store/open-failure.js'
 import { DataDirInUse } from '../store/data-dir-lock.js'
+import { StoppedWhileStarting } from '../life/step.js'
 
 /**
  * The exit status of a start refused for a cause that may pass by itself (sysexits EX_TEMPFAIL): the
@@ -84,6 +85,8 @@ export async function runGateway (argv: string[], out: (line: string) => void): 
   try {
     await gateway.start()
   } catch (err) {
+    // SIGTERM during the start: the stop under way ends the process (exit 0) once what started is stopped.
+    if (err instanceof StoppedWhileStarting) return -1
     if (err instanceof StoreUnavailable || err instanceof DataDirInUse) {
       // One line saying what and what to do; nothing was moved or changed, and a supervisor tries again.
       log.fatal({ code: err instanceof StoreUnavailable ? err.code : 'DATA_DIR_IN_USE', holder: err instanceof DataDirInUse ? err.holder : undefined },

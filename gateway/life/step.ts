@@ -26,13 +26,23 @@ export interface LifeStep {
 /** The steps started so far, for stopSteps. */
 export type StartedSteps = LifeStep[]
 
+/** What a start that a stop overtook throws: it went no further than the step it was in. */
+export class StoppedWhileStarting extends Error {
+  constructor (readonly step: string) {
+    super(`gateway stopped while starting (before the ${step} step)`)
+    this.name = 'StoppedWhileStarting'
+  }
+}
+
 /**
- * Starts the steps in order. When one throws, the steps already started are stopped (cleanly: what they
- * took in is theirs to finish), and the start's error is thrown.
+ * Starts the steps in order. When one throws, or `proceed` says a stop has come meanwhile, the steps
+ * already started are stopped (cleanly: what they took in is theirs to finish), and the start's error is
+ * thrown (StoppedWhileStarting for a stop).
  */
-export async function startSteps (steps: readonly LifeStep[], life: LifeContext, started: StartedSteps): Promise<void> {
+export async function startSteps (steps: readonly LifeStep[], life: LifeContext, started: StartedSteps, proceed: () => boolean = () => true): Promise<void> {
   for (const step of steps) {
     try {
+      if (!proceed()) throw new StoppedWhileStarting(step.name)
       await step.start?.(life)
     } catch (err) {
       life.log.debug({ step: step.name, started: started.map(s => s.name) }, 'start failed: stopping the steps already started')
