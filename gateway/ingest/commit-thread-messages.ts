@@ -1,0 +1,40 @@
+/**
+ * What the event loop's thread and the commit thread (commit-worker.ts) say to each other: plain data
+ * only, copied by postMessage. A job's callback stays behind in pipelined-commit.ts, keyed by `seq`.
+ */
+import type { RulesConfig } from '../rules/rules.js'
+import type { SiteConfig } from '../rules/sites.js'
+import type { FlagInputs } from '../rules/flagger.js'
+import type { PunchRow } from '../store/punch-store.js'
+import type { CommitResult } from './commit-writer.js'
+
+export interface CommitThreadData {
+  /** the database file: the thread opens its own connection to it */
+  file: string
+  busyTimeoutMs: number
+  /** a transaction takes groups waiting for it up to about this many rows */
+  maxRows: number
+  /** the rules step's settings; absent: rows are stored unflagged */
+  rules?: { config: RulesConfig, sites: Record<string, SiteConfig> }
+}
+
+export interface WireJob {
+  rows: PunchRow[]
+  received: number
+  /** per row, the roster's answer and the device's clock when the group was handed over */
+  inputs?: FlagInputs[]
+}
+
+/** a job's error, with SQLite's code (SQLITE_FULL turns the storage guard full): an Error loses it in the copy */
+export interface WireError { error: string, code?: string }
+
+export type ToCommitThread =
+  | { type: 'commit', seq: number, jobs: WireJob[] }
+  | { type: 'close' }
+
+export interface CommittedGroup { seq: number, results: Array<CommitResult | WireError> }
+
+export type FromCommitThread =
+  | { type: 'ready' }
+  /** one transaction (and its fallbacks) over one or more groups, answered in the order they were handed over */
+  | { type: 'done', groups: CommittedGroup[], rows: number, transactions: number, fallbacks: number, failedJobs: number }
