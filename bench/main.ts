@@ -26,6 +26,8 @@ import { ringFigures, ringSection } from './ring.js'
 import { measureDrain } from './drain.js'
 import type { DrainFigures, DrainShape } from './drain-figures.js'
 import { renderDrainSection } from './drain-render.js'
+import { measureShapes, shapesFromEnv } from './ingest-shapes.js'
+import { renderShapesSection } from './ingest-shapes-render.js'
 import { load1, machineLine } from './machine.js'
 import type { LoadShape } from './load-run.js'
 
@@ -60,7 +62,7 @@ const DRAIN: DrainShape = {
 }
 /** a drain figures file (docs/bench/drain.json) to render the section from instead of measuring */
 const DRAIN_FIGURES = process.env.BENCH_DRAIN_FIGURES === undefined || process.env.BENCH_DRAIN_FIGURES === '' ? undefined : process.env.BENCH_DRAIN_FIGURES
-const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain'] as const
+const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain', 'shapes'] as const
 const ONLY = process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === '' ? undefined : process.env.BENCH_ONLY.split(',').map(s => s.trim())
 if (ONLY?.some(s => !(SECTIONS as readonly string[]).includes(s)) === true) throw new Error(`BENCH_ONLY: sections are ${SECTIONS.join(', ')}`)
 const wanted = (s: typeof SECTIONS[number]): boolean => ONLY === undefined || ONLY.includes(s)
@@ -122,6 +124,11 @@ async function main (): Promise<void> {
     const latency: LatencyRun[] = []
     for (let run = 0; run < RUNS; run++) latency.push(await latencyRun(LATENCY, line => say(`run ${run + 1}/${RUNS}: ${line}`)))
     sections.push(latencySection(latency, LATENCY))
+  }
+
+  if (wanted('shapes')) {
+    const { shapes, commitThread } = shapesFromEnv()
+    sections.push(renderShapesSection(await measureShapes(shapes, commitThread, RUNS, say)))
   }
 
   if (wanted('ring')) sections.push(ringSection(await ringFigures(RUNS, APPENDS, say)))
