@@ -19,6 +19,8 @@ import { SiteMap, type SiteConfig } from '../gateway/rules/sites.js'
 import { DeviceClocks } from '../gateway/rules/device-clocks.js'
 import { PunchHistory } from '../gateway/rules/history.js'
 import { DEFAULT_RULES, type RulesConfig } from '../gateway/rules/rules.js'
+import { decodeJob, encodeJob } from '../gateway/ingest/commit-wire.js'
+import type { FlagInputs } from '../gateway/rules/flagger.js'
 import type { Punch } from '../shared/punch.js'
 import type { DeviceStatus } from '../shared/codec/status.js'
 
@@ -146,6 +148,23 @@ t.test('discard drops what the thread holds without answering; close ends the th
   await c.close()
   await sleep(50)
   t.equal(answered, 0, 'nobody is told')
+})
+
+t.test('rows and the rules\' inputs cross to the thread and back unchanged', async t => {
+  const rows: PunchRow[] = [
+    row('A', punch(1)),
+    { device: 'B', epoch: '00000001', tz: undefined, punch: punch(2, { loc: { lat: 31.2, lon: -121.5, acc: 0 }, manual: { reason: 'forgot' }, method: 'manual', up: 0 }), flags: '' },
+    { device: 'C', epoch: 'ffffffff', tz: -720, punch: punch(3, { emp: '', clock: 'unsynced', up: 123456 }), flags: '' }
+  ]
+  const inputs: FlagInputs[] = [
+    { badge: { configured: false }, jump: undefined },
+    { badge: { configured: true }, jump: { byMs: -3_600_000, at: T0 } },
+    { badge: { configured: true, employee: 'EMP-7' }, jump: { byMs: 0, at: 0 } }
+  ]
+  const wire = encodeJob(rows, T0, (r) => inputs[rows.indexOf(r)])
+  const back = decodeJob(structuredClone(wire))
+  t.same(back, { rows, received: T0, inputs }, 'every field, absent ones absent')
+  t.same(decodeJob(structuredClone(encodeJob(rows, 7))), { rows, received: 7 }, 'without the rules')
 })
 
 const SITES: Record<string, SiteConfig> = {

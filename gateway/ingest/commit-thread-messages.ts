@@ -1,12 +1,11 @@
 /**
  * What the event loop's thread and the commit thread (commit-worker.ts) say to each other: plain data
- * only, copied by postMessage. A job's callback stays behind in pipelined-commit.ts, keyed by `seq`.
+ * only, copied by postMessage (the rows in the flat form of commit-wire.ts). A job's callback stays behind in pipelined-commit.ts, keyed by `seq`.
  */
 import type { RulesConfig } from '../rules/rules.js'
 import type { SiteConfig } from '../rules/sites.js'
-import type { FlagInputs } from '../rules/flagger.js'
-import type { PunchRow } from '../store/punch-store.js'
 import type { CommitResult } from './commit-writer.js'
+import type { WireJob } from './commit-wire.js'
 
 export interface CommitThreadData {
   /** the database file: the thread opens its own connection to it */
@@ -16,13 +15,6 @@ export interface CommitThreadData {
   maxRows: number
   /** the rules step's settings; absent: rows are stored unflagged */
   rules?: { config: RulesConfig, sites: Record<string, SiteConfig> }
-}
-
-export interface WireJob {
-  rows: PunchRow[]
-  received: number
-  /** per row, the roster's answer and the device's clock when the group was handed over */
-  inputs?: FlagInputs[]
 }
 
 /** a job's error, with SQLite's code (SQLITE_FULL turns the storage guard full): an Error loses it in the copy */

@@ -12,7 +12,8 @@ import { PunchHistory } from '../rules/history.js'
 import { RowFlagger } from '../rules/flagger.js'
 import { SiteMap } from '../rules/sites.js'
 import { CommitWriter } from './commit-writer.js'
-import type { CommitThreadData, CommittedGroup, FromCommitThread, ToCommitThread, WireJob } from './commit-thread-messages.js'
+import { decodeJob, ROW_CELLS, type DecodedJob, type WireJob } from './commit-wire.js'
+import type { CommitThreadData, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
 
 if (parentPort === null) throw new Error('commit-worker.ts runs as a worker thread (pipelined-commit.ts starts it)')
 const port: MessagePort = parentPort
@@ -21,7 +22,7 @@ const db = openDatabase(data.file, { busyTimeoutMs: data.busyTimeoutMs })
 const store = new PunchStore(db)
 const rules = data.rules
 const flagger = rules === undefined ? undefined : new RowFlagger({ rules: rules.config, sites: new SiteMap(rules.sites), history: new PunchHistory(db) })
-const writer = new CommitWriter<WireJob>(db, store, flagger === undefined
+const writer = new CommitWriter<DecodedJob>(db, store, flagger === undefined
   ? undefined
   : (job, i) => flagger.flag(job.rows[i], job.received, job.inputs![i]))
 
@@ -29,8 +30,8 @@ const send = (m: FromCommitThread): void => port.postMessage(m)
 
 function rowsOf (m: { jobs: WireJob[] }): number {
   let n = 0
-  for (const j of m.jobs) n += j.rows.length
-  return n
+  for (const j of m.jobs) n += j.cells.length
+  return n / ROW_CELLS
 }
 
 function close (): void {
@@ -51,7 +52,8 @@ port.on('message', (first: ToCommitThread) => {
     groups.push(next)
     rows += rowsOf(next)
   }
-  const jobs = groups.length === 1 ? first.jobs : groups.flatMap(g => g.jobs)
+  const jobs: DecodedJob[] = []
+  for (const g of groups) for (const j of g.jobs) jobs.push(decodeJob(j))
   const out = writer.commit(jobs)
   const answers: CommittedGroup[] = []
   let at = 0

@@ -20,7 +20,8 @@ import { Worker } from 'node:worker_threads'
 import type { FlagInputs } from '../rules/flagger.js'
 import type { PunchRow } from '../store/punch-store.js'
 import { TurnQueue, type CommitJob, type Committer, type GroupCommitStats } from './group-commit.js'
-import type { CommitThreadData, CommittedGroup, FromCommitThread, ToCommitThread, WireJob } from './commit-thread-messages.js'
+import type { CommitThreadData, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
+import { encodeJob, type WireJob } from './commit-wire.js'
 
 /** after a thread is lost, jobs fail at once for this long before another is started: a crash loop stays slow */
 export const THREAD_RESTART_MS = 1000
@@ -107,12 +108,8 @@ export class PipelinedCommit implements Committer {
       this.#fail(jobs, new ThreadLost('the commit thread is restarting; not stored'))
       return
     }
-    const inputs = this.#o.inputs
     const wire: WireJob[] = new Array(jobs.length)
-    for (let i = 0; i < jobs.length; i++) {
-      const j = jobs[i]
-      wire[i] = inputs === undefined ? { rows: j.rows, received: j.received } : { rows: j.rows, received: j.received, inputs: j.rows.map(inputs) }
-    }
+    for (let i = 0; i < jobs.length; i++) wire[i] = encodeJob(jobs[i].rows, jobs[i].received, this.#o.inputs)
     const seq = ++this.#seq
     this.#inFlight.set(seq, { jobs, rows })
     this.#inFlightRows += rows
