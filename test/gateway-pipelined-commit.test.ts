@@ -9,6 +9,7 @@ import t, { type Test } from 'tap'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, type Db } from '../gateway/store/db.js'
+import { backupDatabase } from '../gateway/store/backup.js'
 import { PunchStore, type PunchRow } from '../gateway/store/punch-store.js'
 import { RosterStore } from '../gateway/store/roster-store.js'
 import { GroupCommit, QueueFull, type CommitResult, type Committer } from '../gateway/ingest/group-commit.js'
@@ -224,4 +225,32 @@ t.test('the rules flag the same on the thread as in the event loop, across and w
   for (const f of ['double', 'gps-jump', 'outside-geofence', 'unknown-badge', 'manual', 'over-limit', 'expired', 'clock-unsynced', 'clock-skew']) {
     t.ok(all.includes(f), `the run exercises ${f}`)
   }
+})
+
+t.test('an online backup completes while the thread commits without a pause', async t => {
+  const { db, file } = database(t)
+  const c = await pipelined(t, file)
+  // A file of some thousands of pages, so that one pass of the backup takes longer than a commit.
+  const store = new PunchStore(db)
+  db.transaction(() => { for (const r of rowsOf('OLD', 1, 300_000)) store.insert(r, T0) })()
+  t.comment(`pages: ${String(db.pragma('page_count', { simple: true }))}`)
+  let writing = true
+  let next = 1
+  let commits = 0
+  const load = (async () => {
+    while (writing) {
+      await submit(c, rowsOf('NEW', next, 5))
+      next += 5
+      commits++
+    }
+  })()
+  const started = Date.now()
+  // Before: every commit of the other connection restarted SQLite's backup, so it never ended.
+  const backup = backupDatabase(db, join(t.testdir(), 'backups'), 2)
+  const verdict = await Promise.race([backup.then(() => 'done'), sleep(30_000).then(() => 'still copying after 30 s')])
+  writing = false
+  await load
+  t.equal(verdict, 'done', `the backup ended (${Date.now() - started} ms, ${commits} commits beside it)`)
+  t.ok(commits > 0, 'the thread committed while the backup ran')
+  await backup.catch(() => {})
 })

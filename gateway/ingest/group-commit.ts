@@ -103,12 +103,20 @@ export class TurnQueue {
     return true
   }
 
-  /** Everything queued, emptying the queue. */
-  take (): { jobs: CommitJob[], rows: number } {
-    const taken = { jobs: this.#jobs, rows: this.#rows }
-    this.#jobs = []
-    this.#rows = 0
-    return taken
+  /** The jobs queued first, up to about `limit` rows (at least one job), or all of them. */
+  take (limit = Infinity): { jobs: CommitJob[], rows: number } {
+    if (this.#rows <= limit) {
+      const all = { jobs: this.#jobs, rows: this.#rows }
+      this.#jobs = []
+      this.#rows = 0
+      return all
+    }
+    let n = 0
+    let rows = 0
+    while (n < this.#jobs.length && (n === 0 || rows + this.#jobs[n].rows.length <= limit)) rows += this.#jobs[n++].rows.length
+    const jobs = this.#jobs.splice(0, n)
+    this.#rows -= rows
+    return { jobs, rows }
   }
 }
 

@@ -25,6 +25,8 @@ import { encodeJob, type WireJob } from './commit-wire.js'
 
 /** after a thread is lost, jobs fail at once for this long before another is started: a crash loop stays slow */
 export const THREAD_RESTART_MS = 1000
+/** groups handed to the thread and not answered yet: one being committed, one waiting for it */
+const GROUPS_IN_FLIGHT = 2
 /** how long a closing thread may take to commit what it holds and close its connection before it is ended */
 const CLOSE_GRACE_MS = 10_000
 
@@ -98,10 +100,17 @@ export class PipelinedCommit implements Committer {
     this.#count()
   }
 
-  /** Hands what is queued to the thread now. */
+  /**
+   * Hands what is queued to the thread, in groups of up to `maxRows`, while it has fewer than
+   * GROUPS_IN_FLIGHT: one being committed and the next waiting, so the thread starts the next transaction
+   * the moment the last one ends. The rest stays queued, collecting what comes, until the thread answers.
+   */
   flush (): void {
-    const { jobs, rows } = this.#queue.take()
-    if (jobs.length === 0) return
+    while (this.#queue.rows > 0 && (this.#worker === undefined || this.#inFlight.size < GROUPS_IN_FLIGHT)) this.#post()
+  }
+
+  #post (): void {
+    const { jobs, rows } = this.#queue.take(this.#o.thread.maxRows)
     const worker = this.#worker ?? this.#restart()
     if (worker === undefined) {
       this.#count()
@@ -119,7 +128,7 @@ export class PipelinedCommit implements Committer {
 
   async settle (): Promise<void> {
     this.flush()
-    if (this.#inFlight.size === 0) return
+    if (this.#inFlight.size === 0 && this.#queue.rows === 0) return
     await new Promise<void>(resolve => this.#settled.push(resolve))
   }
 
@@ -183,6 +192,7 @@ export class PipelinedCommit implements Committer {
     this.stats.rows += m.rows
     this.#o.onCommit?.(m.rows)
     for (const g of m.groups) this.#answer(g)
+    this.flush()
     this.#wake()
   }
 
@@ -209,6 +219,7 @@ export class PipelinedCommit implements Committer {
     this.#count()
     this.#o.onThreadLost?.(err)
     for (const f of flights) this.#fail(f.jobs, err)
+    this.flush()
     this.#wake()
   }
 
@@ -222,7 +233,7 @@ export class PipelinedCommit implements Committer {
   }
 
   #wake (): void {
-    if (this.#inFlight.size > 0 || this.#settled.length === 0) return
+    if (this.#inFlight.size > 0 || this.#queue.rows > 0 || this.#settled.length === 0) return
     const waiting = this.#settled
     this.#settled = []
     for (const resolve of waiting) resolve()
