@@ -26,6 +26,11 @@ export interface GatewayLoad {
   clientCpuS: number | null
   /** mean rows per group-commit transaction (punchline_commit_rows) */
   rowsPerCommit: number | null
+  /**
+   * CPU seconds of the gateway's threads over the warm-up and the load: its event loop, its busiest other
+   * thread (the commit thread, when it runs) and the rest (V8's and libuv's helpers); null off Linux
+   */
+  threads: { loopS: number, busiestOtherS: number, restS: number } | null
 }
 
 export interface ShapesRun {

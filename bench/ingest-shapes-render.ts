@@ -17,6 +17,17 @@ function cpuPerPunchUs (loads: GatewayLoad[], side: 'gatewayCpuS' | 'clientCpuS'
   return median(loads.map(l => l[side] === null ? NaN : l[side]! * 1e6 / l.punches))
 }
 
+/** The event loop's and the busiest other thread's share of the gateway's CPU (medians over runs). */
+function threadShares (loads: GatewayLoad[]): { loop: number, other: number } {
+  const total = (l: GatewayLoad): number => l.threads === null ? NaN : l.threads.loopS + l.threads.busiestOtherS + l.threads.restS
+  return {
+    loop: median(loads.map(l => l.threads === null ? NaN : l.threads.loopS / total(l))),
+    other: median(loads.map(l => l.threads === null ? NaN : l.threads.busiestOtherS / total(l)))
+  }
+}
+
+const pct = (x: number): string => Number.isFinite(x) ? `${Math.round(100 * x)} %` : 'n/a'
+
 function coreShare (loads: GatewayLoad[]): number {
   return median(loads.map(l => l.gatewayCpuS === null ? NaN : l.gatewayCpuS / l.seconds))
 }
@@ -41,6 +52,10 @@ export function renderShapesSection (f: ShapesFigures): string {
   const w1Loads = runs.map(r => r.window1)
   const singleLoads = runs.map(r => r.single)
   const commits = (loads: GatewayLoad[]): string => fmt(median(loads.map(l => l.rowsPerCommit ?? NaN)))
+  const split = (loads: GatewayLoad[]): string => {
+    const t = threadShares(loads)
+    return `${pct(t.loop)} of it on the event loop, ${pct(t.other)} on the busiest other thread`
+  }
   return `
 ## Ingest shapes: devices waiting for each ack, and one punch a message
 
@@ -69,8 +84,11 @@ device waits.
 
 Where it went, medians over runs. Window 1: a commit held ${commits(w1Loads)} rows; the gateway used
 ${Math.round(100 * coreShare(w1Loads))} % of a core (all its threads), ${fixed(cpuPerPunchUs(w1Loads, 'gatewayCpuS'), 1)} µs of CPU per punch; the load generator
-${fixed(cpuPerPunchUs(w1Loads, 'clientCpuS'), 1)} µs. One punch a message: a commit held ${commits(singleLoads)} rows; the gateway used
-${Math.round(100 * coreShare(singleLoads))} % of a core, ${fixed(cpuPerPunchUs(singleLoads, 'gatewayCpuS'), 1)} µs of CPU per punch; the load generator ${fixed(cpuPerPunchUs(singleLoads, 'clientCpuS'), 1)} µs.
+${fixed(cpuPerPunchUs(w1Loads, 'clientCpuS'), 1)} µs; ${split(w1Loads)}. One punch a message: a commit held ${commits(singleLoads)} rows; the gateway used
+${Math.round(100 * coreShare(singleLoads))} % of a core, ${fixed(cpuPerPunchUs(singleLoads, 'gatewayCpuS'), 1)} µs of CPU per punch, ${split(singleLoads)}; the load generator ${fixed(cpuPerPunchUs(singleLoads, 'clientCpuS'), 1)} µs.
+The thread shares are taken over the warm-up and the load together (\`bench/thread-cpu.ts\`; Node names no thread, so
+the busiest thread besides the event loop stands for the commit thread, and with the commits in the loop it is one of V8's
+helpers).
 Measured by \`bench/ingest-shapes.ts\`; alone: \`BENCH_ONLY=shapes npm run bench\` (\`BENCH_COMMIT_THREAD=0\` runs the
 gateway with the commits in its event loop, for comparison).
 `

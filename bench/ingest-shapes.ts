@@ -17,6 +17,7 @@ import { measuredLoad, type LoadShape } from './load-run.js'
 import { punchRows } from './ingest.js'
 import { rawInsertRate } from './raw-sqlite.js'
 import { fmt } from './stats.js'
+import { threadCpu, threadSplit } from './thread-cpu.js'
 import type { GatewayLoad, IngestShapes, ShapesFigures, ShapesRun } from './ingest-shapes-figures.js'
 
 const envNumber = (name: string, fallback: number): number => {
@@ -45,7 +46,9 @@ async function gatewayLoad (shape: LoadShape, commitThread: boolean, log: (line:
   // No upstream: the forwarder does not compete for the disk.
   const gw = await startGateway({ dataDir: join(dir, 'data'), config })
   try {
+    const before = threadCpu(gw.child.pid)
     const r = await measuredLoad(gw.url, gw.child.pid, shape, 'ack')
+    const threads = threadSplit(gw.child.pid, before, threadCpu(gw.child.pid))
     const rowsPerCommit = await gw.rowsPerCommit()
     const load: GatewayLoad = {
       rate: r.rate,
@@ -53,9 +56,11 @@ async function gatewayLoad (shape: LoadShape, commitThread: boolean, log: (line:
       seconds: r.seconds,
       gatewayCpuS: Number.isFinite(r.serverCpuSeconds) ? r.serverCpuSeconds : null,
       clientCpuS: Number.isFinite(r.clientCpuSeconds) ? r.clientCpuSeconds : null,
-      rowsPerCommit: Number.isFinite(rowsPerCommit) ? rowsPerCommit : null
+      rowsPerCommit: Number.isFinite(rowsPerCommit) ? rowsPerCommit : null,
+      threads
     }
-    log(`${what}: ${fmt(load.rate)} punches/s (${load.punches} in ${load.seconds.toFixed(2)} s, ${fmt(load.rowsPerCommit ?? NaN)} rows a commit)`)
+    const split = threads === null ? '' : `; CPU s: loop ${threads.loopS.toFixed(2)}, busiest other thread ${threads.busiestOtherS.toFixed(2)}, rest ${threads.restS.toFixed(2)}`
+    log(`${what}: ${fmt(load.rate)} punches/s (${load.punches} in ${load.seconds.toFixed(2)} s, ${fmt(load.rowsPerCommit ?? NaN)} rows a commit${split})`)
     return load
   } finally {
     await gw.stop()

@@ -8,7 +8,7 @@ import type { GatewayLoad, ShapesFigures, ShapesRun } from '../bench/ingest-shap
 import { renderShapesSection } from '../bench/ingest-shapes-render.js'
 
 const load = (rate: number, over: Partial<GatewayLoad> = {}): GatewayLoad =>
-  ({ rate, punches: 10_000, seconds: 10_000 / rate, gatewayCpuS: 0.1, clientCpuS: 0.02, rowsPerCommit: 2500, ...over })
+  ({ rate, punches: 10_000, seconds: 10_000 / rate, gatewayCpuS: 0.1, clientCpuS: 0.02, rowsPerCommit: 2500, threads: { loopS: 0.06, busiestOtherS: 0.03, restS: 0.01 }, ...over })
 
 const run = (raw1000: number, w1: number, raw1: number, single: number): ShapesRun =>
   ({ raw100: 100_000, raw1000, window1: load(w1), raw1, single: load(single, { rowsPerCommit: 40 }) })
@@ -27,14 +27,17 @@ t.test('ratios per run, medians, verdicts', async t => {
   t.match(text, 'window 1: 0.60 against ≥ 0.5 (met); one punch a message: 2.00 against ≥ 3 (**missed**)')
   t.match(text, '50 devices × 40 batches of 100')
   t.match(text, 'a commit held 2,500 rows')
+  t.match(text, '60 % of it on the event loop, 30 % on the busiest other thread')
   t.match(text, '3 runs, the gateway with `ingest.commitThread` true')
 })
 
 t.test('figures without CPU render n/a, and read back from JSON render the same', async t => {
   const f = figures([run(200_000, 120_000, 1000, 4000)])
   f.runs[0].window1.gatewayCpuS = null
+  f.runs[0].window1.threads = null
   const text = renderShapesSection(f)
   t.match(text, 'n/a µs of CPU per punch')
+  t.match(text, 'n/a of it on the event loop')
   t.match(text, '1 run,')
   t.equal(renderShapesSection(JSON.parse(JSON.stringify(f)) as ShapesFigures), text)
 })
