@@ -6,9 +6,10 @@
  * in-process path's.
  */
 import t, { type Test } from 'tap'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, type Db } from '../gateway/store/db.js'
+import { backupInThread } from '../gateway/store/backup-thread.js'
 import { backupDatabase } from '../gateway/store/backup.js'
 import { PunchStore, type PunchRow } from '../gateway/store/punch-store.js'
 import { RosterStore } from '../gateway/store/roster-store.js'
@@ -227,13 +228,13 @@ t.test('the rules flag the same on the thread as in the event loop, across and w
   }
 })
 
-t.test('an online backup completes while the thread commits without a pause', async t => {
+t.test('an online backup completes while the thread commits without a pause, on a thread of its own', async t => {
+  const mode = process.env.PUNCHLINE_TEST_BACKUP_IN_STEPS === undefined ? 'thread' : 'steps'
   const { db, file } = database(t)
   const c = await pipelined(t, file)
-  // A file of some thousands of pages, so that one pass of the backup takes longer than a commit.
+  // A file of some thousands of pages, so that a copy in steps takes longer than a commit.
   const store = new PunchStore(db)
   db.transaction(() => { for (const r of rowsOf('OLD', 1, 300_000)) store.insert(r, T0) })()
-  t.comment(`pages: ${String(db.pragma('page_count', { simple: true }))}`)
   let writing = true
   let next = 1
   let commits = 0
@@ -244,13 +245,21 @@ t.test('an online backup completes while the thread commits without a pause', as
       commits++
     }
   })()
+  // Before: the gateway copied in steps on the event loop's connection, and SQLite started the copy again
+  // after every commit of the thread's connection: still copying after 60 s beside 23,937 commits.
+  const before = commits
   const started = Date.now()
-  // Before: every commit of the other connection restarted SQLite's backup, so it never ended.
-  const backup = backupDatabase(db, join(t.testdir(), 'backups'), 2)
-  const verdict = await Promise.race([backup.then(() => 'done'), sleep(30_000).then(() => 'still copying after 30 s')])
+  // Beside the database: a second t.testdir() would empty the directory under the open file.
+  const backup = mode === 'steps' ? backupDatabase(db, join(dirname(file), 'backups'), 2) : backupInThread(file, join(dirname(file), 'backups'), 2, Date.now())
+  const verdict = await Promise.race([backup.then(() => 'done'), sleep(60_000).then(() => 'still copying after 60 s')])
+  t.equal(verdict, 'done', `the backup ended (${Date.now() - started} ms, ${commits - before} commits beside it)`)
+  const info = await backup
+  const copy = openDatabase(info.path)
+  const copied = count(copy)
+  copy.close()
+  t.ok(copied >= 300_000 + 5 * before, `the copy holds what was stored when it began (${copied} rows)`)
+  t.equal((copied - 300_000) % 5, 0, 'a snapshot holds whole commits, never part of one')
   writing = false
   await load
-  t.equal(verdict, 'done', `the backup ended (${Date.now() - started} ms, ${commits} commits beside it)`)
   t.ok(commits > 0, 'the thread committed while the backup ran')
-  await backup.catch(() => {})
 })

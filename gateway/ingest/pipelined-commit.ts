@@ -14,9 +14,8 @@
  * commit, unacknowledged (whatever it may have written is ignored as a duplicate when the devices resend),
  * and the next group starts a new thread, at most one per THREAD_RESTART_MS.
  */
-import { extname } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startThread } from '../thread.js'
 import type { FlagInputs } from '../rules/flagger.js'
 import type { PunchRow } from '../store/punch-store.js'
 import { TurnQueue, type CommitJob, type Committer, type GroupCommitStats } from './group-commit.js'
@@ -29,19 +28,6 @@ export const THREAD_RESTART_MS = 1000
 const GROUPS_IN_FLIGHT = 2
 /** how long a closing thread may take to commit what it holds and close its connection before it is ended */
 const CLOSE_GRACE_MS = 10_000
-
-// The thread's file sits beside this one: .js when built, .ts when tests run the sources. From the
-// sources the thread registers tsx (a development dependency, as the sources are) before loading it: the
-// test runner's own loader, which a thread inherits, compiles the thread's imports again for seconds at
-// every start.
-const SOURCE_EXT = extname(fileURLToPath(import.meta.url))
-const WORKER_FILE = new URL('./commit-worker' + SOURCE_EXT, import.meta.url)
-
-function startThread (workerData: CommitThreadData): Worker {
-  if (SOURCE_EXT !== '.ts') return new Worker(WORKER_FILE, { workerData })
-  const boot = `import('tsx/esm/api').then(api => { api.register(); return import(${JSON.stringify(WORKER_FILE.href)}) })`
-  return new Worker(boot, { eval: true, workerData, execArgv: [] })
-}
 
 export interface PipelinedCommitOptions {
   thread: CommitThreadData
@@ -169,7 +155,7 @@ export class PipelinedCommit implements Committer {
   }
 
   #spawn (): Worker {
-    const worker = startThread(this.#o.thread)
+    const worker = startThread(import.meta.url, 'commit-worker', this.#o.thread)
     this.threadsStarted++
     this.#worker = worker
     let crash: Error | undefined
