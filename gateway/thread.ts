@@ -6,13 +6,13 @@
  */
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { Worker, type TransferListItem } from 'node:worker_threads'
 
 /** `callerUrl`: the caller's import.meta.url; `name`: the module beside it, without extension */
-export function startThread (callerUrl: string, name: string, workerData: unknown): Worker {
+export function startThread (callerUrl: string, name: string, workerData: unknown, transferList?: TransferListItem[]): Worker {
   const ext = extname(fileURLToPath(callerUrl))
   const file = new URL(`./${name}${ext}`, callerUrl)
-  if (ext !== '.ts') return new Worker(file, { workerData })
+  if (ext !== '.ts') return new Worker(file, { workerData, transferList })
   const boot = `import('tsx/esm/api').then(api => { api.register(); return import(${JSON.stringify(file.href)}) })`
-  return new Worker(boot, { eval: true, workerData, execArgv: [] })
+  return new Worker(boot, { eval: true, workerData, transferList, execArgv: [] })
 }

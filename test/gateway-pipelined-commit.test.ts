@@ -107,6 +107,26 @@ t.test('the bound counts rows being committed too: past it a job fails at once',
   t.equal((await submit(c, rowsOf('A', 901, 200))).err, null, 'accepted once the first group is answered')
 })
 
+t.test('a loop two full groups ahead of the disk waits for the thread: what it holds stays bounded', async t => {
+  const { db, file } = database(t)
+  const c = await pipelined(t, file, { thread: { file, busyTimeoutMs: 5000, maxRows: 100 } })
+  const order: string[] = []
+  const answers: Array<Promise<Answer>> = []
+  let most = 0
+  // One turn of the loop handing over 40 batches of 100, as a socket read full of publishes would.
+  for (let i = 0; i < 40; i++) {
+    answers.push(submit(c, rowsOf('H', 1 + i * 100, 100), order, String(i)))
+    most = Math.max(most, c.stats.queuedRows)
+  }
+  // Before: the loop read on while the thread wrote, and held all 4,000 rows at once.
+  t.ok(most <= 300, `at most two groups with the thread and one more queued (held ${most} rows at most)`)
+  t.ok(order.length > 0, 'answers were taken within the turn')
+  const all = await Promise.all(answers)
+  t.ok(all.every(a => a.err === null), 'every job committed')
+  t.same(order, Array.from({ length: 40 }, (_, i) => String(i)), 'in the order they came')
+  t.equal(count(db), 4000)
+})
+
 t.test('a failing job is isolated; its neighbours commit; the error crosses with its message', async t => {
   const { db, file } = database(t)
   const c = await pipelined(t, file)

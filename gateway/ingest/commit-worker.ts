@@ -13,11 +13,12 @@ import { RowFlagger } from '../rules/flagger.js'
 import { SiteMap } from '../rules/sites.js'
 import { CommitWriter } from './commit-writer.js'
 import { decodeJob, ROW_CELLS, type DecodedJob, type WireJob } from './commit-wire.js'
-import type { CommitThreadData, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
+import type { CommitThreadData, CommitThreadLink, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
 
 if (parentPort === null) throw new Error('commit-worker.ts runs as a worker thread (pipelined-commit.ts starts it)')
 const port: MessagePort = parentPort
-const data = workerData as CommitThreadData
+const data = workerData as CommitThreadData & CommitThreadLink
+const answered = new Int32Array(data.answered)
 const db = openDatabase(data.file, { busyTimeoutMs: data.busyTimeoutMs })
 const store = new PunchStore(db)
 const rules = data.rules
@@ -28,6 +29,13 @@ const writer = new CommitWriter<DecodedJob>(db, store, flagger === undefined
 
 const send = (m: FromCommitThread): void => port.postMessage(m)
 
+/** An answer, then the count the loop may be sleeping on (pipelined-commit.ts, holding back). */
+function answer (m: FromCommitThread): void {
+  data.answers.postMessage(m)
+  Atomics.add(answered, 0, 1)
+  Atomics.notify(answered, 0)
+}
+
 function rowsOf (m: { jobs: WireJob[] }): number {
   let n = 0
   for (const j of m.jobs) n += j.cells.length
@@ -36,6 +44,7 @@ function rowsOf (m: { jobs: WireJob[] }): number {
 
 function close (): void {
   db.close()
+  data.answers.close()
   port.close()
 }
 
@@ -62,7 +71,7 @@ port.on('message', (first: ToCommitThread) => {
     answers.push({ seq: g.seq, results })
     at += g.jobs.length
   }
-  send({ type: 'done', groups: answers, rows, transactions: out.transactions, fallbacks: out.fallbacks, failedJobs: out.failedJobs })
+  answer({ type: 'done', groups: answers, rows, transactions: out.transactions, fallbacks: out.fallbacks, failedJobs: out.failedJobs })
   if (closing) close()
 })
 

@@ -14,18 +14,26 @@
  * commit, unacknowledged (whatever it may have written is ignored as a duplicate when the devices resend),
  * and the next group starts a new thread, at most one per THREAD_RESTART_MS.
  */
-import type { Worker } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
 import { startThread } from '../thread.js'
 import type { FlagInputs } from '../rules/flagger.js'
 import type { PunchRow } from '../store/punch-store.js'
 import { TurnQueue, type CommitJob, type Committer, type GroupCommitStats } from './group-commit.js'
-import type { CommitThreadData, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
+import type { CommitThreadData, CommitThreadLink, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
 import { encodeJob, type WireJob } from './commit-wire.js'
 
 /** after a thread is lost, jobs fail at once for this long before another is started: a crash loop stays slow */
 export const THREAD_RESTART_MS = 1000
 /** groups handed to the thread and not answered yet: one being committed, one waiting for it */
 const GROUPS_IN_FLIGHT = 2
+/**
+ * Past this many rows queued or with the thread, the loop waits for the thread's next answer before it
+ * reads more, as the in-loop group commit waited for its own: the loop may run ahead of the disk by two
+ * full groups, not by everything the sockets hold.
+ */
+const holdBackRows = (maxRows: number): number => GROUPS_IN_FLIGHT * maxRows
+/** a wait for an answer ends after this long even without one (a thread that died answers nothing) */
+const HOLD_BACK_MAX_MS = 1000
 /** how long a closing thread may take to commit what it holds and close its connection before it is ended */
 const CLOSE_GRACE_MS = 10_000
 
@@ -59,6 +67,10 @@ export class PipelinedCommit implements Committer {
   #inFlightRows = 0
   #seq = 0
   #settled: Array<() => void> = []
+  /** the current thread's answers, and the count it keeps of them */
+  #answers: MessagePort | undefined
+  #answered = new Int32Array(new SharedArrayBuffer(4))
+  #holding = false
 
   private constructor (o: PipelinedCommitOptions) {
     this.#o = o
@@ -84,6 +96,29 @@ export class PipelinedCommit implements Committer {
   enqueue (job: CommitJob): void {
     if (!this.#queue.add(job, this.#inFlightRows)) this.stats.failedJobs++
     this.#count()
+    if (this.#queue.rows + this.#inFlightRows > holdBackRows(this.#o.thread.maxRows)) this.#holdBack()
+  }
+
+  /**
+   * The loop is two full groups ahead of the disk: it takes the thread's answers as they come, sleeping
+   * between them, until it is under the mark again. Memory stays bounded by what the disk keeps up with
+   * (before, the loop read on while the thread wrote, and a drain from 2,000 devices took the gateway's
+   * peak RSS from 175 to 353 MB).
+   */
+  #holdBack (): void {
+    if (this.#holding) return
+    this.#holding = true
+    try {
+      const until = Date.now() + HOLD_BACK_MAX_MS
+      while (this.#queue.rows + this.#inFlightRows > holdBackRows(this.#o.thread.maxRows) && this.#answers !== undefined && Date.now() < until) {
+        const seen = Atomics.load(this.#answered, 0)
+        const m = receiveMessageOnPort(this.#answers)
+        if (m !== undefined) this.#done(m.message as Extract<FromCommitThread, { type: 'done' }>)
+        else Atomics.wait(this.#answered, 0, seen, Math.max(1, until - Date.now()))
+      }
+    } finally {
+      this.#holding = false
+    }
   }
 
   /**
@@ -155,14 +190,21 @@ export class PipelinedCommit implements Committer {
   }
 
   #spawn (): Worker {
-    const worker = startThread(import.meta.url, 'commit-worker', this.#o.thread)
+    const { port1: answers, port2 } = new MessageChannel()
+    const link: CommitThreadLink = { answers: port2, answered: this.#answered.buffer as SharedArrayBuffer }
+    const worker = startThread(import.meta.url, 'commit-worker', { ...this.#o.thread, ...link }, [port2])
     this.threadsStarted++
     this.#worker = worker
+    this.#answers = answers
     let crash: Error | undefined
-    worker.on('message', (m: FromCommitThread) => { if (m.type === 'done') this.#done(m) })
+    answers.on('message', (m: FromCommitThread) => { if (m.type === 'done') this.#done(m) })
     worker.on('error', (err) => { crash = err })
     this.#exited = new Promise<void>(resolve => {
       worker.once('exit', (code) => {
+        // Answers sent just before the end still count: their transactions committed.
+        for (let m = receiveMessageOnPort(answers); m !== undefined; m = receiveMessageOnPort(answers)) this.#done(m.message as Extract<FromCommitThread, { type: 'done' }>)
+        answers.close()
+        if (this.#answers === answers) this.#answers = undefined
         if (this.#worker === worker) this.#worker = undefined
         if (!this.#closing) this.#lost(crash ?? new ThreadLost(`the commit thread exited (${code})`))
         resolve()
