@@ -137,7 +137,9 @@ export function defaultConfig (): GatewayConfig {
     storage: { maxDbBytes: 0, minFreeBytes: 256 * 1024 * 1024, checkIntervalMs: 5000 },
     alarms: { deviceSilentMinutes: 120, backlogAgeMinutes: 30, upstreamFailingMinutes: 10, diskWarnPercent: 85, intervalSeconds: 30 },
     watermark: { intervalSeconds: 60 },
-    ingest: { commitThread: true, maxRowsPerCommit: DEFAULT_GROUP_COMMIT.maxRows, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows }
+    // 5,000 rows a commit already pays one fsync per 5,000 (docs/BENCHMARKS.md's ceiling); larger groups
+    // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
+    ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows }
   }
 }
 

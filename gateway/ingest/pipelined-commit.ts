@@ -32,8 +32,11 @@ const GROUPS_IN_FLIGHT = 2
  * full groups, not by everything the sockets hold.
  */
 const holdBackRows = (maxRows: number): number => GROUPS_IN_FLIGHT * maxRows
-/** a wait for an answer ends after this long even without one (a thread that died answers nothing) */
-const HOLD_BACK_MAX_MS = 1000
+/**
+ * a wait for an answer ends after this long even without one: a thread that died answers nothing, and its
+ * end is seen only once the loop turns again; a commit on a slow disk takes seconds, not this long
+ */
+const HOLD_BACK_MAX_MS = 10_000
 /** how long a closing thread may take to commit what it holds and close its connection before it is ended */
 const CLOSE_GRACE_MS = 10_000
 
