@@ -1,11 +1,12 @@
 /**
  * Every section's figures of one bench run, as the JSON files of docs/bench/ hold them (one file a
- * measurement: run, ingest, mosquitto, latency, ring, drain), and the reading back of those files.
+ * measurement: run, ingest, mosquitto, latency, ring, drain, shapes), and the reading back of those files.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DrainFigures } from './drain-figures.js'
 import type { IngestFigures } from './ingest.js'
+import type { ShapesFigures } from './ingest-shapes-figures.js'
 import type { LatencyFigures } from './latency.js'
 import type { MosquittoFigures } from './mosquitto.js'
 import type { RingFigures } from './ring.js'
@@ -18,6 +19,7 @@ export interface BenchFigures {
   latency?: LatencyFigures
   ring?: RingFigures
   drain?: DrainFigures
+  shapes?: ShapesFigures
 }
 
 export type FiguresName = keyof BenchFigures
@@ -29,7 +31,8 @@ const REQUIRED: Record<FiguresName, string[]> = {
   mosquitto: ['measuredAt', 'shape', 'outcome'],
   latency: ['measuredAt', 'shape', 'runs'],
   ring: ['measuredAt', 'ring', 'fsync', 'recoveries'],
-  drain: ['measuredAt', 'shape', 'setting', 'outcome']
+  drain: ['measuredAt', 'shape', 'setting', 'outcome'],
+  shapes: ['measuredAt', 'shapes', 'commitThread', 'runs']
 }
 
 export const FIGURES_NAMES = Object.keys(REQUIRED) as FiguresName[]

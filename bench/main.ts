@@ -31,7 +31,9 @@ async function main (): Promise<void> {
     const minutes = (performance.now() - started) / 60_000
     say(`\nbench took ${minutes.toFixed(1)} min`)
     figures.run = { measuredAt, minutes, runs: s.runs, drainRuns: s.drainRuns, machine: machineLine(), loadBefore, loadAfter: load1() }
-    if (s.saveFigures) for (const file of saveFigures(s.figuresDir, figures)) say(`wrote ${file}`)
+    // The run's own figures (date, length, load) describe a whole bench: a BENCH_ONLY run keeps the last one.
+    const saved = s.only === undefined ? figures : { ...figures, run: undefined }
+    if (s.saveFigures) for (const file of saveFigures(s.figuresDir, saved)) say(`wrote ${file}`)
   }
   const blocks = renderBlocks(figures)
   if (s.only !== undefined) {

@@ -11,6 +11,7 @@ import { measureLatency } from './latency.js'
 import { packageVersion } from './machine.js'
 import { findMosquitto, mosquittoRun, type MosquittoFigures, type MosquittoOutcome, type MosquittoRun } from './mosquitto.js'
 import { measureRing } from './ring.js'
+import { measureShapes } from './ingest-shapes.js'
 import type { BenchSettings, Section } from './settings.js'
 
 export async function measureBench (s: BenchSettings, wanted: (section: Section) => boolean, say: (line: string) => void): Promise<BenchFigures> {
@@ -18,6 +19,7 @@ export async function measureBench (s: BenchSettings, wanted: (section: Section)
   if (wanted('ingest') || wanted('mosquitto')) Object.assign(figures, await measureLoads(s, wanted, say))
   if (wanted('latency')) figures.latency = await measureLatency(s.latency, s.runs, say)
   if (wanted('ring')) figures.ring = await measureRing(s.runs, s.ringAppends, say)
+  if (wanted('shapes')) figures.shapes = await measureShapes(s.shapes, s.commitThread, s.runs, say)
   if (wanted('drain')) figures.drain = await measureDrain(s.drain, s.drainRuns, say)
   return figures
 }

@@ -6,6 +6,7 @@
 import type { BenchFigures } from './bench-figures.js'
 import { renderDrain } from './drain-render.js'
 import { renderIngest } from './ingest-render.js'
+import { renderShapes } from './ingest-shapes-render.js'
 import { renderLatency } from './latency-render.js'
 import { renderMosquitto } from './mosquitto-render.js'
 import { renderPassthrough } from './passthrough-render.js'
@@ -13,7 +14,7 @@ import { renderRing } from './ring-render.js'
 import { renderRun } from './run-render.js'
 
 /** The blocks, in the order docs/BENCHMARKS.md holds them. */
-export const BLOCKS = ['run', 'ingest', 'passthrough', 'mosquitto', 'latency', 'ring', 'drain'] as const
+export const BLOCKS = ['run', 'ingest', 'passthrough', 'mosquitto', 'shapes', 'latency', 'ring', 'drain'] as const
 export type BlockName = typeof BLOCKS[number]
 
 /** The blocks these figures render (a measurement not in them renders none of its blocks). */
@@ -25,6 +26,7 @@ export function renderBlocks (f: BenchFigures): Map<BlockName, string> {
     blocks.set('passthrough', renderPassthrough(f.ingest))
   }
   if (f.mosquitto !== undefined) blocks.set('mosquitto', mosquittoBlock(f))
+  if (f.shapes !== undefined) blocks.set('shapes', renderShapes(f.shapes))
   if (f.latency !== undefined) blocks.set('latency', renderLatency(f.latency))
   if (f.ring !== undefined) blocks.set('ring', renderRing(f.ring))
   if (f.drain !== undefined) blocks.set('drain', renderDrain(f.drain))

@@ -4,11 +4,12 @@
  */
 import { fileURLToPath } from 'node:url'
 import type { DrainShape } from './drain-figures.js'
+import type { IngestShapes } from './ingest-shapes-figures.js'
 import type { LatencyShape } from './latency.js'
 import type { LoadShape } from './load-run.js'
 
 /** The sections BENCH_ONLY names; each is one measurement and one figures file in docs/bench/. */
-export const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain'] as const
+export const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain', 'shapes'] as const
 export type Section = typeof SECTIONS[number]
 
 export interface BenchSettings {
@@ -18,6 +19,10 @@ export interface BenchSettings {
   ringAppends: number
   drainRuns: number
   drain: DrainShape
+  /** issue 15's shapes: a fleet waiting for each ack, online terminals sending one punch a message */
+  shapes: IngestShapes
+  /** BENCH_COMMIT_THREAD: the gateway's ingest.commitThread in the shapes section (0 for a before/after) */
+  commitThread: boolean
   /** BENCH_ONLY: these sections, printed instead of written to docs/BENCHMARKS.md; undefined: all, written */
   only?: Section[]
   /** BENCH_RENDER_ONLY: the tables rendered from the saved figures, nothing measured */
@@ -47,6 +52,13 @@ function lingerMs (env: Env): number | undefined {
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0) throw new Error(`BENCH_LATENCY_LINGER_MS: must be a whole number of ms, 0 or more, got '${v}'`)
   return n
+}
+
+/** BENCH_COMMIT_THREAD: 1 (the default) or 0, the gateway with its commits in the event loop */
+function commitThread (env: Env): boolean {
+  const v = given(env, 'BENCH_COMMIT_THREAD')
+  if (v !== undefined && v !== '0' && v !== '1') throw new Error(`BENCH_COMMIT_THREAD: 0 or 1, got '${v}'`)
+  return v !== '0'
 }
 
 /** docs/ of the repository, whether the bench runs compiled (dist/bench/) or from source (bench/) */
@@ -85,6 +97,12 @@ export function readBenchSettings (env: Env): BenchSettings {
       timeoutS: 900,
       gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
     },
+    shapes: {
+      window1: { devices: num('BENCH_SHAPES_DEVICES', 50), batches: num('BENCH_SHAPES_BATCHES', 40), batchSize: 100, window: 1 },
+      single: { devices: num('BENCH_SHAPES_SINGLE_DEVICES', 200), batches: num('BENCH_SHAPES_SINGLE_PUNCHES', 50), batchSize: 1, window: 1 },
+      rawSingleRows: num('BENCH_SHAPES_RAW_SINGLE', 2000)
+    },
+    commitThread: commitThread(env),
     only: only as Section[] | undefined,
     renderOnly: renderOnly !== undefined,
     figuresDir: figuresDir ?? `${docsDir()}bench`,

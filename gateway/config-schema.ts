@@ -93,6 +93,11 @@ export const gatewayConfigSchema = {
       diskWarnPercent: { type: 'number', exclusiveMinimum: 0, maximum: 100, problem: 'must be between 1 and 100' },
       intervalSeconds: atLeast(0.1)
     }),
-    watermark: section({ intervalSeconds: atLeast(1) })
+    watermark: section({ intervalSeconds: atLeast(1) }),
+    ingest: section({
+      commitThread: flag,
+      maxRowsPerCommit: wholeBetween(1, 1_000_000),
+      maxQueuedRows: wholeBetween(1, 10_000_000)
+    })
   }
 } as const

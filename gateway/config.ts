@@ -11,6 +11,7 @@ import { SettingProblems, settingsChecker } from '../shared/settings-check.js'
 import { isPlainObject } from '../shared/plain-object.js'
 import { DEFAULT_RULES, type RulesConfig } from './rules/rules.js'
 import { gatewayConfigSchema } from './config-schema.js'
+import { DEFAULT_GROUP_COMMIT } from './ingest/group-commit.js'
 import type { SiteConfig } from './rules/sites.js'
 
 export type UpstreamKind = 'webhook' | 'erpnext' | 'mqtt'
@@ -91,6 +92,13 @@ export interface GatewayConfig {
   alarms: { deviceSilentMinutes: number, backlogAgeMinutes: number, upstreamFailingMinutes: number, diskWarnPercent: number, intervalSeconds: number }
   /** how often the delivered watermark is sent to sinks that take it */
   watermark: { intervalSeconds: number }
+  /**
+   * commitThread: group commits (and their fsync) on a thread of their own while the event loop collects
+   * the next group (ingest/pipelined-commit.ts), or in the event loop itself; maxRowsPerCommit: a commit
+   * takes at most about this many rows; maxQueuedRows: rows waiting for a commit or being committed
+   * before new batches are refused unacknowledged (the devices resend them)
+   */
+  ingest: { commitThread: boolean, maxRowsPerCommit: number, maxQueuedRows: number }
 }
 
 export const UPSTREAM_DEFAULTS: Omit<UpstreamConfig, 'kind' | 'url'> = {
@@ -128,7 +136,10 @@ export function defaultConfig (): GatewayConfig {
     retention: { deliveredDays: 90, intervalMinutes: 60 },
     storage: { maxDbBytes: 0, minFreeBytes: 256 * 1024 * 1024, checkIntervalMs: 5000 },
     alarms: { deviceSilentMinutes: 120, backlogAgeMinutes: 30, upstreamFailingMinutes: 10, diskWarnPercent: 85, intervalSeconds: 30 },
-    watermark: { intervalSeconds: 60 }
+    watermark: { intervalSeconds: 60 },
+    // 5,000 rows a commit already pays one fsync per 5,000 (docs/BENCHMARKS.md's ceiling); larger groups
+    // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
+    ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows }
   }
 }
 
@@ -298,6 +309,8 @@ function checkRelations (cfg: GatewayConfig, problems: SettingProblems): void {
   if (cfg.maxPayloadBytes > maxPacketBytes) add('maxPayloadBytes', 'must not exceed mqtt.maxPacketBytes')
   if (maxConnectBytes > maxPacketBytes) add('mqtt.maxConnectBytes', `must be a whole number between ${MIN_CONNECT_BYTES} and mqtt.maxPacketBytes`)
   if (!(maxPartialBytes >= maxPacketBytes)) add('mqtt.maxPartialBytes', 'must be at least mqtt.maxPacketBytes (one packet of the largest size must fit)')
+  // One batch of the largest size must fit, or a device sending one would be refused for ever.
+  if (isPlain(cfg.ingest) && cfg.ingest.maxQueuedRows < LIMITS.maxPunchesPerBatch) add('ingest.maxQueuedRows', `must be at least ${LIMITS.maxPunchesPerBatch} (the punches of one batch)`)
   const tls = cfg.mqtt.tls
   if ((tls.cert === '') !== (tls.key === '')) add('mqtt.tls', 'set both cert and key (PEM files), or neither')
   else if (cfg.mqtt.plain === false && !tlsEnabled(cfg)) add('mqtt.plain', 'false needs the mqtts listener (mqtt.tls.cert and mqtt.tls.key): devices would have no way in')

@@ -7,8 +7,8 @@
 import { Topics } from '../shared/topics.js'
 import type { Logger } from '../shared/log.js'
 import type { Watermarks } from '../shared/upstream.js'
-import { backupDir, type GatewayConfig } from './config.js'
-import { backupDatabase } from './store/backup.js'
+import { backupDir, databasePath, type GatewayConfig } from './config.js'
+import { backupInThread } from './store/backup-thread.js'
 import type { Db } from './store/db.js'
 import type { ConnectionSocket } from './broker/guarded-connection.js'
 import { GatewayMetrics } from './metrics.js'
@@ -125,7 +125,8 @@ export class Gateway {
   /** Takes an online backup now (also what the schedule runs). */
   async backup (): Promise<string> {
     const cfg = this.config
-    const info = await backupDatabase(this.db, backupDir(cfg), cfg.backup.keep, this.#life.now())
+    // Not on the event loop's connection: the commit thread's commits would make SQLite start it again (backup-worker.ts).
+    const info = await backupInThread(databasePath(cfg), backupDir(cfg), cfg.backup.keep, this.#life.now())
     this.#life.log.info({ path: info.path, bytes: info.bytes }, 'backup taken')
     return info.path
   }

@@ -53,6 +53,9 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly commitThreadLost = this.#counter('punchline_commit_thread_lost_total',
+    'Times the commit thread ended unasked; the batches it held were not acknowledged and the devices resend them')
+
   readonly forwarded = this.#counter('punchline_forwarded_punches_total',
     'Punches the upstream accepted')
 
@@ -67,7 +70,7 @@ export class GatewayMetrics {
 
   // Batches, not punches: a refused payload is not decoded, the refusal comes first.
   readonly batchesRefused = this.#counter('punchline_batches_refused_total',
-    'Punch batches refused without an acknowledgement (the device keeps them and resends), by reason (storage-full)', ['reason'])
+    'Punch batches refused without an acknowledgement (the device keeps them and resends), by reason (storage-full; queue-full: more rows waiting for commit than ingest.maxQueuedRows)', ['reason'])
 
   readonly purged = this.#counter('punchline_retention_purged_punches_total',
     'Delivered punches deleted by retention (retention.deliveredDays)')

@@ -73,7 +73,10 @@ t.test('config for a site: upstream kinds, sites and fences, roster, TLS, PUNCHL
     [{ alarms: { intervalSeconds: 0 } }, /alarms.intervalSeconds: must be at least 0.1/],
     [{ watermark: { intervalSeconds: 0 } }, /watermark.intervalSeconds: must be at least 1/],
     [{ mqtt: { maxConnectBytes: 100 } }, /mqtt.maxConnectBytes: must be a whole number between 512 and mqtt.maxPacketBytes/],
-    [{ mqtt: { maxPartialBytes: 1024 } }, /mqtt.maxPartialBytes: must be at least mqtt.maxPacketBytes/]
+    [{ mqtt: { maxPartialBytes: 1024 } }, /mqtt.maxPartialBytes: must be at least mqtt.maxPacketBytes/],
+    [{ ingest: { commitThread: 'yes' } }, /ingest.commitThread: /],
+    [{ ingest: { maxRowsPerCommit: 0 } }, /ingest.maxRowsPerCommit: must be a whole number between 1 and 1000000/],
+    [{ ingest: { maxQueuedRows: 100 } }, /ingest.maxQueuedRows: must be at least 500 \(the punches of one batch\)/]
   ]
   for (const [o, re] of bad) {
     write(o)

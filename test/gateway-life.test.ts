@@ -71,3 +71,14 @@ t.test('abort keeps the pid file as a crash would, stop removes it; either lets 
   t.notOk(existsSync(join(dir, 'gateway.pid')), 'a clean stop removes the pid file')
   t.notOk(await accepts(mqttPort), 'and closes its listener')
 })
+
+t.test('a running gateway takes its backup on a thread of its own: a whole, checked copy', async t => {
+  const dir = t.testdir()
+  const gw = new Gateway(config(dir), { log })
+  await gw.start()
+  t.teardown(async () => await gw.stop())
+  const path = await gw.backup()
+  t.match(path, /backups\/punchline-\d{8}T\d{9}Z\.db$/)
+  t.ok(existsSync(path), 'the copy is in place under its final name')
+  t.notOk(existsSync(path + '.partial'), 'no partial file is left')
+})

@@ -44,7 +44,8 @@ export async function runBackup (argv: string[], out: (line: string) => void): P
   // Read-only: a reader beside a running gateway, and never a migration of a file some gateway may be using.
   const db = openDatabase(databasePath(cfg), { readonly: true })
   try {
-    const info = await backupDatabase(db, backupDir(cfg), cfg.backup.keep)
+    // One step: the running gateway's commits would make a copy in steps start again (store/backup.ts).
+    const info = await backupDatabase(db, backupDir(cfg), cfg.backup.keep, Date.now(), { oneStep: true })
     out(`backup written: ${info.path} (${(info.bytes / 2 ** 20).toFixed(1)} MiB, integrity checked; keeping the newest ${cfg.backup.keep})`)
     return 0
   } finally {

@@ -15,7 +15,7 @@ import { fieldOf } from '../../shared/codec/check.js'
 import type { Topics } from '../../shared/topics.js'
 import type { Logger } from '../../shared/log.js'
 import type { PunchRow } from '../store/punch-store.js'
-import type { CommitResult, GroupCommit } from './group-commit.js'
+import { QueueFull, type CommitResult, type Committer } from './group-commit.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { LogLimiter } from '../log-limiter.js'
 
@@ -23,7 +23,7 @@ export type SendAck = (device: string, payload: string) => void
 
 export interface IngestOptions {
   topics: Topics
-  commit: GroupCommit
+  commit: Committer
   metrics: GatewayMetrics
   log: Logger
   sendAck: SendAck
@@ -57,7 +57,7 @@ export class Ingest {
     if (refusal !== undefined) {
       // No PUBACK and no ack: aedes drops the connection, the device keeps the batch in its ring and sends
       // it again after reconnecting; by then there may be room (storage-guard.ts).
-      this.#refuse(device, refusal)
+      this.#refuse(device, 'storage-full', refusal)
       done(new Error(refusal))
       return
     }
@@ -102,6 +102,12 @@ export class Ingest {
       rows,
       received,
       done: (err, result) => {
+        if (err instanceof QueueFull) {
+          // Commits lag behind (a slow disk): refused like a full disk, the device resends later.
+          this.#refuse(device, 'queue-full', err.message)
+          done(err)
+          return
+        }
         if (err != null || result === undefined) {
           o.metrics.batches.inc({ result: 'commit_failed' })
           o.log.error({ err, device, batch: batch.id }, 'commit failed; batch not acknowledged, the device will resend')
@@ -132,13 +138,15 @@ export class Ingest {
     this.#o.sendAck(device, encodeAck(ack))
   }
 
-  #refuse (device: string, reason: string): void {
+  #refuse (device: string, reason: 'storage-full' | 'queue-full', detail: string): void {
     const o = this.#o
-    o.metrics.batchesRefused.inc({ reason: 'storage-full' })
+    o.metrics.batchesRefused.inc({ reason })
     this.#refusedSinceLog++
     const now = o.now()
     if (now - this.#refusalLoggedAt < REFUSAL_LOG_EVERY_MS) return
-    o.log.warn({ device, reason, refused: this.#refusedSinceLog }, 'punch batches refused without an ack: storage full; devices keep them and resend')
+    o.log.warn({ device, reason: detail, refused: this.#refusedSinceLog }, reason === 'storage-full'
+      ? 'punch batches refused without an ack: storage full; devices keep them and resend'
+      : 'punch batches refused without an ack: commits are behind (ingest.maxQueuedRows); devices keep them and resend')
     this.#refusalLoggedAt = now
     this.#refusedSinceLog = 0
   }

@@ -61,7 +61,7 @@ export const intake: LifeStep = {
   async stop (life, { drain }) {
     stopListening(life)
     if (drain) {
-      life.commit?.flush()
+      await life.commit?.settle()
       await new Promise<void>(resolve => setImmediate(resolve))
     } else {
       life.droppedRows = life.commit?.discard() ?? 0

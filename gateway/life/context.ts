@@ -19,7 +19,7 @@ import type { RosterWatch } from '../roster-watch.js'
 import type { SiteMap } from '../rules/sites.js'
 import type { DeviceClocks } from '../rules/device-clocks.js'
 import type { Flagger } from '../rules/flagger.js'
-import type { GroupCommit } from '../ingest/group-commit.js'
+import type { Committer } from '../ingest/group-commit.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Forwarder } from '../forward/forwarder.js'
 import type { WatermarkFeed } from '../forward/watermark-feed.js'
@@ -52,7 +52,7 @@ export interface GatewayParts {
   /** absent when no upstream is configured: punches are stored and acknowledged, and wait for one */
   forwarder?: Forwarder
   watermarkFeed?: WatermarkFeed
-  commit?: GroupCommit
+  commit?: Committer
   ingest?: Ingest
   health?: HealthWatch
   http?: Server

@@ -18,6 +18,9 @@ import { createSink } from '../forward/create-sink.js'
 import { WatermarkFeed } from '../forward/watermark-feed.js'
 import { Forwarder } from '../forward/forwarder.js'
 import { GroupCommit } from '../ingest/group-commit.js'
+import { PipelinedCommit } from '../ingest/pipelined-commit.js'
+import { DEFAULT_BUSY_TIMEOUT_MS } from '../store/db.js'
+import { databasePath } from '../config.js'
 import { Ingest } from '../ingest/ingest.js'
 import { part, type LifeContext } from './context.js'
 import type { LifeStep } from './step.js'
@@ -129,32 +132,46 @@ export const upstream: LifeStep = {
 /** The punches' way in: decode, check, flag, commit in groups, acknowledge (ingest/). */
 export const ingest: LifeStep = {
   name: 'ingest',
-  start (life) {
-    const { metrics } = life
+  async start (life) {
+    const { metrics, config, log } = life
     const flagger = part(life, 'flagger')
     const sessions = part(life, 'sessions')
     const guard = part(life, 'housekeeping').guard
-    const commit = life.commit = new GroupCommit(part(life, 'db'), part(life, 'punches'), { flag: (row, received) => flagger.flag(row, received) }, (rows) => {
+    const onCommit = (rows: number): void => {
       metrics.commitRows.observe(rows)
       life.forwarder?.notify()
-    })
+    }
+    const { commitThread, maxRowsPerCommit, maxQueuedRows } = config.ingest
+    const commit = life.commit = commitThread
+      ? await PipelinedCommit.start({
+        thread: { file: databasePath(config), busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS, maxRows: maxRowsPerCommit, rules: { config: config.rules, sites: config.sites } },
+        maxQueuedRows,
+        inputs: (row) => flagger.inputs(row),
+        onCommit,
+        onThreadLost: (err) => {
+          metrics.commitThreadLost.inc()
+          log.error({ err }, 'the commit thread ended: the batches it held are not acknowledged (the devices resend them); a new thread takes the next ones')
+        }
+      })
+      : new GroupCommit(part(life, 'db'), part(life, 'punches'), { maxRows: maxRowsPerCommit, maxQueuedRows, flag: (row, received) => flagger.flag(row, received) }, onCommit)
     life.ingest = new Ingest({
       topics: life.topics,
       commit,
       metrics,
-      log: life.log.child({ part: 'ingest' }),
+      log: log.child({ part: 'ingest' }),
       sendAck: (device, payload) => sessions.send(device, 'acks', payload),
-      maxPayloadBytes: life.config.maxPayloadBytes,
+      maxPayloadBytes: config.maxPayloadBytes,
       now: life.now,
       accepting: () => guard.reason,
       commitFailed: (err) => { guard.noteWriteError(err) }
     })
   },
-  stop (life, { drain }) {
+  async stop (life, { drain }) {
     // What came in while the connections closed: committed (its acks cannot go out any more; the devices
     // resend and the duplicates are ignored), or, as after a crash, dropped.
-    if (drain) life.commit?.flush()
+    if (drain) await life.commit?.settle()
     else life.commit?.discard()
+    await life.commit?.close()
   }
 }
 

@@ -88,8 +88,17 @@ export function listBackups (dir: string): BackupInfo[] {
 /** what SQLite keeps beside a database file while it is open (a WAL-mode file opened, even read-only) */
 const SIDECARS = ['-wal', '-shm', '-journal']
 
-/** Takes an online backup into `dir`, checks it, and keeps the newest `keep` backups. */
-export async function backupDatabase (db: Db, dir: string, keep: number, now = Date.now()): Promise<BackupInfo> {
+/** SQLite's backup copies this many pages in a step when asked for all of them at once */
+const ALL_PAGES = 0x7fffffff
+
+/**
+ * Takes an online backup into `dir`, checks it, and keeps the newest `keep` backups. `oneStep` copies the
+ * whole file in one step, from one snapshot: a copy in steps starts again whenever another connection
+ * commits between two of them (the gateway's commit thread, a gateway beside the CLI), and under a steady
+ * load a large file may never finish; one step holds its thread for the whole copy, so it is for a thread
+ * of its own (backup-thread.ts) or the CLI.
+ */
+export async function backupDatabase (db: Db, dir: string, keep: number, now = Date.now(), opts: { oneStep?: boolean } = {}): Promise<BackupInfo> {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE })
   const path = join(dir, `${PREFIX}${fileStamp(now)}${SUFFIX}`)
   const partial = path + '.partial'
@@ -97,7 +106,8 @@ export async function backupDatabase (db: Db, dir: string, keep: number, now = D
   closeSync(openSync(partial, 'w', PRIVATE_FILE_MODE))
   try {
     // Written under another name first: a crash mid-backup must not leave a file that looks like a backup.
-    await db.backup(partial)
+    if (opts.oneStep === true) await db.backup(partial, { progress: () => ALL_PAGES })
+    else await db.backup(partial)
     asStandalone(partial)
     const problem = checkIntegrity(partial)
     if (problem !== undefined) throw new Error(`backup failed its integrity check (${problem}); the previous backups are kept`)

@@ -237,12 +237,14 @@ export class ForwardStore {
    * the next synced commit). The only place a punch stops being pending: every delivery comes through here.
    */
   complete (key: string): void {
+    // IMMEDIATE: it reads before it writes, and the commit thread (ingest/pipelined-commit.ts) may commit
+    // in between; a deferred transaction would then fail with SQLITE_BUSY_SNAPSHOT instead of waiting.
     this.#unsynced(() => this.#db.transaction(() => {
       const row = this.#getBatch.get(key) as BatchRow | undefined
       if (row === undefined) return
       this.#deleteBatch.run(key)
       this.#settlePending(row.first_id, row.last_id)
-    })())
+    }).immediate())
   }
 
   /**
