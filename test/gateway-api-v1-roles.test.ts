@@ -116,7 +116,9 @@ t.test('a bad request gets a 400 naming the field and the rule, and is counted',
   t.match(await login.json(), { error: 'bad_request' })
   const noPassword = await fetch(gw.httpUrl + '/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"name":"op-admin"}' })
   t.match(await noPassword.json(), { field: 'body.password', rule: 'required' })
-  t.ok(await refusedCount(gw, 'invalid_request') >= cases.length + 2, 'each counted as invalid_request')
+  const huge = await asSession(gw, admin, 'POST', '/api/v1/operators', { name: 'bob', role: 'hr', pad: 'x'.repeat(70 * 1024) })
+  t.equal(huge.status, 413, 'a body over 64 KiB: 413, before it is parsed')
+  t.ok(await refusedCount(gw, 'invalid_request') >= cases.length + 3, 'each counted as invalid_request')
   t.equal((await asSession(gw, admin, 'GET', '/api/v1/devices')).status, 200, 'and the API serves on')
 })
 

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { BearerToken } from './bearer.js'
 import { isApiV1, sendJsonText } from './errors.js'
-import type { HttpOptions } from './server.js'
+import type { HttpOptions } from './options.js'
 
 const UNAUTHORIZED = JSON.stringify({
   error: 'unauthorized',

@@ -7,31 +7,14 @@
 import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Fastify from 'fastify'
-import type { Logger } from '../../shared/log.js'
-import type { HttpConfig } from '../config.js'
-import type { Db } from '../store/db.js'
 import { BearerToken } from './bearer.js'
 import { registerLegacyRoutes } from './legacy-routes.js'
 import { registerErrorReplies } from './errors.js'
 import { registerApiV1 } from './v1/api.js'
-import type { HttpRefusal } from './refusal.js'
+import type { HttpOptions } from './options.js'
 
 export type { HttpRefusal } from './refusal.js'
-
-export type JsonView = () => unknown
-
-export interface HttpOptions {
-  ready: () => boolean
-  metrics: () => Promise<{ contentType: string, body: string }>
-  views: Record<string, JsonView>
-  log: Logger
-  token: string
-  /** the gateway's database: operators, sessions, the audit log */
-  db: Db
-  now: () => number
-  settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
-  refused: (reason: HttpRefusal) => void
-}
+export type { HttpOptions, JsonView } from './options.js'
 
 /**
  * How often Node looks for requests past their header or request deadline. Its default

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Role } from '../../store/operator-store.js'
-import type { JsonView } from '../server.js'
+import type { JsonView } from '../options.js'
 import { sendJson } from '../errors.js'
 import { ANY_ROLE } from './access.js'
 import { REFUSALS, SECURITY } from './schemas.js'
