@@ -1,5 +1,5 @@
 /**
- * `punchline operators add|list|disable` and `operators token add|list|disable`: who may use the HTTP API
+ * `punchline operators add|list|disable|password` and `operators token add|list|disable`: who may use the HTTP API
  * (/api/v1), in the store a gateway uses for a data dir. Safe while the gateway runs (SQLite WAL); a new
  * operator can log in at once. A first password or a token is printed once and never stored in clear.
  * Each change is in the audit log as `cli:<user>`.
@@ -14,6 +14,7 @@ export const OPERATORS_COMMAND = defineCommand({
     'punchline operators add NAME --role [--data] [--config] [--json]    (ROLE: admin, hr or viewer)',
     'punchline operators list [--data] [--config] [--json]',
     'punchline operators disable NAME [--data] [--config]',
+    'punchline operators password NAME [--data] [--config] [--json]    (a new password, printed once; their sessions end)',
     'punchline operators token add NAME --role [--data] [--config] [--json]',
     'punchline operators token list [--data] [--config] [--json]',
     'punchline operators token disable NAME [--data] [--config]'
@@ -61,14 +62,21 @@ export async function runOperators (argv: string[], out: (line: string) => void)
         else for (const r of rows) out(`${r.name}\t${r.role}\tcreated ${when(r.created)}\t${r.disabled === null ? 'enabled' : `disabled ${when(r.disabled)}`}`)
         return 0
       }
+      case 'password': {
+        if (onTokens) break
+        const who = checkOperatorName(name, what)
+        const password = await store.setPassword(who, cliActor())
+        if (password === false) { out(`no enabled operator ${who}`); return 1 }
+        out(json ? JSON.stringify({ name: who, password }) : `operator ${who}, new password: ${password}\nshown once; their sessions have ended`)
+        return 0
+      }
       case 'disable': {
         const who = checkOperatorName(name, what)
         const done = onTokens ? store.disableToken(who, cliActor()) : store.disable(who, cliActor())
         out(done ? `disabled ${who}` : `no enabled ${onTokens ? 'token' : 'operator'} ${who}`)
         return done ? 0 : 1
       }
-      default:
-        throw new Error('usage:\n' + OPERATORS_USAGE)
     }
+    throw new Error('usage:\n' + OPERATORS_USAGE)
   })
 }

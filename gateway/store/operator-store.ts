@@ -16,7 +16,7 @@ export type Role = typeof ROLES[number]
 export const OPERATOR_NAME_PATTERN = '^[A-Za-z0-9._@-]{1,64}$'
 const NAME = new RegExp(OPERATOR_NAME_PATTERN)
 
-/** 18 random bytes: 24 base64url characters, typed once and changed (see docs/OPERATIONS.md). */
+/** 18 random bytes: 24 base64url characters, typed once and then changed (docs/OPERATIONS.md, "Operators, roles and API tokens"). */
 const FIRST_PASSWORD_BYTES = 18
 const TOKEN_BYTES = 32
 /** Marks a string as a punchline API token (secret scanners and people can tell it from the site token). */
@@ -81,6 +81,24 @@ export class OperatorStore {
       this.audit.record({ at: by.now, actor: by.name, action: 'operator.add', target: name, detail: `role ${role}` })
     })()
     return password
+  }
+
+  /**
+   * Sets an operator's password and ends their sessions but `keepSession` (a digest, the one that made the
+   * change); with no password given, makes one and returns it (a reset, shown once). False when there is
+   * no such operator enabled.
+   */
+  async setPassword (name: string, by: Actor, password?: string, keepSession?: Buffer): Promise<string | false> {
+    const chosen = password ?? randomBytes(FIRST_PASSWORD_BYTES).toString('base64url')
+    const hash = await hashSecret(chosen)
+    const done = this.#db.transaction(() => {
+      const changed = this.#db.prepare('UPDATE operators SET password_hash = ? WHERE name = ? AND disabled IS NULL').run(hash, name).changes
+      if (changed === 0) return false
+      this.#db.prepare('DELETE FROM sessions WHERE operator = ? AND id_hash IS NOT ?').run(name, keepSession ?? null)
+      this.audit.record({ at: by.now, actor: by.name, action: password === undefined ? 'operator.password-reset' : 'operator.password', target: name, detail: null })
+      return true
+    })()
+    return done ? chosen : false
   }
 
   list (): OperatorRow[] {

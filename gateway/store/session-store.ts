@@ -17,7 +17,8 @@ export interface Session {
   expires: number
 }
 
-function digest (id: string): Buffer {
+/** What the table keeps of a session id. */
+export function sessionDigest (id: string): Buffer {
   return createHash('sha256').update(id).digest()
 }
 
@@ -36,7 +37,7 @@ export class SessionStore {
     this.#db.transaction(() => {
       // Expired sessions go as new ones come: the table stays as small as the live sessions.
       this.#db.prepare('DELETE FROM sessions WHERE expires <= ?').run(now)
-      this.#db.prepare('INSERT INTO sessions (id_hash, operator, csrf, created, expires) VALUES (?, ?, ?, ?, ?)').run(digest(id), operator, csrf, now, expires)
+      this.#db.prepare('INSERT INTO sessions (id_hash, operator, csrf, created, expires) VALUES (?, ?, ?, ?, ?)').run(sessionDigest(id), operator, csrf, now, expires)
     })()
     return { id, csrf, expires }
   }
@@ -44,10 +45,10 @@ export class SessionStore {
   /** The live session of an enabled operator this cookie value opens, or undefined. */
   find (id: string, now: number): Session | undefined {
     return this.#db.prepare(`SELECT s.operator, o.role, s.csrf, s.expires FROM sessions s JOIN operators o ON o.name = s.operator
-      WHERE s.id_hash = ? AND s.expires > ? AND o.disabled IS NULL`).get(digest(id), now) as Session | undefined
+      WHERE s.id_hash = ? AND s.expires > ? AND o.disabled IS NULL`).get(sessionDigest(id), now) as Session | undefined
   }
 
   close (id: string): void {
-    this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(digest(id))
+    this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sessionDigest(id))
   }
 }

@@ -1,12 +1,13 @@
 /**
  * /api/v1/session: an operator logs in with name and password and gets an httpOnly, SameSite=Strict
  * session cookie plus the CSRF token the console sends back on changes; GET says who the caller is;
- * DELETE logs out. Failed logins back off per name and per address (the broker's LoginBackoff).
+ * DELETE logs out; POST /api/v1/session/password changes the operator's own password. Failed logins and
+ * wrong current passwords back off per name and per address (the broker's LoginBackoff).
  */
 import type { FastifyInstance } from 'fastify'
 import { LoginBackoff, type BackoffLimits } from '../../broker/login-backoff.js'
 import type { OperatorStore } from '../../store/operator-store.js'
-import type { SessionStore } from '../../store/session-store.js'
+import { sessionDigest, type SessionStore } from '../../store/session-store.js'
 import type { HttpRefusal } from '../refusal.js'
 import { sendJson } from '../errors.js'
 import { ANY_ROLE, SESSION_COOKIE } from './access.js'
@@ -23,6 +24,9 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000
 export const LOGIN_BACKOFF: BackoffLimits = { freeFailures: 5, maxPending: 4, baseMs: 30_000, capMs: 15 * 60_000, forgetMs: 60 * 60_000, maxKeys: 10_000 }
 
 const PASSWORD = { type: 'string', minLength: 1, maxLength: 1024 } as const
+/** A password an operator chooses: long enough that the backoff above makes guessing it hopeless. */
+export const MIN_PASSWORD_LENGTH = 12
+const NEW_PASSWORD = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 } as const
 
 const WHO = {
   type: 'object',
@@ -110,5 +114,38 @@ export function registerSessionRoutes (app: FastifyInstance, parts: SessionParts
       parts.operators.audit.record({ at: now, actor: c.name, action: 'session.logout', target: c.name, detail: null })
     }
     return await reply.clearCookie(SESSION_COOKIE, { path: '/api/', httpOnly: true, sameSite: 'strict' }).header('Cache-Control', 'no-store').code(204).send()
+  })
+
+  app.post('/api/v1/session/password', {
+    config: { roles: ANY_ROLE },
+    schema: {
+      summary: "Change the logged-in operator's own password; their other sessions end",
+      tags: ['session'],
+      security: [{ session: [] }],
+      body: { type: 'object', required: ['current', 'password'], additionalProperties: false, properties: { current: PASSWORD, password: NEW_PASSWORD } },
+      response: { 204: { description: 'changed', type: 'null' }, ...REFUSALS, 429: { description: 'too many wrong passwords: wait Retry-After seconds', ...ERROR } }
+    }
+  }, async (req, reply) => {
+    const c = req.caller!
+    if (c.session === undefined) {
+      parts.refused('forbidden')
+      return await sendJson(reply, 403, { error: 'forbidden', message: 'only an operator logged in on a session has a password to change' })
+    }
+    const { current, password } = req.body as { current: string, password: string }
+    const now = parts.now()
+    const wait = byName.begin(c.name, now)
+    if (wait > 0) {
+      parts.refused('login_throttled')
+      const seconds = Math.ceil(wait / 1000)
+      return await sendJson(reply.header('Retry-After', String(seconds)), 429, { error: 'too_many_attempts', message: `too many wrong passwords: try again in ${seconds} s` })
+    }
+    const ok = await parts.operators.checkPassword(c.name, current) !== undefined
+    byName.end(c.name, ok, parts.now())
+    if (!ok) {
+      parts.refused('login_failed')
+      return await sendJson(reply, 403, { error: 'wrong_password', message: 'body.current: is not the current password', field: 'body.current' })
+    }
+    await parts.operators.setPassword(c.name, { name: c.name, now: parts.now() }, password, sessionDigest(c.session.id))
+    return await reply.header('Cache-Control', 'no-store').code(204).send()
   })
 }
