@@ -26,6 +26,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: () => '/api/v1/alarms', allowed: ALL },
   { method: 'GET', path: () => '/api/v1/dead-letters', allowed: HR },
   { method: 'GET', path: () => '/api/v1/audit', allowed: HR },
+  { method: 'GET', path: () => '/api/v1/punches', allowed: HR },
   { method: 'GET', path: () => '/api/v1/operators', allowed: ADMIN },
   { method: 'POST', path: () => '/api/v1/operators', allowed: ADMIN, body: (r, n) => ({ name: `new-${r}-${n}`, role: 'viewer' }) },
   { method: 'POST', path: (_r, n) => `/api/v1/operators/victim-${n}/disable`, allowed: ADMIN },
@@ -130,7 +131,7 @@ t.test('the served OpenAPI document is docs/openapi.json', async t => {
   const file = fileURLToPath(new URL('../docs/openapi.json', import.meta.url))
   t.same(served, JSON.parse(readFileSync(file, 'utf8')), 'regenerate with: curl http://127.0.0.1:8080/api/v1/openapi.json > docs/openapi.json')
   t.equal(served.openapi, '3.0.3')
-  for (const path of ['/api/v1/session', '/api/v1/operators', '/api/v1/operators/{name}/disable', '/api/v1/tokens', '/api/v1/audit', '/api/v1/devices']) t.ok(served.paths[path], `documents ${path}`)
+  for (const path of ['/api/v1/session', '/api/v1/punches', '/api/v1/operators', '/api/v1/operators/{name}/disable', '/api/v1/tokens', '/api/v1/audit', '/api/v1/devices']) t.ok(served.paths[path], `documents ${path}`)
   t.notOk(served.paths['/api/devices'], 'the legacy routes are not in it')
 })
 

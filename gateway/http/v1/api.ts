@@ -15,6 +15,8 @@ import { registerSessionRoutes } from './session-routes.js'
 import { registerOperatorRoutes } from './operator-routes.js'
 import { registerAuditRoutes } from './audit-routes.js'
 import { registerViewRoutes } from './view-routes.js'
+import { registerPunchRoutes } from './punch-routes.js'
+import { PunchQuery } from '../../store/punch-query.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -43,5 +45,6 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerOperatorRoutes(app, { operators, now: opts.now })
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
+  registerPunchRoutes(app, new PunchQuery(opts.db))
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }
