@@ -27,6 +27,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: () => '/api/v1/dead-letters', allowed: HR },
   { method: 'GET', path: () => '/api/v1/audit', allowed: HR },
   { method: 'GET', path: () => '/api/v1/punches', allowed: HR },
+  { method: 'POST', path: () => '/api/v1/dead-letters/replay', allowed: HR, body: () => ({ all: true }) },
   { method: 'GET', path: () => '/api/v1/operators', allowed: ADMIN },
   { method: 'POST', path: () => '/api/v1/operators', allowed: ADMIN, body: (r, n) => ({ name: `new-${r}-${n}`, role: 'viewer' }) },
   { method: 'POST', path: (_r, n) => `/api/v1/operators/victim-${n}/disable`, allowed: ADMIN },

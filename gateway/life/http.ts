@@ -31,6 +31,7 @@ export const http: LifeStep = {
       token: apiToken.token,
       db: part(life, 'db'),
       now: life.now,
+      replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       settings: config.http,
       refused: (reason) => metrics.httpRefused.inc({ reason })
     })

@@ -16,6 +16,7 @@ import { registerOperatorRoutes } from './operator-routes.js'
 import { registerAuditRoutes } from './audit-routes.js'
 import { registerViewRoutes } from './view-routes.js'
 import { registerPunchRoutes } from './punch-routes.js'
+import { registerDeadLetterRoutes } from './dead-letter-routes.js'
 import { PunchQuery } from '../../store/punch-query.js'
 
 export const API_VERSION = '1.0.0'
@@ -46,5 +47,6 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
   registerPunchRoutes(app, new PunchQuery(opts.db))
+  registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }
