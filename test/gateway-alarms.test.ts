@@ -12,7 +12,7 @@ import { defaultConfig } from '../gateway/config.js'
 import { startGatewayProcess, cliAsync } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
-import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
+import { sinkRefusingSeq } from './helpers/refusing-sink.js'
 import type { ActiveAlarms } from '../gateway/health-watch.js'
 
 const NOW = Date.parse('2026-11-23T10:00:00.000Z')
@@ -130,10 +130,7 @@ t.test('critical alarms come first', async t => {
 
 t.test('through a live gateway: raised on a dead letter, cleared by the replay; log lines and gauges', async t => {
   const dir = t.testdir()
-  const sink = new WebhookUpstream()
-  await sink.start()
-  t.teardown(() => sink.close())
-  sink.respond(req => req.body?.punches.some(p => p.seq === 2) === true ? { status: 422, body: '{"error":"bad employee"}' } : { status: 200 })
+  const sink = await sinkRefusingSeq(t, 2)
   const config = join(dir, 'gateway.json')
   // No disk floor: this machine's free space must not add a storage alarm of its own.
   writeFileSync(config, JSON.stringify({ alarms: { intervalSeconds: 0.2 }, storage: { minFreeBytes: 0 }, forward: { lingerMs: 10 }, backup: { intervalHours: 0 } }))

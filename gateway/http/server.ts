@@ -1,28 +1,20 @@
 /**
- * The gateway's HTTP face: `/healthz` for supervisors and load balancers, `/metrics` for Prometheus, and
- * small read-only JSON views for operators. Everything but `/healthz` (and `/metrics` while it is public)
- * asks for the API token: the views show device ids, statuses, badge numbers and upstream errors.
+ * The gateway's HTTP face on Fastify: `/healthz` for supervisors and load balancers, `/metrics` for
+ * Prometheus, the first read-only JSON views under `/api/*` behind the site token (legacy-routes.ts), and
+ * the versioned API under `/api/v1` with operators, roles and sessions (v1/). The node server underneath is
+ * made here, so that its deadlines, the connection cap and the refusal counters stay ours.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Logger } from '../../shared/log.js'
-import type { HttpConfig } from '../config.js'
+import Fastify from 'fastify'
 import { BearerToken } from './bearer.js'
+import { registerLegacyRoutes } from './legacy-routes.js'
+import { registerErrorReplies } from './errors.js'
+import { registerApiV1 } from './v1/api.js'
+import type { HttpOptions } from './options.js'
 
-export type JsonView = () => unknown
-
-/** Why a request or connection was turned away (a label of punchline_http_requests_refused_total). */
-export type HttpRefusal = 'no_token' | 'bad_token' | 'too_many_connections' | 'request_timeout' | 'bad_request'
-
-export interface HttpOptions {
-  ready: () => boolean
-  metrics: () => Promise<{ contentType: string, body: string }>
-  views: Record<string, JsonView>
-  log: Logger
-  token: string
-  settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
-  refused: (reason: HttpRefusal) => void
-}
+export type { HttpRefusal } from './refusal.js'
+export type { HttpOptions, JsonView } from './options.js'
 
 /**
  * How often Node looks for requests past their header or request deadline. Its default
@@ -31,66 +23,41 @@ export interface HttpOptions {
  */
 const DEADLINE_CHECK_MS = 1000
 
-const UNAUTHORIZED = JSON.stringify({
-  error: 'unauthorized',
-  message: "send the gateway's HTTP API token as 'Authorization: Bearer <token>' (the api-token file in its data dir, unless http.token or PUNCHLINE_API_TOKEN sets it)"
-}) + '\n'
+/** The largest request body taken: the API's bodies are a name and a password, a role, a comment. */
+export const MAX_BODY_BYTES = 64 * 1024
 
-function send (res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers })
-  res.end(body)
-}
-
-export function createHttpServer (opts: HttpOptions): Server {
-  const token = new BearerToken(opts.token)
+/** The HTTP server, routes registered and ready to listen. */
+export async function createHttpServer (opts: HttpOptions): Promise<Server> {
   const s = opts.settings
-  const server = createServer({
-    headersTimeout: s.headersTimeoutMs,
-    requestTimeout: s.requestTimeoutMs,
-    connectionsCheckingInterval: DEADLINE_CHECK_MS
-  }, (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0]
-    const open = path === '/healthz' || (path === '/metrics' && s.metricsPublic)
-    if (!open) {
-      const check = token.check(req.headers.authorization)
-      if (check !== 'ok') {
-        opts.refused(check)
-        return send(res, 401, 'application/json', UNAUTHORIZED, { 'WWW-Authenticate': 'Bearer realm="punchline"' })
-      }
-    }
-    if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed\n')
-    if (path === '/healthz') {
-      return opts.ready()
-        ? send(res, 200, 'application/json', '{"status":"ok"}\n')
-        : send(res, 503, 'application/json', '{"status":"starting"}\n')
-    }
-    if (path === '/metrics') {
-      opts.metrics().then(
-        m => send(res, 200, m.contentType, m.body),
-        (err: Error) => { opts.log.error({ err }, 'metrics failed'); send(res, 500, 'text/plain', 'metrics failed\n') }
-      )
-      return
-    }
-    const view = opts.views[path]
-    if (view !== undefined) {
-      try {
-        return send(res, 200, 'application/json', JSON.stringify(view(), null, 2) + '\n')
-      } catch (err) {
-        opts.log.error({ err, path }, 'view failed')
-        return send(res, 500, 'text/plain', 'failed\n')
-      }
-    }
-    send(res, 404, 'text/plain', 'not found\n')
+  const app = Fastify({
+    serverFactory: (handler) => {
+      const server = createServer({
+        headersTimeout: s.headersTimeoutMs,
+        requestTimeout: s.requestTimeoutMs,
+        connectionsCheckingInterval: DEADLINE_CHECK_MS
+      }, handler)
+      // Past the cap Node closes new connections as they arrive and says so with 'drop'.
+      server.maxConnections = s.maxConnections
+      server.on('drop', () => opts.refused('too_many_connections'))
+      return server
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
+      // What Node answers without a listener (408 past a deadline, 400 otherwise), counted.
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      opts.refused(timedOut ? 'request_timeout' : 'bad_request')
+      if (socket.writable) socket.write(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+      socket.destroy()
+    },
+    bodyLimit: MAX_BODY_BYTES,
+    logger: false,
+    // A field the schema does not know is refused (400), not silently dropped; query strings are text,
+    // so numbers in them are converted.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } }
   })
-  // Past the cap Node closes new connections as they arrive and says so with 'drop'.
-  server.maxConnections = s.maxConnections
-  server.on('drop', () => opts.refused('too_many_connections'))
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    // What Node answers without a listener (408 past a deadline, 400 otherwise), counted.
-    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    opts.refused(timedOut ? 'request_timeout' : 'bad_request')
-    if (socket.writable) socket.write(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-    socket.destroy()
-  })
-  return server
+  registerErrorReplies(app, opts)
+  const siteToken = new BearerToken(opts.token)
+  registerLegacyRoutes(app, { ...opts, siteToken })
+  await registerApiV1(app, { ...opts, siteToken })
+  await app.ready()
+  return app.server
 }

@@ -1,6 +1,7 @@
-/** The HTTP API and probes (http/server.ts): /ready, /metrics and the /api views. */
+/** The HTTP API and probes (http/server.ts): /healthz, /metrics, the /api views and /api/v1. */
 import { createHttpServer } from '../http/server.js'
 import { resolveApiToken } from '../http/api-token.js'
+import { firstLoginHint } from '../http/first-login.js'
 import { part } from './context.js'
 import type { LifeStep } from './step.js'
 
@@ -15,7 +16,7 @@ export const http: LifeStep = {
     // Where the token is, never the token itself.
     if (apiToken.generated) log.info({ file: apiToken.file }, 'HTTP API token generated')
     else log.info({ file: apiToken.file ?? '(http.token or PUNCHLINE_API_TOKEN)' }, 'HTTP API token')
-    const server = createHttpServer({
+    const server = await createHttpServer({
       ready: () => life.ready,
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
       views: {
@@ -28,6 +29,9 @@ export const http: LifeStep = {
       },
       log,
       token: apiToken.token,
+      db: part(life, 'db'),
+      now: life.now,
+      replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       settings: config.http,
       refused: (reason) => metrics.httpRefused.inc({ reason })
     })
@@ -38,6 +42,8 @@ export const http: LifeStep = {
     life.http = server
     const address = server.address()
     life.httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port
+    const hint = firstLoginHint(part(life, 'db'), config.http.host, life.httpPort, config.dataDir)
+    log.info(hint.fields, hint.msg)
   },
   async stop (life, { drain }) {
     const server = life.http

@@ -158,5 +158,44 @@ export const MIGRATIONS: readonly string[] = [
   END;
   CREATE INDEX dead_letters_open_at ON dead_letters (at, punch_id) WHERE replayed IS NULL;
   CREATE INDEX dead_letters_unmapped ON dead_letters (punch_id) WHERE replayed IS NULL AND kind = 'unmapped';
+  `,
+  // 6: who may use the HTTP API (gateway/http/v1/): operators with a role and a scrypt password hash, API
+  // tokens for integrations (only their SHA-256 is kept: they are random, not chosen), browser sessions
+  // (the cookie's SHA-256, so a copy of the file opens no session), and the audit log of every change.
+  `
+  CREATE TABLE operators (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'hr', 'viewer')),
+    password_hash TEXT NOT NULL,
+    created       INTEGER NOT NULL,
+    disabled      INTEGER
+  ) WITHOUT ROWID;
+
+  CREATE TABLE api_tokens (
+    name       TEXT PRIMARY KEY,
+    role       TEXT NOT NULL CHECK (role IN ('admin', 'hr', 'viewer')),
+    token_hash BLOB NOT NULL UNIQUE,
+    created    INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    disabled   INTEGER
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sessions (
+    id_hash  BLOB PRIMARY KEY,
+    operator TEXT NOT NULL,
+    csrf     TEXT NOT NULL,
+    created  INTEGER NOT NULL,
+    expires  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_operator ON sessions (operator);
+
+  CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT
+  );
   `
 ]

@@ -1,0 +1,23 @@
+/** What the gateway hands its HTTP side (server.ts): probes, metrics, the read views, the store, the bounds. */
+import type { Logger } from '../../shared/log.js'
+import type { HttpConfig } from '../config.js'
+import type { Db } from '../store/db.js'
+import type { DeadLetterKind } from '../store/forward-store.js'
+import type { HttpRefusal } from './refusal.js'
+
+export type JsonView = () => unknown
+
+export interface HttpOptions {
+  ready: () => boolean
+  metrics: () => Promise<{ contentType: string, body: string }>
+  views: Record<string, JsonView>
+  log: Logger
+  token: string
+  /** the gateway's database: operators, sessions, the audit log */
+  db: Db
+  now: () => number
+  /** the live forward store's replay (the forwarder picks the new batches up at its next poll) */
+  replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind, now: number) => number
+  settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
+  refused: (reason: HttpRefusal) => void
+}

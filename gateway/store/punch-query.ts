@@ -1,0 +1,71 @@
+/**
+ * Stored punches read back for people (/api/v1/punches): filtered by badge, person, device, time and flag,
+ * in id order, a page at a time. A page examines at most PUNCH_SCAN_IDS ids past its cursor, whatever the
+ * filter, so a filter that matches little costs a bounded scan per request instead of one pass over the
+ * table; such a page may come back short or empty with a `next` to go on from. No index beyond the
+ * primary key is added: every index is paid for on the commit path of every punch.
+ */
+import type { Db, Statement } from './db.js'
+import type { StoredPunch } from './punch-store.js'
+
+/** Ids examined per page at most. */
+export const PUNCH_SCAN_IDS = 20_000
+
+export interface PunchFilter {
+  badge?: string
+  person?: string
+  device?: string
+  /** ts from (inclusive) and to (exclusive), ms since the epoch */
+  from?: number
+  to?: number
+  flag?: string
+}
+
+export type ListedPunch = Omit<StoredPunch, 'flags' | 'up'> & { flags: string[] }
+
+export interface PunchPage {
+  punches: ListedPunch[]
+  /** the cursor for the next page (pass as `after`); absent when nothing is stored past this page */
+  next?: number
+}
+
+export class PunchQuery {
+  readonly #page: Statement
+  readonly #bounds: Statement
+
+  constructor (db: Db) {
+    this.#page = db.prepare(`SELECT id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, person
+      FROM punches
+      WHERE id > @lo AND id <= @hi
+        AND (@badge IS NULL OR emp = @badge)
+        AND (@person IS NULL OR person = @person)
+        AND (@device IS NULL OR device = @device)
+        AND (@from IS NULL OR ts >= @from)
+        AND (@to IS NULL OR ts < @to)
+        AND (@flag IS NULL OR (',' || flags || ',') LIKE ('%,' || @flag || ',%'))
+      ORDER BY id LIMIT @limit`)
+    this.#bounds = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM punches')
+  }
+
+  page (filter: PunchFilter, limit: number, after = 0): PunchPage {
+    const bounds = this.#bounds.get() as { lo: number | null, hi: number | null }
+    if (bounds.hi === null || after >= bounds.hi) return { punches: [] }
+    // Past purged ids at once: a cursor from before retention ran does not walk empty ranges.
+    const lo = Math.max(after, (bounds.lo ?? 1) - 1)
+    const hi = lo + PUNCH_SCAN_IDS
+    const rows = this.#page.all({
+      lo,
+      hi,
+      limit,
+      badge: filter.badge ?? null,
+      person: filter.person ?? null,
+      device: filter.device ?? null,
+      from: filter.from ?? null,
+      to: filter.to ?? null,
+      flag: filter.flag ?? null
+    }) as Array<StoredPunch & { flags: string }>
+    const punches = rows.map(r => ({ ...r, flags: r.flags === '' ? [] : r.flags.split(',') }))
+    const next = punches.length === limit ? punches[punches.length - 1].id : hi
+    return next < bounds.hi ? { punches, next } : { punches }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A client of a real gateway's /api/v1 for tests: operators made with the real CLI, logins with a cookie
+ * jar of one cookie, and requests as a session (with or without its CSRF token) or with a bearer token.
+ */
+import { cli, type GatewayProcess } from './gateway-process.js'
+
+export type Role = 'admin' | 'hr' | 'viewer'
+
+export interface Login {
+  cookie: string
+  csrf: string
+  setCookie: string
+}
+
+/** `punchline operators add NAME --role ROLE` on the gateway's data dir; returns the first password. */
+export function addOperator (dataDir: string, name: string, role: Role): string {
+  const r = cli(['operators', 'add', name, '--role', role, '--data', dataDir, '--json'])
+  if (r.status !== 0) throw new Error(`operators add ${name}: ${r.stderr}`)
+  return (JSON.parse(r.stdout) as { password: string }).password
+}
+
+export async function postJson (gw: GatewayProcess, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return await fetch(gw.httpUrl + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) })
+}
+
+export async function login (gw: GatewayProcess, name: string, password: string): Promise<Login> {
+  const res = await postJson(gw, '/api/v1/session', { name, password })
+  if (res.status !== 200) throw new Error(`login ${name}: ${res.status} ${await res.text()}`)
+  const setCookie = res.headers.get('set-cookie') ?? ''
+  const body = await res.json() as { csrfToken: string }
+  return { cookie: setCookie.split(';')[0], csrf: body.csrfToken, setCookie }
+}
+
+/** A request on a session; `csrf: false` leaves the CSRF header out. */
+export async function asSession (gw: GatewayProcess, s: Login, method: string, path: string, body?: unknown, csrf = true): Promise<Response> {
+  const headers: Record<string, string> = { Cookie: s.cookie }
+  if (csrf) headers['X-CSRF-Token'] = s.csrf
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  return await fetch(gw.httpUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+}
+
+export async function asBearer (gw: GatewayProcess, token: string, method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  return await fetch(gw.httpUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+}
+
+export async function refusedCount (gw: GatewayProcess, reason: string): Promise<number> {
+  const text = await (await fetch(gw.httpUrl + '/metrics')).text()
+  const m = new RegExp(`punchline_http_requests_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(text)
+  return m === null ? 0 : Number(m[1])
+}
