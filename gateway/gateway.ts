@@ -89,6 +89,8 @@ export class Gateway {
   }
 
   async start (): Promise<GatewayAddresses> {
+    // A start after a finished stop is a new life; a stop that comes during this one ends it.
+    this.#stopRequested = false
     const run = startSteps(LIFE, this.#life, this.#started, () => !this.#stopRequested)
     this.#starting = run.catch(() => {})
     await run

@@ -57,5 +57,9 @@ for (const end of ['stop', 'abort'] as const) {
     t.ok(await accepts(port), 'the next gateway starts on the same data directory')
     await gw.stop()
     t.pass('stopping it again is harmless')
+    await next.stop()
+    const { mqttPort: again } = await gw.start()
+    t.ok(await accepts(again), 'and the same object starts a new life after its stop')
+    await gw.stop()
   })
 }
