@@ -88,10 +88,18 @@ t.test('every route with each role, on a session and on an API token; the site t
   for (const view of ['devices', 'backlog', 'health', 'alarms', 'dead-letters']) {
     const legacy = await (await gw.api(`/api/${view}`)).json() as unknown
     const v1 = await (await asSession(gw, sessions.admin, 'GET', `/api/v1/${view}`)).json() as unknown
-    if (view === 'health') t.match(v1, { ...(legacy as object), at: Number }, `/api/v1/${view} is /api/${view}`)
+    if (view === 'health') t.same(steady(v1), steady(legacy), `/api/v1/${view} is /api/${view}`)
     else t.same(v1, legacy, `/api/v1/${view} is /api/${view}`)
   }
 })
+
+/**
+ * A health answer without what moves between two calls: the time of the answer and the free disk space
+ * (the gateway and everything else on the machine write meanwhile; CI saw it differ by one page).
+ */
+function steady (health: unknown): unknown {
+  return JSON.parse(JSON.stringify(health), (key, value: unknown) => key === 'at' || key === 'diskFreeBytes' ? undefined : value)
+}
 
 t.test('a bad request gets a 400 naming the field and the rule, and is counted', async t => {
   const { gw, sessions } = await startWithOperators(t)
