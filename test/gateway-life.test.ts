@@ -7,10 +7,11 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { connect, createServer, type AddressInfo } from 'node:net'
+import { createServer, type AddressInfo } from 'node:net'
 import { pino } from 'pino'
 import { defaultConfig, type GatewayConfig } from '../gateway/config.js'
 import { Gateway } from '../gateway/gateway.js'
+import { accepts, freePort } from './helpers/ports.js'
 
 const log = pino({ level: 'silent' })
 
@@ -21,22 +22,6 @@ function config (dataDir: string, mqttPort = 0, httpPort = 0): GatewayConfig {
   cfg.http = { ...cfg.http, host: '127.0.0.1', port: httpPort }
   cfg.allowAnonymous = true
   return cfg
-}
-
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', () => resolve()))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>(resolve => s.close(() => resolve()))
-  return port
-}
-
-async function accepts (port: number): Promise<boolean> {
-  return await new Promise<boolean>(resolve => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
 }
 
 t.test('a start that fails half way (HTTP port taken) leaves nothing started: no MQTT listener, no lock, no pid file', async t => {

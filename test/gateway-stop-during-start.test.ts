@@ -6,20 +6,12 @@
  * and the start went on to open the broker, the forwarder and HTTP on a directory it no longer held.
  */
 import t from 'tap'
-import { connect, createServer, type AddressInfo } from 'node:net'
 import { pino } from 'pino'
 import { defaultConfig, type GatewayConfig } from '../gateway/config.js'
 import { Gateway } from '../gateway/gateway.js'
+import { accepts, freePort } from './helpers/ports.js'
 
 const log = pino({ level: 'silent' })
-
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', () => resolve()))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>(resolve => s.close(() => resolve()))
-  return port
-}
 
 function config (dataDir: string, mqttPort: number, httpPort: number): GatewayConfig {
   const cfg = defaultConfig()
@@ -28,14 +20,6 @@ function config (dataDir: string, mqttPort: number, httpPort: number): GatewayCo
   cfg.http = { ...cfg.http, host: '127.0.0.1', port: httpPort }
   cfg.allowAnonymous = true
   return cfg
-}
-
-async function accepts (port: number): Promise<boolean> {
-  return await new Promise<boolean>(resolve => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
 }
 
 for (const end of ['stop', 'abort'] as const) {
