@@ -1,17 +1,21 @@
 // neostandard: the `standard` style (as aedes and MQTT.js use) for ESLint's flat config, with TypeScript.
 import neostandard from 'neostandard'
+import globals from 'globals'
 
 // Which top-level folder may import which: docs/ARCHITECTURE.md, "Folders".
-const FOLDERS = ['bin', 'shared', 'device', 'gateway', 'sim', 'fakes', 'bench', 'faults', 'test', 'scripts', 'types']
+const FOLDERS = ['bin', 'shared', 'device', 'gateway', 'sim', 'fakes', 'console', 'bench', 'faults', 'test', 'scripts', 'types']
 const MAY_IMPORT = {
   shared: [],
   device: ['shared'],
   gateway: ['shared'],
   sim: ['shared', 'device', 'gateway', 'fakes'],
   fakes: ['shared', 'device'],
+  // The browser app: its own build, talking to the gateway over /api/v1 only. Types from shared/ are
+  // allowed (consoleRules below), nothing that would bundle server code into the page.
+  console: [],
   bench: ['shared', 'device', 'gateway', 'sim', 'fakes'],
   faults: ['shared', 'device', 'gateway', 'sim', 'fakes'],
-  scripts: ['shared', 'device', 'gateway', 'sim'],
+  scripts: ['shared', 'device', 'gateway', 'sim', 'fakes', 'faults'],
   // bin/ should reach only each part's cli/; a folder rule can say no finer than the folders.
   bin: ['shared', 'device', 'gateway', 'sim', 'fakes'],
   types: []
@@ -62,7 +66,22 @@ function bansRule (files, bans) {
 }
 
 function layerRules (folder) {
-  return bansRule([`${folder}/**/*.ts`], folderBans(folder))
+  return bansRule([`${folder}/**/*.ts`, `${folder}/**/*.tsx`], folderBans(folder))
+}
+
+// console/ may take type-only imports from shared/ (a type is erased, nothing of the server reaches the
+// bundle); @typescript-eslint's form of the rule tells `import type` apart.
+function consoleRules () {
+  const message = 'console/ may import only types from shared/ (import type), nothing else of ours (docs/ARCHITECTURE.md, "Folders")'
+  const bans = FOLDERS.filter(f => f !== 'console').map(other => ({ regex: `^(\\.\\./)+${other}/`, message, allowTypeImports: other === 'shared' }))
+  return {
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: bans }]
+    }
+  }
 }
 
 // Later configs replace a rule for the files they match, so a layer's rule repeats sim/'s own bans.
@@ -73,7 +92,7 @@ function simLayerRules (layer) {
 export default [
   ...neostandard({
     ts: true,
-    noJsx: true,
+    // JSX rules apply to .tsx files only: the console's (console/).
     ignores: ['dist/**', 'coverage/**', '.tap/**', '.scratch/**', 'data/**']
   }),
   {
@@ -89,5 +108,6 @@ export default [
     }
   },
   ...Object.keys(MAY_IMPORT).map(layerRules),
-  ...Object.keys(SIM_LAYERS).map(simLayerRules)
+  ...Object.keys(SIM_LAYERS).map(simLayerRules),
+  consoleRules()
 ]

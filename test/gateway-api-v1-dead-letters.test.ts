@@ -3,22 +3,14 @@
  * refused is parked, replayed through the API once the upstream takes it, delivered, and audited.
  */
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { startGatewayProcess } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
 import { addOperator, asSession, login } from './helpers/api-v1.js'
-import { sinkRefusingSeq } from './helpers/refusing-sink.js'
+import { gatewayForwardingTo, sinkRefusingSeq } from './helpers/refusing-sink.js'
 
 t.test('a refused punch replayed by hr through the API reaches the upstream, with its audit row', async t => {
-  const dir = t.testdir()
   const sink = await sinkRefusingSeq(t, 2)
-  const config = join(dir, 'gateway.json')
-  writeFileSync(config, JSON.stringify({ forward: { lingerMs: 10 }, backup: { intervalHours: 0 } }))
-  const data = join(dir, 'data')
-  const gw = await startGatewayProcess({ dataDir: data, upstream: sink.url, allowAnonymous: true, args: ['--config', config] })
-  t.teardown(() => gw.stop())
+  const { gw, data } = await gatewayForwardingTo(t, sink)
   const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
   const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
 

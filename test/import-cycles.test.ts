@@ -4,12 +4,12 @@
  * imports count too: they are the design's dependencies even when they vanish at run time.
  */
 import t from 'tap'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const FOLDERS = ['bin', 'shared', 'device', 'gateway', 'sim', 'fakes', 'bench', 'faults', 'scripts']
+const FOLDERS = ['bin', 'shared', 'device', 'gateway', 'sim', 'fakes', 'console', 'bench', 'faults', 'scripts']
 // Static imports and re-exports (`import … from '…'`, `export … from '…'`, `import '…'`) and import('…').
 const SPECIFIER = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|(?:^|[\s;])import\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/gm
 
@@ -18,17 +18,18 @@ function sources (dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) out.push(...sources(path))
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path)
+    else if ((name.endsWith('.ts') || name.endsWith('.tsx')) && !name.endsWith('.d.ts')) out.push(path)
   }
   return out
 }
 
-/** Our imports of one file, as files: './x.js' names './x.ts'. */
+/** Our imports of one file, as files: './x.js' names './x.ts', or './x.tsx' in the console. */
 function importsOf (file: string, text: string): string[] {
   const found: string[] = []
   for (const m of text.matchAll(SPECIFIER)) {
     const spec = m[1] ?? m[2] ?? m[3]
-    found.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
+    const ts = resolve(dirname(file), spec.replace(/\.js$/, '.ts'))
+    found.push(existsSync(ts + 'x') ? ts + 'x' : ts)
   }
   return found
 }

@@ -1,7 +1,8 @@
 /**
  * The routes from before /api/v1, unchanged: `/healthz` open, `/metrics` open while http.metricsPublic,
  * and the read-only views under `/api/*`, all behind the site token (api-token.ts), which acts as admin.
- * Every method but GET is refused with 405, after the token check, as it always was.
+ * Every method but GET is refused with 405, after the token check, as it always was. Paths outside `/api/`
+ * and `/metrics` are the web console's files (console-routes.ts), open like `/healthz`.
  */
 import type { FastifyInstance } from 'fastify'
 import type { BearerToken } from './bearer.js'
@@ -18,8 +19,8 @@ export function registerLegacyRoutes (app: FastifyInstance, opts: HttpOptions & 
   app.addHook('onRequest', async (req, reply) => {
     if (isApiV1(req.url)) return
     const path = req.url.split('?')[0]
-    const open = path === '/healthz' || (path === '/metrics' && s.metricsPublic)
-    if (!open) {
+    const guarded = path.startsWith('/api/') || (path === '/metrics' && !s.metricsPublic)
+    if (guarded) {
       const check = opts.siteToken.check(req.headers.authorization)
       if (check !== 'ok') {
         opts.refused(check)

@@ -1,8 +1,9 @@
 /**
  * The gateway's HTTP face on Fastify: `/healthz` for supervisors and load balancers, `/metrics` for
  * Prometheus, the first read-only JSON views under `/api/*` behind the site token (legacy-routes.ts), and
- * the versioned API under `/api/v1` with operators, roles and sessions (v1/). The node server underneath is
- * made here, so that its deadlines, the connection cap and the refusal counters stay ours.
+ * the versioned API under `/api/v1` with operators, roles and sessions (v1/), and the web console's files at
+ * `/` (console-routes.ts). The node server underneath is made here, so that its deadlines, the connection
+ * cap and the refusal counters stay ours.
  */
 import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -11,6 +12,7 @@ import { BearerToken } from './bearer.js'
 import { registerLegacyRoutes } from './legacy-routes.js'
 import { registerErrorReplies } from './errors.js'
 import { registerApiV1 } from './v1/api.js'
+import { registerConsoleRoutes } from './console-routes.js'
 import type { HttpOptions } from './options.js'
 
 export type { HttpRefusal } from './refusal.js'
@@ -58,6 +60,7 @@ export async function createHttpServer (opts: HttpOptions): Promise<Server> {
   const siteToken = new BearerToken(opts.token)
   registerLegacyRoutes(app, { ...opts, siteToken })
   await registerApiV1(app, { ...opts, siteToken })
+  await registerConsoleRoutes(app)
   await app.ready()
   return app.server
 }

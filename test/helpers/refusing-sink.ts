@@ -1,6 +1,9 @@
 /** A real webhook upstream that refuses (422) any batch holding the punch with seq `refused`, and takes the rest. */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Test } from 'tap'
 import { WebhookUpstream } from '../../fakes/upstream/webhook-upstream.js'
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.js'
 
 export async function sinkRefusingSeq (t: Test, refused: number): Promise<WebhookUpstream> {
   const sink = new WebhookUpstream()
@@ -8,4 +11,18 @@ export async function sinkRefusingSeq (t: Test, refused: number): Promise<Webhoo
   t.teardown(() => sink.close())
   sink.respond(req => req.body?.punches.some(p => p.seq === refused) === true ? { status: 422, body: '{"error":"bad employee"}' } : { status: 200 })
   return sink
+}
+
+/**
+ * A real gateway process forwarding to `sink` with a short linger (a refusal is parked within moments) and
+ * no backup timer; its data dir is `data` in the test's own dir.
+ */
+export async function gatewayForwardingTo (t: Test, sink: WebhookUpstream): Promise<{ gw: GatewayProcess, data: string }> {
+  const dir = t.testdir()
+  const config = join(dir, 'gateway.json')
+  writeFileSync(config, JSON.stringify({ forward: { lingerMs: 10 }, backup: { intervalHours: 0 } }))
+  const data = join(dir, 'data')
+  const gw = await startGatewayProcess({ dataDir: data, upstream: sink.url, allowAnonymous: true, args: ['--config', config] })
+  t.teardown(() => gw.stop())
+  return { gw, data }
 }
