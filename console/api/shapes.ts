@@ -24,6 +24,7 @@ export interface Device {
   site?: string | null
   ring?: { pending: number, capacity: number, fill: number, oldestPendingTs: number | null } | null
   clockOffsetMs?: number | null
+  /** charge, 0 to 1 (docs/PROTOCOL.md, the status message) */
   battery?: number | null
   firmware?: string | null
 }
@@ -109,7 +110,7 @@ interface LegacyDeviceRow {
     fw?: string
     battery?: number
     clock?: { offsetMs?: number }
-    ring?: { pending?: number, capacity?: number }
+    ring?: { pending?: number, capacity?: number, oldestPendingTs?: number | null }
   } | null
 }
 
@@ -121,7 +122,7 @@ function fromLegacyDevice (row: LegacyDeviceRow): Device {
     id: row.id,
     online: s.online === true,
     lastSeen: row.lastSeen,
-    ring: s.ring === undefined ? null : { pending, capacity, fill: capacity > 0 ? pending / capacity : 0, oldestPendingTs: null },
+    ring: s.ring === undefined ? null : { pending, capacity, fill: capacity > 0 ? pending / capacity : 0, oldestPendingTs: s.ring.oldestPendingTs ?? null },
     clockOffsetMs: s.clock?.offsetMs ?? null,
     battery: s.battery ?? null,
     firmware: s.fw ?? null

@@ -115,7 +115,7 @@ export function DevicesPage ({ who }: { who: Who }) {
                   <td>{d.ring == null ? '—' : `${d.ring.pending}/${d.ring.capacity} (${percent(d.ring.fill)})`}</td>
                   <td>{d.ring?.oldestPendingTs == null ? '—' : dateTime(d.ring.oldestPendingTs)}</td>
                   <td>{d.clockOffsetMs == null ? '—' : `${d.clockOffsetMs} ms`}</td>
-                  <td>{d.battery == null ? '—' : `${d.battery} %`}</td>
+                  <td>{percent(d.battery)}</td>
                   <td>{d.firmware ?? '—'}</td>
                   {admin && <DeviceActions device={d} onSecret={s => { void shown(s) }} reload={devices.reload} />}
                 </tr>

@@ -1,0 +1,108 @@
+/**
+ * Screenshots of each page of the web console into docs/console/ (`npm run docs:screenshots`, after a
+ * build): a real gateway on a temporary data dir with a real upstream that refuses one punch, a few MQTT
+ * devices that report their status and punch, an admin made with the CLI, and headless Chromium
+ * (scripts/console-browser.ts) at a desk screen's size and, for two pages, a phone's.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import mqtt from 'mqtt'
+import type { Page } from 'playwright-core'
+import { startGatewayProcess } from '../faults/gateway-process.js'
+import { punchlineBin } from '../sim/hardware-mode/device-child.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
+import { launchChromium, PHONE } from './console-browser.js'
+
+const OUT = fileURLToPath(new URL('../docs/console/', import.meta.url))
+const DESK = { viewport: { width: 1280, height: 860 } }
+/** The badge whose punch the upstream refuses, so the dead-letter page has one. */
+const REFUSED_BADGE = '0417'
+
+const DEVICES = [
+  { id: 'T-0001', fill: 0.02, battery: 1, online: true },
+  { id: 'T-0002', fill: 0.86, battery: 0.64, online: true },
+  { id: 'W-0100', fill: 0.1, battery: 0.41, online: true },
+  { id: 'T-0003', fill: 0.3, battery: 0.9, online: false }
+]
+
+async function seedDevice (url: string, d: typeof DEVICES[number], i: number): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clientId: d.id, protocolVersion: 4, reconnectPeriod: 0 })
+  const capacity = 10_000
+  const now = Date.now()
+  await client.publishAsync(`att/v1/${d.id}/status`, JSON.stringify({
+    v: 1,
+    online: true,
+    fw: '1.4.2',
+    epoch: 'a1b2c3d4',
+    clock: { synced: true, offsetMs: 12 * (i + 1) },
+    ring: { capacity, pending: Math.round(capacity * d.fill), oldestPendingTs: now - 3_600_000 * (i + 1), overwritten: 0, refused: 0 },
+    battery: d.battery
+  }), { qos: 1, retain: true })
+  const punches = Array.from({ length: 6 }, (_, k) => ({
+    seq: k + 1,
+    ts: now - (6 - k) * 600_000,
+    emp: i === 1 && k === 2 ? REFUSED_BADGE : String(1000 + i * 10 + k),
+    kind: k % 2 === 0 ? 'in' : 'out',
+    method: d.id.startsWith('W') ? 'gps' : 'card'
+  }))
+  await client.publishAsync(`att/v1/${d.id}/punches`, JSON.stringify({ v: 1, id: `${d.id}-1`, epoch: 'a1b2c3d4', tz: 0, punches }), { qos: 1 })
+  if (d.online) return
+  await client.publishAsync(`att/v1/${d.id}/status`, JSON.stringify({ v: 1, online: false }), { qos: 1, retain: true })
+  await client.endAsync()
+}
+
+/** What shows that each page has loaded what it shows. */
+const READY: Record<string, string> = {
+  fleet: '[data-tile="online"]',
+  approvals: 'h2',
+  punches: 'table[aria-label="punches"] tbody tr',
+  'dead-letters': 'table[aria-label="dead letters"] tbody tr',
+  devices: 'tr[data-device]',
+  operators: 'tr[data-name="ada"]',
+  audit: 'tr[data-audit]'
+}
+
+async function shoot (page: Page, name: string, route: string, fullPage: boolean): Promise<void> {
+  await page.getByRole('navigation', { name: 'pages' }).locator(`a[href="#/${route}"]`).click()
+  if (route === 'punches') await page.getByRole('button', { name: 'Search' }).click()
+  await page.locator(READY[route]).first().waitFor()
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage })
+  console.log(`docs/console/${name}.png`)
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'punchline-shots-'))
+const upstream = new WebhookUpstream()
+await upstream.start()
+upstream.respond(req => req.body?.punches.some(p => p.emp === REFUSED_BADGE) === true ? { status: 422, body: '{"error":"unknown employee 0417"}' } : { status: 200 })
+const gw = await startGatewayProcess({ dataDir: dir, upstream: upstream.url, allowAnonymous: true })
+const browser = await launchChromium()
+try {
+  const made = spawnSync(process.execPath, [punchlineBin(), 'operators', 'add', 'ada', '--role', 'admin', '--data', dir, '--json'], { encoding: 'utf8' })
+  const password = (JSON.parse(made.stdout) as { password: string }).password
+  for (const [i, d] of DEVICES.entries()) await seedDevice(gw.mqttUrl, d, i)
+  mkdirSync(OUT, { recursive: true })
+
+  for (const [size, options, pages] of [
+    ['', DESK, ['fleet', 'approvals', 'punches', 'dead-letters', 'devices', 'operators', 'audit']],
+    ['-phone', PHONE, ['fleet', 'punches']]
+  ] as const) {
+    const context = await browser.newContext(options)
+    const page = await context.newPage()
+    await page.goto(gw.httpUrl + '/')
+    if (size === '') await page.screenshot({ path: join(OUT, 'login.png') })
+    await page.getByLabel('Name').fill('ada')
+    await page.getByLabel('Password').fill(password)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('navigation', { name: 'pages' }).waitFor()
+    for (const route of pages) await shoot(page, route + size, route, size === '')
+    await context.close()
+  }
+} finally {
+  await browser.close()
+  await gw.stop()
+  await upstream.close()
+  rmSync(dir, { recursive: true, force: true })
+}
