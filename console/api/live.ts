@@ -3,10 +3,14 @@
  * subscribe to the event types they show. The browser reconnects by itself after a drop; a gateway without
  * the stream (an older one) answers 404, the source closes, and pages fall back to polling.
  */
-import { useEffect, useState } from 'preact/hooks'
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
 
 export type LiveState = 'connecting' | 'live' | 'off'
-export const LIVE_EVENTS = ['punch', 'device', 'alarm', 'dead-letter', 'makeup', 'review'] as const
+/**
+ * `reset`: the gateway no longer keeps the events since the last one this page saw (after a long drop):
+ * the pages that follow the stream load afresh.
+ */
+export const LIVE_EVENTS = ['punch', 'device', 'alarm', 'dead-letter', 'makeup', 'review', 'reset'] as const
 export type LiveEvent = typeof LIVE_EVENTS[number]
 
 type Handler = (data: unknown) => void
@@ -30,7 +34,7 @@ export function startLive (): void {
   for (const type of LIVE_EVENTS) {
     s.addEventListener(type, (e: MessageEvent<string>) => {
       let data: unknown
-      try { data = JSON.parse(e.data) } catch { return }
+      try { data = JSON.parse(e.data) } catch { data = undefined }
       for (const h of handlers.get(type) ?? []) h(data)
     })
   }
@@ -71,4 +75,24 @@ export function usePollWhenNotLive (refresh: () => void, everyMs: number): void 
     const timer = setInterval(refresh, everyMs)
     return () => clearInterval(timer)
   }, [live, refresh, everyMs])
+}
+
+/**
+ * `f` at most once per `ms`: the first call runs at once, calls meanwhile make one more at the end. A
+ * fleet whose devices all reconnect at once sends an event each; the page reloads a few times, not
+ * thousands.
+ */
+export function useThrottled (f: () => void, ms: number): () => void {
+  const last = useRef(0)
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  const latest = useRef(f)
+  latest.current = f
+  useEffect(() => () => clearTimeout(pending.current), [])
+  return useCallback(() => {
+    if (pending.current !== undefined) return
+    const wait = last.current + ms - Date.now()
+    const run = (): void => { pending.current = undefined; last.current = Date.now(); latest.current() }
+    if (wait <= 0) run()
+    else pending.current = setTimeout(run, wait)
+  }, [ms])
 }

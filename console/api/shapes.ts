@@ -37,7 +37,8 @@ export interface Alarm {
   severity: Severity
   message: string
   raisedAt?: number
-  acked?: boolean
+  /** who acknowledged this raise and when; null while nobody has (absent from a gateway without acks) */
+  acked?: { by: string, at: number } | null
 }
 
 export interface Backlog {
@@ -48,6 +49,11 @@ export interface Backlog {
 }
 
 export interface HistoryPoint { t: number, backlog: number, delivered: number, received: number, devicesOnline: number }
+export interface History {
+  /** the interval between points: delivered and received count per interval */
+  sampleSeconds?: number
+  points: HistoryPoint[]
+}
 
 export interface Punch {
   id: number
@@ -75,9 +81,10 @@ export interface DeadLetter {
 }
 
 export interface Makeup {
-  id: number | string
+  id: number
   emp: string
-  ts: number
+  /** ISO 8601 with the offset it was asked with (ms since the epoch in the first drafts of the route) */
+  ts: string | number
   kind: string
   reason: string
   evidence?: string | null
@@ -87,7 +94,12 @@ export interface Makeup {
   decidedBy?: string | null
   decidedAt?: number | null
   comment?: string | null
-  punchId?: number | null
+  /** the upstream id of the punch an approval made */
+  punchId?: string | number | null
+  device?: string | null
+  site?: string
+  /** site rules it was let through beyond, for hr to weigh */
+  exceptions?: string[]
 }
 
 export interface Review {

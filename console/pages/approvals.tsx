@@ -9,11 +9,11 @@ import { useLive, usePollWhenNotLive } from '../api/live.js'
 import type { Makeup, Review, Who } from '../api/shapes.js'
 import { may } from '../roles.js'
 import { Failure } from '../ui/failure.js'
-import { dateTime, fromLocalInput } from '../ui/format.js'
+import { dateTime, toOffsetTime } from '../ui/format.js'
 import { useAction, useLoad } from '../ui/use-load.js'
 
 const POLL_MS = 10_000
-const KINDS = ['in', 'out', 'break-out', 'break-in'] as const
+const KINDS = ['in', 'out'] as const
 
 /** The items of a queue, or null when this gateway has no such route (an older one: 404). */
 async function queue<T> (path: string): Promise<T[] | null> {
@@ -45,12 +45,13 @@ function NewMakeup ({ onFiled }: { onFiled: () => Promise<void> }) {
   const [kind, setKind] = useState<string>('in')
   const [reason, setReason] = useState('')
   const [evidence, setEvidence] = useState('')
+  const [device, setDevice] = useState('')
   const action = useAction()
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault()
-    const body = { emp, ts: fromLocalInput(when), kind, reason, ...(evidence === '' ? {} : { evidence }) }
+    const body = { emp, ts: toOffsetTime(when), kind, reason, ...(evidence === '' ? {} : { evidence }), ...(device === '' ? {} : { device }) }
     if (await action.run(async () => await api('POST', '/makeups', body))) {
-      setEmp(''); setWhen(''); setReason(''); setEvidence('')
+      setEmp(''); setWhen(''); setReason(''); setEvidence(''); setDevice('')
       await onFiled()
     }
   }
@@ -63,6 +64,7 @@ function NewMakeup ({ onFiled }: { onFiled: () => Promise<void> }) {
         <label>Kind <select name='kind' value={kind} onChange={e => setKind(e.currentTarget.value)}>{KINDS.map(k => <option key={k} value={k}>{k}</option>)}</select></label>
         <label>Reason <input name='reason' required value={reason} onInput={e => setReason(e.currentTarget.value)} /></label>
         <label>Evidence <input name='evidence' value={evidence} onInput={e => setEvidence(e.currentTarget.value)} /></label>
+        <label>Terminal <small>(its site's rules apply)</small> <input name='device' value={device} onInput={e => setDevice(e.currentTarget.value)} /></label>
         <button type='submit' disabled={action.busy}>File request</button>
         <Failure error={action.error} />
       </form>
@@ -74,7 +76,7 @@ export function ApprovalsPage ({ who }: { who: Who }) {
   const makeups = useLoad(async () => await queue<Makeup>('/makeups?status=pending'))
   const reviews = useLoad(async () => await queue<Review>('/reviews?status=open'))
   const refresh = useCallback(() => { void makeups.reload(); void reviews.reload() }, [makeups.reload, reviews.reload])
-  useLive(['makeup', 'review'], refresh)
+  useLive(['makeup', 'review', 'reset'], refresh)
   usePollWhenNotLive(refresh, POLL_MS)
   const canDecide = may(who.role, 'decideApprovals')
   const m = makeups.data
@@ -91,11 +93,12 @@ export function ApprovalsPage ({ who }: { who: Who }) {
       {m != null && m.length > 0 && (
         <div class='scroll'>
           <table class='grid' aria-label='make-up requests'>
-            <thead><tr><th>badge</th><th>time</th><th>kind</th><th>reason</th><th>evidence</th><th>asked by</th>{canDecide && <th />}</tr></thead>
+            <thead><tr><th>badge</th><th>time</th><th>kind</th><th>reason</th><th>evidence</th><th>beyond the rules</th><th>asked by</th>{canDecide && <th />}</tr></thead>
             <tbody>
               {m.map(x => (
                 <tr key={x.id} data-makeup={x.id}>
                   <td>{x.emp}</td><td>{dateTime(x.ts)}</td><td>{x.kind}</td><td>{x.reason}</td><td>{x.evidence ?? ''}</td>
+                  <td>{(x.exceptions ?? []).join(', ')}</td>
                   <td>{x.requestedBy} <small>{dateTime(x.requestedAt)}</small></td>
                   {canDecide && (
                     <Decide

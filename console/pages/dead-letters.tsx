@@ -20,7 +20,7 @@ export function DeadLettersPage ({ who }: { who: Who }) {
   const [result, setResult] = useState<string | undefined>(undefined)
   const action = useAction()
   const refresh = useCallback(() => { void letters.reload() }, [letters.reload])
-  useLive(['dead-letter'], refresh)
+  useLive(['dead-letter', 'reset'], refresh)
   usePollWhenNotLive(refresh, POLL_MS)
   const canReplay = may(who.role, 'replayDeadLetters')
 

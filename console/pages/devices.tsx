@@ -5,7 +5,7 @@
  */
 import { useCallback, useState } from 'preact/hooks'
 import { api } from '../api/client.js'
-import { useLive, usePollWhenNotLive } from '../api/live.js'
+import { useLive, usePollWhenNotLive, useThrottled } from '../api/live.js'
 import { readDevice, readDevices, type Device, type Who } from '../api/shapes.js'
 import { may } from '../roles.js'
 import { Failure } from '../ui/failure.js'
@@ -13,6 +13,7 @@ import { ago, dateTime, percent } from '../ui/format.js'
 import { useAction, useLoad } from '../ui/use-load.js'
 
 const POLL_MS = 5000
+const RELOAD_MIN_MS = 1000
 
 interface Secret { id: string, secret: string }
 
@@ -82,12 +83,16 @@ export function DevicesPage ({ who }: { who: Who }) {
   const [live, setLive] = useState<Map<string, Device>>(new Map())
   const [secret, setSecret] = useState<Secret | undefined>(undefined)
   const admin = may(who.role, 'manageDevices')
-  const refresh = useCallback(() => { setLive(new Map()); void devices.reload() }, [devices.reload])
+  const refresh = useThrottled(() => { void devices.reload().then(() => setLive(new Map())) }, RELOAD_MIN_MS)
   const onDevice = useCallback((data: unknown) => {
+    const change = (data as { change?: string }).change
+    // One added or removed elsewhere changes the list itself: load it again.
+    if (change === 'added' || change === 'removed') return refresh()
     const d = readDevice(data as Device)
     setLive(m => new Map(m).set(d.id, d))
-  }, [])
+  }, [refresh])
   useLive(['device'], onDevice)
+  useLive(['reset'], refresh)
   usePollWhenNotLive(refresh, POLL_MS)
 
   const known = devices.data ?? []

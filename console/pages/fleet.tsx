@@ -5,8 +5,8 @@
  */
 import { useCallback, useState } from 'preact/hooks'
 import { api, ApiFailure } from '../api/client.js'
-import { useLive, usePollWhenNotLive } from '../api/live.js'
-import { readAlarms, readDevices, type Alarm, type Backlog, type Device, type HistoryPoint, type Punch, type Who } from '../api/shapes.js'
+import { useLive, usePollWhenNotLive, useThrottled } from '../api/live.js'
+import { readAlarms, readDevices, type Alarm, type Backlog, type Device, type History, type Punch, type Who } from '../api/shapes.js'
 import { may } from '../roles.js'
 import { Failure } from '../ui/failure.js'
 import { ago, dateTime } from '../ui/format.js'
@@ -16,6 +16,8 @@ import { useAction, useLoad } from '../ui/use-load.js'
 /** A ring this full is close to refusing punches (the gateway's own alarm threshold, gateway/alarms.ts). */
 const RING_FULLISH = 0.8
 const POLL_MS = 5000
+/** The page reloads at most this often however many events arrive. */
+const RELOAD_MIN_MS = 1000
 /** The live feed keeps this many punches on screen. */
 const FEED_LENGTH = 20
 
@@ -24,12 +26,12 @@ interface Fleet {
   backlog: Backlog
   alarms: Alarm[]
   /** undefined when the gateway keeps no history */
-  history?: HistoryPoint[]
+  history?: History
 }
 
-async function loadHistory (): Promise<HistoryPoint[] | undefined> {
+async function loadHistory (): Promise<History | undefined> {
   try {
-    return (await api<{ points: HistoryPoint[] }>('GET', '/history?hours=24')).points
+    return await api<History>('GET', '/history?hours=24')
   } catch (err) {
     if (err instanceof ApiFailure && err.status === 404) return undefined
     throw err
@@ -70,29 +72,41 @@ function BacklogTiles ({ backlog }: { backlog: Backlog }) {
   )
 }
 
-function Charts ({ history }: { history: HistoryPoint[] | undefined }) {
+function perInterval (seconds: number | undefined): string {
+  if (seconds === undefined) return 'per interval'
+  return seconds % 60 === 0 ? `per ${seconds / 60} min` : `per ${seconds} s`
+}
+
+function Charts ({ history }: { history: History | undefined }) {
   if (history === undefined) return <p class='hint'>This gateway keeps no history yet: the charts appear once it does.</p>
-  const times = history.map(p => p.t)
+  const points = history.points
+  const times = points.map(p => p.t)
   return (
     <div class='charts'>
-      <TimeChart title='Backlog (punches waiting)' times={times} series={[{ label: 'backlog', stroke: '#c0392b', values: history.map(p => p.backlog) }]} />
+      <TimeChart title='Backlog (punches waiting)' times={times} series={[{ label: 'backlog', stroke: '#c0392b', values: points.map(p => p.backlog) }]} />
       <TimeChart
-        title='Punches received and delivered'
+        title={`Punches received and delivered, ${perInterval(history.sampleSeconds)}`}
         times={times}
         series={[
-          { label: 'received', stroke: '#2c7be5', values: history.map(p => p.received) },
-          { label: 'delivered', stroke: '#27ae60', values: history.map(p => p.delivered) }
+          { label: 'received', stroke: '#2c7be5', values: points.map(p => p.received) },
+          { label: 'delivered', stroke: '#27ae60', values: points.map(p => p.delivered) }
         ]}
       />
     </div>
   )
 }
 
+/** hr acknowledges major and minor alarms; a critical one takes an admin (the API's rule). */
+function mayAck (who: Who, a: Alarm): boolean {
+  return may(who.role, 'ackAlarms') && (a.severity !== 'critical' || who.role === 'admin')
+}
+
 function Alarms ({ alarms, who, reload }: { alarms: Alarm[], who: Who, reload: () => Promise<void> }) {
   const action = useAction()
   if (alarms.length === 0) return <p class='ok' data-alarms='none'>No alarms.</p>
-  const ack = async (name: string): Promise<void> => {
-    if (await action.run(async () => await api('POST', `/alarms/${encodeURIComponent(name)}/ack`))) await reload()
+  const ack = async (a: Alarm): Promise<void> => {
+    const path = `/alarms/${encodeURIComponent(a.name)}/ack${a.device === undefined ? '' : '?device=' + encodeURIComponent(a.device)}`
+    if (await action.run(async () => await api('POST', path))) await reload()
   }
   return (
     <>
@@ -101,8 +115,8 @@ function Alarms ({ alarms, who, reload }: { alarms: Alarm[], who: Who, reload: (
           <li key={a.name + (a.device ?? '')} class={`alarm sev-${a.severity}`} data-alarm={a.name}>
             <b>{a.severity}</b> {a.name}{a.device !== undefined && ` (${a.device})`}: {a.message}
             {a.raisedAt !== undefined && <small> since {dateTime(a.raisedAt)}</small>}
-            {a.acked === false && may(who.role, 'ackAlarms') && <button type='button' onClick={() => { void ack(a.name) }} disabled={action.busy}>Acknowledge</button>}
-            {a.acked === true && <small> acknowledged</small>}
+            {a.acked === null && mayAck(who, a) && <button type='button' onClick={() => { void ack(a) }} disabled={action.busy}>Acknowledge</button>}
+            {a.acked != null && <small> acknowledged by {a.acked.by}, {dateTime(a.acked.at)}</small>}
           </li>
         ))}
       </ul>
@@ -131,8 +145,8 @@ function LiveFeed () {
 
 export function FleetPage ({ who }: { who: Who }) {
   const fleet = useLoad(loadFleet)
-  const refresh = useCallback(() => { void fleet.reload() }, [fleet.reload])
-  useLive(['device', 'alarm', 'dead-letter'], refresh)
+  const refresh = useThrottled(() => { void fleet.reload() }, RELOAD_MIN_MS)
+  useLive(['device', 'alarm', 'dead-letter', 'reset'], refresh)
   usePollWhenNotLive(refresh, POLL_MS)
   const f = fleet.data
   return (

@@ -4,9 +4,11 @@ function pad (n: number): string {
   return String(n).padStart(2, '0')
 }
 
-export function dateTime (ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '—'
-  const d = new Date(ms)
+/** A time in ms since the epoch, or as ISO 8601 text, in the browser's local time. */
+export function dateTime (at: number | string | null | undefined): string {
+  if (at === null || at === undefined) return '—'
+  const d = new Date(at)
+  if (Number.isNaN(d.getTime())) return String(at)
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
 }
 
@@ -34,4 +36,17 @@ export function fromLocalInput (value: string): number | undefined {
 export function toLocalInput (ms: number): string {
   const d = new Date(ms)
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
+/**
+ * `<input type="datetime-local">`'s value as ISO 8601 with the browser's own UTC offset
+ * (`2026-12-07T08:59:00+08:00`): the form an API takes when the local time a person meant must survive.
+ */
+export function toOffsetTime (value: string): string | undefined {
+  const ms = fromLocalInput(value)
+  if (ms === undefined) return undefined
+  const offset = -new Date(ms).getTimezoneOffset()
+  const sign = offset < 0 ? '-' : '+'
+  const abs = Math.abs(offset)
+  return `${value.length === 16 ? value + ':00' : value}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
 }
