@@ -50,7 +50,8 @@ function guard (reply: FastifyReply, cache: string): void {
   reply.header('Cache-Control', cache)
 }
 
-export async function registerConsoleRoutes (app: FastifyInstance, dir: string | undefined = consoleDir()): Promise<void> {
+/** `dir`: the built console (consoleDir()), undefined when it is not built. */
+export async function registerConsoleRoutes (app: FastifyInstance, dir: string | undefined): Promise<void> {
   if (dir === undefined) {
     app.get('/', { schema: { hide: true }, exposeHeadRoute: false }, async (_req, reply) => {
       guard(reply, 'no-store')

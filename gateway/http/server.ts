@@ -12,7 +12,7 @@ import { BearerToken } from './bearer.js'
 import { registerLegacyRoutes } from './legacy-routes.js'
 import { registerErrorReplies } from './errors.js'
 import { registerApiV1 } from './v1/api.js'
-import { registerConsoleRoutes } from './console-routes.js'
+import { consoleDir, registerConsoleRoutes } from './console-routes.js'
 import type { HttpOptions } from './options.js'
 
 export type { HttpRefusal } from './refusal.js'
@@ -60,7 +60,7 @@ export async function createHttpServer (opts: HttpOptions): Promise<Server> {
   const siteToken = new BearerToken(opts.token)
   registerLegacyRoutes(app, { ...opts, siteToken })
   await registerApiV1(app, { ...opts, siteToken })
-  await registerConsoleRoutes(app)
+  await registerConsoleRoutes(app, consoleDir())
   await app.ready()
   return app.server
 }
