@@ -67,6 +67,9 @@ export interface Punch {
   flags: Flag[] | string[]
   received: number
   manual?: string | null
+  site?: string
+  /** whether the upstream has it */
+  delivered?: boolean
 }
 
 export interface DeadLetter {

@@ -30,11 +30,16 @@ const FLAG_CHOICES: Record<Flag, true> = {
 
 const PAGE = 100
 
-interface Filters { person: string, badge: string, device: string, from: string, to: string, flag: string }
-const NO_FILTERS: Filters = { person: '', badge: '', device: '', from: '', to: '', flag: '' }
+interface Filters { person: string, badge: string, device: string, site: string, from: string, to: string, flag: string }
+const NO_FILTERS: Filters = { person: '', badge: '', device: '', site: '', from: '', to: '', flag: '' }
 
 function params (f: Filters): Record<string, string | number | undefined> {
-  return { person: f.person, badge: f.badge, device: f.device, from: fromLocalInput(f.from), to: fromLocalInput(f.to), flag: f.flag }
+  return { person: f.person, badge: f.badge, device: f.device, site: f.site, from: fromLocalInput(f.from), to: fromLocalInput(f.to), flag: f.flag }
+}
+
+/** The browser's zone, so an export's local_time column reads as the times on this page. */
+function browserZone (): string | undefined {
+  try { return Intl.DateTimeFormat().resolvedOptions().timeZone } catch { return undefined }
 }
 
 function matches (p: Punch, f: Filters): boolean {
@@ -43,6 +48,7 @@ function matches (p: Punch, f: Filters): boolean {
   return (f.person === '' || p.person === f.person) &&
     (f.badge === '' || p.emp === f.badge) &&
     (f.device === '' || p.device === f.device) &&
+    (f.site === '' || p.site === f.site) &&
     (from === undefined || p.ts >= from) &&
     (to === undefined || p.ts < to) &&
     (f.flag === '' || (p.flags as string[]).includes(f.flag))
@@ -75,7 +81,7 @@ export function PunchesPage () {
   useLive(['punch'], onPunch)
 
   const field = (k: keyof Filters) => ({ value: form[k], onInput: (e: { currentTarget: { value: string } }) => setForm({ ...form, [k]: e.currentTarget.value }) })
-  const exportQuery = query(params(shown ?? form))
+  const exportQuery = query({ ...params(shown ?? form), tz: browserZone() })
 
   return (
     <section>
@@ -84,6 +90,7 @@ export function PunchesPage () {
         <label>Person <input name='person' {...field('person')} /></label>
         <label>Badge <input name='badge' {...field('badge')} /></label>
         <label>Device <input name='device' {...field('device')} /></label>
+        <label>Site <input name='site' {...field('site')} /></label>
         <label>From <input name='from' type='datetime-local' {...field('from')} /></label>
         <label>To <input name='to' type='datetime-local' {...field('to')} /></label>
         <label>Flag
@@ -103,12 +110,12 @@ export function PunchesPage () {
           <p role='status' data-count={rows.length}>{rows.length} punch{rows.length === 1 ? '' : 'es'}{next !== undefined ? ' so far' : ''}</p>
           <div class='scroll'>
             <table class='grid' aria-label='punches'>
-              <thead><tr><th>time</th><th>person</th><th>badge</th><th>device</th><th>kind</th><th>method</th><th>flags</th><th>stored</th></tr></thead>
+              <thead><tr><th>time</th><th>person</th><th>badge</th><th>device</th><th>site</th><th>kind</th><th>method</th><th>flags</th><th>stored</th><th>upstream</th></tr></thead>
               <tbody>
                 {rows.map(p => (
                   <tr key={p.id} data-punch={p.id}>
-                    <td>{dateTime(p.ts)}</td><td>{p.person ?? '—'}</td><td>{p.emp}</td><td>{p.device}</td><td>{p.kind}</td><td>{p.method ?? ''}</td>
-                    <td>{p.flags.join(', ')}</td><td>{dateTime(p.received)}</td>
+                    <td>{dateTime(p.ts)}</td><td>{p.person ?? '—'}</td><td>{p.emp}</td><td>{p.device}</td><td>{p.site ?? ''}</td><td>{p.kind}</td><td>{p.method ?? ''}</td>
+                    <td>{p.flags.join(', ')}</td><td>{dateTime(p.received)}</td><td>{p.delivered === undefined ? '' : p.delivered ? 'delivered' : 'waiting'}</td>
                   </tr>
                 ))}
               </tbody>
