@@ -14,6 +14,7 @@ import { FleetPage } from './pages/fleet.js'
 import { ApprovalsPage } from './pages/approvals.js'
 import { PunchesPage } from './pages/punches.js'
 import { DeadLettersPage } from './pages/dead-letters.js'
+import { DaysPage } from './pages/days.js'
 import { DevicesPage } from './pages/devices.js'
 import { OperatorsPage } from './pages/operators.js'
 import { AuditPage } from './pages/audit.js'
@@ -22,6 +23,7 @@ function Page ({ route, who }: { route: string, who: Who }) {
   switch (route) {
     case 'approvals': return <ApprovalsPage who={who} />
     case 'punches': return <PunchesPage />
+    case 'days': return <DaysPage />
     case 'dead-letters': return <DeadLettersPage who={who} />
     case 'devices': return <DevicesPage who={who} />
     case 'operators': return <OperatorsPage />

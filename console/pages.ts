@@ -14,6 +14,7 @@ export const PAGES: readonly PageEntry[] = [
   { route: 'fleet', title: 'Fleet', roles: ALL },
   { route: 'approvals', title: 'Approvals', roles: HR_UP },
   { route: 'punches', title: 'Punches', roles: HR_UP },
+  { route: 'days', title: 'Days', roles: HR_UP },
   { route: 'dead-letters', title: 'Dead letters', roles: HR_UP },
   { route: 'devices', title: 'Devices', roles: ALL },
   { route: 'operators', title: 'Operators', roles: ['admin'] },

@@ -33,6 +33,12 @@ export function fromLocalInput (value: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms
 }
 
+/** The local calendar date, YYYY-MM-DD (`<input type="date">`'s value). */
+export function calendarDate (ms: number): string {
+  const d = new Date(ms)
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
+}
+
 export function toLocalInput (ms: number): string {
   const d = new Date(ms)
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
