@@ -23,7 +23,8 @@ t.test('the console over the API: log in, fleet, punches, dead letters, operator
   t.teardown(() => dev.close())
   await dev.publish(batch('b-1', [1, 2, 3]))
   await dev.ackFor('b-1')
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const hanaPassword = addOperator(data, 'hana', 'hr')
+  const hr = await login(gw, 'hana', hanaPassword)
   const deadLetters = async (): Promise<Array<{ rowId: number }>> => await (await asSession(gw, hr, 'GET', '/api/v1/dead-letters')).json() as Array<{ rowId: number }>
   await until(async () => (await deadLetters()).length === 1, 'the refused punch to be parked')
 
@@ -104,6 +105,16 @@ t.test('the console over the API: log in, fleet, punches, dead letters, operator
     await page.getByRole('button', { name: 'Log out' }).click()
     await page.getByRole('button', { name: 'Log in' }).waitFor()
     t.equal((await context.cookies()).filter(c => c.name === 'punchline_session').length, 0, 'the cookie is gone')
+  })
+
+  await t.test('hr: people and approvals, not operators; devices read only', async t => {
+    await logIn(page, 'hana', hanaPassword)
+    t.equal(await page.getByRole('navigation', { name: 'pages' }).textContent(), 'FleetApprovalsPunchesDaysDead lettersDevicesAudit log')
+    await goTo(page, 'Devices')
+    await page.locator('tr[data-device="T-9"]').waitFor()
+    t.equal(await page.getByRole('button', { name: 'Rotate secret' }).count(), 0, 'no secret to rotate')
+    await page.getByRole('button', { name: 'Log out' }).click()
+    await page.getByRole('button', { name: 'Log in' }).waitFor()
   })
 
   await t.test('a viewer is offered neither the pages nor the actions the role may not take', async t => {
