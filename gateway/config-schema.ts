@@ -65,7 +65,9 @@ export const gatewayConfigSchema = {
       metricsPublic: flag,
       maxConnections: wholeBetween(1, 10_000),
       headersTimeoutMs: between(1000, 300_000),
-      requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' }
+      requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' },
+      maxEventStreams: wholeBetween(1, 1000),
+      eventQueueBytes: wholeBetween(4096, 64 * 1024 * 1024)
     }),
     maxPayloadBytes: { type: 'integer', minimum: 1, problem: 'must be a whole number of bytes above 0' },
     upstream,
@@ -94,6 +96,7 @@ export const gatewayConfigSchema = {
       intervalSeconds: atLeast(0.1)
     }),
     watermark: section({ intervalSeconds: atLeast(1) }),
+    history: section({ sampleSeconds: between(1, 3600) }),
     ingest: section({
       commitThread: flag,
       maxRowsPerCommit: wholeBetween(1, 1_000_000),

@@ -56,6 +56,10 @@ export interface HttpConfig {
   /** a client has this long to send its request headers, and this long for the whole request */
   headersTimeoutMs: number
   requestTimeoutMs: number
+  /** /api/v1/events streams open at once; more are refused (503) and counted; each also holds one of maxConnections */
+  maxEventStreams: number
+  /** bytes of events queued for one stream whose client reads no more before it is dropped (and counted) */
+  eventQueueBytes: number
 }
 
 /** Shortest token accepted from the config or the environment: a guessable token is no lock. */
@@ -92,6 +96,8 @@ export interface GatewayConfig {
   alarms: { deviceSilentMinutes: number, backlogAgeMinutes: number, upstreamFailingMinutes: number, diskWarnPercent: number, intervalSeconds: number }
   /** how often the delivered watermark is sent to sinks that take it */
   watermark: { intervalSeconds: number }
+  /** how often the console's history (GET /api/v1/history) takes a sample of backlog, deliveries, receipts and devices online */
+  history: { sampleSeconds: number }
   /**
    * commitThread: group commits (and their fsync) on a thread of their own while the event loop collects
    * the next group (ingest/pipelined-commit.ts), or in the event loop itself; maxRowsPerCommit: a commit
@@ -126,7 +132,7 @@ export function defaultConfig (): GatewayConfig {
     // connection is dropped.
     mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
-    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
@@ -137,6 +143,7 @@ export function defaultConfig (): GatewayConfig {
     storage: { maxDbBytes: 0, minFreeBytes: 256 * 1024 * 1024, checkIntervalMs: 5000 },
     alarms: { deviceSilentMinutes: 120, backlogAgeMinutes: 30, upstreamFailingMinutes: 10, diskWarnPercent: 85, intervalSeconds: 30 },
     watermark: { intervalSeconds: 60 },
+    history: { sampleSeconds: 60 },
     // 5,000 rows a commit already pays one fsync per 5,000 (docs/BENCHMARKS.md's ceiling); larger groups
     // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
     ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows }
@@ -317,6 +324,8 @@ function checkRelations (cfg: GatewayConfig, problems: SettingProblems): void {
   const h = cfg.http
   if (typeof h.token === 'string' && h.token !== '' && !isApiToken(h.token)) add('http.token', API_TOKEN_RULE)
   if (h.requestTimeoutMs < h.headersTimeoutMs) add('http.requestTimeoutMs', 'must be between http.headersTimeoutMs and 600000')
+  // Streams hold connections; at the cap the API would take no other request.
+  if (h.maxEventStreams >= h.maxConnections) add('http.maxEventStreams', 'must be below http.maxConnections (other requests need connections too)')
   if (cfg.rules.lateSyncMs > cfg.rules.expiredMs) add('rules.lateSyncMs', 'must not exceed rules.expiredMs')
   if (isPlain(cfg.sites)) for (const [id, site] of Object.entries(cfg.sites)) checkSite(id, site, add)
 }

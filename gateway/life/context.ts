@@ -25,6 +25,7 @@ import type { Forwarder } from '../forward/forwarder.js'
 import type { WatermarkFeed } from '../forward/watermark-feed.js'
 import type { BrokerHandle } from '../broker/broker.js'
 import type { DeviceSessions } from '../device-sessions.js'
+import type { Live } from '../events/live-parts.js'
 
 export interface GatewayAddresses {
   /** 0 when the plain listener is closed (mqtt.plain false) */
@@ -49,6 +50,8 @@ export interface GatewayParts {
   clocks?: DeviceClocks
   flagger?: Flagger
   sessions?: DeviceSessions
+  /** the live events, the devices' live state and the history (live.ts) */
+  live?: Live
   /** absent when no upstream is configured: punches are stored and acknowledged, and wait for one */
   forwarder?: Forwarder
   watermarkFeed?: WatermarkFeed

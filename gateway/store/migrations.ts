@@ -197,5 +197,15 @@ export const MIGRATIONS: readonly string[] = [
     target TEXT,
     detail TEXT
   );
+  `,
+  // The console's charts (gateway/history/history-sampler.ts): one row per sample, pruned to a window.
+  `
+  CREATE TABLE history (
+    t              INTEGER PRIMARY KEY,
+    backlog        INTEGER NOT NULL,
+    delivered      INTEGER NOT NULL,
+    received       INTEGER NOT NULL,
+    devices_online INTEGER NOT NULL
+  ) WITHOUT ROWID;
   `
 ]
