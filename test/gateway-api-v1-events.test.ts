@@ -62,6 +62,7 @@ t.test('a device online and a punch arrive as events, the punch within a second 
     t.match(s.headers.get('content-type'), /^text\/event-stream/)
   }
   t.equal((await fetch(gw.httpUrl + '/api/v1/events')).status, 401, 'without credentials: 401')
+  t.equal((await fetch(gw.httpUrl + '/api/v1/events', { method: 'HEAD', headers: { Cookie: sessions.admin.cookie } })).status, 404, 'HEAD opens no stream')
 
   const device = await connectDevice(gw.mqttUrl, 'E-1', { secret: 'secret-of-E-1' })
   await until(() => admin.of('device').some(d => d.id === 'E-1' && d.change === 'online'), 'the device event of E-1 coming online', 5000)

@@ -40,6 +40,8 @@ function stillValid (req: FastifyRequest, parts: EventRouteParts): () => boolean
 export function registerEventRoutes (app: FastifyInstance, parts: EventRouteParts): void {
   app.get('/api/v1/events', {
     config: { roles: ANY_ROLE },
+    // A HEAD would open a stream that sends nothing and never ends.
+    exposeHeadRoute: false,
     schema: {
       summary: 'Live events as text/event-stream: punch, device, alarm, dead-letter (and makeup, review); resumes from Last-Event-ID',
       description: `Events: ${LIVE_EVENT_TYPES.join(', ')}, and reset (the events since Last-Event-ID are no longer kept: reload). ` +
