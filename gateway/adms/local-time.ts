@@ -50,3 +50,9 @@ export function wallTimeToInstant (wall: WallTime, zone: string): Instant {
   }
   return { ms: chosen.epochMilliseconds, offsetMinutes: chosen.offsetNanoseconds / 60e9, fold }
 }
+
+/** What a clock in `zone` shows at `ms`: the wall time a clock command sets. */
+export function instantToWallTime (ms: number, zone: string): WallTime {
+  const z = Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone)
+  return { year: z.year, month: z.month, day: z.day, hour: z.hour, minute: z.minute, second: z.second }
+}
