@@ -101,6 +101,16 @@ export const gatewayConfigSchema = {
       commitThread: flag,
       maxRowsPerCommit: wholeBetween(1, 1_000_000),
       maxQueuedRows: wholeBetween(1, 10_000_000)
+    }),
+    adms: section({
+      port,
+      host: { type: 'string', minLength: 1, problem: "must be an address to listen on ('0.0.0.0', '::', a LAN address)" },
+      maxBodyBytes: wholeBetween(1024, 64 * 1024 * 1024),
+      maxConnections: wholeBetween(1, 10_000),
+      delaySeconds: wholeBetween(1, 3600),
+      errorDelaySeconds: wholeBetween(1, 3600),
+      setClock: flag,
+      keepBodiesDays: atLeast(0, 'must be 0 (keep for ever) or more')
     })
   }
 } as const

@@ -105,6 +105,24 @@ export interface GatewayConfig {
    * before new batches are refused unacknowledged (the devices resend them)
    */
   ingest: { commitThread: boolean, maxRowsPerCommit: number, maxQueuedRows: number }
+  /** ZKTeco terminals pushing over ADMS / iclock (gateway/adms/, docs/ADMS.md); off while `port` is 0 */
+  adms: AdmsConfig
+}
+
+export interface AdmsConfig {
+  /** the listener's port (0 = off) and address: terminals on the site LAN must reach it */
+  port: number
+  host: string
+  /** the largest body taken; a terminal's upload is a few kilobytes */
+  maxBodyBytes: number
+  maxConnections: number
+  /** seconds between a terminal's heartbeats, and before it retries a failed exchange */
+  delaySeconds: number
+  errorDelaySeconds: number
+  /** set each terminal's clock, in its registered zone, when it comes online */
+  setClock: boolean
+  /** kept bodies (as terminals sent them) are deleted after this many days (0 = kept for ever) */
+  keepBodiesDays: number
 }
 
 export const UPSTREAM_DEFAULTS: Omit<UpstreamConfig, 'kind' | 'url'> = {
@@ -146,7 +164,8 @@ export function defaultConfig (): GatewayConfig {
     history: { sampleSeconds: 60 },
     // 5,000 rows a commit already pays one fsync per 5,000 (docs/BENCHMARKS.md's ceiling); larger groups
     // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
-    ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows }
+    ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows },
+    adms: { port: 0, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, maxConnections: 256, delaySeconds: 10, errorDelaySeconds: 30, setClock: true, keepBodiesDays: 30 }
   }
 }
 
@@ -208,6 +227,7 @@ export interface ConfigSources {
   flags?: {
     mqttPort?: number
     httpPort?: number
+    admsPort?: number
     data?: string
     upstream?: string
     allowAnonymous?: boolean
@@ -240,6 +260,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_MQTT_PORT !== undefined) cfg.mqtt.port = port(env.PUNCHLINE_MQTT_PORT, 'PUNCHLINE_MQTT_PORT')
   if (env.PUNCHLINE_HTTP_PORT !== undefined) cfg.http.port = port(env.PUNCHLINE_HTTP_PORT, 'PUNCHLINE_HTTP_PORT')
   if (env.PUNCHLINE_HTTP_HOST !== undefined) cfg.http.host = env.PUNCHLINE_HTTP_HOST
+  if (env.PUNCHLINE_ADMS_PORT !== undefined) cfg.adms.port = port(env.PUNCHLINE_ADMS_PORT, 'PUNCHLINE_ADMS_PORT')
   if (env.PUNCHLINE_API_TOKEN !== undefined && env.PUNCHLINE_API_TOKEN !== '') cfg.http.token = checkApiToken(env.PUNCHLINE_API_TOKEN, 'PUNCHLINE_API_TOKEN')
   if (env.PUNCHLINE_GATEWAY_ID !== undefined) cfg.gatewayId = env.PUNCHLINE_GATEWAY_ID
   if (env.PUNCHLINE_UPSTREAM_URL !== undefined) cfg.upstream = withUrl(cfg.upstream, env.PUNCHLINE_UPSTREAM_URL)
@@ -259,6 +280,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   const f = src.flags ?? {}
   if (f.mqttPort !== undefined) cfg.mqtt.port = f.mqttPort
   if (f.httpPort !== undefined) cfg.http.port = f.httpPort
+  if (f.admsPort !== undefined) cfg.adms.port = f.admsPort
   if (f.data !== undefined) cfg.dataDir = f.data
   if (f.upstream !== undefined) cfg.upstream = withUrl(cfg.upstream, f.upstream)
   if (f.allowAnonymous === true) cfg.allowAnonymous = true

@@ -21,6 +21,7 @@ import { database } from './life/database.js'
 import { deviceSessions, flushActivity, gauges, health, ingest, rules, stores, upstream } from './life/parts.js'
 import { http } from './life/http.js'
 import { live } from './life/live.js'
+import { adms } from './life/adms.js'
 import { broker, intake } from './life/broker.js'
 import { forwarding, housekeeping, ready, reportCertificate, timers } from './life/running.js'
 
@@ -46,6 +47,7 @@ const LIFE: readonly LifeStep[] = [
   gauges,
   health,
   http,
+  adms,
   broker,
   forwarding,
   intake,
