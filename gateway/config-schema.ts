@@ -65,7 +65,9 @@ export const gatewayConfigSchema = {
       metricsPublic: flag,
       maxConnections: wholeBetween(1, 10_000),
       headersTimeoutMs: between(1000, 300_000),
-      requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' }
+      requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' },
+      maxEventStreams: wholeBetween(1, 1000),
+      eventQueueBytes: wholeBetween(4096, 64 * 1024 * 1024)
     }),
     maxPayloadBytes: { type: 'integer', minimum: 1, problem: 'must be a whole number of bytes above 0' },
     upstream,
@@ -94,10 +96,21 @@ export const gatewayConfigSchema = {
       intervalSeconds: atLeast(0.1)
     }),
     watermark: section({ intervalSeconds: atLeast(1) }),
+    history: section({ sampleSeconds: between(1, 3600) }),
     ingest: section({
       commitThread: flag,
       maxRowsPerCommit: wholeBetween(1, 1_000_000),
       maxQueuedRows: wholeBetween(1, 10_000_000)
+    }),
+    adms: section({
+      port,
+      host: { type: 'string', minLength: 1, problem: "must be an address to listen on ('0.0.0.0', '::', a LAN address)" },
+      maxBodyBytes: wholeBetween(1024, 64 * 1024 * 1024),
+      maxConnections: wholeBetween(1, 10_000),
+      delaySeconds: wholeBetween(1, 3600),
+      errorDelaySeconds: wholeBetween(1, 3600),
+      setClock: flag,
+      keepBodiesDays: atLeast(0, 'must be 0 (keep for ever) or more')
     })
   }
 } as const

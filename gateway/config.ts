@@ -56,6 +56,10 @@ export interface HttpConfig {
   /** a client has this long to send its request headers, and this long for the whole request */
   headersTimeoutMs: number
   requestTimeoutMs: number
+  /** /api/v1/events streams open at once; more are refused (503) and counted; each also holds one of maxConnections */
+  maxEventStreams: number
+  /** bytes of events queued for one stream whose client reads no more before it is dropped (and counted) */
+  eventQueueBytes: number
 }
 
 /** Shortest token accepted from the config or the environment: a guessable token is no lock. */
@@ -92,6 +96,8 @@ export interface GatewayConfig {
   alarms: { deviceSilentMinutes: number, backlogAgeMinutes: number, upstreamFailingMinutes: number, diskWarnPercent: number, intervalSeconds: number }
   /** how often the delivered watermark is sent to sinks that take it */
   watermark: { intervalSeconds: number }
+  /** how often the console's history (GET /api/v1/history) takes a sample of backlog, deliveries, receipts and devices online */
+  history: { sampleSeconds: number }
   /**
    * commitThread: group commits (and their fsync) on a thread of their own while the event loop collects
    * the next group (ingest/pipelined-commit.ts), or in the event loop itself; maxRowsPerCommit: a commit
@@ -99,6 +105,24 @@ export interface GatewayConfig {
    * before new batches are refused unacknowledged (the devices resend them)
    */
   ingest: { commitThread: boolean, maxRowsPerCommit: number, maxQueuedRows: number }
+  /** ZKTeco terminals pushing over ADMS / iclock (gateway/adms/, docs/ADMS.md); off while `port` is 0 */
+  adms: AdmsConfig
+}
+
+export interface AdmsConfig {
+  /** the listener's port (0 = off) and address: terminals on the site LAN must reach it */
+  port: number
+  host: string
+  /** the largest body taken; a terminal's upload is a few kilobytes */
+  maxBodyBytes: number
+  maxConnections: number
+  /** seconds between a terminal's heartbeats, and before it retries a failed exchange */
+  delaySeconds: number
+  errorDelaySeconds: number
+  /** set each terminal's clock, in its registered zone, when it comes online */
+  setClock: boolean
+  /** kept bodies (as terminals sent them) are deleted after this many days (0 = kept for ever) */
+  keepBodiesDays: number
 }
 
 export const UPSTREAM_DEFAULTS: Omit<UpstreamConfig, 'kind' | 'url'> = {
@@ -126,7 +150,7 @@ export function defaultConfig (): GatewayConfig {
     // connection is dropped.
     mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
-    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024 },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
@@ -137,9 +161,11 @@ export function defaultConfig (): GatewayConfig {
     storage: { maxDbBytes: 0, minFreeBytes: 256 * 1024 * 1024, checkIntervalMs: 5000 },
     alarms: { deviceSilentMinutes: 120, backlogAgeMinutes: 30, upstreamFailingMinutes: 10, diskWarnPercent: 85, intervalSeconds: 30 },
     watermark: { intervalSeconds: 60 },
+    history: { sampleSeconds: 60 },
     // 5,000 rows a commit already pays one fsync per 5,000 (docs/BENCHMARKS.md's ceiling); larger groups
     // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
-    ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows }
+    ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows },
+    adms: { port: 0, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, maxConnections: 256, delaySeconds: 10, errorDelaySeconds: 30, setClock: true, keepBodiesDays: 30 }
   }
 }
 
@@ -201,6 +227,7 @@ export interface ConfigSources {
   flags?: {
     mqttPort?: number
     httpPort?: number
+    admsPort?: number
     data?: string
     upstream?: string
     allowAnonymous?: boolean
@@ -233,6 +260,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_MQTT_PORT !== undefined) cfg.mqtt.port = port(env.PUNCHLINE_MQTT_PORT, 'PUNCHLINE_MQTT_PORT')
   if (env.PUNCHLINE_HTTP_PORT !== undefined) cfg.http.port = port(env.PUNCHLINE_HTTP_PORT, 'PUNCHLINE_HTTP_PORT')
   if (env.PUNCHLINE_HTTP_HOST !== undefined) cfg.http.host = env.PUNCHLINE_HTTP_HOST
+  if (env.PUNCHLINE_ADMS_PORT !== undefined) cfg.adms.port = port(env.PUNCHLINE_ADMS_PORT, 'PUNCHLINE_ADMS_PORT')
   if (env.PUNCHLINE_API_TOKEN !== undefined && env.PUNCHLINE_API_TOKEN !== '') cfg.http.token = checkApiToken(env.PUNCHLINE_API_TOKEN, 'PUNCHLINE_API_TOKEN')
   if (env.PUNCHLINE_GATEWAY_ID !== undefined) cfg.gatewayId = env.PUNCHLINE_GATEWAY_ID
   if (env.PUNCHLINE_UPSTREAM_URL !== undefined) cfg.upstream = withUrl(cfg.upstream, env.PUNCHLINE_UPSTREAM_URL)
@@ -252,6 +280,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   const f = src.flags ?? {}
   if (f.mqttPort !== undefined) cfg.mqtt.port = f.mqttPort
   if (f.httpPort !== undefined) cfg.http.port = f.httpPort
+  if (f.admsPort !== undefined) cfg.adms.port = f.admsPort
   if (f.data !== undefined) cfg.dataDir = f.data
   if (f.upstream !== undefined) cfg.upstream = withUrl(cfg.upstream, f.upstream)
   if (f.allowAnonymous === true) cfg.allowAnonymous = true
@@ -317,6 +346,8 @@ function checkRelations (cfg: GatewayConfig, problems: SettingProblems): void {
   const h = cfg.http
   if (typeof h.token === 'string' && h.token !== '' && !isApiToken(h.token)) add('http.token', API_TOKEN_RULE)
   if (h.requestTimeoutMs < h.headersTimeoutMs) add('http.requestTimeoutMs', 'must be between http.headersTimeoutMs and 600000')
+  // Streams hold connections; at the cap the API would take no other request.
+  if (h.maxEventStreams >= h.maxConnections) add('http.maxEventStreams', 'must be below http.maxConnections (other requests need connections too)')
   if (cfg.rules.lateSyncMs > cfg.rules.expiredMs) add('rules.lateSyncMs', 'must not exceed rules.expiredMs')
   if (isPlain(cfg.sites)) for (const [id, site] of Object.entries(cfg.sites)) checkSite(id, site, add)
 }

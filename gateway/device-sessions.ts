@@ -5,7 +5,7 @@
  */
 import type { Aedes, Client, PublishPacket, Subscription } from 'aedes'
 import type { Topics, Channel } from '../shared/topics.js'
-import { decodeStatus } from '../shared/codec/status.js'
+import { decodeStatus, type DeviceStatus } from '../shared/codec/status.js'
 import { fieldOf } from '../shared/codec/check.js'
 import { encodeCommand, type Command } from '../shared/codec/command.js'
 import type { Logger } from '../shared/log.js'
@@ -27,6 +27,8 @@ export interface DeviceSessionsOptions {
   now: () => number
   /** set when the gateway moved a corrupt file aside and starts on an empty one (restore-resend.ts) */
   corruptKeptAs?: string
+  /** a readable status came (device-live.ts follows it) */
+  statusCame?: (device: string, status: DeviceStatus) => void
 }
 
 export class DeviceSessions {
@@ -60,15 +62,23 @@ export class DeviceSessions {
     })
     broker.on('subscribe', (subs: Subscription[], client: Client) => {
       for (const s of subs) {
-        if (s.topic === topics.of(client.id, 'cmd')) {
-          // docs/PROTOCOL.md: the time command is sent when a device comes online (= subscribes to its commands).
-          this.command(client.id, { v: 1, op: 'time', now: now() })
-          this.restoreResend.onConnect(client.id)
-        }
+        // docs/PROTOCOL.md: the time command is sent when a device comes online (= subscribes to its commands).
+        if (s.topic === topics.of(client.id, 'cmd')) this.syncNow(client.id)
       }
     })
     // Before authentication the id is whatever the client sent.
     broker.on('clientError', (client: Client, err: Error) => log.debug({ client: clientIdForLog(client.id ?? ''), err: err.message }, 'client error'))
+  }
+
+  /**
+   * What the gateway sends a device that comes online, and an operator's "sync now" sends again
+   * (POST /api/v1/devices/{id}/sync): the time, which the device answers with a fresh status and, from
+   * this version of the device runtime on, by publishing its ring at once (what SIGUSR1 does on the
+   * device); and, after a restore, the resend of what the file lacks, if not asked yet.
+   */
+  syncNow (device: string): void {
+    this.command(device, { v: 1, op: 'time', now: this.#o.now() })
+    this.restoreResend.onConnect(device)
   }
 
   command (device: string, command: Command): void {
@@ -103,5 +113,6 @@ export class DeviceSessions {
     }
     clocks.update(device, decoded.status)
     this.restoreResend.onStatus(device, decoded.status)
+    this.#o.statusCame?.(device, decoded.status)
   }
 }

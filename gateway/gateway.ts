@@ -20,6 +20,8 @@ import { dataDirLock, pidFile } from './life/data-dir.js'
 import { database } from './life/database.js'
 import { deviceSessions, flushActivity, gauges, health, ingest, rules, stores, upstream } from './life/parts.js'
 import { http } from './life/http.js'
+import { live } from './life/live.js'
+import { adms } from './life/adms.js'
 import { broker, intake } from './life/broker.js'
 import { forwarding, housekeeping, ready, reportCertificate, timers } from './life/running.js'
 
@@ -40,10 +42,12 @@ const LIFE: readonly LifeStep[] = [
   rules,
   deviceSessions,
   upstream,
+  live,
   ingest,
   gauges,
   health,
   http,
+  adms,
   broker,
   forwarding,
   intake,

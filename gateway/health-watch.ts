@@ -24,6 +24,8 @@ export interface HealthWatchOptions {
   metrics: GatewayMetrics
   log: Logger
   now: () => number
+  /** an alarm was raised, changed severity or cleared (the live events) */
+  changed?: (state: 'raised' | 'changed' | 'cleared', alarm: Alarm) => void
 }
 
 export interface ActiveAlarms {
@@ -130,10 +132,13 @@ export class HealthWatch {
       const was = this.#active.get(k)
       if (was === undefined || was.severity !== a.severity) {
         log[a.severity === 'critical' ? 'error' : 'warn']({ alarm: a.name, severity: a.severity, subject: a.subject, was: was?.severity }, `alarm ${was === undefined ? 'raised' : 'now ' + a.severity}: ${a.message}`)
+        this.#o.changed?.(was === undefined ? 'raised' : 'changed', a)
       }
     }
     for (const [k, a] of this.#active) {
-      if (!next.has(k)) log.info({ alarm: a.name, severity: a.severity, subject: a.subject }, `alarm cleared: ${a.name}${a.subject === undefined ? '' : ' ' + a.subject}`)
+      if (next.has(k)) continue
+      log.info({ alarm: a.name, severity: a.severity, subject: a.subject }, `alarm cleared: ${a.name}${a.subject === undefined ? '' : ' ' + a.subject}`)
+      this.#o.changed?.('cleared', a)
     }
     this.#active = next
     this.#current = { evaluatedAt: now(), alarms }

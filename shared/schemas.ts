@@ -163,7 +163,7 @@ export const upstreamBatchSchema = {
         type: 'object',
         required: ['id', 'device', 'epoch', 'seq', 'ts', 'emp', 'kind', 'method', 'received', 'flags'],
         properties: {
-          id: { type: 'string', description: 'device:epoch:seq — the key to dedupe on' },
+          id: { type: 'string', description: "the key to dedupe on: device:epoch:seq, or for a punch from a ZKTeco terminal its line's identity zk:SN:PIN:time:state:verify" },
           device: { type: 'string' },
           epoch,
           seq,
@@ -178,7 +178,21 @@ export const upstreamBatchSchema = {
           manual: punchSchema.properties.manual,
           up: punchSchema.properties.up,
           employee: { type: 'string', description: "the roster's employee for this badge on this device, when a roster entry maps it (extension)" },
-          site: { type: 'string', description: 'the site the device belongs to, when sites are configured (extension)' }
+          site: { type: 'string', description: 'the site the device belongs to, when sites are configured (extension)' },
+          source: {
+            type: 'object',
+            description: 'what a source other than the device runtime said beside the punch (extension): for a ZKTeco terminal its serial number, the wall time as written, the raw state and verify codes',
+            required: ['vendor'],
+            properties: {
+              vendor: { enum: ['zkteco'] },
+              sn: { type: 'string' },
+              wall: { type: 'string' },
+              state: { type: ['integer', 'null'] },
+              verify: { type: ['integer', 'null'] },
+              workcode: { type: 'string' },
+              fold: { enum: ['gap', 'repeated'], description: 'the wall time fell in a change of the zone\'s offset: moved forward past a gap, or the first of two' }
+            }
+          }
         }
       }
     }

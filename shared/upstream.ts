@@ -24,6 +24,12 @@ export interface UpstreamPunch {
   employee?: string
   /** the site the device belongs to, when sites are configured */
   site?: string
+  /**
+   * Extension: what a source other than the device runtime said beside the punch, e.g. a ZKTeco
+   * terminal's serial number, raw state and verify codes and its line (docs/PROTOCOL.md, "Punches from
+   * ZKTeco terminals"). Its `id` is then the source's own identity.
+   */
+  source?: Record<string, unknown>
 }
 
 export interface UpstreamBatch {

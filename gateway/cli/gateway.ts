@@ -19,7 +19,7 @@ export const EXIT_STORE_UNAVAILABLE = 75
 
 export const GATEWAY_COMMAND = defineCommand({
   usage: [
-    'punchline gateway [--config] [--mqtt-port] [--http-port] [--data]',
+    'punchline gateway [--config] [--mqtt-port] [--http-port] [--adms-port] [--data]',
     '                  [--upstream] [--allow-anonymous]',
     'punchline gateway --init [--data] [--config] [--host]'
   ],
@@ -27,6 +27,7 @@ export const GATEWAY_COMMAND = defineCommand({
     config: { type: 'string', value: 'FILE' },
     'mqtt-port': { type: 'whole', value: '1883', min: 0, max: 65535 },
     'http-port': { type: 'whole', value: '8080', min: 0, max: 65535 },
+    'adms-port': { type: 'whole', value: '8081', min: 0, max: 65535 },
     data: { type: 'string', value: 'DIR' },
     upstream: { type: 'string', value: 'URL' },
     'allow-anonymous': { type: 'boolean' },
@@ -53,6 +54,7 @@ export async function runGateway (argv: string[], out: (line: string) => void): 
     flags: {
       mqttPort: values['mqtt-port'],
       httpPort: values['http-port'],
+      admsPort: values['adms-port'],
       data: values.data,
       upstream: values.upstream,
       allowAnonymous: values['allow-anonymous']

@@ -510,7 +510,7 @@ const WATCHDOG_GRACE_MS = 5000
  */
 export function toUpstream (p: StoredPunch, d: PunchDescription = NOTHING): UpstreamPunch {
   const received = isoUtc(p.received)
-  const id = `${p.device}:${p.epoch}:${p.seq}`
+  const id = p.sourceId ?? `${p.device}:${p.epoch}:${p.seq}`
   const ts = isoUtc(p.ts)
   const flags = p.flags === '' ? [] : p.flags.split(',')
   const out: UpstreamPunch = p.tz === null
@@ -522,5 +522,6 @@ export function toUpstream (p: StoredPunch, d: PunchDescription = NOTHING): Upst
   if (p.up !== null) out.up = p.up
   if (d.employee !== undefined) out.employee = d.employee
   if (d.site !== undefined && d.site !== '') out.site = d.site
+  if (p.source !== null) out.source = JSON.parse(p.source) as Record<string, unknown>
   return out
 }

@@ -4,6 +4,8 @@ import type { HttpConfig } from '../config.js'
 import type { Db } from '../store/db.js'
 import type { DeadLetterKind } from '../store/forward-store.js'
 import type { HttpRefusal } from './refusal.js'
+import type { Live } from '../events/live-parts.js'
+import type { DeviceStore } from '../store/device-store.js'
 
 export type JsonView = () => unknown
 
@@ -19,5 +21,7 @@ export interface HttpOptions {
   /** the live forward store's replay (the forwarder picks the new batches up at its next poll) */
   replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind, now: number) => number
   settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
+  /** the fleet's live side (devices, events, history) and the device registry; "sync now" sends a device its commands */
+  fleet: { live: Live, store: DeviceStore, syncNow: (device: string) => void }
   refused: (reason: HttpRefusal) => void
 }

@@ -23,6 +23,8 @@ export interface WireJob {
   badges?: Array<0 | 1 | string>
   /** per row, the device's last big clock correction as [byMs, at], or null */
   jumps?: Array<[number, number] | null>
+  /** per row, its source identity and details (PunchRow.sourceId, .source), or null; absent when no row has one */
+  sources?: Array<[string, string | null] | null>
 }
 
 export interface DecodedJob {
@@ -38,10 +40,15 @@ export function encodeJob (rows: PunchRow[], received: number, inputs?: (row: Pu
   const cells: Cell[] = new Array(rows.length * ROW_CELLS)
   const badges: Array<0 | 1 | string> | undefined = inputs === undefined ? undefined : new Array(rows.length)
   const jumps: Array<[number, number] | null> | undefined = inputs === undefined ? undefined : new Array(rows.length)
+  let sources: Array<[string, string | null] | null> | undefined
   let at = 0
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     const p = r.punch
+    if (r.sourceId !== undefined) {
+      sources ??= new Array(rows.length).fill(null)
+      sources[i] = [r.sourceId, r.source ?? null]
+    }
     cells[at++] = r.device
     cells[at++] = r.epoch
     cells[at++] = r.tz ?? null
@@ -62,7 +69,9 @@ export function encodeJob (rows: PunchRow[], received: number, inputs?: (row: Pu
       jumps![i] = jump === undefined ? null : [jump.byMs, jump.at]
     }
   }
-  return badges === undefined ? { received, cells } : { received, cells, badges, jumps }
+  const job: WireJob = badges === undefined ? { received, cells } : { received, cells, badges, jumps }
+  if (sources !== undefined) job.sources = sources
+  return job
 }
 
 export function decodeJob (w: WireJob): DecodedJob {
@@ -83,6 +92,11 @@ export function decodeJob (w: WireJob): DecodedJob {
     if (cells[at + 13] !== null) punch.up = cells[at + 13] as number
     const tz = cells[at + 2]
     rows[i] = { device: cells[at] as string, epoch: cells[at + 1] as string, tz: tz === null ? undefined : tz as number, punch, flags: '' }
+    const source = w.sources?.[i]
+    if (source != null) {
+      rows[i].sourceId = source[0]
+      if (source[1] !== null) rows[i].source = source[1]
+    }
   }
   if (w.badges === undefined || w.jumps === undefined) return { rows, received: w.received }
   const inputs: FlagInputs[] = new Array(n)

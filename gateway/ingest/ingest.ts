@@ -33,6 +33,8 @@ export interface IngestOptions {
   accepting?: () => string | undefined
   /** a commit failed: the storage guard turns full at once when it was SQLITE_FULL */
   commitFailed?: (err: Error) => void
+  /** after a commit and its ack: the seqs stored now (the live events and the history; gateway/life/live.ts) */
+  committed?: (device: string, epoch: string, stored: number[]) => void
 }
 
 /** at most one "refusing" warning per this long; the counter has every refusal */
@@ -132,6 +134,7 @@ export class Ingest {
     }
     const ok = r.known.length === 0 ? toRanges(r.stored) : toRanges(r.stored.concat(r.known))
     this.#ack(device, { v: 1, id, epoch, ok, rejected })
+    if (r.stored.length > 0) o.committed?.(device, epoch, r.stored)
   }
 
   #ack (device: string, ack: Ack): void {

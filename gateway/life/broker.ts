@@ -44,6 +44,7 @@ export const broker: LifeStep = {
       })
     })
     sessions.attach(handle.broker)
+    life.live?.devices.attach(handle.broker)
   },
   async stop (life) {
     // Ends every connection: what a device has not had acknowledged it keeps, and sends to the next gateway.

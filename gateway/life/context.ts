@@ -25,6 +25,9 @@ import type { Forwarder } from '../forward/forwarder.js'
 import type { WatermarkFeed } from '../forward/watermark-feed.js'
 import type { BrokerHandle } from '../broker/broker.js'
 import type { DeviceSessions } from '../device-sessions.js'
+import type { Live } from '../events/live-parts.js'
+import type { AdmsIngress } from '../adms/ingress.js'
+import type { AdmsStore } from '../store/adms-store.js'
 
 export interface GatewayAddresses {
   /** 0 when the plain listener is closed (mqtt.plain false) */
@@ -33,6 +36,8 @@ export interface GatewayAddresses {
   mqttsPort?: number
   httpHost: string
   httpPort: number
+  /** only when the ADMS listener is on (adms.port) */
+  admsPort?: number
 }
 
 /** The parts of a running gateway, each present once the step that makes it has started. */
@@ -49,6 +54,8 @@ export interface GatewayParts {
   clocks?: DeviceClocks
   flagger?: Flagger
   sessions?: DeviceSessions
+  /** the live events, the devices' live state and the history (live.ts) */
+  live?: Live
   /** absent when no upstream is configured: punches are stored and acknowledged, and wait for one */
   forwarder?: Forwarder
   watermarkFeed?: WatermarkFeed
@@ -58,6 +65,8 @@ export interface GatewayParts {
   http?: Server
   httpPort?: number
   broker?: BrokerHandle
+  /** the ZKTeco terminals' listener and its parts, when adms.port is set */
+  adms?: { ingress: AdmsIngress, store: AdmsStore, server: Server, port: number, pruneTimer: NodeJS.Timeout }
   backupTimer?: NodeJS.Timeout
   activityTimer?: NodeJS.Timeout
   /** set by the last step: /ready answers 200 and in-process connections are taken */

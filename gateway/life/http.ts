@@ -33,6 +33,7 @@ export const http: LifeStep = {
       now: life.now,
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       settings: config.http,
+      fleet: { live: part(life, 'live'), store: devices, syncNow: (id) => part(life, 'sessions').syncNow(id) },
       refused: (reason) => metrics.httpRefused.inc({ reason })
     })
     await new Promise<void>((resolve, reject) => {

@@ -88,7 +88,8 @@ export const deviceSessions: LifeStep = {
       metrics: life.metrics,
       log: life.log,
       now: life.now,
-      corruptKeptAs: life.corruptKeptAs
+      corruptKeptAs: life.corruptKeptAs,
+      statusCame: (device, status) => life.live?.devices.status(device, status)
     })
   }
 }
@@ -163,6 +164,7 @@ export const ingest: LifeStep = {
       maxPayloadBytes: config.maxPayloadBytes,
       now: life.now,
       accepting: () => guard.reason,
+      committed: part(life, 'live').committed,
       commitFailed: (err) => { guard.noteWriteError(err) }
     })
   },
@@ -200,7 +202,8 @@ export const health: LifeStep = {
       forwarder: life.forwarder,
       metrics: life.metrics,
       log: life.log.child({ part: 'alarms' }),
-      now: life.now
+      now: life.now,
+      changed: (state, alarm) => life.live?.events.publish('alarm', { state, ...alarm })
     })
   }
 }

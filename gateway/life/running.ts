@@ -70,7 +70,8 @@ export const ready: LifeStep = {
       mqttPort: broker.port,
       ...(tls === undefined ? {} : { mqttsPort: tls.port }),
       httpHost: config.http.host,
-      httpPort: part(life, 'httpPort')
+      httpPort: part(life, 'httpPort'),
+      ...(life.adms === undefined ? {} : { admsPort: life.adms.port })
     }
     // The ready line names only the listeners that are open.
     const { mqttPort, ...others } = addresses

@@ -29,6 +29,11 @@ export async function verifySecret (secret: string, stored: string): Promise<boo
   return key.length === expected.length && timingSafeEqual(key, expected)
 }
 
+/** 24 random bytes, base64url: what `punchline devices add` prints when no --secret is given. */
+export function newDeviceSecret (): string {
+  return randomBytes(24).toString('base64url')
+}
+
 function digestOf (secret: string): Buffer {
   return createHash('sha256').update(secret).digest()
 }
@@ -65,6 +70,11 @@ export class DeviceStore {
    */
   readonly #activity = new Map<string, { seen: number, status?: string }>()
   readonly #flushActivity: () => void
+  /**
+   * Devices removed by this process: the last will their closed session still publishes must not bring
+   * their row back. A device that connects again (allowed anonymous devices) or is added again is back.
+   */
+  readonly #removed = new Set<string>()
 
   constructor (db: Db) {
     this.#db = db
@@ -82,17 +92,44 @@ export class DeviceStore {
   }
 
   /** Registers a device (or replaces its secret) and returns the secret to hand to the device. */
-  async add (id: string, secret: string = randomBytes(24).toString('base64url'), now: number = Date.now()): Promise<string> {
-    const hash = await hashSecret(secret)
-    this.#db.prepare(`INSERT INTO devices (id, secret_hash, created) VALUES (?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash`).run(id, hash, now)
+  async add (id: string, secret: string = newDeviceSecret(), now: number = Date.now()): Promise<string> {
+    await this.setSecret(id, secret, now, 'any')
     return secret
   }
 
-  remove (id: string): boolean {
+  /**
+   * Sets a device's secret, in one transaction with `also` (the change's audit row). `when` says which
+   * devices it applies to: 'new' (none with a secret yet: 'exists' otherwise; one seen anonymously gets
+   * one), 'existing' (a registered device: 'missing' otherwise), or 'any'. A login remembered with the old
+   * secret is forgotten at once (matchesVerified would also see the hash change at the next connect).
+   */
+  async setSecret (id: string, secret: string, now: number, when: 'new' | 'existing' | 'any', also?: () => void): Promise<'set' | 'exists' | 'missing'> {
+    const hash = await hashSecret(secret)
+    return this.#db.transaction(() => {
+      const row = this.#get.get(id) as { secret_hash: string | null } | undefined
+      if (when === 'new' && row?.secret_hash != null) return 'exists' as const
+      if (when === 'existing' && row === undefined) return 'missing' as const
+      this.#db.prepare(`INSERT INTO devices (id, secret_hash, created) VALUES (?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash`).run(id, hash, now)
+      this.#verified.delete(id)
+      this.#removed.delete(id)
+      also?.()
+      return 'set' as const
+    })()
+  }
+
+  /** Removes a device from the registry, in one transaction with `also`; its stored punches stay. */
+  remove (id: string, also?: () => void): boolean {
     this.#activity.delete(id)
     this.#verified.delete(id)
-    return this.#db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes === 1
+    return this.#db.transaction(() => {
+      const removed = this.#db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes === 1
+      if (removed) {
+        this.#removed.add(id)
+        also?.()
+      }
+      return removed
+    })()
   }
 
   /**
@@ -131,6 +168,7 @@ export class DeviceStore {
 
   /** The device connected now; written at the next flush(). */
   seen (id: string, now: number): void {
+    this.#removed.delete(id)
     const a = this.#activity.get(id)
     if (a === undefined) this.#activity.set(id, { seen: now })
     else a.seen = now
@@ -138,6 +176,7 @@ export class DeviceStore {
 
   /** The device's latest status; written at the next flush(). */
   saveStatus (id: string, status: DeviceStatus, now: number): void {
+    if (this.#removed.has(id)) return
     const text = JSON.stringify(status)
     const a = this.#activity.get(id)
     if (a === undefined) this.#activity.set(id, { seen: now, status: text })

@@ -352,7 +352,7 @@ export class ForwardStore {
 
   /** Dead letters not yet replayed, oldest first. */
   listDeadLetters (opts: { limit: number }): DeadLetter[] {
-    return this.#db.prepare(`SELECT d.punch_id AS rowId, p.device || ':' || p.epoch || ':' || p.seq AS punch,
+    return this.#db.prepare(`SELECT d.punch_id AS rowId, COALESCE(p.source_id, p.device || ':' || p.epoch || ':' || p.seq) AS punch,
         p.emp AS emp, p.ts AS ts, d.status AS status, d.reason AS reason, d.at AS at, d.kind AS kind
       FROM dead_letters d JOIN punches p ON p.id = d.punch_id
       WHERE d.replayed IS NULL ORDER BY d.at, d.punch_id LIMIT ?`).all(opts.limit) as DeadLetter[]

@@ -197,5 +197,71 @@ export const MIGRATIONS: readonly string[] = [
     target TEXT,
     detail TEXT
   );
+  `,
+  // 7: the console's charts (gateway/history/history-sampler.ts): one row per sample, pruned to a window.
+  `
+  CREATE TABLE history (
+    t              INTEGER PRIMARY KEY,
+    backlog        INTEGER NOT NULL,
+    delivered      INTEGER NOT NULL,
+    received       INTEGER NOT NULL,
+    devices_online INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 8: ZKTeco terminals pushing over ADMS / iclock (gateway/adms/, docs/ADMS.md). A terminal is known by
+  // its serial number and writes punches as the device id it was registered with. Every body it posts is
+  // kept as it came, before it is parsed, with what the parse made of it. Commands wait in a queue until
+  // the terminal's next heartbeat takes them. A punch from such a source carries the identity the source
+  // gives it (`source_id`, derived from the line's content), so a resend, even after a restore, is known.
+  `
+  CREATE TABLE adms_terminals (
+    sn           TEXT PRIMARY KEY,
+    device       TEXT NOT NULL UNIQUE,
+    zone         TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    last_seen    INTEGER,
+    address      TEXT,
+    -- the Stamp of the last attendance upload stored; NULL: ask for everything at the next handshake
+    attlog_stamp TEXT,
+    -- the epoch and next seq its punches are stored under: the gateway's order of arrival, renewed at a
+    -- restore so a seq is never given twice (their identity upstream is source_id)
+    epoch        TEXT NOT NULL,
+    next_seq     INTEGER NOT NULL DEFAULT 1,
+    -- when the terminal last confirmed a clock set by the gateway; NULL: its clock is its own
+    clock_set    INTEGER,
+    firmware     TEXT,
+    info         TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE adms_bodies (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    sn       TEXT NOT NULL,
+    tbl      TEXT NOT NULL,
+    stamp    TEXT,
+    received INTEGER NOT NULL,
+    body     BLOB NOT NULL,
+    -- what the parse made of it: lines that became punches, and the problems by line (JSON); NULL until parsed
+    records  INTEGER,
+    problems TEXT
+  );
+  CREATE INDEX adms_bodies_received ON adms_bodies (received);
+
+  CREATE TABLE adms_commands (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    sn     TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    text   TEXT NOT NULL,
+    queued INTEGER NOT NULL,
+    sent   INTEGER,
+    done   INTEGER,
+    code   INTEGER,
+    result TEXT
+  );
+  CREATE INDEX adms_commands_open ON adms_commands (sn, id) WHERE done IS NULL;
+
+  ALTER TABLE punches ADD COLUMN source_id TEXT;
+  -- what the source said beside the punch, as JSON (a terminal's raw state and verify codes, its line)
+  ALTER TABLE punches ADD COLUMN source TEXT;
+  CREATE UNIQUE INDEX punches_source_id ON punches (device, source_id) WHERE source_id IS NOT NULL;
   `
 ]

@@ -21,7 +21,7 @@ export interface PunchFilter {
   flag?: string
 }
 
-export type ListedPunch = Omit<StoredPunch, 'flags' | 'up'> & { flags: string[] }
+export type ListedPunch = Omit<StoredPunch, 'flags' | 'up' | 'source'> & { flags: string[], source: Record<string, unknown> | null }
 
 export interface PunchPage {
   punches: ListedPunch[]
@@ -34,7 +34,8 @@ export class PunchQuery {
   readonly #bounds: Statement
 
   constructor (db: Db) {
-    this.#page = db.prepare(`SELECT id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, person
+    this.#page = db.prepare(`SELECT id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, person,
+        source_id AS sourceId, source
       FROM punches
       WHERE id > @lo AND id <= @hi
         AND (@badge IS NULL OR emp = @badge)
@@ -64,7 +65,11 @@ export class PunchQuery {
       to: filter.to ?? null,
       flag: filter.flag ?? null
     }) as Array<StoredPunch & { flags: string }>
-    const punches = rows.map(r => ({ ...r, flags: r.flags === '' ? [] : r.flags.split(',') }))
+    const punches = rows.map(r => ({
+      ...r,
+      flags: r.flags === '' ? [] : r.flags.split(','),
+      source: r.source === null ? null : JSON.parse(r.source) as Record<string, unknown>
+    }))
     const next = punches.length === limit ? punches[punches.length - 1].id : hi
     return next < bounds.hi ? { punches, next } : { punches }
   }

@@ -15,6 +15,13 @@ export interface PunchRow {
   flags: string
   /** the roster's employee for the badge on this device, when mapped (set by the rules step) */
   person?: string
+  /**
+   * For a punch from a source with identities of its own (a ZKTeco terminal: gateway/adms/): the
+   * identity derived from its content, which dedups it instead of (device, epoch, seq) and is its id
+   * upstream, and what the source said beside it (JSON).
+   */
+  sourceId?: string
+  source?: string
 }
 
 export interface Conflict {
@@ -43,6 +50,9 @@ export interface StoredPunch {
   received: number
   up: number | null
   person: string | null
+  /** a source's own identity for the punch (PunchRow.sourceId), null for the device runtime's punches */
+  sourceId: string | null
+  source: string | null
 }
 
 /**
@@ -50,9 +60,9 @@ export interface StoredPunch {
  * property, an array and one object literal of a fixed shape cost less, and the forwarder reads every
  * punch once (docs/DESIGN-NOTES.md, "The forwarder's hot path", has the figures).
  */
-export const STORED_COLUMNS = 'id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person'
+export const STORED_COLUMNS = 'id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person, source_id, source'
 export type StoredRow = [number, string, string, number, number, number | null, string, string, string, string,
-  number | null, number | null, number | null, string | null, string, number, number | null, string | null]
+  number | null, number | null, number | null, string | null, string, number, number | null, string | null, string | null, string | null]
 
 export function storedPunch (r: StoredRow): StoredPunch {
   return {
@@ -73,7 +83,9 @@ export function storedPunch (r: StoredRow): StoredPunch {
     flags: r[14],
     received: r[15],
     up: r[16],
-    person: r[17]
+    person: r[17],
+    sourceId: r[18],
+    source: r[19]
   }
 }
 
@@ -82,13 +94,16 @@ type StoredContent = Pick<StoredPunch, 'ts' | 'emp' | 'kind' | 'method' | 'clock
 export class PunchStore {
   readonly #insert: Statement
   readonly #stored: Statement
+  readonly #storedBySource: Statement
 
   constructor (db: Db) {
     this.#insert = db.prepare(`INSERT OR IGNORE INTO punches
-      (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person, source_id, source)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#stored = db.prepare(`SELECT ts, emp, kind, method, clock, lat, lon, acc, manual
       FROM punches WHERE device = ? AND epoch = ? AND seq = ?`)
+    this.#storedBySource = db.prepare(`SELECT ts, emp, kind, method, clock, lat, lon, acc, manual
+      FROM punches WHERE device = ? AND source_id = ?`)
   }
 
   /**
@@ -100,7 +115,8 @@ export class PunchStore {
     const loc = p.loc
     const info = this.#insert.run(
       row.device, row.epoch, p.seq, p.ts, row.tz ?? null, p.emp, p.kind, p.method, p.clock,
-      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received, p.up ?? null, row.person ?? null
+      loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received, p.up ?? null, row.person ?? null,
+      row.sourceId ?? null, row.source ?? null
     )
     return info.changes === 1
   }
@@ -111,8 +127,10 @@ export class PunchStore {
    * such a row must fail its batch, never be acknowledged as known.
    */
   differs (row: PunchRow): boolean {
-    const s = this.#stored.get(row.device, row.epoch, row.punch.seq) as StoredContent | undefined
-    if (s === undefined) throw new Error(`punch ${row.device}:${row.epoch}:${row.punch.seq} was neither stored nor found`)
+    const s = (row.sourceId === undefined
+      ? this.#stored.get(row.device, row.epoch, row.punch.seq)
+      : this.#storedBySource.get(row.device, row.sourceId)) as StoredContent | undefined
+    if (s === undefined) throw new Error(`punch ${row.sourceId ?? `${row.device}:${row.epoch}:${row.punch.seq}`} was neither stored nor found`)
     const p = row.punch
     return s.ts !== p.ts || s.emp !== p.emp || s.kind !== p.kind || s.method !== p.method || s.clock !== p.clock ||
       s.lat !== (p.loc?.lat ?? null) || s.lon !== (p.loc?.lon ?? null) || s.acc !== (p.loc?.acc ?? null) ||

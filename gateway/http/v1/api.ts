@@ -18,6 +18,9 @@ import { registerViewRoutes } from './view-routes.js'
 import { registerPunchRoutes } from './punch-routes.js'
 import { registerDeadLetterRoutes } from './dead-letter-routes.js'
 import { PunchQuery } from '../../store/punch-query.js'
+import { registerDeviceRoutes } from './device-routes.js'
+import { registerEventRoutes } from './event-routes.js'
+import { registerHistoryRoutes } from './history-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -48,5 +51,8 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerViewRoutes(app, opts.views)
   registerPunchRoutes(app, new PunchQuery(opts.db))
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
+  registerDeviceRoutes(app, { fleet: opts.fleet, audit: operators.audit, now: opts.now })
+  registerEventRoutes(app, { streams: opts.fleet.live.streams, operators, sessions, now: opts.now })
+  registerHistoryRoutes(app, opts.fleet.live.history)
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }

@@ -14,7 +14,7 @@ const ENTRY = {
     id: { type: 'integer' },
     at: TIME,
     actor: { type: 'string', description: 'an operator, token:<name> for an API token, site-token, or cli:<user> for the command line' },
-    action: { type: 'string', description: 'operator.add, operator.disable, operator.password, operator.password-reset, deadletters.replay, token.add, token.disable, session.login, session.logout' },
+    action: { type: 'string', description: 'operator.add, operator.disable, operator.password, operator.password-reset, deadletters.replay, token.add, token.disable, session.login, session.logout, device.add, device.remove, device.secret, device.sync' },
     target: { type: ['string', 'null'] },
     detail: { type: ['string', 'null'] }
   }

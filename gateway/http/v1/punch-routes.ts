@@ -33,7 +33,9 @@ const PUNCH = {
     acc: NULLABLE_NUMBER,
     manual: { type: ['string', 'null'], description: 'a make-up punch\'s reason' },
     flags: { type: 'array', items: { type: 'string' } },
-    received: TIME
+    received: TIME,
+    sourceId: { type: ['string', 'null'], description: 'for a punch from a ZKTeco terminal: its identity from the line\'s content, also its id upstream (docs/ADMS.md)' },
+    source: { type: ['object', 'null'], description: 'for a punch from a ZKTeco terminal: its serial number, the line\'s wall time, raw state and verify codes' }
   }
 } as const
 

@@ -11,9 +11,8 @@ import { REFUSALS, SECURITY } from './schemas.js'
 
 interface ViewRoute { summary: string, roles: readonly Role[] }
 
-/** By the view's name in the legacy table (`/api/<name>`). */
+/** By the view's name in the legacy table (`/api/<name>`); /api/v1/devices has its own routes (device-routes.ts). */
 export const V1_VIEWS: Record<string, ViewRoute> = {
-  devices: { summary: 'Devices: last seen, last status', roles: ANY_ROLE },
   backlog: { summary: 'What waits for the upstream', roles: ANY_ROLE },
   watermarks: { summary: 'Per device, what the upstream has accepted', roles: ANY_ROLE },
   health: { summary: 'The health snapshot (punchline report)', roles: ANY_ROLE },
