@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import type { Page } from 'playwright-core'
-import { startGatewayProcess } from '../faults/gateway-process.js'
+import { startGatewayProcess, writeGatewayConfig } from '../faults/gateway-process.js'
 import { punchlineBin } from '../sim/hardware-mode/device-child.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { launchChromium, PHONE } from './console-browser.js'
@@ -20,6 +20,10 @@ const OUT = fileURLToPath(new URL('../docs/console/', import.meta.url))
 const DESK = { viewport: { width: 1280, height: 860 } }
 /** The badge whose punch the upstream refuses, so the dead-letter page has one. */
 const REFUSED_BADGE = '0417'
+/** A short history interval and a spell of upstream outage give the charts a shape in seconds. */
+const SAMPLE_SECONDS = 1
+const OUTAGE_MS = 8000
+const TRAFFIC_MS = 16_000
 
 const DEVICES = [
   { id: 'T-0001', fill: 0.02, battery: 1, online: true },
@@ -28,7 +32,8 @@ const DEVICES = [
   { id: 'T-0003', fill: 0.3, battery: 0.9, online: false }
 ]
 
-async function seedDevice (url: string, d: typeof DEVICES[number], i: number): Promise<void> {
+/** Connects the device, reports its status and a few punches; answers its client while it stays online. */
+async function seedDevice (url: string, d: typeof DEVICES[number], i: number): Promise<mqtt.MqttClient | undefined> {
   const client = await mqtt.connectAsync(url, { clientId: d.id, protocolVersion: 4, reconnectPeriod: 0 })
   const capacity = 10_000
   const now = Date.now()
@@ -49,9 +54,10 @@ async function seedDevice (url: string, d: typeof DEVICES[number], i: number): P
     method: d.id.startsWith('W') ? 'gps' : 'card'
   }))
   await client.publishAsync(`att/v1/${d.id}/punches`, JSON.stringify({ v: 1, id: `${d.id}-1`, epoch: 'a1b2c3d4', tz: 0, punches }), { qos: 1 })
-  if (d.online) return
+  if (d.online) return client
   await client.publishAsync(`att/v1/${d.id}/status`, JSON.stringify({ v: 1, online: false }), { qos: 1, retain: true })
   await client.endAsync()
+  return undefined
 }
 
 /** What shows that each page has loaded what it shows. */
@@ -65,10 +71,37 @@ const READY: Record<string, string> = {
   audit: 'tr[data-audit]'
 }
 
+/**
+ * A punch a second from each online device, the upstream down for the first `OUTAGE_MS`; resolves after
+ * `TRAFFIC_MS` with a function that stops it (it goes on meanwhile, so the fleet page has punches arriving).
+ */
+async function traffic (clients: Array<{ id: string, client: mqtt.MqttClient }>, upstream: WebhookUpstream): Promise<() => Promise<void>> {
+  const start = Date.now()
+  let seq = 100
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      if (Date.now() - start > OUTAGE_MS) upstream.respond(refuseOne)
+      seq++
+      await Promise.all(clients.map(async ({ id, client }) => await client.publishAsync(`att/v1/${id}/punches`, JSON.stringify({
+        v: 1, id: `t-${seq}`, epoch: 'a1b2c3d4', tz: 0, punches: [{ seq, ts: Date.now(), emp: String(2000 + seq % 40), kind: seq % 2 === 0 ? 'in' : 'out', method: 'card' }]
+      }), { qos: 1 })))
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
+  })()
+  await new Promise(resolve => setTimeout(resolve, TRAFFIC_MS))
+  return async () => { stopped = true; await loop }
+}
+
+function refuseOne (req: Parameters<Parameters<WebhookUpstream['respond']>[0]>[0]): { status: number, body?: string } {
+  return req.body?.punches.some(p => p.emp === REFUSED_BADGE) === true ? { status: 422, body: '{"error":"unknown employee 0417"}' } : { status: 200 }
+}
+
 async function shoot (page: Page, name: string, route: string, fullPage: boolean): Promise<void> {
   await page.getByRole('navigation', { name: 'pages' }).locator(`a[href="#/${route}"]`).click()
   if (route === 'punches') await page.getByRole('button', { name: 'Search' }).click()
   await page.locator(READY[route]).first().waitFor()
+  if (route === 'fleet') await page.locator('table[aria-label="punches arriving"] tbody tr').nth(2).waitFor()
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage })
   console.log(`docs/console/${name}.png`)
 }
@@ -76,13 +109,21 @@ async function shoot (page: Page, name: string, route: string, fullPage: boolean
 const dir = mkdtempSync(join(tmpdir(), 'punchline-shots-'))
 const upstream = new WebhookUpstream()
 await upstream.start()
-upstream.respond(req => req.body?.punches.some(p => p.emp === REFUSED_BADGE) === true ? { status: 422, body: '{"error":"unknown employee 0417"}' } : { status: 200 })
-const gw = await startGatewayProcess({ dataDir: dir, upstream: upstream.url, allowAnonymous: true })
+upstream.respond(refuseOne)
+const config = writeGatewayConfig(dir, { history: { sampleSeconds: SAMPLE_SECONDS }, forward: { lingerMs: 10 } })
+const gw = await startGatewayProcess({ dataDir: join(dir, 'data'), upstream: upstream.url, allowAnonymous: true, args: ['--config', config] })
 const browser = await launchChromium()
+let stopTraffic = async (): Promise<void> => {}
 try {
-  const made = spawnSync(process.execPath, [punchlineBin(), 'operators', 'add', 'ada', '--role', 'admin', '--data', dir, '--json'], { encoding: 'utf8' })
+  const made = spawnSync(process.execPath, [punchlineBin(), 'operators', 'add', 'ada', '--role', 'admin', '--data', join(dir, 'data'), '--json'], { encoding: 'utf8' })
   const password = (JSON.parse(made.stdout) as { password: string }).password
-  for (const [i, d] of DEVICES.entries()) await seedDevice(gw.mqttUrl, d, i)
+  const online: Array<{ id: string, client: mqtt.MqttClient }> = []
+  for (const [i, d] of DEVICES.entries()) {
+    const client = await seedDevice(gw.mqttUrl, d, i)
+    if (client !== undefined) online.push({ id: d.id, client })
+  }
+  upstream.respond(() => ({ status: 503 }))
+  stopTraffic = await traffic(online, upstream)
   mkdirSync(OUT, { recursive: true })
 
   for (const [size, options, pages] of [
@@ -101,6 +142,7 @@ try {
     await context.close()
   }
 } finally {
+  await stopTraffic()
   await browser.close()
   await gw.stop()
   await upstream.close()

@@ -74,6 +74,8 @@ function BacklogTiles ({ backlog }: { backlog: Backlog }) {
 
 function perInterval (seconds: number | undefined): string {
   if (seconds === undefined) return 'per interval'
+  if (seconds === 1) return 'per second'
+  if (seconds === 60) return 'per minute'
   return seconds % 60 === 0 ? `per ${seconds / 60} min` : `per ${seconds} s`
 }
 
