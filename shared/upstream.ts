@@ -17,13 +17,28 @@ export interface UpstreamPunch {
   received: string
   flags: string[]
   loc?: Location
-  manual?: ManualInfo
+  manual?: UpstreamManual
   /** ms since the device runtime started, when the device sent it (unsynced clocks) */
   up?: number
   /** the employee the roster maps this badge to on this device, when a roster entry does */
   employee?: string
   /** the site the device belongs to, when sites are configured */
   site?: string
+}
+
+/**
+ * `manual` as it goes upstream: the reason, and for a make-up punch an operator approved, who asked, who
+ * approved, when and why (docs/PROTOCOL.md, "Make-up punches"). The added fields are optional, so a
+ * reader of `reason` alone sees no change.
+ */
+export interface UpstreamManual extends ManualInfo {
+  /** the make-up request's id at the gateway */
+  makeup?: number
+  requestedBy?: string
+  approvedBy?: string
+  /** ISO 8601 UTC */
+  approvedAt?: string
+  comment?: string
 }
 
 export interface UpstreamBatch {

@@ -4,6 +4,7 @@ import type { HttpConfig } from '../config.js'
 import type { Db } from '../store/db.js'
 import type { DeadLetterKind } from '../store/forward-store.js'
 import type { HttpRefusal } from './refusal.js'
+import type { MakeupPolicy } from '../makeup/policy.js'
 
 export type JsonView = () => unknown
 
@@ -20,4 +21,11 @@ export interface HttpOptions {
   replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind, now: number) => number
   settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
   refused: (reason: HttpRefusal) => void
+  /** where a make-up's site rules come from (gateway/makeup/policy.ts); absent: every request gets the defaults */
+  makeups?: {
+    /** the site a device belongs to ('' for none) */
+    siteOf: (device: string) => string
+    /** a site's make-up rules; undefined when no such site is configured */
+    policyOf: (site: string) => MakeupPolicy | undefined
+  }
 }

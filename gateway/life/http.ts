@@ -3,6 +3,7 @@ import { createHttpServer } from '../http/server.js'
 import { resolveApiToken } from '../http/api-token.js'
 import { firstLoginHint } from '../http/first-login.js'
 import { part } from './context.js'
+import { makeupSites } from '../makeup/sites.js'
 import type { LifeStep } from './step.js'
 
 export const http: LifeStep = {
@@ -33,7 +34,8 @@ export const http: LifeStep = {
       now: life.now,
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       settings: config.http,
-      refused: (reason) => metrics.httpRefused.inc({ reason })
+      refused: (reason) => metrics.httpRefused.inc({ reason }),
+      makeups: makeupSites(config.sites, life.sites)
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -24,6 +24,8 @@ import { databasePath } from '../config.js'
 import { Ingest } from '../ingest/ingest.js'
 import { part, type LifeContext } from './context.js'
 import type { LifeStep } from './step.js'
+import { describeWithMakeups } from '../makeup/describe.js'
+import { MakeupStore } from '../store/makeup-store.js'
 
 export const stores: LifeStep = {
   name: 'stores',
@@ -120,7 +122,7 @@ export const upstream: LifeStep = {
       backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
       logger: log.child({ part: 'forwarder' }),
       now,
-      describe: (p) => rosterWatch.describe(p)
+      describe: describeWithMakeups(new MakeupStore(part(life, 'db')), (p) => rosterWatch.describe(p))
     })
     forwarder.on('delivered', (n) => metrics.forwarded.inc(n))
     forwarder.on('dead-letter', (n) => metrics.deadLetters.inc(n))

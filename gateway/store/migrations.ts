@@ -197,5 +197,34 @@ export const MIGRATIONS: readonly string[] = [
     target TEXT,
     detail TEXT
   );
+  `,
+  // 7: make-up punches an operator asks for (gateway/store/makeup-store.ts): pending until hr approves or
+  // rejects; an approved one becomes a punch of its own (punch_row) under the gateway's make-up epoch, so
+  // it goes upstream through the outbox like any punch and its id never changes (docs/API.md, "Make-up
+  // punches"). `month` is the punch's local calendar month, what a site's monthly limit counts.
+  `
+  CREATE TABLE makeups (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    emp          TEXT NOT NULL,
+    ts           INTEGER NOT NULL,
+    tz           INTEGER NOT NULL,
+    month        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    evidence     TEXT,
+    device       TEXT,
+    site         TEXT NOT NULL,
+    exceptions   TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+    requested_by TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    decided_by   TEXT,
+    decided_at   INTEGER,
+    comment      TEXT,
+    punch_row    INTEGER UNIQUE
+  );
+  CREATE INDEX makeups_emp_month ON makeups (emp, month, status);
+  CREATE INDEX makeups_status ON makeups (status, id);
+  INSERT INTO meta (key, value) VALUES ('makeup_epoch', lower(hex(randomblob(4))));
   `
 ]

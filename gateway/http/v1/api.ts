@@ -18,6 +18,9 @@ import { registerViewRoutes } from './view-routes.js'
 import { registerPunchRoutes } from './punch-routes.js'
 import { registerDeadLetterRoutes } from './dead-letter-routes.js'
 import { PunchQuery } from '../../store/punch-query.js'
+import { MakeupStore } from '../../store/makeup-store.js'
+import { MAKEUP_DEFAULTS } from '../../makeup/policy.js'
+import { registerMakeupRoutes } from './makeup-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -47,6 +50,13 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
   registerPunchRoutes(app, new PunchQuery(opts.db))
+  registerMakeupRoutes(app, {
+    store: new MakeupStore(opts.db),
+    siteOf: opts.makeups?.siteOf ?? (() => ''),
+    policyOf: opts.makeups?.policyOf ?? ((site) => site === '' ? MAKEUP_DEFAULTS : undefined),
+    now: opts.now,
+    refused: opts.refused
+  })
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }
