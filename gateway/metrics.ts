@@ -59,6 +59,9 @@ export class GatewayMetrics {
   readonly forwarded = this.#counter('punchline_forwarded_punches_total',
     'Punches the upstream accepted')
 
+  readonly reviewsForwarded = this.#counter('punchline_review_decisions_forwarded_total',
+    'Decisions on flagged punches sent upstream, by outcome (delivered; refused: the upstream refused them for good, kept at the gateway)', ['outcome'])
+
   readonly deadLetters = this.#counter('punchline_dead_letters_total',
     'Punches moved to dead letters by the forwarder')
 

@@ -191,6 +191,22 @@ export const upstreamBatchSchema = {
           site: { type: 'string', description: 'the site the device belongs to, when sites are configured (extension)' }
         }
       }
+    },
+    reviews: {
+      description: "operators' decisions on flagged punches, in a batch whose punches are empty (extension)",
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['punch', 'decision', 'by', 'at', 'comment'],
+        properties: {
+          punch: { type: 'string', description: 'the id of the punch decided on, as it went upstream' },
+          decision: { enum: ['confirmed', 'disputed'] },
+          by: { type: 'string', description: 'the operator, token:<name> for an API token, or site-token' },
+          at: { type: 'string', format: 'date-time' },
+          comment: { type: 'string' },
+          flags: { type: 'array', items: { type: 'string' }, description: "the punch's flags; absent when the punch was purged before the decision went" }
+        }
+      }
     }
   }
 } as const

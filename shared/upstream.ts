@@ -41,10 +41,29 @@ export interface UpstreamManual extends ManualInfo {
   comment?: string
 }
 
+/**
+ * An operator's decision on a flagged punch (docs/PROTOCOL.md, "Reviews"): sent in a batch of its own,
+ * `punches` empty, so an integrator that ignores `reviews` finds nothing new to store.
+ */
+export interface UpstreamReview {
+  /** the punch's id, as it went upstream */
+  punch: string
+  decision: 'confirmed' | 'disputed'
+  /** the operator, `token:<name>` for an API token, or `site-token` */
+  by: string
+  /** ISO 8601 UTC */
+  at: string
+  comment: string
+  /** the punch's flags that asked for the review; absent when the punch was purged meanwhile */
+  flags?: string[]
+}
+
 export interface UpstreamBatch {
   gateway: string
   batch: string
   punches: UpstreamPunch[]
+  /** extension: decisions on flagged punches, in a batch whose punches are empty */
+  reviews?: UpstreamReview[]
 }
 
 /**

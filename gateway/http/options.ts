@@ -21,6 +21,8 @@ export interface HttpOptions {
   replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind, now: number) => number
   settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
   refused: (reason: HttpRefusal) => void
+  /** an operator stored a punch (an approved make-up) or decided a review: send it soon, not at the next poll */
+  decided?: () => void
   /** where a make-up's site rules come from (gateway/makeup/policy.ts); absent: every request gets the defaults */
   makeups?: {
     /** the site a device belongs to ('' for none) */

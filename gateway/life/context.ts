@@ -25,6 +25,7 @@ import type { Forwarder } from '../forward/forwarder.js'
 import type { WatermarkFeed } from '../forward/watermark-feed.js'
 import type { BrokerHandle } from '../broker/broker.js'
 import type { DeviceSessions } from '../device-sessions.js'
+import type { ReviewFeed } from '../forward/review-feed.js'
 
 export interface GatewayAddresses {
   /** 0 when the plain listener is closed (mqtt.plain false) */
@@ -52,6 +53,7 @@ export interface GatewayParts {
   /** absent when no upstream is configured: punches are stored and acknowledged, and wait for one */
   forwarder?: Forwarder
   watermarkFeed?: WatermarkFeed
+  reviewFeed?: ReviewFeed
   commit?: Committer
   ingest?: Ingest
   health?: HealthWatch

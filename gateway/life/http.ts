@@ -35,7 +35,8 @@ export const http: LifeStep = {
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       settings: config.http,
       refused: (reason) => metrics.httpRefused.inc({ reason }),
-      makeups: makeupSites(config.sites, life.sites)
+      makeups: makeupSites(config.sites, life.sites),
+      decided: () => { life.forwarder?.notify(); void life.reviewFeed?.send() }
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -198,10 +198,11 @@ export const MIGRATIONS: readonly string[] = [
     detail TEXT
   );
   `,
-  // 7: make-up punches an operator asks for (gateway/store/makeup-store.ts): pending until hr approves or
+  // 7: what operators decide. Make-up punches (gateway/store/makeup-store.ts): pending until hr approves or
   // rejects; an approved one becomes a punch of its own (punch_row) under the gateway's make-up epoch, so
   // it goes upstream through the outbox like any punch and its id never changes (docs/API.md, "Make-up
-  // punches"). `month` is the punch's local calendar month, what a site's monthly limit counts.
+  // punches"). `month` is the punch's local calendar month, what a site's monthly limit counts. And reviews
+  // of flagged punches (gateway/store/review-store.ts), whose decisions go upstream (docs/PROTOCOL.md).
   `
   CREATE TABLE makeups (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -226,5 +227,40 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX makeups_emp_month ON makeups (emp, month, status);
   CREATE INDEX makeups_status ON makeups (status, id);
   INSERT INTO meta (key, value) VALUES ('makeup_epoch', lower(hex(randomblob(4))));
+
+  -- Punches a human should look at (gateway/store/review-store.ts, REVIEW_FLAGS): one row each, open until
+  -- hr confirms or disputes it. The row keeps the punch's upstream id, so a decision still goes upstream
+  -- after retention purged the punch. batch is the Idempotency-Key the decision is sent under (kept
+  -- across retries and restarts), sent when the upstream took it, refused why it never will.
+  CREATE TABLE reviews (
+    punch_id    INTEGER PRIMARY KEY,
+    upstream_id TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'confirmed', 'disputed')),
+    decided_by  TEXT,
+    decided_at  INTEGER,
+    comment     TEXT,
+    batch       TEXT,
+    sent        INTEGER,
+    refused     TEXT
+  );
+  CREATE INDEX reviews_status ON reviews (status, punch_id);
+  CREATE INDEX reviews_unsent ON reviews (batch, decided_at) WHERE status <> 'open' AND sent IS NULL AND refused IS NULL;
+  INSERT INTO reviews (punch_id, upstream_id)
+    SELECT id, device || ':' || epoch || ':' || seq FROM punches
+    WHERE (',' || flags || ',') GLOB '*,late-sync,*' OR (',' || flags || ',') GLOB '*,expired,*'
+       OR (',' || flags || ',') GLOB '*,clock-skew,*' OR (',' || flags || ',') GLOB '*,future,*'
+       OR (',' || flags || ',') GLOB '*,gps-jump,*' OR (',' || flags || ',') GLOB '*,outside-geofence,*';
+  -- On the commit path of every punch: a comparison with '' for most, the GLOBs only for flagged ones.
+  CREATE TRIGGER punches_review AFTER INSERT ON punches
+    WHEN new.flags <> '' AND ((',' || new.flags || ',') GLOB '*,late-sync,*' OR (',' || new.flags || ',') GLOB '*,expired,*'
+       OR (',' || new.flags || ',') GLOB '*,clock-skew,*' OR (',' || new.flags || ',') GLOB '*,future,*'
+       OR (',' || new.flags || ',') GLOB '*,gps-jump,*' OR (',' || new.flags || ',') GLOB '*,outside-geofence,*')
+  BEGIN
+    INSERT INTO reviews (punch_id, upstream_id) VALUES (new.id, new.device || ':' || new.epoch || ':' || new.seq);
+  END;
+  -- Retention purges delivered punches; an open review of one goes with it, a decision stays until sent.
+  CREATE TRIGGER punches_review_gone AFTER DELETE ON punches BEGIN
+    DELETE FROM reviews WHERE punch_id = old.id AND status = 'open';
+  END;
   `
 ]

@@ -21,6 +21,8 @@ import { PunchQuery } from '../../store/punch-query.js'
 import { MakeupStore } from '../../store/makeup-store.js'
 import { MAKEUP_DEFAULTS } from '../../makeup/policy.js'
 import { registerMakeupRoutes } from './makeup-routes.js'
+import { ReviewStore } from '../../store/review-store.js'
+import { registerReviewRoutes } from './review-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -55,8 +57,10 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
     siteOf: opts.makeups?.siteOf ?? (() => ''),
     policyOf: opts.makeups?.policyOf ?? ((site) => site === '' ? MAKEUP_DEFAULTS : undefined),
     now: opts.now,
-    refused: opts.refused
+    refused: opts.refused,
+    decided: opts.decided ?? (() => {})
   })
+  registerReviewRoutes(app, { store: new ReviewStore(opts.db), now: opts.now, decided: opts.decided ?? (() => {}) })
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }

@@ -57,6 +57,8 @@ export interface MakeupParts {
   policyOf: (site: string) => MakeupPolicy | undefined
   now: () => number
   refused: (reason: HttpRefusal) => void
+  /** a make-up punch was stored: forward it soon */
+  decided: () => void
 }
 
 interface NewMakeup {
@@ -191,6 +193,7 @@ export function registerMakeupRoutes (app: FastifyInstance, parts: MakeupParts):
       // A site removed from the config since the request: the defaults' limit applies.
       return judgeLimit(parts.policyOf(site) ?? MAKEUP_DEFAULTS, approved)
     })
+    if (d.ok) parts.decided()
     return await decided(reply, d, id)
   })
 
