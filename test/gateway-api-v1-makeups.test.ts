@@ -285,3 +285,40 @@ t.test('kill -9 between approval and delivery: after the restart the punch arriv
   t.match(await (await again.api(`/api/v1/makeups/${m.id}`)).json(), { status: 'approved', punchId: a.punchId }, 'the decision survived')
   t.equal(sink.received.get(a.punchId!), 1)
 })
+
+t.test('an evidence file: bounded, checked, kept in SQLite, served back to hr as a download; final once decided', async t => {
+  const sink = await upstream(t)
+  const { gw, data } = await gateway(t, {}, sink.url)
+  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const [h1] = sameMonth([1])
+  const m = await (await asSession(gw, hr, 'POST', '/api/v1/makeups', { emp: 'E7', ts: at(h1), kind: 'in', reason: 'badge left at home', evidence: 'photo of the sign-in sheet' })).json() as Makeup
+  const put = async (s: Login, type: string, body: Buffer, id = m.id): Promise<Response> =>
+    await fetch(`${gw.httpUrl}/api/v1/makeups/${id}/attachment`, { method: 'PUT', headers: { Cookie: s.cookie, 'X-CSRF-Token': s.csrf, 'Content-Type': type }, body })
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 7)])
+
+  const added = await put(hr, 'image/png', png)
+  t.equal(added.status, 200)
+  t.match(await added.json(), { id: m.id, attachment: { type: 'image/png', size: png.length, sha256: /^[0-9a-f]{64}$/ } })
+  t.match(await (await asSession(gw, hr, 'GET', `/api/v1/makeups/${m.id}`)).json(), { attachment: { type: 'image/png', size: png.length } })
+  const got = await asSession(gw, hr, 'GET', `/api/v1/makeups/${m.id}/attachment`)
+  t.equal(got.status, 200)
+  t.equal(got.headers.get('content-type'), 'image/png')
+  t.equal(got.headers.get('x-content-type-options'), 'nosniff')
+  t.match(got.headers.get('content-disposition'), /^attachment; filename="makeup-\d+\.png"$/)
+  t.ok(Buffer.from(await got.arrayBuffer()).equals(png), 'the same bytes back')
+
+  t.equal((await put(viewer, 'image/png', png)).status, 403, 'a viewer may not add one')
+  t.equal((await asSession(gw, viewer, 'GET', `/api/v1/makeups/${m.id}/attachment`)).status, 403, 'nor read one')
+  t.equal((await fetch(`${gw.httpUrl}/api/v1/makeups/${m.id}/attachment`)).status, 401)
+  t.equal((await put(hr, 'text/html', Buffer.from('<script>alert(1)</script>'))).status, 415, 'a type not taken: 415')
+  t.match(await (await put(hr, 'image/png', Buffer.from('<script>alert(1)</script>'))).json(), { field: 'body', rule: 'content' }, 'not what it says it is: 400')
+  t.equal((await put(hr, 'application/pdf', Buffer.concat([Buffer.from('%PDF-'), Buffer.alloc(1024 * 1024)]))).status, 413, 'over the limit: 413')
+  t.equal((await put(hr, 'image/png', png, 999)).status, 404)
+  t.equal((await asSession(gw, hr, 'GET', '/api/v1/makeups/999/attachment')).status, 404)
+
+  await asSession(gw, hr, 'POST', `/api/v1/makeups/${m.id}/approve`, {})
+  t.equal((await put(hr, 'image/jpeg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]))).status, 409, 'decided: its evidence is final')
+  const audit = await (await asSession(gw, hr, 'GET', '/api/v1/audit?limit=5')).json() as { entries: Array<{ action: string, detail: string }> }
+  t.match(audit.entries.find(e => e.action === 'makeup.attachment'), { detail: new RegExp(`^image/png, ${png.length} bytes, sha256 [0-9a-f]{64}$`) })
+})

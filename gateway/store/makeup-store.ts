@@ -5,6 +5,7 @@
  * and its upstream id (`device:epoch:seq`) is the same on every retry. A rejected request never becomes a
  * punch. Each change writes its audit row in the same transaction.
  */
+import { createHash } from 'node:crypto'
 import { localIso } from '../../shared/iso-time.js'
 import type { PunchKind } from '../../shared/punch.js'
 import type { UpstreamManual } from '../../shared/upstream.js'
@@ -54,6 +55,7 @@ export interface Makeup {
   site: string
   /** the site rules it was let through beyond, for hr to weigh (over-limit, outside-window) */
   exceptions: string[]
+  attachment: AttachmentInfo | null
 }
 
 interface Row {
@@ -75,6 +77,20 @@ interface Row {
   decided_at: number | null
   comment: string | null
   punch_row: number | null
+  /** from makeup_attachments, when one was added */
+  a_type?: string | null
+  a_size?: number | null
+  a_sha256?: string | null
+}
+
+const SELECT = `SELECT m.*, a.type AS a_type, length(a.bytes) AS a_size, a.sha256 AS a_sha256
+  FROM makeups m LEFT JOIN makeup_attachments a ON a.makeup = m.id`
+
+/** What the API shows of an attachment (the bytes are served by GET /api/v1/makeups/{id}/attachment). */
+export interface AttachmentInfo {
+  type: string
+  size: number
+  sha256: string
 }
 
 export interface MakeupPage {
@@ -102,7 +118,7 @@ export class MakeupStore {
     this.#db = db
     this.#audit = new AuditLog(db)
     this.#punches = new PunchStore(db)
-    this.#get = db.prepare('SELECT * FROM makeups WHERE id = ?')
+    this.#get = db.prepare(`${SELECT} WHERE m.id = ?`)
     this.#count = db.prepare('SELECT count(*) AS n FROM makeups WHERE emp = ? AND month = ? AND status IN (?, ?) AND id IS NOT ?')
     this.#byPunch = db.prepare('SELECT * FROM makeups WHERE punch_row = ?')
     this.epoch = (db.prepare("SELECT value FROM meta WHERE key = 'makeup_epoch'").get() as { value: string }).value
@@ -132,9 +148,9 @@ export class MakeupStore {
 
   /** Newest first; `cursor` is an id from a previous page (ids only grow, so a page never shifts). */
   page (filter: { status?: MakeupStatus, emp?: string }, limit: number, cursor?: number): MakeupPage {
-    const rows = this.#db.prepare(`SELECT * FROM makeups WHERE id < @cursor
-      AND (@status IS NULL OR status = @status) AND (@emp IS NULL OR emp = @emp)
-      ORDER BY id DESC LIMIT @limit`)
+    const rows = this.#db.prepare(`${SELECT} WHERE m.id < @cursor
+      AND (@status IS NULL OR m.status = @status) AND (@emp IS NULL OR m.emp = @emp)
+      ORDER BY m.id DESC LIMIT @limit`)
       .all({ cursor: cursor ?? Number.MAX_SAFE_INTEGER, status: filter.status ?? null, emp: filter.emp ?? null, limit: limit + 1 }) as Row[]
     const items = rows.slice(0, limit).map(r => this.#shape(r))
     return { items, next: rows.length > limit ? items[items.length - 1].id : null }
@@ -185,6 +201,28 @@ export class MakeupStore {
   }
 
   /**
+   * Adds (or, while the request is pending, replaces) its evidence file; decided requests keep theirs.
+   * Audited in the same transaction, with the file's type, size and SHA-256.
+   */
+  attach (id: number, file: { type: string, bytes: Buffer }, by: Actor): Decision {
+    return this.#db.transaction((): Decision => {
+      const row = this.#get.get(id) as Row | undefined
+      if (row === undefined) return { ok: false, why: 'not_found' }
+      if (row.status !== 'pending') return { ok: false, why: 'decided', status: row.status }
+      const sha256 = createHash('sha256').update(file.bytes).digest('hex')
+      this.#db.prepare(`INSERT INTO makeup_attachments (makeup, type, bytes, sha256, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (makeup) DO UPDATE SET type = excluded.type, bytes = excluded.bytes, sha256 = excluded.sha256, added_by = excluded.added_by, added_at = excluded.added_at`)
+        .run(id, file.type, file.bytes, sha256, by.name, by.now)
+      this.#audit.record({ at: by.now, actor: by.name, action: 'makeup.attachment', target: `makeup ${id}`, detail: `${file.type}, ${file.bytes.length} bytes, sha256 ${sha256}` })
+      return { ok: true, makeup: this.get(id)! }
+    })()
+  }
+
+  attachment (id: number): { type: string, bytes: Buffer } | undefined {
+    return this.#db.prepare('SELECT type, bytes FROM makeup_attachments WHERE makeup = ?').get(id) as { type: string, bytes: Buffer } | undefined
+  }
+
+  /**
    * What goes upstream in `manual` for a stored punch that an approved make-up made (who asked, who
    * approved, when, the comment); undefined for any other punch, at the cost of a string compare.
    */
@@ -226,7 +264,8 @@ export class MakeupStore {
       punchId: r.punch_row === null ? null : `${r.device ?? MAKEUP_DEVICE}:${this.epoch}:${r.id}`,
       device: r.device,
       site: r.site,
-      exceptions: r.exceptions === '' ? [] : r.exceptions.split(',') as MakeupRule[]
+      exceptions: r.exceptions === '' ? [] : r.exceptions.split(',') as MakeupRule[],
+      attachment: r.a_type == null ? null : { type: r.a_type, size: r.a_size!, sha256: r.a_sha256! }
     }
   }
 }

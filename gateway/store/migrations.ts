@@ -227,6 +227,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX makeups_emp_month ON makeups (emp, month, status);
   CREATE INDEX makeups_status ON makeups (status, id);
   INSERT INTO meta (key, value) VALUES ('makeup_epoch', lower(hex(randomblob(4))));
+  -- One piece of evidence per make-up (a photo, a scanned note), bounded in size, kept with the request.
+  CREATE TABLE makeup_attachments (
+    makeup   INTEGER PRIMARY KEY,
+    type     TEXT NOT NULL,
+    bytes    BLOB NOT NULL,
+    sha256   TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+  );
 
   -- Punches a human should look at (gateway/store/review-store.ts, REVIEW_FLAGS): one row each, open until
   -- hr confirms or disputes it. The row keeps the punch's upstream id, so a decision still goes upstream

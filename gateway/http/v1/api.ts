@@ -21,6 +21,7 @@ import { PunchQuery } from '../../store/punch-query.js'
 import { MakeupStore } from '../../store/makeup-store.js'
 import { MAKEUP_DEFAULTS } from '../../makeup/policy.js'
 import { registerMakeupRoutes } from './makeup-routes.js'
+import { registerMakeupAttachmentRoutes } from './makeup-attachment-routes.js'
 import { ReviewStore } from '../../store/review-store.js'
 import { registerReviewRoutes } from './review-routes.js'
 
@@ -52,14 +53,16 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
   registerPunchRoutes(app, new PunchQuery(opts.db))
+  const makeups = new MakeupStore(opts.db)
   registerMakeupRoutes(app, {
-    store: new MakeupStore(opts.db),
+    store: makeups,
     siteOf: opts.makeups?.siteOf ?? (() => ''),
     policyOf: opts.makeups?.policyOf ?? ((site) => site === '' ? MAKEUP_DEFAULTS : undefined),
     now: opts.now,
     refused: opts.refused,
     decided: opts.decided ?? (() => {})
   })
+  await registerMakeupAttachmentRoutes(app, { store: makeups, now: opts.now, refused: opts.refused })
   registerReviewRoutes(app, { store: new ReviewStore(opts.db), now: opts.now, decided: opts.decided ?? (() => {}) })
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))

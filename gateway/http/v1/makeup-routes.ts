@@ -24,7 +24,7 @@ const EMP = { type: 'string', minLength: 1, maxLength: LIMITS.maxEmpLength, patt
 const COMMENT = { type: 'string', minLength: 1, maxLength: MAKEUP_COMMENT_MAX } as const
 const NULLABLE_TEXT = { type: ['string', 'null'] } as const
 
-const MAKEUP = {
+export const MAKEUP = {
   type: 'object',
   required: ['id', 'emp', 'ts', 'kind', 'reason', 'evidence', 'status', 'requestedBy', 'requestedAt', 'decidedBy', 'decidedAt', 'comment', 'punchId'],
   properties: {
@@ -43,7 +43,12 @@ const MAKEUP = {
     punchId: { type: ['string', 'null'], description: 'the upstream id (device:epoch:seq) of the punch an approval made' },
     device: NULLABLE_TEXT,
     site: { type: 'string', description: "the site whose rules applied ('' for none)" },
-    exceptions: { type: 'array', items: { type: 'string', enum: ['over-limit', 'outside-window'] }, description: 'site rules it was let through beyond, for hr to weigh' }
+    exceptions: { type: 'array', items: { type: 'string', enum: ['over-limit', 'outside-window'] }, description: 'site rules it was let through beyond, for hr to weigh' },
+    attachment: {
+      type: ['object', 'null'],
+      description: 'the evidence file, when one was added (GET /api/v1/makeups/{id}/attachment serves it)',
+      properties: { type: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } }
+    }
   }
 } as const
 
