@@ -236,12 +236,12 @@ t.test("a site's monthly limit and window: refused, or let through for approval,
   const third = await (await ask({ emp: 'E9', ts: at(h4), device: 'L-1' })).json() as Makeup
 
   // The limit counts approved make-ups: the first approved is within it, the next goes up flagged over-limit.
-  const a0 = await (await asSession(gw, hr, 'POST', `/api/v1/makeups/${oldM.id}/approve`, {})).json() as Makeup
+  const a0 = await (await asSession(gw, hr, 'POST', `/api/v1/makeups/${oldM.id}/approve`)).json() as Makeup
   const a1 = await (await asSession(gw, hr, 'POST', `/api/v1/makeups/${first9.id}/approve`, {})).json() as Makeup
   await asSession(gw, hr, 'POST', `/api/v1/makeups/${third.id}/reject`, { comment: 'no' })
   const a2 = await (await asSession(gw, hr, 'POST', `/api/v1/makeups/${second.id}/approve`, {})).json() as Makeup
   await sink.waitFor(() => [a0, a1, a2].every(a => sink.received.has(a.punchId!)))
-  t.same(sink.punches.get(a0.punchId!)!.flags, ['manual'], 'outside the window, approved: manual')
+  t.same(sink.punches.get(a0.punchId!)!.flags, ['manual'], 'outside the window, approved (a POST with no body): manual')
   t.same(sink.punches.get(a1.punchId!)!.flags, ['manual'])
   t.same(sink.punches.get(a2.punchId!)!.flags, ['manual', 'over-limit'], 'one approved make-up already counts')
   t.same(manualOf(sink, third.id), [])

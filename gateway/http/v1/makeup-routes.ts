@@ -183,6 +183,8 @@ export function registerMakeupRoutes (app: FastifyInstance, parts: MakeupParts):
 
   app.post('/api/v1/makeups/:id/approve', {
     config: { roles: ['admin', 'hr'] },
+    // The comment is optional, so a POST with no body at all approves too.
+    preValidation: async (req) => { req.body ??= {} },
     schema: {
       summary: 'Approve: the punch goes upstream flagged manual, with the approver',
       tags: ['make-ups'],
