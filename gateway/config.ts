@@ -13,6 +13,7 @@ import { DEFAULT_RULES, type RulesConfig } from './rules/rules.js'
 import { gatewayConfigSchema } from './config-schema.js'
 import { DEFAULT_GROUP_COMMIT } from './ingest/group-commit.js'
 import type { SiteConfig } from './rules/sites.js'
+import { MAKEUP_DEFAULTS } from './makeup/policy.js'
 
 export type UpstreamKind = 'webhook' | 'erpnext' | 'mqtt'
 
@@ -207,7 +208,7 @@ function merge (base: Plain, over: Plain, problems: SettingProblems, root = base
     } else if (k === 'sites' && base === root && isPlain(v)) {
       base.sites = Object.fromEntries(Object.entries(v).map(([id, site]) => {
         if (!isPlain(site)) return [id, site]
-        const s: Plain = { devices: [], geofences: [] }
+        const s: Plain = { devices: [], geofences: [], makeup: { ...MAKEUP_DEFAULTS } }
         merge(s, site, problems, root)
         return [id, s]
       }))
@@ -368,6 +369,10 @@ function checkUpstream (up: UpstreamConfig, add: AddProblem): void {
 function checkSite (id: string, site: SiteConfig, add: AddProblem): void {
   const where = `sites.${id}`
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) add(where, "a site id is 1..64 letters, digits, '_', '.' or '-'")
+  const m = isPlain(site) ? site.makeup : undefined
+  if (isPlain(m) && typeof m.windowHours === 'number' && typeof m.maxWindowHours === 'number' && m.maxWindowHours < m.windowHours) {
+    add(`${where}.makeup.maxWindowHours`, `must be at least ${where}.makeup.windowHours`)
+  }
   if (!isPlain(site) || !Array.isArray(site.geofences)) return
   site.geofences.forEach((g, i) => {
     const at = `${where}.geofences[${i}]`

@@ -3,6 +3,7 @@ import { createHttpServer } from '../http/server.js'
 import { resolveApiToken } from '../http/api-token.js'
 import { firstLoginHint } from '../http/first-login.js'
 import { part } from './context.js'
+import { makeupSites } from '../makeup/sites.js'
 import type { LifeStep } from './step.js'
 
 export const http: LifeStep = {
@@ -34,7 +35,9 @@ export const http: LifeStep = {
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       settings: config.http,
       fleet: { live: part(life, 'live'), store: devices, syncNow: (id) => part(life, 'sessions').syncNow(id) },
-      refused: (reason) => metrics.httpRefused.inc({ reason })
+      refused: (reason) => metrics.httpRefused.inc({ reason }),
+      makeups: makeupSites(config.sites, life.sites),
+      decided: () => { life.forwarder?.notify(); void life.reviewFeed?.send() }
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

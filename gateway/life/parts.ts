@@ -24,6 +24,10 @@ import { databasePath } from '../config.js'
 import { Ingest } from '../ingest/ingest.js'
 import { part, type LifeContext } from './context.js'
 import type { LifeStep } from './step.js'
+import { describeWithMakeups } from '../makeup/describe.js'
+import { MakeupStore } from '../store/makeup-store.js'
+import { ReviewFeed } from '../forward/review-feed.js'
+import { ReviewStore } from '../store/review-store.js'
 
 export const stores: LifeStep = {
   name: 'stores',
@@ -94,6 +98,9 @@ export const deviceSessions: LifeStep = {
   }
 }
 
+/** How often decisions on flagged punches are looked for when no operator's decision wakes the feed. */
+const REVIEW_POLL_MS = 2000
+
 export const upstream: LifeStep = {
   name: 'upstream',
   start (life) {
@@ -121,7 +128,19 @@ export const upstream: LifeStep = {
       backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
       logger: log.child({ part: 'forwarder' }),
       now,
-      describe: (p) => rosterWatch.describe(p)
+      describe: describeWithMakeups(new MakeupStore(part(life, 'db')), (p) => rosterWatch.describe(p))
+    })
+    life.reviewFeed = new ReviewFeed({
+      sink,
+      store: new ReviewStore(part(life, 'db')),
+      gatewayId: config.gatewayId,
+      backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
+      pollMs: REVIEW_POLL_MS,
+      timeoutMs: config.upstream.timeoutMs,
+      log: log.child({ part: 'reviews' }),
+      now,
+      delivered: (n) => metrics.reviewsForwarded.inc({ outcome: 'delivered' }, n),
+      refused: (n) => metrics.reviewsForwarded.inc({ outcome: 'refused' }, n)
     })
     forwarder.on('delivered', (n) => metrics.forwarded.inc(n))
     forwarder.on('dead-letter', (n) => metrics.deadLetters.inc(n))

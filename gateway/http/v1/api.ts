@@ -21,6 +21,12 @@ import { PunchQuery } from '../../store/punch-query.js'
 import { registerDeviceRoutes } from './device-routes.js'
 import { registerEventRoutes } from './event-routes.js'
 import { registerHistoryRoutes } from './history-routes.js'
+import { MakeupStore } from '../../store/makeup-store.js'
+import { MAKEUP_DEFAULTS } from '../../makeup/policy.js'
+import { registerMakeupRoutes } from './makeup-routes.js'
+import { registerMakeupAttachmentRoutes } from './makeup-attachment-routes.js'
+import { ReviewStore } from '../../store/review-store.js'
+import { registerReviewRoutes } from './review-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -50,6 +56,17 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
   registerPunchRoutes(app, new PunchQuery(opts.db))
+  const makeups = new MakeupStore(opts.db)
+  registerMakeupRoutes(app, {
+    store: makeups,
+    siteOf: opts.makeups?.siteOf ?? (() => ''),
+    policyOf: opts.makeups?.policyOf ?? ((site) => site === '' ? MAKEUP_DEFAULTS : undefined),
+    now: opts.now,
+    refused: opts.refused,
+    decided: opts.decided ?? (() => {})
+  })
+  await registerMakeupAttachmentRoutes(app, { store: makeups, now: opts.now, refused: opts.refused })
+  registerReviewRoutes(app, { store: new ReviewStore(opts.db), now: opts.now, decided: opts.decided ?? (() => {}) })
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   registerDeviceRoutes(app, { fleet: opts.fleet, audit: operators.audit, now: opts.now })
   registerEventRoutes(app, { streams: opts.fleet.live.streams, operators, sessions, now: opts.now })

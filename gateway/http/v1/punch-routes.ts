@@ -14,7 +14,7 @@ const PUNCH_PAGE_DEFAULT = 100
 const TEXT = { type: 'string', minLength: 1, maxLength: 128 } as const
 const NULLABLE_NUMBER = { type: ['number', 'null'] } as const
 
-const PUNCH = {
+export const PUNCH = {
   type: 'object',
   properties: {
     id: { type: 'integer', description: 'the gateway\'s row id: the order punches were stored in' },
