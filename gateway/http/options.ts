@@ -4,6 +4,7 @@ import type { HttpConfig } from '../config.js'
 import type { Db } from '../store/db.js'
 import type { DeadLetterKind } from '../store/forward-store.js'
 import type { HttpRefusal } from './refusal.js'
+import type { SiteConfig } from '../rules/sites.js'
 
 export type JsonView = () => unknown
 
@@ -18,6 +19,8 @@ export interface HttpOptions {
   now: () => number
   /** the live forward store's replay (the forwarder picks the new batches up at its next poll) */
   replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind, now: number) => number
+  /** the config's sites: the punch filter's `site` (rules/sites.ts) */
+  sites: Record<string, SiteConfig>
   settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
   refused: (reason: HttpRefusal) => void
 }

@@ -32,6 +32,7 @@ export const http: LifeStep = {
       db: part(life, 'db'),
       now: life.now,
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
+      sites: config.sites,
       settings: config.http,
       refused: (reason) => metrics.httpRefused.inc({ reason })
     })

@@ -18,6 +18,8 @@ import { registerViewRoutes } from './view-routes.js'
 import { registerPunchRoutes } from './punch-routes.js'
 import { registerDeadLetterRoutes } from './dead-letter-routes.js'
 import { PunchQuery } from '../../store/punch-query.js'
+import { SiteMap } from '../../rules/sites.js'
+import { registerExportRoutes } from './export-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -46,7 +48,10 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerOperatorRoutes(app, { operators, now: opts.now })
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
-  registerPunchRoutes(app, new PunchQuery(opts.db))
+  const punches = new PunchQuery(opts.db, new SiteMap(opts.sites))
+  const sites = Object.keys(opts.sites)
+  registerPunchRoutes(app, { punches, sites, refused: opts.refused })
+  registerExportRoutes(app, { punches, sites, refused: opts.refused })
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }
