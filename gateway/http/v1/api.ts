@@ -20,6 +20,7 @@ import { registerDeadLetterRoutes } from './dead-letter-routes.js'
 import { PunchQuery } from '../../store/punch-query.js'
 import { SiteMap } from '../../rules/sites.js'
 import { registerExportRoutes } from './export-routes.js'
+import { registerDayRoutes } from './day-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -48,10 +49,12 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerOperatorRoutes(app, { operators, now: opts.now })
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
-  const punches = new PunchQuery(opts.db, new SiteMap(opts.sites))
+  const siteMap = new SiteMap(opts.sites)
+  const punches = new PunchQuery(opts.db, siteMap)
   const sites = Object.keys(opts.sites)
   registerPunchRoutes(app, { punches, sites, refused: opts.refused })
   registerExportRoutes(app, { punches, sites, refused: opts.refused })
+  registerDayRoutes(app, { db: opts.db, sites: siteMap, refused: opts.refused })
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }

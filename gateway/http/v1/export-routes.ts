@@ -101,7 +101,7 @@ export function registerExportRoutes (app: FastifyInstance, parts: PunchRoutePar
     const rows: ExportCell[][] = []
     for await (const page of matching(parts.punches, filter)) {
       if (rows.length + page.length > XLSX_MAX_ROWS) {
-        parts.refused('export_too_large')
+        parts.refused('too_many_rows')
         return await sendJson(reply, 422, { error: 'too_many_rows', message: `more than ${XLSX_MAX_ROWS} punches match: narrow the filter (from, to, site, device) or take /api/v1/punches.csv, which has no such bound` } satisfies ApiError)
       }
       for (const p of page) rows.push(exportRow(p, zone))
