@@ -78,6 +78,9 @@ export class GatewayMetrics {
   readonly alarmsActive = this.#gauge('punchline_alarms_active',
     'Alarms active now, by severity (warning, critical); see /api/alarms', ['severity'])
 
+  readonly alarmsUnacknowledged = this.#gauge('punchline_alarms_unacknowledged',
+    'Alarms active and not acknowledged, by support level (critical, major, minor); alert on this one to let an acknowledgement silence a raise', ['severity'])
+
   readonly alarm = this.#gauge('punchline_alarm',
     '1 while an alarm of this name and severity is active (for any device), else 0', ['name', 'severity'])
 

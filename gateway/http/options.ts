@@ -5,6 +5,7 @@ import type { Db } from '../store/db.js'
 import type { DeadLetterKind } from '../store/forward-store.js'
 import type { HttpRefusal } from './refusal.js'
 import type { SiteConfig } from '../rules/sites.js'
+import type { HealthWatch } from '../health-watch.js'
 
 export type JsonView = () => unknown
 
@@ -19,6 +20,8 @@ export interface HttpOptions {
   now: () => number
   /** the live forward store's replay (the forwarder picks the new batches up at its next poll) */
   replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind, now: number) => number
+  /** the running gateway's alarms: listed with their level, acknowledged by operators */
+  alarms: Pick<HealthWatch, 'listed' | 'find' | 'acknowledge'>
   /** the config's sites: the punch filter's `site` (rules/sites.ts) */
   sites: Record<string, SiteConfig>
   settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>

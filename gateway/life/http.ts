@@ -33,6 +33,7 @@ export const http: LifeStep = {
       now: life.now,
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       sites: config.sites,
+      alarms: health,
       settings: config.http,
       refused: (reason) => metrics.httpRefused.inc({ reason })
     })

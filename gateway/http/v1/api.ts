@@ -21,6 +21,7 @@ import { PunchQuery } from '../../store/punch-query.js'
 import { SiteMap } from '../../rules/sites.js'
 import { registerExportRoutes } from './export-routes.js'
 import { registerDayRoutes } from './day-routes.js'
+import { registerAlarmRoutes } from './alarm-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -55,6 +56,7 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerPunchRoutes(app, { punches, sites, refused: opts.refused })
   registerExportRoutes(app, { punches, sites, refused: opts.refused })
   registerDayRoutes(app, { db: opts.db, sites: siteMap, refused: opts.refused })
+  registerAlarmRoutes(app, { alarms: opts.alarms, audit: operators.audit, refused: opts.refused, now: opts.now })
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }
