@@ -24,6 +24,6 @@ export interface HttpOptions {
   alarms: Pick<HealthWatch, 'listed' | 'find' | 'acknowledge'>
   /** the config's sites: the punch filter's `site` (rules/sites.ts) */
   sites: Record<string, SiteConfig>
-  settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs'>
+  settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'trustProxy'>
   refused: (reason: HttpRefusal) => void
 }

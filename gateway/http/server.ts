@@ -55,6 +55,9 @@ export async function createHttpApp (opts: HttpOptions): Promise<FastifyInstance
     },
     bodyLimit: MAX_BODY_BYTES,
     logger: false,
+    // Behind a TLS reverse proxy (http.trustProxy): req.protocol and req.ip from X-Forwarded-Proto and
+    // -For, so the session cookie is Secure and login backoff counts the client, not the proxy.
+    trustProxy: s.trustProxy,
     // A field the schema does not know is refused (400), not silently dropped; query strings are text,
     // so numbers in them are converted.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } }
