@@ -27,6 +27,7 @@ export async function openApiDocument (): Promise<unknown> {
     now: Date.now,
     replayDeadLetters: () => 0,
     alarms: { listed: () => ({ evaluatedAt: null, items: [] }), find: () => [], acknowledge: () => [] },
+    report: () => { throw new Error('the document only') },
     sites: config.sites,
     settings: config.http,
     refused: () => {}

@@ -5,7 +5,9 @@ import type { Db } from '../store/db.js'
 import type { DeadLetterKind } from '../store/forward-store.js'
 import type { HttpRefusal } from './refusal.js'
 import type { SiteConfig } from '../rules/sites.js'
-import type { HealthWatch } from '../health-watch.js'
+import type { HealthWatch, ActiveAlarms } from '../health-watch.js'
+import type { HealthSnapshot } from '../health.js'
+import type { TransportSecurity } from '../broker/transport-security.js'
 
 export type JsonView = () => unknown
 
@@ -22,6 +24,8 @@ export interface HttpOptions {
   replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind, now: number) => number
   /** the running gateway's alarms: listed with their level, acknowledged by operators */
   alarms: Pick<HealthWatch, 'listed' | 'find' | 'acknowledge'>
+  /** the health report now: the snapshot, the live alarms, the transport's security (punchline report --json) */
+  report: () => HealthSnapshot & { alarms: ActiveAlarms['alarms'], security: TransportSecurity }
   /** the config's sites: the punch filter's `site` (rules/sites.ts) */
   sites: Record<string, SiteConfig>
   settings: Pick<HttpConfig, 'metricsPublic' | 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'trustProxy'>

@@ -3,6 +3,7 @@ import { createHttpServer } from '../http/server.js'
 import { resolveApiToken } from '../http/api-token.js'
 import { firstLoginHint } from '../http/first-login.js'
 import { part } from './context.js'
+import { transportSecurity } from '../broker/transport-security.js'
 import type { LifeStep } from './step.js'
 
 export const http: LifeStep = {
@@ -34,6 +35,7 @@ export const http: LifeStep = {
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
       sites: config.sites,
       alarms: health,
+      report: () => ({ ...health.snapshot(), alarms: health.current().alarms, security: transportSecurity(config) }),
       settings: config.http,
       refused: (reason) => metrics.httpRefused.inc({ reason })
     })

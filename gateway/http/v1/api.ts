@@ -22,6 +22,7 @@ import { SiteMap } from '../../rules/sites.js'
 import { registerExportRoutes } from './export-routes.js'
 import { registerDayRoutes } from './day-routes.js'
 import { registerAlarmRoutes } from './alarm-routes.js'
+import { registerReportRoutes } from './report-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -57,6 +58,7 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerExportRoutes(app, { punches, sites, refused: opts.refused })
   registerDayRoutes(app, { db: opts.db, sites: siteMap, refused: opts.refused })
   registerAlarmRoutes(app, { alarms: opts.alarms, audit: operators.audit, refused: opts.refused, now: opts.now })
+  registerReportRoutes(app, opts.report)
   registerDeadLetterRoutes(app, { db: opts.db, audit: operators.audit, replay: opts.replayDeadLetters, now: opts.now })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }
