@@ -78,8 +78,50 @@ t.test("a person's days: first in, last out, in the zone asked for; hr and admin
     t.equal(res.status, 400, query)
     t.match(await res.json(), { error: 'bad_request', field, rule })
   }
-  const path = '/api/v1/people/E42/days?from=2026-12-01&to=2026-12-01'
-  t.equal((await asSession(gw, viewer, 'GET', path)).status, 403, 'a viewer may not')
-  t.equal((await fetch(gw.httpUrl + path)).status, 401, 'nor anyone without credentials')
-  t.equal((await asBearer(gw, gw.apiToken, 'GET', path)).status, 200, 'the site token (admin) may')
+  for (const path of ['/api/v1/people/E42/days?from=2026-12-01&to=2026-12-01', '/api/v1/days/2026-12-01']) {
+    t.equal((await asSession(gw, viewer, 'GET', path)).status, 403, `${path}: a viewer may not`)
+    t.equal((await fetch(gw.httpUrl + path)).status, 401, 'nor anyone without credentials')
+    t.equal((await asBearer(gw, gw.apiToken, 'GET', path)).status, 200, 'the site token (admin) may')
+  }
+})
+
+t.test("one day's overview: everyone's first in and last out", async t => {
+  const data = t.testdir()
+  t.equal(cli(['roster', 'add', '0042', 'E42', '--device', 'DV-A', '--data', data]).status, 0)
+  const gw = await startGatewayProcess({ dataDir: data, allowAnonymous: true })
+  t.teardown(async () => await gw.stop())
+  const sent: Array<[string, string, string, string]> = [
+    ['DV-A', '0042', '2026-12-01T00:55:00Z', 'in'],
+    ['DV-A', '0042', '2026-12-01T10:05:00Z', 'out'],
+    ['DV-A', '0042', '2026-12-01T17:30:00Z', 'in'], // the 2nd in Shanghai
+    ['DV-A', '0007', '2026-12-01T02:00:00Z', 'in'],
+    ['DV-B', '0042', '2026-12-01T01:00:00Z', 'in'],
+    ['DV-B', '0042', '2026-12-02T01:00:00Z', 'out'] // another day
+  ]
+  for (const device of ['DV-A', 'DV-B']) {
+    const mine = sent.filter(s => s[0] === device)
+    const dev = await connectDevice(gw.mqttUrl, device)
+    const body = batch(`${device}-1`, mine.map((_s, i) => i + 1))
+    ;(body.punches as Array<{ ts: number, emp: string, kind: string }>).forEach((p, i) => { p.emp = mine[i][1]; p.ts = at(mine[i][2]); p.kind = mine[i][3] })
+    await dev.publish(body)
+    t.equal((await dev.ackFor(`${device}-1`)).id, `${device}-1`)
+    await dev.close()
+  }
+  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const res = await asSession(gw, hr, 'GET', '/api/v1/days/2026-12-01?tz=Asia/Shanghai')
+  t.equal(res.status, 200)
+  t.same(await res.json(), {
+    date: '2026-12-01',
+    tz: 'Asia/Shanghai',
+    people: [
+      { emp: '0007', firstIn: at('2026-12-01T02:00:00Z'), lastOut: null, count: 1, flags: ['expired', 'unknown-badge'] },
+      { emp: '0042', firstIn: at('2026-12-01T01:00:00Z'), lastOut: null, count: 1, flags: ['expired'] },
+      { emp: 'E42', firstIn: at('2026-12-01T00:55:00Z'), lastOut: at('2026-12-01T10:05:00Z'), count: 2, flags: ['expired'] }
+    ]
+  }, "by person (the roster's, else the badge), the day in Shanghai")
+  for (const [path, field, rule] of [['/api/v1/days/2026-13-01', 'params.date', 'date'], ['/api/v1/days/yesterday', 'params.date', 'pattern'], ['/api/v1/days/2026-12-01?tz=Nowhere/Zone', 'querystring.tz', 'timeZone']]) {
+    const bad = await asSession(gw, hr, 'GET', path)
+    t.equal(bad.status, 400, path)
+    t.match(await bad.json(), { field, rule })
+  }
 })
