@@ -2,8 +2,8 @@
  * Payroll exports (hr, admin): GET /api/v1/punches.csv and /api/v1/punches.xlsx with the filter of
  * /api/v1/punches (punch-filter.ts), every matching punch in id order, the columns of export-columns.ts.
  * The CSV is streamed a page at a time, so it holds one page in memory however many punches match; the
- * XLSX workbook is built whole, so it takes at most XLSX_MAX_ROWS punches and refuses more with a 422
- * that says to narrow the filter or take the CSV.
+ * XLSX workbook is built whole (on a thread of its own), so it takes at most XLSX_MAX_ROWS punches and
+ * refuses more with a 422 that says to narrow the filter or take the CSV.
  */
 import { Readable } from 'node:stream'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -13,7 +13,7 @@ import { hostTimeZone, isTimeZone } from '../../time-zone.js'
 import { sendJson, type ApiError } from '../errors.js'
 import { EXPORT_COLUMNS, exportRow, type ExportCell } from './export-columns.js'
 import { csvLines } from './export-csv.js'
-import { xlsxWorkbook } from './export-xlsx.js'
+import { xlsxWorkbookOffThread } from './export-xlsx.js'
 import { PUNCH_FILTER_PROPERTIES, refuseUnknownSite } from './punch-filter.js'
 import type { PunchRouteParts } from './punch-routes.js'
 import { ERROR, REFUSALS, SECURITY, TIME_ZONE } from './schemas.js'
@@ -106,7 +106,7 @@ export function registerExportRoutes (app: FastifyInstance, parts: PunchRoutePar
       }
       for (const p of page) rows.push(exportRow(p, zone))
     }
-    const workbook = await xlsxWorkbook(rows)
+    const workbook = await xlsxWorkbookOffThread(rows)
     return await attachment(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'punches.xlsx').send(workbook)
   })
 }
