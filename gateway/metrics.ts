@@ -41,7 +41,7 @@ export class GatewayMetrics {
     'Device secrets checked with scrypt (a remembered credential needs none; an unknown id is checked against a hash no secret matches, at the same cost)')
 
   readonly httpRefused = this.#counter('punchline_http_requests_refused_total',
-    'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request, invalid_request, forbidden, csrf, login_failed, login_throttled, too_many_rows)', ['reason'])
+    'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request, invalid_request, forbidden, csrf, login_failed, login_throttled, too_many_rows, export_busy)', ['reason'])
 
   readonly deniedTopics = this.#counter('punchline_acl_denied_total',
     'Publishes and subscriptions refused by the topic ACL', ['action'])

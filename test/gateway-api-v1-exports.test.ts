@@ -14,7 +14,7 @@ import { startGatewayProcess, writeGatewayConfig } from './helpers/gateway-proce
 import { connectDevice, batch } from './helpers/mqtt-device.js'
 import { addOperator, asBearer, asSession, login, refusedCount } from './helpers/api-v1.js'
 import { storePunches } from './fixtures/stored-punches.js'
-import { XLSX_MAX_ROWS } from '../gateway/http/v1/export-routes.js'
+import { XLSX_EXPORTS_AT_ONCE, XLSX_MAX_ROWS } from '../gateway/http/v1/export-routes.js'
 import { openDatabase } from '../gateway/store/db.js'
 
 interface Row { id: number, device: string, emp: string, person: string | null, ts: number, kind: string, method: string, flags: string, received: number }
@@ -147,6 +147,9 @@ t.test('CSV and XLSX exports hold the stored punches, filtered, formula-safe; hr
   t.equal(atBound.status, 200, `${XLSX_MAX_ROWS} punches: a workbook`)
   t.ok((await atBound.arrayBuffer()).byteLength > 1_000_000, 'of them all')
   t.ok(slowest < 2000, `a punch batch was acknowledged within 2 s while the workbook was built (slowest ${slowest} ms)`)
+  const statuses = await Promise.all([1, 2, 3].map(async () => (await asSession(gw, hr, 'GET', `/api/v1/punches.xlsx?to=${now - 48 * 3600_000}`)).status))
+  t.same(statuses.sort(), [200, 200, 429], `at most ${XLSX_EXPORTS_AT_ONCE} workbooks built at once; the next waits (429)`)
+  t.equal(await refusedCount(gw, 'export_busy'), 1, 'counted')
   const big = await csvOf('')
   t.ok(big.records.length > rows.length + XLSX_MAX_ROWS, 'the CSV streams them all')
   t.same(new Set(big.records.map(r => r.id)).size, big.records.length, 'each once')

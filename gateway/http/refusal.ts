@@ -2,4 +2,4 @@
 export type HttpRefusal =
   | 'no_token' | 'bad_token' | 'too_many_connections' | 'request_timeout' | 'bad_request'
   | 'invalid_request' | 'forbidden' | 'csrf' | 'login_failed' | 'login_throttled'
-  | 'too_many_rows'
+  | 'too_many_rows' | 'export_busy'

@@ -3,7 +3,8 @@
  * /api/v1/punches (punch-filter.ts), every matching punch in id order, the columns of export-columns.ts.
  * The CSV is streamed a page at a time, so it holds one page in memory however many punches match; the
  * XLSX workbook is built whole (on a thread of its own), so it takes at most XLSX_MAX_ROWS punches and
- * refuses more with a 422 that says to narrow the filter or take the CSV.
+ * refuses more with a 422 that says to narrow the filter or take the CSV, and at most
+ * XLSX_EXPORTS_AT_ONCE are built at once (429 with Retry-After beyond).
  */
 import { Readable } from 'node:stream'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -20,6 +21,9 @@ import { ERROR, REFUSALS, SECURITY, TIME_ZONE } from './schemas.js'
 
 /** Punches one XLSX export holds at most; the CSV export has no such bound. */
 export const XLSX_MAX_ROWS = 50_000
+/** XLSX exports built at once: each holds its rows and workbook in memory (docs/DESIGN-NOTES.md has the size). */
+export const XLSX_EXPORTS_AT_ONCE = 2
+const XLSX_RETRY_AFTER_S = 10
 /** Punches read per step of an export; the event loop serves other requests between steps. */
 const EXPORT_PAGE = 1000
 /** Excel reads a CSV as UTF-8 only when it starts with the byte order mark; csv-parse takes it with `bom: true`. */
@@ -63,6 +67,7 @@ function attachment (reply: FastifyReply, type: string, file: string): FastifyRe
 }
 
 export function registerExportRoutes (app: FastifyInstance, parts: PunchRouteParts): void {
+  let xlsxBuilding = 0
   app.get('/api/v1/punches.csv', {
     config: { roles: ['admin', 'hr'] },
     schema: {
@@ -90,7 +95,8 @@ export function registerExportRoutes (app: FastifyInstance, parts: PunchRoutePar
       response: {
         200: { description: 'an XLSX workbook, one sheet "punches"', type: 'string', format: 'binary' },
         ...REFUSALS,
-        422: { description: `more than ${XLSX_MAX_ROWS} punches match`, ...ERROR }
+        422: { description: `more than ${XLSX_MAX_ROWS} punches match`, ...ERROR },
+        429: { description: `${XLSX_EXPORTS_AT_ONCE} XLSX exports are being built already: try again after Retry-After seconds`, ...ERROR }
       }
     }
   }, async (req, reply) => {
@@ -98,15 +104,24 @@ export function registerExportRoutes (app: FastifyInstance, parts: PunchRoutePar
     if (refuseUnknownSite(filter, parts.sites, reply, parts.refused)) return await reply
     const zone = zoneOf(tz, reply, parts.refused)
     if (zone === undefined) return await reply
-    const rows: ExportCell[][] = []
-    for await (const page of matching(parts.punches, filter)) {
-      if (rows.length + page.length > XLSX_MAX_ROWS) {
-        parts.refused('too_many_rows')
-        return await sendJson(reply, 422, { error: 'too_many_rows', message: `more than ${XLSX_MAX_ROWS} punches match: narrow the filter (from, to, site, device) or take /api/v1/punches.csv, which has no such bound` } satisfies ApiError)
-      }
-      for (const p of page) rows.push(exportRow(p, zone))
+    if (xlsxBuilding >= XLSX_EXPORTS_AT_ONCE) {
+      parts.refused('export_busy')
+      return await sendJson(reply.header('Retry-After', String(XLSX_RETRY_AFTER_S)), 429, { error: 'busy', message: `${XLSX_EXPORTS_AT_ONCE} XLSX exports are being built already: try again in ${XLSX_RETRY_AFTER_S} s, or take the CSV` } satisfies ApiError)
     }
-    const workbook = await xlsxWorkbookOffThread(rows)
-    return await attachment(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'punches.xlsx').send(workbook)
+    xlsxBuilding++
+    try {
+      const rows: ExportCell[][] = []
+      for await (const page of matching(parts.punches, filter)) {
+        if (rows.length + page.length > XLSX_MAX_ROWS) {
+          parts.refused('too_many_rows')
+          return await sendJson(reply, 422, { error: 'too_many_rows', message: `more than ${XLSX_MAX_ROWS} punches match: narrow the filter (from, to, site, device) or take /api/v1/punches.csv, which has no such bound` } satisfies ApiError)
+        }
+        for (const p of page) rows.push(exportRow(p, zone))
+      }
+      const workbook = await xlsxWorkbookOffThread(rows)
+      return await attachment(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'punches.xlsx').send(workbook)
+    } finally {
+      xlsxBuilding--
+    }
   })
 }
