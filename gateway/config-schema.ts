@@ -78,7 +78,12 @@ export const gatewayConfigSchema = {
       headersTimeoutMs: between(1000, 300_000),
       requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' },
       maxEventStreams: wholeBetween(1, 1000),
-      eventQueueBytes: wholeBetween(4096, 64 * 1024 * 1024)
+      eventQueueBytes: wholeBetween(4096, 64 * 1024 * 1024),
+      // Each address or range is checked in gateway/config.ts, which names the entry.
+      trustProxy: {
+        anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string' } }],
+        problem: "must be false, true, or a list of the reverse proxy's addresses or CIDR ranges ('10.0.0.5', '10.0.0.0/24')"
+      }
     }),
     maxPayloadBytes: { type: 'integer', minimum: 1, problem: 'must be a whole number of bytes above 0' },
     upstream,

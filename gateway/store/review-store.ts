@@ -9,7 +9,9 @@ import { randomUUID } from 'node:crypto'
 import type { Db, Statement } from './db.js'
 import { AuditLog } from './audit-log.js'
 import type { Actor } from './operator-store.js'
-import type { ListedPunch } from './punch-query.js'
+import { sourceOf, type ListedPunch } from './punch-query.js'
+
+export type ReviewedPunch = Omit<ListedPunch, 'site' | 'delivered'>
 import type { StoredPunch } from './punch-store.js'
 import type { UpstreamReview } from '../../shared/upstream.js'
 
@@ -21,7 +23,8 @@ export type ReviewStatus = typeof REVIEW_STATUSES[number]
 export type ReviewDecision = 'confirm' | 'dispute'
 
 export interface Review {
-  punch: ListedPunch
+  /** the punch as /api/v1/punches lists it, without its site and delivery (reviews are read by punch) */
+  punch: ReviewedPunch
   status: ReviewStatus
   decidedBy: string | null
   decidedAt: number | null
@@ -48,7 +51,7 @@ export interface ReviewBatch {
 type Row = StoredPunch & { status: ReviewStatus, decided_by: string | null, decided_at: number | null, comment: string | null }
 
 const COLUMNS = `p.id, p.device, p.epoch, p.seq, p.ts, p.tz, p.emp, p.kind, p.method, p.clock, p.lat, p.lon, p.acc, p.manual, p.flags, p.received, p.person,
-  r.status, r.decided_by, r.decided_at, r.comment`
+  p.source_id AS sourceId, p.source, r.status, r.decided_by, r.decided_at, r.comment`
 
 export class ReviewStore {
   readonly #db: Db
@@ -128,5 +131,5 @@ export class ReviewStore {
 
 function shape (r: Row): Review {
   const { status, decided_by: decidedBy, decided_at: decidedAt, comment, flags, ...punch } = r
-  return { punch: { ...punch, flags: flags === '' ? [] : flags.split(',') } as ListedPunch, status, decidedBy, decidedAt, comment }
+  return { punch: { ...punch, flags: flags === '' ? [] : flags.split(','), source: sourceOf(punch.source) } as ReviewedPunch, status, decidedBy, decidedAt, comment }
 }

@@ -27,6 +27,11 @@ import { registerMakeupRoutes } from './makeup-routes.js'
 import { registerMakeupAttachmentRoutes } from './makeup-attachment-routes.js'
 import { ReviewStore } from '../../store/review-store.js'
 import { registerReviewRoutes } from './review-routes.js'
+import { SiteMap } from '../../rules/sites.js'
+import { registerExportRoutes } from './export-routes.js'
+import { registerDayRoutes } from './day-routes.js'
+import { registerAlarmRoutes } from './alarm-routes.js'
+import { registerReportRoutes } from './report-routes.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -55,7 +60,14 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerOperatorRoutes(app, { operators, now: opts.now })
   registerAuditRoutes(app, operators.audit)
   registerViewRoutes(app, opts.views)
-  registerPunchRoutes(app, new PunchQuery(opts.db))
+  const siteMap = new SiteMap(opts.sites)
+  const punches = new PunchQuery(opts.db, siteMap)
+  const sites = Object.keys(opts.sites)
+  registerPunchRoutes(app, { punches, sites, refused: opts.refused })
+  registerExportRoutes(app, { punches, sites, refused: opts.refused })
+  registerDayRoutes(app, { db: opts.db, sites: siteMap, refused: opts.refused })
+  registerAlarmRoutes(app, { alarms: opts.alarms, audit: operators.audit, refused: opts.refused, now: opts.now })
+  registerReportRoutes(app, opts.report)
   const makeups = new MakeupStore(opts.db)
   registerMakeupRoutes(app, {
     store: makeups,
