@@ -35,6 +35,8 @@ export interface HttpOptions {
   /** the fleet's live side (devices, events, history) and the device registry; "sync now" sends a device its commands */
   fleet: { live: Live, store: DeviceStore, syncNow: (device: string) => void }
   refused: (reason: HttpRefusal) => void
+  /** adms.delaySeconds: how often ZKTeco terminals call, which says whether one is online */
+  admsHeartbeatSeconds?: number
   /** an operator stored a punch (an approved make-up) or decided a review: send it soon, not at the next poll */
   decided?: () => void
   /** where a make-up's site rules come from (gateway/makeup/policy.ts); absent: every request gets the defaults */

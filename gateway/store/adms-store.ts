@@ -91,8 +91,12 @@ export class AdmsStore {
     }).immediate()
   }
 
+  /**
+   * A new zone: the terminal's clock shows the old zone's time until it is set again, so it counts as not
+   * set by the gateway (its punches flagged clock-unsynced) until it confirms a clock command in the new one.
+   */
   setZone (sn: string, zone: string): boolean {
-    return this.#db.prepare('UPDATE adms_terminals SET zone = ? WHERE sn = ?').run(zone, sn).changes > 0
+    return this.#db.prepare('UPDATE adms_terminals SET zone = ?, clock_set = NULL WHERE sn = ?').run(zone, sn).changes > 0
   }
 
   get (sn: string): Terminal | undefined {
@@ -185,6 +189,13 @@ export class AdmsStore {
 
   commands (sn: string, limit = 100): QueuedCommand[] {
     return this.#db.prepare('SELECT * FROM adms_commands WHERE sn = ? ORDER BY id DESC LIMIT ?').all(sn, limit) as QueuedCommand[]
+  }
+
+  /** Kept bodies of this terminal with lines that could not be read, newest first. */
+  problems (sn: string, limit: number): Array<{ body: number, received: number, problems: AttlogProblem[] }> {
+    const rows = this.#db.prepare(`SELECT id, received, problems FROM adms_bodies WHERE sn = ? AND problems IS NOT NULL
+      ORDER BY id DESC LIMIT ?`).all(sn, limit) as Array<{ id: number, received: number, problems: string }>
+    return rows.map(r => ({ body: r.id, received: r.received, problems: JSON.parse(r.problems) as AttlogProblem[] }))
   }
 
   /** Bodies received before `before` are deleted; their punches stay in the punches table. */
