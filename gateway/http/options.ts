@@ -6,6 +6,7 @@ import type { DeadLetterKind } from '../store/forward-store.js'
 import type { HttpRefusal } from './refusal.js'
 import type { Live } from '../events/live-parts.js'
 import type { DeviceStore } from '../store/device-store.js'
+import type { AdmsStore } from '../store/adms-store.js'
 import type { MakeupPolicy } from '../makeup/policy.js'
 import type { SiteConfig } from '../rules/sites.js'
 import type { HealthWatch, ActiveAlarms } from '../health-watch.js'
@@ -35,8 +36,8 @@ export interface HttpOptions {
   /** the fleet's live side (devices, events, history) and the device registry; "sync now" sends a device its commands */
   fleet: { live: Live, store: DeviceStore, syncNow: (device: string) => void }
   refused: (reason: HttpRefusal) => void
-  /** adms.delaySeconds: how often ZKTeco terminals call, which says whether one is online */
-  admsHeartbeatSeconds?: number
+  /** the ZKTeco terminals (the ADMS listener's store) and adms.delaySeconds, how often they call */
+  terminals?: { store: AdmsStore, heartbeatSeconds: number }
   /** an operator stored a punch (an approved make-up) or decided a review: send it soon, not at the next poll */
   decided?: () => void
   /** where a make-up's site rules come from (gateway/makeup/policy.ts); absent: every request gets the defaults */

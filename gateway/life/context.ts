@@ -68,7 +68,9 @@ export interface GatewayParts {
   httpPort?: number
   broker?: BrokerHandle
   /** the ZKTeco terminals' listener and its parts, when adms.port is set */
-  adms?: { ingress: AdmsIngress, store: AdmsStore, server: Server, port: number, pruneTimer: NodeJS.Timeout }
+  /** the ZKTeco terminals' registry, bodies and commands: one store for the listener and the API */
+  admsStore?: AdmsStore
+  adms?: { ingress: AdmsIngress, server: Server, port: number, pruneTimer: NodeJS.Timeout }
   backupTimer?: NodeJS.Timeout
   activityTimer?: NodeJS.Timeout
   /** set by the last step: /ready answers 200 and in-process connections are taken */

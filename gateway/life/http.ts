@@ -40,7 +40,7 @@ export const http: LifeStep = {
       settings: config.http,
       fleet: { live: part(life, 'live'), store: devices, syncNow: (id) => part(life, 'sessions').syncNow(id) },
       refused: (reason) => metrics.httpRefused.inc({ reason }),
-      admsHeartbeatSeconds: config.adms.delaySeconds,
+      terminals: { store: part(life, 'admsStore'), heartbeatSeconds: config.adms.delaySeconds },
       makeups: makeupSites(config.sites, life.sites),
       decided: () => { life.forwarder?.notify(); void life.reviewFeed?.send() }
     })

@@ -5,6 +5,7 @@
 import { DeviceStore } from '../store/device-store.js'
 import { PunchStore } from '../store/punch-store.js'
 import { ForwardStore } from '../store/forward-store.js'
+import { AdmsStore } from '../store/adms-store.js'
 import { RosterStore } from '../store/roster-store.js'
 import { Housekeeping } from '../housekeeping.js'
 import { HealthWatch } from '../health-watch.js'
@@ -36,6 +37,7 @@ export const stores: LifeStep = {
     life.devices = new DeviceStore(db)
     life.punches = new PunchStore(db)
     life.forwardStore = new ForwardStore(db)
+    life.admsStore = new AdmsStore(db)
     // Storage guard and retention (housekeeping.ts): a full disk stops ingest, never loses a punch.
     life.housekeeping = new Housekeeping({ db, config: life.config, metrics: life.metrics, log: life.log.child({ part: 'storage' }), now: life.now })
   },
@@ -49,6 +51,7 @@ export const stores: LifeStep = {
 export function flushActivity (life: LifeContext): void {
   try {
     life.devices?.flush()
+    life.admsStore?.flush()
   } catch (err) {
     // Kept for the next flush; the punches do not depend on it.
     life.log.warn({ err: (err as Error).message }, 'could not record device last-seen times and statuses; will retry')

@@ -56,6 +56,7 @@ export class AdmsStore {
   readonly #open: Statement
   readonly #markSent: Statement
   readonly #result: Statement
+  readonly #activity = new Map<string, { at: number, address: string | null, firmware: string | null }>()
   readonly #nextSeq: Statement
   readonly #setNextSeq: Statement
   readonly #storedSeq: Statement
@@ -100,12 +101,13 @@ export class AdmsStore {
   }
 
   get (sn: string): Terminal | undefined {
-    return this.#get.get(sn) as Terminal | undefined
+    const t = this.#get.get(sn) as Terminal | undefined
+    return t === undefined ? undefined : this.#withActivity(t)
   }
 
   list (): Terminal[] {
-    return this.#db.prepare(`SELECT sn, device, zone, created, last_seen AS lastSeen, address, attlog_stamp AS attlogStamp, firmware, epoch,
-      clock_set AS clockSet FROM adms_terminals ORDER BY sn`).all() as Terminal[]
+    return (this.#db.prepare(`SELECT sn, device, zone, created, last_seen AS lastSeen, address, attlog_stamp AS attlogStamp, firmware, epoch,
+      clock_set AS clockSet FROM adms_terminals ORDER BY sn`).all() as Terminal[]).map(t => this.#withActivity(t))
   }
 
   /** Keeps a body as it came, durably, before anything reads it; returns its id. */
@@ -118,8 +120,35 @@ export class AdmsStore {
     this.#parsed.run(records, problems.length === 0 ? null : JSON.stringify(problems), id)
   }
 
+  /**
+   * The terminal called now; written at the next flush(). Every heartbeat would otherwise be a write
+   * transaction on the event loop's connection, waiting behind the commit thread's for its lock.
+   */
   heardFrom (sn: string, now: number, address: string | undefined, firmware?: string): void {
-    this.#seen.run(now, address ?? null, firmware ?? null, sn)
+    const a = this.#activity.get(sn)
+    if (a === undefined) this.#activity.set(sn, { at: now, address: address ?? null, firmware: firmware ?? null })
+    else {
+      a.at = now
+      a.address = address ?? a.address
+      a.firmware = firmware ?? a.firmware
+    }
+  }
+
+  /** Writes the calls heard since the last flush, in one transaction; returns how many terminals. */
+  flush (): number {
+    const n = this.#activity.size
+    if (n === 0) return 0
+    this.#db.transaction(() => {
+      for (const [sn, a] of this.#activity) this.#seen.run(a.at, a.address, a.firmware, sn)
+    }).immediate()
+    this.#activity.clear()
+    return n
+  }
+
+  /** A stored row with what this store heard since its last flush. */
+  #withActivity (t: Terminal): Terminal {
+    const a = this.#activity.get(t.sn)
+    return a === undefined ? t : { ...t, lastSeen: a.at, address: a.address ?? t.address, firmware: a.firmware ?? t.firmware }
   }
 
   /** The upload with this Stamp is stored: the next handshake resumes after it. */

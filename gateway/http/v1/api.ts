@@ -33,6 +33,7 @@ import { registerDayRoutes } from './day-routes.js'
 import { registerAlarmRoutes } from './alarm-routes.js'
 import { registerReportRoutes } from './report-routes.js'
 import { registerTerminalRoutes } from './terminal-routes.js'
+import { AdmsStore } from '../../store/adms-store.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -84,6 +85,6 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerDeviceRoutes(app, { fleet: opts.fleet, audit: operators.audit, now: opts.now })
   registerEventRoutes(app, { streams: opts.fleet.live.streams, operators, sessions, now: opts.now })
   registerHistoryRoutes(app, opts.fleet.live.history)
-  registerTerminalRoutes(app, { db: opts.db, audit: operators.audit, now: opts.now, heartbeatSeconds: opts.admsHeartbeatSeconds ?? 10 })
+  registerTerminalRoutes(app, { db: opts.db, store: opts.terminals?.store ?? new AdmsStore(opts.db), audit: operators.audit, now: opts.now, heartbeatSeconds: opts.terminals?.heartbeatSeconds ?? 10 })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }

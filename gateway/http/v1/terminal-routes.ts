@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Db } from '../../store/db.js'
 import type { AuditLog } from '../../store/audit-log.js'
-import { AdmsStore, SERIAL_PATTERN, type Terminal } from '../../store/adms-store.js'
+import { SERIAL_PATTERN, type AdmsStore, type Terminal } from '../../store/adms-store.js'
 import { commandText, type CommandKind } from '../../adms/device-commands.js'
 import { instantToWallTime, isKnownZone } from '../../adms/local-time.js'
 import { sendJson } from '../errors.js'
@@ -55,6 +55,7 @@ const COMMAND = {
 
 export interface TerminalRouteParts {
   db: Db
+  store: AdmsStore
   audit: AuditLog
   now: () => number
   /** adms.delaySeconds: how often terminals are told to call */
@@ -62,8 +63,7 @@ export interface TerminalRouteParts {
 }
 
 export function registerTerminalRoutes (app: FastifyInstance, parts: TerminalRouteParts): void {
-  const { db, audit, now } = parts
-  const store = new AdmsStore(db)
+  const { db, store, audit, now } = parts
   const actor = (req: FastifyRequest): string => req.caller!.name
   const notFound = (sn: string): { error: string, message: string } => ({ error: 'not_found', message: `no terminal ${sn}` })
   const badZone = (zone: string): { error: string, message: string, field: string, rule: string } =>
