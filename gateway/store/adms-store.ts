@@ -115,9 +115,15 @@ export class AdmsStore {
     return Number(this.#insertBody.run(sn, table, stamp ?? null, received, body).lastInsertRowid)
   }
 
-  /** What the parse made of a kept body. */
-  bodyParsed (id: number, records: number, problems: readonly AttlogProblem[]): void {
-    this.#parsed.run(records, problems.length === 0 ? null : JSON.stringify(problems), id)
+  /**
+   * A kept body's upload is done: what the parse made of it, and (with a Stamp) where the terminal's next
+   * handshake resumes. One transaction: both or neither.
+   */
+  uploadDone (id: number, sn: string, stamp: string | undefined, records: number, problems: readonly AttlogProblem[]): void {
+    this.#db.transaction(() => {
+      this.#parsed.run(records, problems.length === 0 ? null : JSON.stringify(problems), id)
+      if (stamp !== undefined) this.#stamp.run(stamp, sn)
+    }).immediate()
   }
 
   /**
@@ -149,11 +155,6 @@ export class AdmsStore {
   #withActivity (t: Terminal): Terminal {
     const a = this.#activity.get(t.sn)
     return a === undefined ? t : { ...t, lastSeen: a.at, address: a.address ?? t.address, firmware: a.firmware ?? t.firmware }
-  }
-
-  /** The upload with this Stamp is stored: the next handshake resumes after it. */
-  stampStored (sn: string, stamp: string): void {
-    this.#stamp.run(stamp, sn)
   }
 
   /**
