@@ -6,6 +6,7 @@
  */
 import { DEFAULT_RULES } from './rules/rules.js'
 import { section, wholeBetween } from '../shared/settings-schema.js'
+import { MAX_WINDOW_HOURS_CAP } from './makeup/policy.js'
 
 const text = { type: 'string' }
 const flag = { type: 'boolean' }
@@ -29,13 +30,23 @@ const upstream = section({
   caFile: text
 })
 
+const beyond = { enum: ['refuse', 'approval'], problem: "must be 'refuse' or 'approval'" }
+
 const site = section({
   devices: {
     type: 'array',
     items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}\\*?$|^\\*$', problem: "must be a device id or a prefix ending in '*'" }
   },
   // Each fence's shape (circle or polygon) is checked in gateway/config.ts, which says which one it expected.
-  geofences: { type: 'array' }
+  geofences: { type: 'array' },
+  // maxWindowHours >= windowHours is checked in gateway/config.ts, which names both.
+  makeup: section({
+    monthlyLimit: wholeBetween(0, 1000),
+    windowHours: between(1, MAX_WINDOW_HOURS_CAP),
+    maxWindowHours: between(1, MAX_WINDOW_HOURS_CAP),
+    beyondLimit: beyond,
+    beyondWindow: beyond
+  })
 })
 
 export const gatewayConfigSchema = {
@@ -67,7 +78,12 @@ export const gatewayConfigSchema = {
       headersTimeoutMs: between(1000, 300_000),
       requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' },
       maxEventStreams: wholeBetween(1, 1000),
-      eventQueueBytes: wholeBetween(4096, 64 * 1024 * 1024)
+      eventQueueBytes: wholeBetween(4096, 64 * 1024 * 1024),
+      // Each address or range is checked in gateway/config.ts, which names the entry.
+      trustProxy: {
+        anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string' } }],
+        problem: "must be false, true, or a list of the reverse proxy's addresses or CIDR ranges ('10.0.0.5', '10.0.0.0/24')"
+      }
     }),
     maxPayloadBytes: { type: 'integer', minimum: 1, problem: 'must be a whole number of bytes above 0' },
     upstream,

@@ -3,6 +3,7 @@
  * vars, then command-line flags, each on top of the last. `npm start` runs on the defaults alone.
  */
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js'
@@ -13,6 +14,7 @@ import { DEFAULT_RULES, type RulesConfig } from './rules/rules.js'
 import { gatewayConfigSchema } from './config-schema.js'
 import { DEFAULT_GROUP_COMMIT } from './ingest/group-commit.js'
 import type { SiteConfig } from './rules/sites.js'
+import { MAKEUP_DEFAULTS } from './makeup/policy.js'
 
 export type UpstreamKind = 'webhook' | 'erpnext' | 'mqtt'
 
@@ -60,6 +62,12 @@ export interface HttpConfig {
   maxEventStreams: number
   /** bytes of events queued for one stream whose client reads no more before it is dropped (and counted) */
   eventQueueBytes: number
+  /**
+   * behind a TLS reverse proxy: take the client's address and the scheme from X-Forwarded-For and
+   * X-Forwarded-Proto (Fastify's trustProxy) when the request comes from a trusted proxy: true for any
+   * peer, or the proxies' addresses and CIDR ranges. Off by default: any client could claim any address.
+   */
+  trustProxy: boolean | string[]
 }
 
 /** Shortest token accepted from the config or the environment: a guessable token is no lock. */
@@ -150,7 +158,7 @@ export function defaultConfig (): GatewayConfig {
     // connection is dropped.
     mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
-    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024 },
+    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024, trustProxy: false },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
@@ -207,7 +215,7 @@ function merge (base: Plain, over: Plain, problems: SettingProblems, root = base
     } else if (k === 'sites' && base === root && isPlain(v)) {
       base.sites = Object.fromEntries(Object.entries(v).map(([id, site]) => {
         if (!isPlain(site)) return [id, site]
-        const s: Plain = { devices: [], geofences: [] }
+        const s: Plain = { devices: [], geofences: [], makeup: { ...MAKEUP_DEFAULTS } }
         merge(s, site, problems, root)
         return [id, s]
       }))
@@ -348,11 +356,21 @@ function checkRelations (cfg: GatewayConfig, problems: SettingProblems): void {
   if (h.requestTimeoutMs < h.headersTimeoutMs) add('http.requestTimeoutMs', 'must be between http.headersTimeoutMs and 600000')
   // Streams hold connections; at the cap the API would take no other request.
   if (h.maxEventStreams >= h.maxConnections) add('http.maxEventStreams', 'must be below http.maxConnections (other requests need connections too)')
+  if (Array.isArray(h.trustProxy)) {
+    h.trustProxy.forEach((entry, i) => { if (!isAddressOrRange(entry)) add(`http.trustProxy[${i}]`, "must be an IP address or a CIDR range ('10.0.0.5', '10.0.0.0/24', 'fd00::/8')") })
+  }
   if (cfg.rules.lateSyncMs > cfg.rules.expiredMs) add('rules.lateSyncMs', 'must not exceed rules.expiredMs')
   if (isPlain(cfg.sites)) for (const [id, site] of Object.entries(cfg.sites)) checkSite(id, site, add)
 }
 
 type AddProblem = (path: string, message: string) => void
+
+function isAddressOrRange (entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
 
 function checkUpstream (up: UpstreamConfig, add: AddProblem): void {
   let u: URL
@@ -368,6 +386,10 @@ function checkUpstream (up: UpstreamConfig, add: AddProblem): void {
 function checkSite (id: string, site: SiteConfig, add: AddProblem): void {
   const where = `sites.${id}`
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) add(where, "a site id is 1..64 letters, digits, '_', '.' or '-'")
+  const m = isPlain(site) ? site.makeup : undefined
+  if (isPlain(m) && typeof m.windowHours === 'number' && typeof m.maxWindowHours === 'number' && m.maxWindowHours < m.windowHours) {
+    add(`${where}.makeup.maxWindowHours`, `must be at least ${where}.makeup.windowHours`)
+  }
   if (!isPlain(site) || !Array.isArray(site.geofences)) return
   site.geofences.forEach((g, i) => {
     const at = `${where}.geofences[${i}]`

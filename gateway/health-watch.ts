@@ -1,7 +1,8 @@
 /**
  * The alarms of a running gateway: evaluated every `alarms.intervalSeconds` and at once when the storage
  * guard turns full or resumes; each raise, change of severity and clear is one log line; the gauges
- * `punchline_alarms_active{severity}` and `punchline_alarm{name,severity}` follow. Adds to the database's
+ * `punchline_alarms_active{severity}`, `punchline_alarm{name,severity}` and
+ * `punchline_alarms_unacknowledged{severity}` (alarm-book.ts: when raised, who acknowledged) follow. Adds to the database's
  * snapshot what only this process knows: the last upstream delivery and failure, the guard's verdict.
  */
 import type { EventEmitter } from 'node:events'
@@ -14,6 +15,9 @@ import type { StorageGuard } from './storage-guard.js'
 import { FLAGS_WINDOW_MS, healthSnapshot, type HealthSnapshot } from './health.js'
 import { RecentFlags } from './recent-flags.js'
 import { ALARM_NAMES, evaluateAlarms, type Alarm, type AlarmExtras, type Severity, type UpstreamState } from './alarms.js'
+import { AlarmBook, alarmKey, type AlarmAck, type ListedAlarm } from './alarm-book.js'
+import { alarmLevel, ALARM_LEVELS, type AlarmLevel } from './alarm-level.js'
+import { clearMovedAside } from './store/moved-aside.js'
 
 export interface HealthWatchOptions {
   db: Db
@@ -31,8 +35,12 @@ export interface HealthWatchOptions {
 export interface ActiveAlarms {
   /** when they were evaluated (ms), null before the first evaluation */
   evaluatedAt: number | null
-  alarms: Alarm[]
+  /** as evaluated (severity warning or critical), with the support level, when raised and the acknowledgement */
+  alarms: Array<Alarm & { level: AlarmLevel, raisedAt: number, acked: AlarmAck | null }>
 }
+
+/** The alarm that only a person can end: acknowledging it clears it (store/moved-aside.ts). */
+const ENDED_BY_ACK = 'database-moved-aside'
 
 const SEVERITIES: readonly Severity[] = ['warning', 'critical']
 
@@ -41,7 +49,8 @@ export class HealthWatch {
   readonly #upstream: UpstreamState
   readonly #flags: RecentFlags
   #active = new Map<string, Alarm>()
-  #current: ActiveAlarms = { evaluatedAt: null, alarms: [] }
+  readonly #book = new AlarmBook()
+  #evaluatedAt: number | null = null
   #timer?: NodeJS.Timeout
   #stopped = false
 
@@ -55,6 +64,7 @@ export class HealthWatch {
     opts.guard.on('resumed', () => this.evaluate())
     for (const name of ALARM_NAMES) for (const s of SEVERITIES) opts.metrics.alarm.set({ name, severity: s }, 0)
     for (const s of SEVERITIES) opts.metrics.alarmsActive.set({ severity: s }, 0)
+    for (const l of ALARM_LEVELS) opts.metrics.alarmsUnacknowledged.set({ severity: l }, 0)
     const forwarder = opts.forwarder
     if (forwarder !== undefined) {
       opts.metrics.gauge('punchline_forward_in_flight_requests', 'Deliveries to the upstream in flight now (at most forward.concurrency)', () => forwarder.inFlight().length)
@@ -97,9 +107,38 @@ export class HealthWatch {
     return full === undefined ? s : { ...s, storage: { ...s.storage, full } }
   }
 
-  /** What the last evaluation found (for /api/alarms). */
+  /** What the last evaluation found (for /api/alarms: its fields as they were, and the new ones). */
   current (): ActiveAlarms {
-    return this.#current
+    const listed = new Map(this.#book.list().map(a => [alarmKey(a.name, a.device), a]))
+    const alarms = [...this.#active.values()].map(a => {
+      const l = listed.get(alarmKey(a.name, a.subject))!
+      return { ...a, level: alarmLevel(a), raisedAt: l.raisedAt, acked: l.acked }
+    })
+    return { evaluatedAt: this.#evaluatedAt, alarms }
+  }
+
+  /** The raised alarms with their support level, when raised and the acknowledgement (/api/v1/alarms). */
+  listed (): { evaluatedAt: number | null, items: ListedAlarm[] } {
+    return { evaluatedAt: this.#evaluatedAt, items: this.#book.list() }
+  }
+
+  /** The raised alarms of `name` (of one device when given), for a caller deciding whether it may acknowledge. */
+  find (name: string, device?: string): ListedAlarm[] {
+    return this.#book.find(name, device)
+  }
+
+  /**
+   * Acknowledges the raised alarms of `name` (of one device when given) and returns them. The moved-aside
+   * alarm cannot clear by itself: acknowledging it ends it, as `punchline alarms ack` does.
+   */
+  acknowledge (name: string, device: string | undefined, by: string): ListedAlarm[] {
+    const acked = this.#book.ack(name, device, by, this.#o.now())
+    if (name === ENDED_BY_ACK && acked.length > 0) {
+      clearMovedAside(this.#o.db)
+      this.evaluate()
+    }
+    this.#setGauges([...this.#active.values()])
+    return acked
   }
 
   extras (): AlarmExtras {
@@ -125,7 +164,7 @@ export class HealthWatch {
       alarms = evaluateAlarms(this.snapshot(), config.alarms, this.extras(), now())
     } catch (err) {
       log.error({ err }, 'alarm evaluation failed; keeping the previous alarms')
-      return this.#current.alarms
+      return [...this.#active.values()]
     }
     const next = new Map(alarms.map(a => [key(a), a]))
     for (const [k, a] of next) {
@@ -141,7 +180,8 @@ export class HealthWatch {
       this.#o.changed?.('cleared', a)
     }
     this.#active = next
-    this.#current = { evaluatedAt: now(), alarms }
+    this.#evaluatedAt = now()
+    this.#book.update(alarms, this.#evaluatedAt)
     this.#setGauges(alarms)
     return alarms
   }
@@ -152,9 +192,10 @@ export class HealthWatch {
       m.alarmsActive.set({ severity: s }, alarms.filter(a => a.severity === s).length)
       for (const name of ALARM_NAMES) m.alarm.set({ name, severity: s }, alarms.some(a => a.name === name && a.severity === s) ? 1 : 0)
     }
+    for (const l of ALARM_LEVELS) m.alarmsUnacknowledged.set({ severity: l }, this.#book.unacknowledged(l))
   }
 }
 
 function key (a: Alarm): string {
-  return a.subject === undefined ? a.name : `${a.name}/${a.subject}`
+  return alarmKey(a.name, a.subject)
 }

@@ -41,7 +41,7 @@ export class GatewayMetrics {
     'Device secrets checked with scrypt (a remembered credential needs none; an unknown id is checked against a hash no secret matches, at the same cost)')
 
   readonly httpRefused = this.#counter('punchline_http_requests_refused_total',
-    'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request, invalid_request, forbidden, csrf, login_failed, login_throttled)', ['reason'])
+    'HTTP requests and connections refused, by reason (no_token, bad_token, too_many_connections, request_timeout, bad_request, invalid_request, forbidden, csrf, login_failed, login_throttled, makeup_over_limit, makeup_outside_window, makeup_beyond_max_window, makeup_future, too_many_rows, export_busy)', ['reason'])
 
   readonly deniedTopics = this.#counter('punchline_acl_denied_total',
     'Publishes and subscriptions refused by the topic ACL', ['action'])
@@ -58,6 +58,9 @@ export class GatewayMetrics {
 
   readonly forwarded = this.#counter('punchline_forwarded_punches_total',
     'Punches the upstream accepted')
+
+  readonly reviewsForwarded = this.#counter('punchline_review_decisions_forwarded_total',
+    'Decisions on flagged punches sent upstream, by outcome (delivered; refused: the upstream refused them for good, kept at the gateway)', ['outcome'])
 
   readonly deadLetters = this.#counter('punchline_dead_letters_total',
     'Punches moved to dead letters by the forwarder')
@@ -77,6 +80,9 @@ export class GatewayMetrics {
 
   readonly alarmsActive = this.#gauge('punchline_alarms_active',
     'Alarms active now, by severity (warning, critical); see /api/alarms', ['severity'])
+
+  readonly alarmsUnacknowledged = this.#gauge('punchline_alarms_unacknowledged',
+    'Alarms active and not acknowledged, by support level (critical, major, minor); alert on this one to let an acknowledgement silence a raise', ['severity'])
 
   readonly alarm = this.#gauge('punchline_alarm',
     '1 while an alarm of this name and severity is active (for any device), else 0', ['name', 'severity'])

@@ -175,7 +175,17 @@ export const upstreamBatchSchema = {
           received: { type: 'string', format: 'date-time' },
           flags: { type: 'array', items: { type: 'string' } },
           loc: punchSchema.properties.loc,
-          manual: punchSchema.properties.manual,
+          manual: {
+            ...punchSchema.properties.manual,
+            properties: {
+              ...punchSchema.properties.manual.properties,
+              makeup: { type: 'integer', description: "a make-up an operator approved at the gateway: the request's id (extension)" },
+              requestedBy: { type: 'string', description: 'who asked for the make-up (extension)' },
+              approvedBy: { type: 'string', description: 'who approved it (extension)' },
+              approvedAt: { type: 'string', format: 'date-time', description: 'when it was approved (extension)' },
+              comment: { type: 'string', description: "the approver's comment, when given (extension)" }
+            }
+          },
           up: punchSchema.properties.up,
           employee: { type: 'string', description: "the roster's employee for this badge on this device, when a roster entry maps it (extension)" },
           site: { type: 'string', description: 'the site the device belongs to, when sites are configured (extension)' },
@@ -193,6 +203,22 @@ export const upstreamBatchSchema = {
               fold: { enum: ['gap', 'repeated'], description: 'the wall time fell in a change of the zone\'s offset: moved forward past a gap, or the first of two' }
             }
           }
+        }
+      }
+    },
+    reviews: {
+      description: "operators' decisions on flagged punches, in a batch whose punches are empty (extension)",
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['punch', 'decision', 'by', 'at', 'comment'],
+        properties: {
+          punch: { type: 'string', description: 'the id of the punch decided on, as it went upstream' },
+          decision: { enum: ['confirmed', 'disputed'] },
+          by: { type: 'string', description: 'the operator, token:<name> for an API token, or site-token' },
+          at: { type: 'string', format: 'date-time' },
+          comment: { type: 'string' },
+          flags: { type: 'array', items: { type: 'string' }, description: "the punch's flags; absent when the punch was purged before the decision went" }
         }
       }
     }

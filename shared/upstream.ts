@@ -17,7 +17,7 @@ export interface UpstreamPunch {
   received: string
   flags: string[]
   loc?: Location
-  manual?: ManualInfo
+  manual?: UpstreamManual
   /** ms since the device runtime started, when the device sent it (unsynced clocks) */
   up?: number
   /** the employee the roster maps this badge to on this device, when a roster entry does */
@@ -32,10 +32,44 @@ export interface UpstreamPunch {
   source?: Record<string, unknown>
 }
 
+/**
+ * `manual` as it goes upstream: the reason, and for a make-up punch an operator approved, who asked, who
+ * approved, when and why (docs/PROTOCOL.md, "Make-up punches"). The added fields are optional, so a
+ * reader of `reason` alone sees no change.
+ */
+export interface UpstreamManual extends ManualInfo {
+  /** the make-up request's id at the gateway */
+  makeup?: number
+  requestedBy?: string
+  approvedBy?: string
+  /** ISO 8601 UTC */
+  approvedAt?: string
+  comment?: string
+}
+
+/**
+ * An operator's decision on a flagged punch (docs/PROTOCOL.md, "Reviews"): sent in a batch of its own,
+ * `punches` empty, so an integrator that ignores `reviews` finds nothing new to store.
+ */
+export interface UpstreamReview {
+  /** the punch's id, as it went upstream */
+  punch: string
+  decision: 'confirmed' | 'disputed'
+  /** the operator, `token:<name>` for an API token, or `site-token` */
+  by: string
+  /** ISO 8601 UTC */
+  at: string
+  comment: string
+  /** the punch's flags that asked for the review; absent when the punch was purged meanwhile */
+  flags?: string[]
+}
+
 export interface UpstreamBatch {
   gateway: string
   batch: string
   punches: UpstreamPunch[]
+  /** extension: decisions on flagged punches, in a batch whose punches are empty */
+  reviews?: UpstreamReview[]
 }
 
 /**

@@ -167,6 +167,21 @@ t.test('terminals over ADMS', async t => {
     t.same([later.clock, later.flags], ['synced', []])
   })
 
+  await t.test('a late line is open for review, and the decision goes upstream under the line\'s identity', async t => {
+    terminal.mark = terminal.records.length
+    const late = terminal.punch('5001', { wall: wallOf(Date.now() - 30 * 3600_000, ZONE) })
+    t.equal((await terminal.upload()).status, 200)
+    const stored = (await storedPunches(gw, 'zk-CJDE001')).find(p => p.emp === '5001')!
+    t.ok(stored.flags.includes('late-sync'))
+    const decided = await gw.api(`/api/v1/punches/${stored.id}/review`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ decision: 'confirm', comment: 'terminal was offline' })
+    })
+    t.equal(decided.status, 200, await decided.clone().text())
+    await upstream.waitFor(() => upstream.requests.some(r => JSON.stringify(r.body).includes('"reviews"')))
+    const reviews = upstream.requests.flatMap(r => (r.body as { reviews?: Array<{ punch: string }> }).reviews ?? [])
+    t.same(reviews.map(r => r.punch), [stored.sourceId], `the review names ${late.pin}'s line as it went upstream`)
+  })
+
   await t.test('the handshake resumes where the stored uploads end', async t => {
     const again = new FakeZkTerminal({ sn: 'CJDE001', server, zone: ZONE })
     t.teardown(() => again.close())

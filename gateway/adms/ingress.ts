@@ -133,8 +133,7 @@ export class AdmsIngress {
       o.metrics.lines.inc({ result: 'known' }, result.known.length)
       if (result.stored.length > 0) o.committed?.(t.device, t.epoch, result.stored)
     }
-    o.store.bodyParsed(bodyId, rows.length, problems)
-    if (stamp !== undefined) o.store.stampStored(t.sn, stamp)
+    o.store.uploadDone(bodyId, t.sn, stamp, rows.length, problems)
     o.metrics.requests.inc({ endpoint: 'upload', result: 'ok' })
     return { status: 200, text: `OK: ${rows.length + problems.length}` }
   }

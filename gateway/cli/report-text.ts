@@ -7,23 +7,30 @@ import type { DeviceHealth, HealthSnapshot } from '../health.js'
 import { formatBytes, formatDuration } from '../units.js'
 import type { TransportSecurity } from '../broker/transport-security.js'
 
-export function formatReport (s: HealthSnapshot, alarms: readonly Alarm[], security: TransportSecurity): string {
+/** A block of the report: lines of text, or a table whose last column holds free text. */
+export type ReportSection = { title: string, lines: string[] } | { title: string, head: string[], rows: string[][] }
+
+export function reportTitle (s: HealthSnapshot): string {
+  return `punchline report: gateway ${s.gatewayId} at ${iso(s.at)}`
+}
+
+/** The report's blocks, in order, for the text here and the printable page (http/v1/report-html.ts). */
+export function reportSections (s: HealthSnapshot, alarms: readonly Alarm[], security: TransportSecurity): ReportSection[] {
+  const tableOr = (title: string, empty: string, head: string[], rows: string[][]): ReportSection => rows.length === 0 ? { title, lines: [empty] } : { title, head, rows }
   return [
-    `punchline report: gateway ${s.gatewayId} at ${iso(s.at)}`,
-    section(`ALARMS (${alarms.length})`, alarms.length === 0
-      ? ['none']
-      : table(['SEVERITY', 'ALARM', 'DEVICE', 'WHAT TO DO'], alarms.map(a => [a.severity.toUpperCase(), a.name, a.subject ?? '-', a.message]))),
-    section('SECURITY', securityLines(security)),
-    section(devicesTitle(s.devices), s.devices.length === 0
-      ? ['no devices registered (punchline devices add ID)']
-      : table(['DEVICE', 'STATUS', 'LAST SEEN', 'RING FILL', 'CLOCK OFFSET', 'BATTERY'], s.devices.map(d => deviceRow(d, s.at)))),
-    section('BACKLOG', backlogLines(s)),
-    section('FLAGS (last 24 h)', flagLines(s.flags24h)),
-    section('STORAGE', storageLines(s)),
-    section(`BACKUPS (${s.backups.length})`, s.backups.length === 0
-      ? ['none (punchline backup takes one now; backup.intervalHours schedules them)']
-      : table(['TAKEN', 'SIZE', 'FILE'], s.backups.slice().reverse().map(b => [`${iso(b.at)} (${formatDuration(s.at - b.at)} ago)`, formatBytes(b.bytes), b.path])))
-  ].join('\n\n')
+    tableOr(`ALARMS (${alarms.length})`, 'none', ['SEVERITY', 'ALARM', 'DEVICE', 'WHAT TO DO'], alarms.map(a => [a.severity.toUpperCase(), a.name, a.subject ?? '-', a.message])),
+    { title: 'SECURITY', lines: securityLines(security) },
+    tableOr(devicesTitle(s.devices), 'no devices registered (punchline devices add ID)', ['DEVICE', 'STATUS', 'LAST SEEN', 'RING FILL', 'CLOCK OFFSET', 'BATTERY'], s.devices.map(d => deviceRow(d, s.at))),
+    { title: 'BACKLOG', lines: backlogLines(s) },
+    flagSection(s.flags24h),
+    { title: 'STORAGE', lines: storageLines(s) },
+    tableOr(`BACKUPS (${s.backups.length})`, 'none (punchline backup takes one now; backup.intervalHours schedules them)', ['TAKEN', 'SIZE', 'FILE'],
+      s.backups.slice().reverse().map(b => [`${iso(b.at)} (${formatDuration(s.at - b.at)} ago)`, formatBytes(b.bytes), b.path]))
+  ]
+}
+
+export function formatReport (s: HealthSnapshot, alarms: readonly Alarm[], security: TransportSecurity): string {
+  return [reportTitle(s), ...reportSections(s, alarms, security).map(r => section(r.title, 'lines' in r ? r.lines : table(r.head, r.rows)))].join('\n\n')
 }
 
 function devicesTitle (devices: readonly DeviceHealth[]): string {
@@ -57,9 +64,10 @@ function backlogLines (s: HealthSnapshot): string[] {
   return lines
 }
 
-function flagLines (flags: Record<string, number>): string[] {
+function flagSection (flags: Record<string, number>): ReportSection {
   const entries = Object.entries(flags).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-  return entries.length === 0 ? ['none'] : table(['FLAG', 'PUNCHES'], entries.map(([f, n]) => [f, String(n)]))
+  const title = 'FLAGS (last 24 h)'
+  return entries.length === 0 ? { title, lines: ['none'] } : { title, head: ['FLAG', 'PUNCHES'], rows: entries.map(([f, n]) => [f, String(n)]) }
 }
 
 function storageLines (s: HealthSnapshot): string[] {

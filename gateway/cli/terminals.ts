@@ -7,7 +7,7 @@ import { defineCommand } from '../../shared/cli.js'
 import { isDeviceId } from '../../shared/punch.js'
 import { withDatabase } from './with-database.js'
 import { AdmsStore, isSerial, type Terminal } from '../store/adms-store.js'
-import { isKnownZone } from '../adms/local-time.js'
+import { instantToWallTime, isKnownZone } from '../adms/local-time.js'
 import { commandText } from '../adms/device-commands.js'
 
 export const TERMINALS_COMMAND = defineCommand({
@@ -73,6 +73,7 @@ export async function runTerminals (argv: string[], out: (line: string) => void)
         const sn = serialOf(arg, 'zone')
         if (arg2 === undefined || !isKnownZone(arg2)) throw new Error(`terminals zone: ZONE ${ZONE_RULE}`)
         if (!store.setZone(sn, arg2)) { out(`no terminal ${sn}`); return 1 }
+        store.queueCommand(sn, 'set-time', commandText('set-time', instantToWallTime(Date.now(), arg2)), Date.now())
         out(`${sn} now in ${arg2}: its next lines are read in that zone, and its clock is set in it at its next heartbeat`)
         return 0
       }

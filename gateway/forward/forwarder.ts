@@ -13,7 +13,7 @@ import { withDefaults } from '../../shared/options.js'
 import { retryDelay, type BackoffPolicy } from '../../shared/backoff.js'
 import type { Logger } from '../../shared/log.js'
 import { isoUtc, localIso } from '../../shared/iso-time.js'
-import type { UpstreamBatch, UpstreamPunch } from '../../shared/upstream.js'
+import type { UpstreamBatch, UpstreamManual, UpstreamPunch } from '../../shared/upstream.js'
 import type { PunchKind, PunchMethod } from '../../shared/punch.js'
 import type { ForwardBatch, ForwardStore, StoredPunch } from '../store/forward-store.js'
 import type { Sink, SinkResult } from './sink.js'
@@ -56,6 +56,8 @@ export interface PunchDescription {
   site?: string
   /** why the punch waits for a mapping instead of going out now */
   hold?: string
+  /** `manual` in full, for a make-up punch an operator approved (gateway/store/makeup-store.ts) */
+  manual?: UpstreamManual
 }
 
 export type FailureKind = 'retry' | 'split' | 'config' | 'park'
@@ -518,7 +520,8 @@ export function toUpstream (p: StoredPunch, d: PunchDescription = NOTHING): Upst
     : { id, device: p.device, epoch: p.epoch, seq: p.seq, ts, local: localIso(p.ts, p.tz), emp: p.emp, kind: p.kind as PunchKind, method: p.method as PunchMethod, received, flags }
   // The batch codec requires lat, lon and acc together, so a stored location always has all three.
   if (p.lat !== null && p.lon !== null) out.loc = { lat: p.lat, lon: p.lon, acc: p.acc ?? 0 }
-  if (p.manual !== null) out.manual = { reason: p.manual }
+  if (d.manual !== undefined) out.manual = d.manual
+  else if (p.manual !== null) out.manual = { reason: p.manual }
   if (p.up !== null) out.up = p.up
   if (d.employee !== undefined) out.employee = d.employee
   if (d.site !== undefined && d.site !== '') out.site = d.site

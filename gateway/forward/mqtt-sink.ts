@@ -1,8 +1,8 @@
 /**
  * An upstream MQTT broker (Mosquitto, EMQX, a cloud IoT hub) as the upstream: each batch is published as
  * the webhook's JSON body to `{topic}/punches` at QoS 1 and counts as delivered when the broker's PUBACK
- * arrives; watermarks go retained to `{topic}/watermark`, so a consumer that subscribes later still
- * learns the latest one.
+ * arrives; decisions on flagged punches go to `{topic}/reviews` the same way; watermarks go retained to
+ * `{topic}/watermark`, so a consumer that subscribes later still learns the latest one.
  *
  * Nothing waits inside MQTT.js (its offline store replays one message at a time and its reconnect is a fixed
  * 1 s: docs/DESIGN-NOTES.md, "MQTT.js: fixed reconnect, a slow offline store"): the sink publishes only on a
@@ -66,6 +66,11 @@ export class MqttSink implements Sink {
 
   async deliver (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
     return await this.#send('punches', batch, false, signal)
+  }
+
+  /** On `{topic}/reviews`, not retained: a consumer of `{topic}/punches` sees nothing new. */
+  async reviews (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
+    return await this.#send('reviews', batch, false, signal)
   }
 
   async watermark (marks: Watermarks, signal: AbortSignal): Promise<SinkResult> {

@@ -47,6 +47,12 @@ export interface Sink {
    * (a webhook without watermarkUrl) wants none, and the gateway need not compute them.
    */
   watermark? (marks: Watermarks, signal: AbortSignal): Promise<SinkResult>
+  /**
+   * Sinks that take them are sent operators' decisions on flagged punches (`batch.reviews`, `punches`
+   * empty) under the batch's key, with the answers classified as a punch batch's. Optional: ERPNext's
+   * Employee Checkin has nowhere to put one, and such decisions stay at the gateway.
+   */
+  reviews? (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult>
   close? (): Promise<void>
 }
 

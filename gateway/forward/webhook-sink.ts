@@ -50,6 +50,11 @@ export class WebhookSink implements Sink {
     return await this.#post(this.#opts.url, batch, batch?.batch, signal)
   }
 
+  /** On the punches URL, like a punch batch: `punches` empty, `reviews` beside it (docs/PROTOCOL.md, "Reviews"). */
+  async reviews (batch: UpstreamBatch, signal: AbortSignal): Promise<SinkResult> {
+    return await this.#post(this.#opts.url, batch, batch.batch, signal)
+  }
+
   async #post (url: string, payload: unknown, key: string | undefined, signal: AbortSignal): Promise<SinkResult> {
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (typeof key === 'string') headers['idempotency-key'] = key

@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { BearerToken } from './bearer.js'
 import { registerLegacyRoutes } from './legacy-routes.js'
 import { registerErrorReplies } from './errors.js'
@@ -30,6 +30,11 @@ export const MAX_BODY_BYTES = 64 * 1024
 
 /** The HTTP server, routes registered and ready to listen. */
 export async function createHttpServer (opts: HttpOptions): Promise<Server> {
+  return (await createHttpApp(opts)).server
+}
+
+/** The Fastify app with every route registered and ready; its `server` is not listening yet. */
+export async function createHttpApp (opts: HttpOptions): Promise<FastifyInstance> {
   const s = opts.settings
   const app = Fastify({
     serverFactory: (handler) => {
@@ -52,6 +57,9 @@ export async function createHttpServer (opts: HttpOptions): Promise<Server> {
     },
     bodyLimit: MAX_BODY_BYTES,
     logger: false,
+    // Behind a TLS reverse proxy (http.trustProxy): req.protocol and req.ip from X-Forwarded-Proto and
+    // -For, so the session cookie is Secure and login backoff counts the client, not the proxy.
+    trustProxy: s.trustProxy,
     // A field the schema does not know is refused (400), not silently dropped; query strings are text,
     // so numbers in them are converted.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } }
@@ -62,5 +70,5 @@ export async function createHttpServer (opts: HttpOptions): Promise<Server> {
   await registerApiV1(app, { ...opts, siteToken })
   await registerConsoleRoutes(app, consoleDir())
   await app.ready()
-  return app.server
+  return app
 }

@@ -3,7 +3,6 @@
  * same commit, rules and outbox as the devices' (the ingest step makes the commit), so it starts after
  * ingest and closes before it, and what it handed over is committed at stop like the rest.
  */
-import { AdmsStore } from '../store/adms-store.js'
 import { AdmsIngress } from '../adms/ingress.js'
 import { AdmsMetrics } from '../adms/adms-metrics.js'
 import { createAdmsServer } from '../adms/listener.js'
@@ -22,7 +21,7 @@ export const adms: LifeStep = {
     const settings = config.adms
     if (settings.port === 0) return
     const db = part(life, 'db')
-    const store = new AdmsStore(db)
+    const store = part(life, 'admsStore')
     // After a restore the file has forgotten what terminals sent since its backup: each sends everything
     // it holds again (the lines it sent before are known by their identity), once per restore.
     const mark = readRestoreMark(db)
@@ -60,7 +59,7 @@ export const adms: LifeStep = {
       }
     }
     const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref()
-    life.adms = { ingress, store, server, port, pruneTimer }
+    life.adms = { ingress, server, port, pruneTimer }
     log.info({ admsHost: settings.host, admsPort: port, terminals: store.list().length }, 'ADMS listener for ZKTeco terminals')
   },
   async stop (life, { drain }) {

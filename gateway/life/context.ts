@@ -28,6 +28,7 @@ import type { DeviceSessions } from '../device-sessions.js'
 import type { Live } from '../events/live-parts.js'
 import type { AdmsIngress } from '../adms/ingress.js'
 import type { AdmsStore } from '../store/adms-store.js'
+import type { ReviewFeed } from '../forward/review-feed.js'
 
 export interface GatewayAddresses {
   /** 0 when the plain listener is closed (mqtt.plain false) */
@@ -59,6 +60,7 @@ export interface GatewayParts {
   /** absent when no upstream is configured: punches are stored and acknowledged, and wait for one */
   forwarder?: Forwarder
   watermarkFeed?: WatermarkFeed
+  reviewFeed?: ReviewFeed
   commit?: Committer
   ingest?: Ingest
   health?: HealthWatch
@@ -66,7 +68,9 @@ export interface GatewayParts {
   httpPort?: number
   broker?: BrokerHandle
   /** the ZKTeco terminals' listener and its parts, when adms.port is set */
-  adms?: { ingress: AdmsIngress, store: AdmsStore, server: Server, port: number, pruneTimer: NodeJS.Timeout }
+  /** the ZKTeco terminals' registry, bodies and commands: one store for the listener and the API */
+  admsStore?: AdmsStore
+  adms?: { ingress: AdmsIngress, server: Server, port: number, pruneTimer: NodeJS.Timeout }
   backupTimer?: NodeJS.Timeout
   activityTimer?: NodeJS.Timeout
   /** set by the last step: /ready answers 200 and in-process connections are taken */

@@ -3,6 +3,8 @@ import { createHttpServer } from '../http/server.js'
 import { resolveApiToken } from '../http/api-token.js'
 import { firstLoginHint } from '../http/first-login.js'
 import { part } from './context.js'
+import { makeupSites } from '../makeup/sites.js'
+import { transportSecurity } from '../broker/transport-security.js'
 import type { LifeStep } from './step.js'
 
 export const http: LifeStep = {
@@ -32,9 +34,15 @@ export const http: LifeStep = {
       db: part(life, 'db'),
       now: life.now,
       replayDeadLetters: (which, now) => forwardStore.replayDeadLetters(which, now),
+      sites: config.sites,
+      alarms: health,
+      report: () => ({ ...health.snapshot(), alarms: health.current().alarms, security: transportSecurity(config) }),
       settings: config.http,
       fleet: { live: part(life, 'live'), store: devices, syncNow: (id) => part(life, 'sessions').syncNow(id) },
-      refused: (reason) => metrics.httpRefused.inc({ reason })
+      refused: (reason) => metrics.httpRefused.inc({ reason }),
+      terminals: { store: part(life, 'admsStore'), heartbeatSeconds: config.adms.delaySeconds },
+      makeups: makeupSites(config.sites, life.sites),
+      decided: () => { life.forwarder?.notify(); void life.reviewFeed?.send() }
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

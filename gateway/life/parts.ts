@@ -5,6 +5,7 @@
 import { DeviceStore } from '../store/device-store.js'
 import { PunchStore } from '../store/punch-store.js'
 import { ForwardStore } from '../store/forward-store.js'
+import { AdmsStore } from '../store/adms-store.js'
 import { RosterStore } from '../store/roster-store.js'
 import { Housekeeping } from '../housekeeping.js'
 import { HealthWatch } from '../health-watch.js'
@@ -24,6 +25,10 @@ import { databasePath } from '../config.js'
 import { Ingest } from '../ingest/ingest.js'
 import { part, type LifeContext } from './context.js'
 import type { LifeStep } from './step.js'
+import { describeWithMakeups } from '../makeup/describe.js'
+import { MakeupStore } from '../store/makeup-store.js'
+import { ReviewFeed } from '../forward/review-feed.js'
+import { ReviewStore } from '../store/review-store.js'
 
 export const stores: LifeStep = {
   name: 'stores',
@@ -32,6 +37,7 @@ export const stores: LifeStep = {
     life.devices = new DeviceStore(db)
     life.punches = new PunchStore(db)
     life.forwardStore = new ForwardStore(db)
+    life.admsStore = new AdmsStore(db)
     // Storage guard and retention (housekeeping.ts): a full disk stops ingest, never loses a punch.
     life.housekeeping = new Housekeeping({ db, config: life.config, metrics: life.metrics, log: life.log.child({ part: 'storage' }), now: life.now })
   },
@@ -45,6 +51,7 @@ export const stores: LifeStep = {
 export function flushActivity (life: LifeContext): void {
   try {
     life.devices?.flush()
+    life.admsStore?.flush()
   } catch (err) {
     // Kept for the next flush; the punches do not depend on it.
     life.log.warn({ err: (err as Error).message }, 'could not record device last-seen times and statuses; will retry')
@@ -94,6 +101,9 @@ export const deviceSessions: LifeStep = {
   }
 }
 
+/** How often decisions on flagged punches are looked for when no operator's decision wakes the feed. */
+const REVIEW_POLL_MS = 2000
+
 export const upstream: LifeStep = {
   name: 'upstream',
   start (life) {
@@ -121,7 +131,19 @@ export const upstream: LifeStep = {
       backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
       logger: log.child({ part: 'forwarder' }),
       now,
-      describe: (p) => rosterWatch.describe(p)
+      describe: describeWithMakeups(new MakeupStore(part(life, 'db')), (p) => rosterWatch.describe(p))
+    })
+    life.reviewFeed = new ReviewFeed({
+      sink,
+      store: new ReviewStore(part(life, 'db')),
+      gatewayId: config.gatewayId,
+      backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
+      pollMs: REVIEW_POLL_MS,
+      timeoutMs: config.upstream.timeoutMs,
+      log: log.child({ part: 'reviews' }),
+      now,
+      delivered: (n) => metrics.reviewsForwarded.inc({ outcome: 'delivered' }, n),
+      refused: (n) => metrics.reviewsForwarded.inc({ outcome: 'refused' }, n)
     })
     forwarder.on('delivered', (n) => metrics.forwarded.inc(n))
     forwarder.on('dead-letter', (n) => metrics.deadLetters.inc(n))

@@ -40,6 +40,7 @@ export const timers: LifeStep = {
     life.activityTimer = setInterval(() => flushActivity(life), ACTIVITY_FLUSH_MS).unref()
     life.rosterWatch?.start()
     life.watermarkFeed?.start()
+    life.reviewFeed?.start()
     const hours = life.config.backup.intervalHours
     if (hours > 0) {
       life.backupTimer = setInterval(() => {
@@ -53,6 +54,7 @@ export const timers: LifeStep = {
     clearInterval(life.activityTimer)
     life.rosterWatch?.stop()
     life.watermarkFeed?.stop()
+    life.reviewFeed?.stop()
     life.health?.stop()
   }
 }

@@ -4,6 +4,7 @@
  * entry matches owns the device, and a device in no site belongs to the site '' (none).
  */
 import type { Geofence } from './geo.js'
+import type { MakeupPolicy } from '../makeup/policy.js'
 
 /** A site as the config file gives it (gateway/config.ts reads and validates it). */
 export interface SiteConfig {
@@ -11,6 +12,8 @@ export interface SiteConfig {
   devices: string[]
   /** where located punches are expected; empty = the outside-geofence rule is off for this site */
   geofences: Geofence[]
+  /** the site's rules for make-up punches; absent: MAKEUP_DEFAULTS */
+  makeup?: MakeupPolicy
 }
 
 export interface SiteOf {

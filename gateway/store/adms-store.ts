@@ -56,6 +56,7 @@ export class AdmsStore {
   readonly #open: Statement
   readonly #markSent: Statement
   readonly #result: Statement
+  readonly #activity = new Map<string, { at: number, address: string | null, firmware: string | null }>()
   readonly #nextSeq: Statement
   readonly #setNextSeq: Statement
   readonly #storedSeq: Statement
@@ -91,17 +92,22 @@ export class AdmsStore {
     }).immediate()
   }
 
+  /**
+   * A new zone: the terminal's clock shows the old zone's time until it is set again, so it counts as not
+   * set by the gateway (its punches flagged clock-unsynced) until it confirms a clock command in the new one.
+   */
   setZone (sn: string, zone: string): boolean {
-    return this.#db.prepare('UPDATE adms_terminals SET zone = ? WHERE sn = ?').run(zone, sn).changes > 0
+    return this.#db.prepare('UPDATE adms_terminals SET zone = ?, clock_set = NULL WHERE sn = ?').run(zone, sn).changes > 0
   }
 
   get (sn: string): Terminal | undefined {
-    return this.#get.get(sn) as Terminal | undefined
+    const t = this.#get.get(sn) as Terminal | undefined
+    return t === undefined ? undefined : this.#withActivity(t)
   }
 
   list (): Terminal[] {
-    return this.#db.prepare(`SELECT sn, device, zone, created, last_seen AS lastSeen, address, attlog_stamp AS attlogStamp, firmware, epoch,
-      clock_set AS clockSet FROM adms_terminals ORDER BY sn`).all() as Terminal[]
+    return (this.#db.prepare(`SELECT sn, device, zone, created, last_seen AS lastSeen, address, attlog_stamp AS attlogStamp, firmware, epoch,
+      clock_set AS clockSet FROM adms_terminals ORDER BY sn`).all() as Terminal[]).map(t => this.#withActivity(t))
   }
 
   /** Keeps a body as it came, durably, before anything reads it; returns its id. */
@@ -109,18 +115,46 @@ export class AdmsStore {
     return Number(this.#insertBody.run(sn, table, stamp ?? null, received, body).lastInsertRowid)
   }
 
-  /** What the parse made of a kept body. */
-  bodyParsed (id: number, records: number, problems: readonly AttlogProblem[]): void {
-    this.#parsed.run(records, problems.length === 0 ? null : JSON.stringify(problems), id)
+  /**
+   * A kept body's upload is done: what the parse made of it, and (with a Stamp) where the terminal's next
+   * handshake resumes. One transaction: both or neither.
+   */
+  uploadDone (id: number, sn: string, stamp: string | undefined, records: number, problems: readonly AttlogProblem[]): void {
+    this.#db.transaction(() => {
+      this.#parsed.run(records, problems.length === 0 ? null : JSON.stringify(problems), id)
+      if (stamp !== undefined) this.#stamp.run(stamp, sn)
+    }).immediate()
   }
 
+  /**
+   * The terminal called now; written at the next flush(). Every heartbeat would otherwise be a write
+   * transaction on the event loop's connection, waiting behind the commit thread's for its lock.
+   */
   heardFrom (sn: string, now: number, address: string | undefined, firmware?: string): void {
-    this.#seen.run(now, address ?? null, firmware ?? null, sn)
+    const a = this.#activity.get(sn)
+    if (a === undefined) this.#activity.set(sn, { at: now, address: address ?? null, firmware: firmware ?? null })
+    else {
+      a.at = now
+      a.address = address ?? a.address
+      a.firmware = firmware ?? a.firmware
+    }
   }
 
-  /** The upload with this Stamp is stored: the next handshake resumes after it. */
-  stampStored (sn: string, stamp: string): void {
-    this.#stamp.run(stamp, sn)
+  /** Writes the calls heard since the last flush, in one transaction; returns how many terminals. */
+  flush (): number {
+    const n = this.#activity.size
+    if (n === 0) return 0
+    this.#db.transaction(() => {
+      for (const [sn, a] of this.#activity) this.#seen.run(a.at, a.address, a.firmware, sn)
+    }).immediate()
+    this.#activity.clear()
+    return n
+  }
+
+  /** A stored row with what this store heard since its last flush. */
+  #withActivity (t: Terminal): Terminal {
+    const a = this.#activity.get(t.sn)
+    return a === undefined ? t : { ...t, lastSeen: a.at, address: a.address ?? t.address, firmware: a.firmware ?? t.firmware }
   }
 
   /**
@@ -185,6 +219,13 @@ export class AdmsStore {
 
   commands (sn: string, limit = 100): QueuedCommand[] {
     return this.#db.prepare('SELECT * FROM adms_commands WHERE sn = ? ORDER BY id DESC LIMIT ?').all(sn, limit) as QueuedCommand[]
+  }
+
+  /** Kept bodies of this terminal with lines that could not be read, newest first. */
+  problems (sn: string, limit: number): Array<{ body: number, received: number, problems: AttlogProblem[] }> {
+    const rows = this.#db.prepare(`SELECT id, received, problems FROM adms_bodies WHERE sn = ? AND problems IS NOT NULL
+      ORDER BY id DESC LIMIT ?`).all(sn, limit) as Array<{ id: number, received: number, problems: string }>
+    return rows.map(r => ({ body: r.id, received: r.received, problems: JSON.parse(r.problems) as AttlogProblem[] }))
   }
 
   /** Bodies received before `before` are deleted; their punches stay in the punches table. */

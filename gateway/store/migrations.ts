@@ -263,5 +263,80 @@ export const MIGRATIONS: readonly string[] = [
   -- what the source said beside the punch, as JSON (a terminal's raw state and verify codes, its line)
   ALTER TABLE punches ADD COLUMN source TEXT;
   CREATE UNIQUE INDEX punches_source_id ON punches (device, source_id) WHERE source_id IS NOT NULL;
+  `,
+  // 9: what operators decide. Make-up punches (gateway/store/makeup-store.ts): pending until hr approves or
+  // rejects; an approved one becomes a punch of its own (punch_row) under the gateway's make-up epoch, so
+  // it goes upstream through the outbox like any punch and its id never changes (docs/API.md, "Make-up
+  // punches"). `month` is the punch's local calendar month, what a site's monthly limit counts. And reviews
+  // of flagged punches (gateway/store/review-store.ts), whose decisions go upstream (docs/PROTOCOL.md).
+  `
+  CREATE TABLE makeups (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    emp          TEXT NOT NULL,
+    ts           INTEGER NOT NULL,
+    tz           INTEGER NOT NULL,
+    month        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    evidence     TEXT,
+    device       TEXT,
+    site         TEXT NOT NULL,
+    exceptions   TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+    requested_by TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    decided_by   TEXT,
+    decided_at   INTEGER,
+    comment      TEXT,
+    punch_row    INTEGER UNIQUE
+  );
+  CREATE INDEX makeups_emp_month ON makeups (emp, month, status);
+  CREATE INDEX makeups_status ON makeups (status, id);
+  INSERT INTO meta (key, value) VALUES ('makeup_epoch', lower(hex(randomblob(4))));
+  -- One piece of evidence per make-up (a photo, a scanned note), bounded in size, kept with the request.
+  CREATE TABLE makeup_attachments (
+    makeup   INTEGER PRIMARY KEY,
+    type     TEXT NOT NULL,
+    bytes    BLOB NOT NULL,
+    sha256   TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+  );
+
+  -- Punches a human should look at (gateway/store/review-store.ts, REVIEW_FLAGS): one row each, open until
+  -- hr confirms or disputes it. The row keeps the punch's upstream id, so a decision still goes upstream
+  -- after retention purged the punch. batch is the Idempotency-Key the decision is sent under (kept
+  -- across retries and restarts), sent when the upstream took it, refused why it never will.
+  CREATE TABLE reviews (
+    punch_id    INTEGER PRIMARY KEY,
+    upstream_id TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'confirmed', 'disputed')),
+    decided_by  TEXT,
+    decided_at  INTEGER,
+    comment     TEXT,
+    batch       TEXT,
+    sent        INTEGER,
+    refused     TEXT
+  );
+  CREATE INDEX reviews_status ON reviews (status, punch_id);
+  CREATE INDEX reviews_unsent ON reviews (batch, decided_at) WHERE status <> 'open' AND sent IS NULL AND refused IS NULL;
+  INSERT INTO reviews (punch_id, upstream_id)
+    SELECT id, COALESCE(source_id, device || ':' || epoch || ':' || seq) FROM punches
+    WHERE (',' || flags || ',') GLOB '*,late-sync,*' OR (',' || flags || ',') GLOB '*,expired,*'
+       OR (',' || flags || ',') GLOB '*,clock-skew,*' OR (',' || flags || ',') GLOB '*,future,*'
+       OR (',' || flags || ',') GLOB '*,gps-jump,*' OR (',' || flags || ',') GLOB '*,outside-geofence,*';
+  -- On the commit path of every punch: a comparison with '' for most, the GLOBs only for flagged ones.
+  CREATE TRIGGER punches_review AFTER INSERT ON punches
+    WHEN new.flags <> '' AND ((',' || new.flags || ',') GLOB '*,late-sync,*' OR (',' || new.flags || ',') GLOB '*,expired,*'
+       OR (',' || new.flags || ',') GLOB '*,clock-skew,*' OR (',' || new.flags || ',') GLOB '*,future,*'
+       OR (',' || new.flags || ',') GLOB '*,gps-jump,*' OR (',' || new.flags || ',') GLOB '*,outside-geofence,*')
+  BEGIN
+    -- The id the punch went upstream under: a terminal's punch has its own (source_id, migration 8).
+    INSERT INTO reviews (punch_id, upstream_id) VALUES (new.id, COALESCE(new.source_id, new.device || ':' || new.epoch || ':' || new.seq));
+  END;
+  -- Retention purges delivered punches; an open review of one goes with it, a decision stays until sent.
+  CREATE TRIGGER punches_review_gone AFTER DELETE ON punches BEGIN
+    DELETE FROM reviews WHERE punch_id = old.id AND status = 'open';
+  END;
   `
 ]

@@ -1,20 +1,20 @@
 /**
- * /api/v1/punches (hr, admin): stored punches by badge, person, device, time range and flag, in pages with
- * a stable cursor (store/punch-query.ts). Exports and the per-person day view build on this.
+ * /api/v1/punches (hr, admin): stored punches by badge, person, device, site, time range and flag, in pages
+ * with a stable cursor (store/punch-query.ts). The exports (export-routes.ts) take the same filter.
  */
 import type { FastifyInstance } from 'fastify'
-import { FLAGS } from '../../../shared/flags.js'
 import type { PunchFilter, PunchQuery } from '../../store/punch-query.js'
 import { sendJson } from '../errors.js'
+import type { HttpRefusal } from '../refusal.js'
+import { PUNCH_FILTER_PROPERTIES, refuseUnknownSite } from './punch-filter.js'
 import { REFUSALS, SECURITY, TIME } from './schemas.js'
 
 export const PUNCH_PAGE_MAX = 1000
 const PUNCH_PAGE_DEFAULT = 100
 
-const TEXT = { type: 'string', minLength: 1, maxLength: 128 } as const
 const NULLABLE_NUMBER = { type: ['number', 'null'] } as const
 
-const PUNCH = {
+export const PUNCH = {
   type: 'object',
   properties: {
     id: { type: 'integer', description: 'the gateway\'s row id: the order punches were stored in' },
@@ -35,11 +35,20 @@ const PUNCH = {
     flags: { type: 'array', items: { type: 'string' } },
     received: TIME,
     sourceId: { type: ['string', 'null'], description: 'for a punch from a ZKTeco terminal: its identity from the line\'s content, also its id upstream (docs/ADMS.md)' },
-    source: { type: ['object', 'null'], description: 'for a punch from a ZKTeco terminal: its serial number, the line\'s wall time, raw state and verify codes' }
+    source: { type: ['object', 'null'], description: 'for a punch from a ZKTeco terminal: its serial number, the line\'s wall time, raw state and verify codes' },
+    site: { type: 'string', description: "the config's site the device belongs to ('' for none)" },
+    delivered: { type: 'boolean', description: 'the upstream has accepted it' }
   }
 } as const
 
-export function registerPunchRoutes (app: FastifyInstance, punches: PunchQuery): void {
+export interface PunchRouteParts {
+  punches: PunchQuery
+  /** the site ids of the gateway's config */
+  sites: readonly string[]
+  refused: (reason: HttpRefusal) => void
+}
+
+export function registerPunchRoutes (app: FastifyInstance, parts: PunchRouteParts): void {
   app.get('/api/v1/punches', {
     config: { roles: ['admin', 'hr'] },
     schema: {
@@ -50,12 +59,7 @@ export function registerPunchRoutes (app: FastifyInstance, punches: PunchQuery):
         type: 'object',
         additionalProperties: false,
         properties: {
-          badge: TEXT,
-          person: TEXT,
-          device: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
-          from: { ...TIME, description: 'punches at or after (ms since the epoch)' },
-          to: { ...TIME, description: 'punches before (ms since the epoch)' },
-          flag: { type: 'string', enum: FLAGS },
+          ...PUNCH_FILTER_PROPERTIES,
           limit: { type: 'integer', minimum: 1, maximum: PUNCH_PAGE_MAX, default: PUNCH_PAGE_DEFAULT },
           after: { type: 'integer', minimum: 0, description: "the previous page's next" }
         }
@@ -64,6 +68,7 @@ export function registerPunchRoutes (app: FastifyInstance, punches: PunchQuery):
     }
   }, async (req, reply) => {
     const { limit, after, ...filter } = req.query as PunchFilter & { limit: number, after?: number }
-    return await sendJson(reply, 200, punches.page(filter, limit, after))
+    if (refuseUnknownSite(filter, parts.sites, reply, parts.refused)) return await reply
+    return await sendJson(reply, 200, parts.punches.page(filter, limit, after))
   })
 }

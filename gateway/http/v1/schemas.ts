@@ -4,6 +4,8 @@ import { OPERATOR_NAME_PATTERN, ROLES } from '../../store/operator-store.js'
 export const NAME = { type: 'string', pattern: OPERATOR_NAME_PATTERN, description: 'letters, digits and . _ @ -, at most 64' } as const
 export const ROLE = { type: 'string', enum: ROLES } as const
 export const TIME = { type: 'integer', description: 'milliseconds since the Unix epoch' } as const
+/** Its shape only; whether the runtime knows the zone is checked by the route (time-zone.ts). */
+export const TIME_ZONE = { type: 'string', pattern: '^[A-Za-z0-9_+/-]{1,64}$', description: "an IANA time zone ('Europe/Berlin', 'UTC')" } as const
 
 export const ERROR = {
   type: 'object',

@@ -1,6 +1,7 @@
 /**
  * The gateway's read views under /api/v1, each with the roles that may read it: the fleet and its health
- * for every role; dead letters (they hold badge numbers and punch times) for hr and admin.
+ * for every role; dead letters (they hold badge numbers and punch times) for hr and admin. Alarms have
+ * routes of their own (alarm-routes.ts).
  */
 import type { FastifyInstance } from 'fastify'
 import type { Role } from '../../store/operator-store.js'
@@ -16,7 +17,6 @@ export const V1_VIEWS: Record<string, ViewRoute> = {
   backlog: { summary: 'What waits for the upstream', roles: ANY_ROLE },
   watermarks: { summary: 'Per device, what the upstream has accepted', roles: ANY_ROLE },
   health: { summary: 'The health snapshot (punchline report)', roles: ANY_ROLE },
-  alarms: { summary: 'Alarms raised now', roles: ANY_ROLE },
   'dead-letters': { summary: 'Punches the upstream refused or nobody maps yet', roles: ['admin', 'hr'] }
 }
 
