@@ -2,8 +2,9 @@
  * The console for payroll and approvals, in headless Chromium against a real gateway process with a real
  * upstream: punches a real MQTT device stored, found in the punch search and downloaded as CSV (each row
  * checked against what the API says is stored); one badge's day in the day view; a make-up request filed
- * and approved in the console reaches the upstream flagged manual, naming its approver and comment; a
- * punch flagged late-sync confirmed from the review queue, the decision sent upstream.
+ * with an evidence file and approved in the console reaches the upstream flagged manual, naming its
+ * approver and comment; a punch flagged late-sync confirmed from the review queue, the decision sent
+ * upstream.
  */
 import t from 'tap'
 import { readFileSync } from 'node:fs'
@@ -14,6 +15,9 @@ import { addOperator, asBearer } from './helpers/api-v1.js'
 import { gatewayForwardingTo } from './helpers/refusing-sink.js'
 import { browserFor, goTo, logIn, openConsole, unexpected } from './helpers/console-page.js'
 import { calendarDate, toLocalInput } from '../console/ui/format.js'
+
+/** The smallest PNG a browser shows: a 1×1 transparent pixel. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64')
 
 t.test('payroll and approvals: search, CSV export, the day view, a make-up approved and a review decided, up to the upstream', async t => {
   const sink = new WebhookUpstream()
@@ -60,9 +64,13 @@ t.test('payroll and approvals: search, CSV export, the day view, a make-up appro
     await form.getByLabel('Badge').fill('E2001')
     await form.getByLabel('Time').fill(toLocalInput(Date.now() - 3600_000))
     await form.getByLabel('Reason').fill('forgot the badge at home')
+    await form.getByLabel('Evidence file').setInputFiles({ name: 'note.png', mimeType: 'image/png', buffer: PNG })
     await form.getByRole('button', { name: 'File request' }).click()
     const row = page.locator('table[aria-label="make-up requests"] tr', { hasText: 'E2001' })
     await row.waitFor()
+    const fileLink = await row.getByRole('link', { name: 'file' }).getAttribute('href')
+    const served = await page.evaluate(`fetch(${JSON.stringify(fileLink)}).then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))`) as number[]
+    t.same(Buffer.from(served), PNG, 'the evidence file, kept and served back on the session')
     await row.getByRole('textbox').fill('seen by the shift lead')
     await row.getByRole('button', { name: 'Approve' }).click()
     await page.locator('[data-queue="makeups-empty"]').waitFor()

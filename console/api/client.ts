@@ -34,12 +34,21 @@ export function whenSessionLost (f: () => void): void {
 const SAFE = new Set(['GET', 'HEAD'])
 
 export async function api<T> (method: string, path: string, body?: unknown): Promise<T> {
+  return await send<T>(method, path, body === undefined ? undefined : { type: 'application/json', data: JSON.stringify(body) })
+}
+
+/** A file as the request's body, with its own type (an evidence photo or scan). */
+export async function upload<T> (method: string, path: string, file: Blob): Promise<T> {
+  return await send<T>(method, path, { type: file.type, data: file })
+}
+
+async function send<T> (method: string, path: string, body?: { type: string, data: BodyInit }): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (!SAFE.has(method) && csrfToken !== '') headers['X-CSRF-Token'] = csrfToken
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (body !== undefined) headers['Content-Type'] = body.type
   let res: Response
   try {
-    res = await fetch('/api/v1' + path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
+    res = await fetch('/api/v1' + path, { method, headers, credentials: 'same-origin', body: body?.data })
   } catch (err) {
     throw new ApiFailure(0, { error: 'network', message: `the gateway did not answer (${(err as Error).message})` })
   }

@@ -103,6 +103,8 @@ export interface Makeup {
   site?: string
   /** site rules it was let through beyond, for hr to weigh */
   exceptions?: string[]
+  /** the evidence file, when one was added (GET /api/v1/makeups/{id}/attachment) */
+  attachment?: { type: string, size: number } | null
 }
 
 export interface Review {

@@ -4,16 +4,18 @@
  * punches flagged for review (GET /api/v1/reviews: confirm or dispute, the decision travels upstream).
  */
 import { useCallback, useState } from 'preact/hooks'
-import { api, ApiFailure } from '../api/client.js'
+import { api, ApiFailure, upload } from '../api/client.js'
 import { useLive, usePollWhenNotLive } from '../api/live.js'
 import type { Makeup, Review, Who } from '../api/shapes.js'
 import { may } from '../roles.js'
-import { Failure } from '../ui/failure.js'
+import { Failure, failureText } from '../ui/failure.js'
 import { dateTime, toOffsetTime } from '../ui/format.js'
 import { useAction, useLoad } from '../ui/use-load.js'
 
 const POLL_MS = 10_000
 const KINDS = ['in', 'out'] as const
+/** What the gateway keeps as evidence (gateway/http/v1/makeup-attachment-routes.ts). */
+const EVIDENCE_TYPES = 'image/png,image/jpeg,application/pdf'
 
 /** The items of a queue, or null when this gateway has no such route (an older one: 404). */
 async function queue<T> (path: string): Promise<T[] | null> {
@@ -46,12 +48,26 @@ function NewMakeup ({ onFiled }: { onFiled: () => Promise<void> }) {
   const [reason, setReason] = useState('')
   const [evidence, setEvidence] = useState('')
   const [device, setDevice] = useState('')
+  const [file, setFile] = useState<File | undefined>(undefined)
   const action = useAction()
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault()
     const body = { emp, ts: toOffsetTime(when), kind, reason, ...(evidence === '' ? {} : { evidence }), ...(device === '' ? {} : { device }) }
-    if (await action.run(async () => await api('POST', '/makeups', body))) {
-      setEmp(''); setWhen(''); setReason(''); setEvidence(''); setDevice('')
+    let made: Makeup | undefined
+    const filed = await action.run(async () => { made = await api<Makeup>('POST', '/makeups', body) })
+    if (filed && file !== undefined) {
+      // The request stands without its file: say so, rather than have it filed twice by a second try.
+      await action.run(async () => {
+        try {
+          await upload('PUT', `/makeups/${made!.id}/attachment`, file)
+        } catch (err) {
+          throw new Error(`request ${made!.id} filed, but its file was refused: ${failureText(err)}`)
+        }
+      })
+    }
+    if (filed) {
+      setEmp(''); setWhen(''); setReason(''); setEvidence(''); setDevice(''); setFile(undefined)
+      ;(e.target as HTMLFormElement).reset()
       await onFiled()
     }
   }
@@ -65,6 +81,7 @@ function NewMakeup ({ onFiled }: { onFiled: () => Promise<void> }) {
         <label>Reason <input name='reason' required value={reason} onInput={e => setReason(e.currentTarget.value)} /></label>
         <label>Evidence <input name='evidence' value={evidence} onInput={e => setEvidence(e.currentTarget.value)} /></label>
         <label>Terminal <small>(its site's rules apply)</small> <input name='device' value={device} onInput={e => setDevice(e.currentTarget.value)} /></label>
+        <label>Evidence file <small>(PNG, JPEG or PDF)</small> <input name='file' type='file' accept={EVIDENCE_TYPES} onChange={e => setFile(e.currentTarget.files?.[0])} /></label>
         <button type='submit' disabled={action.busy}>File request</button>
         <Failure error={action.error} />
       </form>
@@ -97,7 +114,7 @@ export function ApprovalsPage ({ who }: { who: Who }) {
             <tbody>
               {m.map(x => (
                 <tr key={x.id} data-makeup={x.id}>
-                  <td>{x.emp}</td><td>{dateTime(x.ts)}</td><td>{x.kind}</td><td>{x.reason}</td><td>{x.evidence ?? ''}</td>
+                  <td>{x.emp}</td><td>{dateTime(x.ts)}</td><td>{x.kind}</td><td>{x.reason}</td><td>{x.evidence ?? ''}{x.attachment != null && <> <a href={`/api/v1/makeups/${x.id}/attachment`} target='_blank' rel='noopener noreferrer'>file</a></>}</td>
                   <td>{(x.exceptions ?? []).join(', ')}</td>
                   <td>{x.requestedBy} <small>{dateTime(x.requestedAt)}</small></td>
                   {canDecide && (
