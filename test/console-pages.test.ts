@@ -14,7 +14,8 @@ import { PHONE } from '../scripts/console-browser.js'
 
 t.test('the console over the API: log in, fleet, punches, dead letters, operators, audit, roles, a phone', async t => {
   const sink = await sinkRefusingSeq(t, 2)
-  const { gw, data } = await gatewayForwardingTo(t, sink)
+  // Alarms evaluated every second: the parked punch raises dead-letters while the test looks.
+  const { gw, data } = await gatewayForwardingTo(t, sink, { settings: { alarms: { intervalSeconds: 1 } } })
   t.match(gw.logs.find(l => l.msg.startsWith('HTTP API: no admin operator yet')), { console: `http://127.0.0.1:${gw.httpPort}/` }, 'the start log names the console')
   const adaPassword = addOperator(data, 'ada', 'admin')
   const vicPassword = addOperator(data, 'vic', 'viewer')
@@ -46,11 +47,16 @@ t.test('the console over the API: log in, fleet, punches, dead letters, operator
 
   await logIn(page, 'ada', adaPassword)
 
-  await t.test('the fleet: devices by state, the backlog, dead letters, alarms', async t => {
+  await t.test('the fleet: devices by state, the backlog, dead letters, an alarm acknowledged', async t => {
     await page.getByRole('heading', { name: 'Fleet' }).waitFor()
     await page.locator('[data-tile="dead-letters"] b', { hasText: '1' }).waitFor()
     t.equal(await page.locator('[data-tile="never"] b').textContent(), '0', 'T-9 has been seen')
-    t.ok(await page.getByRole('heading', { name: 'Alarms' }).isVisible())
+    const alarm = page.locator('li[data-alarm="dead-letters"]')
+    await alarm.waitFor()
+    t.match(await alarm.textContent(), /1 dead letter waits/, 'the alarm with what to do')
+    await alarm.getByRole('button', { name: 'Acknowledge' }).click()
+    await alarm.getByText('acknowledged by ada').waitFor()
+    t.pass('acknowledged from the page')
   })
 
   await t.test('punch search: filters, and the export links carry them', async t => {

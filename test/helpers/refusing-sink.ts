@@ -15,13 +15,13 @@ export async function sinkRefusingSeq (t: Test, refused: number): Promise<Webhoo
 
 /**
  * A real gateway process forwarding to `sink` with a short linger (a refusal is parked within moments) and
- * no backup timer; its data dir is `data` in the test's own dir. Any device id may connect unless
- * `allowAnonymous` is false.
+ * no backup timer, and `settings` besides; its data dir is `data` in the test's own dir. Any device id
+ * may connect unless `allowAnonymous` is false.
  */
-export async function gatewayForwardingTo (t: Test, sink: WebhookUpstream, o: { allowAnonymous?: boolean } = {}): Promise<{ gw: GatewayProcess, data: string }> {
+export async function gatewayForwardingTo (t: Test, sink: WebhookUpstream, o: { allowAnonymous?: boolean, settings?: Record<string, unknown> } = {}): Promise<{ gw: GatewayProcess, data: string }> {
   const dir = t.testdir()
   const config = join(dir, 'gateway.json')
-  writeFileSync(config, JSON.stringify({ forward: { lingerMs: 10 }, backup: { intervalHours: 0 } }))
+  writeFileSync(config, JSON.stringify({ forward: { lingerMs: 10 }, backup: { intervalHours: 0 }, ...o.settings }))
   const data = join(dir, 'data')
   const gw = await startGatewayProcess({ dataDir: data, upstream: sink.url, allowAnonymous: o.allowAnonymous ?? true, args: ['--config', config] })
   t.teardown(() => gw.stop())
