@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import type { Page } from 'playwright-core'
-import { startGatewayProcess, writeGatewayConfig } from '../faults/gateway-process.js'
+import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from '../faults/gateway-process.js'
 import { punchlineBin } from '../sim/hardware-mode/device-child.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { launchChromium, PHONE } from './console-browser.js'
@@ -48,8 +48,9 @@ async function seedDevice (url: string, d: typeof DEVICES[number], i: number): P
   }), { qos: 1, retain: true })
   const punches = Array.from({ length: 6 }, (_, k) => ({
     seq: k + 1,
-    ts: now - (6 - k) * 600_000,
+    ts: k === 5 ? now - 30 * 3_600_000 : now - (6 - k) * 600_000,
     emp: i === 1 && k === 2 ? REFUSED_BADGE : String(1000 + i * 10 + k),
+    // One punch per device synced 30 h late: flagged late-sync, so the review queue has some.
     kind: k % 2 === 0 ? 'in' : 'out',
     method: d.id.startsWith('W') ? 'gps' : 'card'
   }))
@@ -63,7 +64,7 @@ async function seedDevice (url: string, d: typeof DEVICES[number], i: number): P
 /** What shows that each page has loaded what it shows. */
 const READY: Record<string, string> = {
   fleet: '[data-tile="online"]',
-  approvals: 'h2',
+  approvals: 'table[aria-label="flagged punches"] tbody tr',
   punches: 'table[aria-label="punches"] tbody tr',
   'dead-letters': 'table[aria-label="dead letters"] tbody tr',
   devices: 'tr[data-device]',
@@ -93,6 +94,19 @@ async function traffic (clients: Array<{ id: string, client: mqtt.MqttClient }>,
   return async () => { stopped = true; await loop }
 }
 
+/** Two make-up requests waiting for hr, filed with the site token as an integration would. */
+async function fileMakeups (gw: GatewayProcess): Promise<void> {
+  const hour = 3_600_000
+  for (const [emp, ago, kind, reason, evidence] of [
+    ['1002', 3 * hour, 'in', 'badge left at home', 'seen by the shift lead, Ana'],
+    ['1024', 5 * hour, 'out', 'terminal at gate 2 was off', 'ticket IT-4411']
+  ] as const) {
+    const at = new Date(Date.now() - ago).toISOString().replace('Z', '+00:00')
+    const res = await gw.api('/api/v1/makeups', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ emp, ts: at, kind, reason, evidence }) })
+    if (res.status !== 201) throw new Error(`make-up for ${emp}: ${res.status} ${await res.text()}`)
+  }
+}
+
 function refuseOne (req: Parameters<Parameters<WebhookUpstream['respond']>[0]>[0]): { status: number, body?: string } {
   return req.body?.punches.some(p => p.emp === REFUSED_BADGE) === true ? { status: 422, body: '{"error":"unknown employee 0417"}' } : { status: 200 }
 }
@@ -110,7 +124,7 @@ const dir = mkdtempSync(join(tmpdir(), 'punchline-shots-'))
 const upstream = new WebhookUpstream()
 await upstream.start()
 upstream.respond(refuseOne)
-const config = writeGatewayConfig(dir, { history: { sampleSeconds: SAMPLE_SECONDS }, forward: { lingerMs: 10 } })
+const config = writeGatewayConfig(dir, { history: { sampleSeconds: SAMPLE_SECONDS }, forward: { lingerMs: 10 }, alarms: { intervalSeconds: 1 } })
 const gw = await startGatewayProcess({ dataDir: join(dir, 'data'), upstream: upstream.url, allowAnonymous: true, args: ['--config', config] })
 const browser = await launchChromium()
 let stopTraffic = async (): Promise<void> => {}
@@ -122,6 +136,7 @@ try {
     const client = await seedDevice(gw.mqttUrl, d, i)
     if (client !== undefined) online.push({ id: d.id, client })
   }
+  await fileMakeups(gw)
   upstream.respond(() => ({ status: 503 }))
   stopTraffic = await traffic(online, upstream)
   mkdirSync(OUT, { recursive: true })
