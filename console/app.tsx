@@ -70,6 +70,7 @@ export function App () {
         <span class='brand'>punchline</span>
         <LiveBadge />
         <span class='who' data-role={who.role}>{who.name} <small>({who.role})</small></span>
+        <a href='/api/v1/report.html' target='_blank' rel='noopener noreferrer' title='the health report, to print'>Report</a>
         <a href='#/password'>Password</a>
         <button type='button' class='link' onClick={() => { void logout() }}>Log out</button>
       </header>

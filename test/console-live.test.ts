@@ -28,6 +28,13 @@ t.test('live: a device added in the console comes online, sync now reaches it, i
   await logIn(page, 'ada', password)
   await page.locator('[data-live="live"]').waitFor()
 
+  await t.test('the printable health report opens from the header', async t => {
+    const [report] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('link', { name: 'Report' }).click()])
+    await report.waitForLoadState()
+    t.match(await report.textContent('body'), /T-|devices|backlog/i, 'the report, on the session')
+    await report.close()
+  })
+
   let secret = ''
   await t.test('a device added in the console comes online on the page when it connects', async t => {
     await goTo(page, 'Devices')
