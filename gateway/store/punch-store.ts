@@ -51,7 +51,7 @@ export interface StoredPunch {
   up: number | null
   person: string | null
   /** a source's own identity for the punch (PunchRow.sourceId), null for the device runtime's punches */
-  sourceId: string | null
+  source_id: string | null
   source: string | null
 }
 
@@ -84,7 +84,7 @@ export function storedPunch (r: StoredRow): StoredPunch {
     received: r[15],
     up: r[16],
     person: r[17],
-    sourceId: r[18],
+    source_id: r[18],
     source: r[19]
   }
 }
