@@ -1,0 +1,75 @@
+/**
+ * The cluster store on PostgreSQL: the store every node of a cluster shares (docs/DESIGN-NOTES.md,
+ * "Cluster mode: the shared store"). Opening it connects the node's pool, refuses a server that does not
+ * fsync, and brings the schema up to date (migrations.ts).
+ */
+import type pg from 'pg'
+import type { CommitOutcome, JobRows } from '../../ingest/commit-writer.js'
+import type { ClaimedBatch, ClaimOptions, ClusterStore, ReleaseOptions } from '../cluster-store.js'
+import { DEFAULT_LEASE_MS } from '../lease.js'
+import { migrate } from './migrations.js'
+import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
+import { openPool, type PostgresConnection } from './pool.js'
+import { SharedOutbox } from './outbox.js'
+
+export interface PostgresClusterStoreOptions extends PostgresConnection {
+  /** rows per INSERT statement of a group commit */
+  maxRowsPerStatement?: number
+  /** how long a claimed batch stays the claimer's own without word from it, ms */
+  leaseMs?: number
+}
+
+export class PostgresClusterStore implements ClusterStore {
+  readonly #pool: pg.Pool
+  readonly #ledger: PunchLedger
+  readonly #outbox: SharedOutbox
+
+  private constructor (pool: pg.Pool, o: PostgresClusterStoreOptions) {
+    this.#pool = pool
+    this.#ledger = new PunchLedger(pool, o.maxRowsPerStatement ?? DEFAULT_MAX_ROWS_PER_STATEMENT)
+    this.#outbox = new SharedOutbox(pool, o.leaseMs ?? DEFAULT_LEASE_MS)
+  }
+
+  static async open (o: PostgresClusterStoreOptions): Promise<PostgresClusterStore> {
+    checkBounds(o)
+    const pool = await openPool(o)
+    try {
+      await migrate(pool)
+    } catch (err) {
+      await pool.end()
+      throw err
+    }
+    return new PostgresClusterStore(pool, o)
+  }
+
+  async commit (jobs: readonly JobRows[]): Promise<CommitOutcome> {
+    return await this.#ledger.commit(jobs)
+  }
+
+  async claim (opts: ClaimOptions): Promise<ClaimedBatch | undefined> {
+    return await this.#outbox.claim(opts)
+  }
+
+  async complete (batch: ClaimedBatch): Promise<boolean> {
+    return await this.#outbox.complete(batch)
+  }
+
+  async release (batch: ClaimedBatch, opts: ReleaseOptions): Promise<boolean> {
+    return await this.#outbox.release(batch, opts)
+  }
+
+  async close (): Promise<void> {
+    await this.#pool.end()
+  }
+}
+
+function checkBounds (o: PostgresClusterStoreOptions): void {
+  const whole = (name: string, v: number | undefined, min: number, max: number): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new RangeError(`${name}: must be a whole number from ${min} to ${max} (got ${v})`)
+  }
+  // 19 parameters a row would pass PostgreSQL's 65,535 at 3,449 rows; as arrays they are 19 whatever the
+  // rows, and the bound is on the work and memory of one statement.
+  whole('maxRowsPerStatement', o.maxRowsPerStatement, 1, 10_000)
+  whole('poolSize', o.poolSize, 1, 100)
+  whole('leaseMs', o.leaseMs, 100, 24 * 3600_000)
+}
