@@ -4,10 +4,13 @@
  * pool, as separate gateway processes would have. A node killed has its pool ended under it.
  */
 import t from 'tap'
+import pg from 'pg'
 import { PostgresClusterStore } from '../gateway/cluster/postgres/postgres-cluster-store.js'
-import type { ClusterStore } from '../gateway/cluster/cluster-store.js'
+import type { ClusterStore, JobRows } from '../gateway/cluster/cluster-store.js'
+import { PG_MIGRATIONS } from '../gateway/cluster/postgres/migrations.js'
 import { clusterStoreContract } from './fixtures/cluster-store-contract.js'
 import { startPostgres, type PrivatePostgres } from './helpers/postgres.js'
+import { until } from './helpers/wait.js'
 
 let server: PrivatePostgres
 t.before(async () => { server = await startPostgres(t) })
@@ -27,4 +30,70 @@ clusterStoreContract(t, 'PostgreSQL', async (t, o) => {
       await n.close()
     }
   }
+})
+
+const T0 = Date.parse('2026-11-22T00:58:03.120Z')
+function job (seqs: number[], emp = (s: number) => `E${s}`): JobRows {
+  return { received: T0, rows: seqs.map(seq => ({ device: 'D-1', epoch: '9f2c41d0', tz: 0, flags: '', punch: { seq, ts: T0 + seq, emp: emp(seq), kind: 'in', method: 'card', clock: 'synced' } })) }
+}
+
+t.test('PostgreSQL: a group larger than one statement is inserted in several, with the same answers', async t => {
+  const store = await PostgresClusterStore.open({ ...await server.database(), maxRowsPerStatement: 2 })
+  t.teardown(async () => await store.close())
+  await store.commit([job([2, 3])])
+  // Five statements of two rows; a resend, a conflict and a duplicate inside the group fall across them.
+  const out = await store.commit([job([1, 2, 3]), job([4, 1, 5], s => s === 5 ? 'E5' : `E${s}`), job([3, 6], s => s === 3 ? 'E-OTHER' : `E${s}`)])
+  t.same(out.results, [
+    { stored: [1], known: [2, 3], conflicts: [] },
+    { stored: [4, 5], known: [1], conflicts: [] },
+    { stored: [6], known: [3], conflicts: [3] }
+  ])
+  t.equal(out.transactions, 1)
+})
+
+t.test('PostgreSQL: bounds out of range are refused by name before connecting', async t => {
+  const config = await server.database()
+  await t.rejects(PostgresClusterStore.open({ ...config, maxRowsPerStatement: 0 }), /maxRowsPerStatement: must be a whole number from 1 to 10000/)
+  await t.rejects(PostgresClusterStore.open({ ...config, poolSize: 1.5 }), /poolSize: must be a whole number/)
+  await t.rejects(PostgresClusterStore.open({ ...config, leaseMs: 10 }), /leaseMs: must be a whole number from 100/)
+})
+
+t.test('PostgreSQL: nodes opening a new database at once migrate it once', async t => {
+  const config = await server.database()
+  const nodes = await Promise.all([1, 2, 3].map(async () => await PostgresClusterStore.open(config)))
+  t.teardown(async () => { for (const n of nodes) await n.close() })
+  const c = new pg.Client(config)
+  await c.connect()
+  t.teardown(async () => await c.end())
+  t.same((await c.query('SELECT version FROM schema_version')).rows, [{ version: PG_MIGRATIONS.length }])
+})
+
+t.test('PostgreSQL: a database whose version is newer than this punchline is refused', async t => {
+  const config = await server.database()
+  await (await PostgresClusterStore.open(config)).close()
+  const c = new pg.Client(config)
+  await c.connect()
+  t.teardown(async () => await c.end())
+  await c.query('UPDATE schema_version SET version = version + 1')
+  await t.rejects(PostgresClusterStore.open(config), /schema version 2 is newer than this punchline knows \(1\); upgrade punchline/)
+})
+
+t.test('PostgreSQL: a server that does not fsync is refused: its commits could be lost after the device is acked', async t => {
+  const config = await server.database()
+  const c = new pg.Client(config)
+  await c.connect()
+  const setFsync = async (on: boolean): Promise<void> => {
+    await c.query(`ALTER SYSTEM SET fsync = ${on ? 'on' : 'off'}`)
+    await c.query('SELECT pg_reload_conf()')
+    await until(async () => (await c.query('SHOW fsync')).rows[0].fsync === (on ? 'on' : 'off'), 'the server to reload fsync')
+  }
+  t.teardown(async () => {
+    await c.query('ALTER SYSTEM RESET fsync')
+    await c.query('SELECT pg_reload_conf()')
+    await c.end()
+  })
+  await setFsync(false)
+  await t.rejects(PostgresClusterStore.open(config), /fsync off/)
+  await setFsync(true)
+  await (await PostgresClusterStore.open(config)).close()
 })
