@@ -67,8 +67,8 @@ function checkBounds (o: PostgresClusterStoreOptions): void {
   const whole = (name: string, v: number | undefined, min: number, max: number): void => {
     if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new RangeError(`${name}: must be a whole number from ${min} to ${max} (got ${v})`)
   }
-  // 19 parameters a row would pass PostgreSQL's 65,535 at 3,449 rows; as arrays they are 19 whatever the
-  // rows, and the bound is on the work and memory of one statement.
+  // The rows go as one array per column, so PostgreSQL's limit on parameters never binds; the bound is on
+  // one statement's size in memory on both ends and the time it holds its locks.
   whole('maxRowsPerStatement', o.maxRowsPerStatement, 1, 10_000)
   whole('poolSize', o.poolSize, 1, 100)
   whole('leaseMs', o.leaseMs, 100, 24 * 3600_000)
