@@ -6,7 +6,7 @@
 import t from 'tap'
 import pg from 'pg'
 import { PostgresClusterStore } from '../gateway/cluster/postgres/postgres-cluster-store.js'
-import type { ClusterStore, JobRows } from '../gateway/cluster/cluster-store.js'
+import type { ClusterStore, CommitResult, JobRows } from '../gateway/cluster/cluster-store.js'
 import { PG_MIGRATIONS } from '../gateway/cluster/postgres/migrations.js'
 import { clusterStoreContract } from './fixtures/cluster-store-contract.js'
 import { startPostgres, type PrivatePostgres } from './helpers/postgres.js'
@@ -96,4 +96,17 @@ t.test('PostgreSQL: a server that does not fsync is refused: its commits could b
   await t.rejects(PostgresClusterStore.open(config), /fsync off/)
   await setFsync(true)
   await (await PostgresClusterStore.open(config)).close()
+})
+
+t.test('PostgreSQL: two nodes storing the same punches in opposite orders at once do not deadlock', async t => {
+  const config = await server.database()
+  const [a, b] = await Promise.all([1, 2].map(async () => await PostgresClusterStore.open({ ...config, maxRowsPerStatement: 50 })))
+  t.teardown(async () => { await a.close(); await b.close() })
+  for (let round = 0; round < 3; round++) {
+    const seqs = Array.from({ length: 300 }, (_, i) => round * 1000 + i + 1)
+    const [outA, outB] = await Promise.all([a.commit([job(seqs)]), b.commit([job([...seqs].reverse())])])
+    t.same([outA.fallbacks, outB.fallbacks], [0, 0], `round ${round}: neither transaction failed`)
+    const stored = [...(outA.results[0] as CommitResult).stored, ...(outB.results[0] as CommitResult).stored].sort((x, y) => x - y)
+    t.same(stored, seqs, `round ${round}: each punch stored by exactly one node`)
+  }
 })

@@ -83,11 +83,15 @@ export class PunchLedger {
       const inserted = new Set<string>()
       const pending: Array<{ row: PunchRow, received: number }> = []
       for (const job of jobs) for (const row of job.rows) pending.push({ row, received: job.received })
+      // Every node inserts in the order of the keys, so two nodes storing the same punches at once (a
+      // device's resend through another node) wait for each other instead of deadlocking. The sort is
+      // stable: of a key's rows the first in the group still goes in first, and is the one stored.
+      pending.sort(byKey)
       for (let i = 0; i < pending.length; i += this.#maxRows) {
         const res = await c.query<Identity>(INSERT, columns(pending.slice(i, i + this.#maxRows)))
         for (const r of res.rows) inserted.add(keyOf(r.device, r.epoch, r.seq, r.source_id))
       }
-      // Rows go in in order, so the first row of a key inserted is the first with that key: later ones are resends.
+      // Rows go in in that order, so the row of a key inserted is its first in the group: later ones are resends.
       const results: CommitResult[] = []
       const known: KnownRow[] = []
       for (const [j, job] of jobs.entries()) {
@@ -130,6 +134,19 @@ export class PunchLedger {
       if (contentDiffers(s, row.punch)) results[job].conflicts.push(row.punch.seq)
     }
   }
+}
+
+function byKey (x: { row: PunchRow }, y: { row: PunchRow }): number {
+  const a = x.row
+  const b = y.row
+  if (a.device !== b.device) return a.device < b.device ? -1 : 1
+  // A source's punches are kept unique by their source_id: ordered by it, the index they lock in.
+  const as = a.sourceId
+  const bs = b.sourceId
+  if ((as === undefined) !== (bs === undefined)) return as === undefined ? -1 : 1
+  if (as !== undefined && bs !== undefined && as !== bs) return as < bs ? -1 : 1
+  if (a.epoch !== b.epoch) return a.epoch < b.epoch ? -1 : 1
+  return a.punch.seq - b.punch.seq
 }
 
 /** The statement's parameters: one array per column, in the INSERT's order. */
