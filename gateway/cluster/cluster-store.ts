@@ -60,6 +60,11 @@ export interface ClusterStore {
    * that overlap in time ever get the same punches. Undefined when nothing waits.
    */
   claim: (opts: ClaimOptions) => Promise<ClaimedBatch | undefined>
+  /**
+   * The delivery goes on: the lease runs `leaseMs` from now again. The new end, or undefined when this
+   * claim no longer holds the batch (its lease ran out and another claimer took it: stop sending).
+   */
+  renew: (batch: ClaimedBatch) => Promise<number | undefined>
   /** The upstream took the batch: it leaves the outbox. False when it had already left (another node delivered it). */
   complete: (batch: ClaimedBatch) => Promise<boolean>
   /** The attempt failed: count it and make the batch due again later, under its key. False when this claim no longer held it. */

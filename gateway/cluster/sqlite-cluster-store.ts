@@ -51,6 +51,14 @@ export class SqliteClusterStore implements ClusterStore {
     return { key: batch.key, claim: lease.claim, attempts: batch.attempts, leaseUntil: lease.until, punches: this.#outbox.loadPunches(batch) }
   }
 
+  async renew (batch: ClaimedBatch): Promise<number | undefined> {
+    const lease = this.#leases.get(batch.key)
+    const now = this.#now()
+    if (lease?.claim !== batch.claim || lease.until <= now) return undefined
+    lease.until = now + this.#leaseMs
+    return lease.until
+  }
+
   async complete (batch: ClaimedBatch): Promise<boolean> {
     const known = this.#outbox.get(batch.key) !== undefined
     this.#outbox.complete(batch.key)

@@ -69,6 +69,13 @@ export class SharedOutbox {
     })
   }
 
+  async renew (batch: ClaimedBatch): Promise<number | undefined> {
+    // A lease that ran out is lost even if nobody took the batch yet: "renew before the end" is the rule on every store.
+    const r = await this.#pool.query<{ lease_until: number }>(`UPDATE forward_batches SET lease_until = ${NOW} + $3
+      WHERE key = $1 AND claim = $2 AND lease_until > ${NOW} RETURNING lease_until`, [batch.key, batch.claim, this.#leaseMs])
+    return r.rows[0]?.lease_until
+  }
+
   async complete (batch: ClaimedBatch): Promise<boolean> {
     return await inTransaction(this.#pool, async c => {
       const gone = await c.query('DELETE FROM forward_batches WHERE key = $1', [batch.key])

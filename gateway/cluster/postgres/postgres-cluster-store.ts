@@ -50,6 +50,10 @@ export class PostgresClusterStore implements ClusterStore {
     return await this.#outbox.claim(opts)
   }
 
+  async renew (batch: ClaimedBatch): Promise<number | undefined> {
+    return await this.#outbox.renew(batch)
+  }
+
   async complete (batch: ClaimedBatch): Promise<boolean> {
     return await this.#outbox.complete(batch)
   }
