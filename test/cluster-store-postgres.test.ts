@@ -4,9 +4,11 @@
  * pool, as separate gateway processes would have. A node killed has its pool ended under it.
  */
 import t from 'tap'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { PostgresClusterStore } from '../gateway/cluster/postgres/postgres-cluster-store.js'
-import type { ClusterStore, CommitResult, JobRows } from '../gateway/cluster/cluster-store.js'
+import type { ClaimedBatch, ClusterStore, CommitResult, JobRows } from '../gateway/cluster/cluster-store.js'
 import { PG_MIGRATIONS } from '../gateway/cluster/postgres/migrations.js'
 import { clusterStoreContract } from './fixtures/cluster-store-contract.js'
 import { startPostgres, type PrivatePostgres } from './helpers/postgres.js'
@@ -109,4 +111,33 @@ t.test('PostgreSQL: two nodes storing the same punches in opposite orders at onc
     const stored = [...(outA.results[0] as CommitResult).stored, ...(outB.results[0] as CommitResult).stored].sort((x, y) => x - y)
     t.same(stored, seqs, `round ${round}: each punch stored by exactly one node`)
   }
+})
+
+const CHILD = fileURLToPath(new URL('./fixtures/cluster-claim-child.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+t.test('PostgreSQL: a node killed -9 while it holds its batch locked: the server drops its connection and, its lease over, another node sends the batch under the same key', async t => {
+  const config = await server.database()
+  const leaseMs = 1500
+  const survivor = await PostgresClusterStore.open({ ...config, leaseMs })
+  t.teardown(async () => await survivor.close())
+  await survivor.commit([job([1, 2, 3])])
+  // The child loads TypeScript the way this process does (tap's loader, from execArgv).
+  const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(config), String(leaseMs)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+  await until(() => out.includes('"key"'), () => `the child to claim (output: ${out})`, 60_000)
+  const held = JSON.parse(out.slice(out.indexOf('{'), out.indexOf('}') + 1)) as { key: string, seqs: number[] }
+  t.same(held.seqs, [1, 2, 3])
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+  let again: ClaimedBatch | undefined
+  await until(async () => (again = await survivor.claim({ size: 100, node: 'survivor' })) !== undefined,
+    'the dead node\'s batch to be claimable', 30_000, 100)
+  t.equal(again?.key, held.key, 'the same Idempotency-Key')
+  t.same(again?.punches.map(p => p.seq), [1, 2, 3])
+  t.equal(await survivor.complete(again as ClaimedBatch), true)
 })
