@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { PostgresClusterStore } from '../gateway/cluster/postgres/postgres-cluster-store.js'
@@ -140,4 +141,23 @@ t.test('PostgreSQL: a node killed -9 while it holds its batch locked: the server
   t.equal(again?.key, held.key, 'the same Idempotency-Key')
   t.same(again?.punches.map(p => p.seq), [1, 2, 3])
   t.equal(await survivor.complete(again as ClaimedBatch), true)
+})
+
+t.test('PostgreSQL: while the store cannot be reached every job of a group fails at once, none tried alone; then it stores again', async t => {
+  const config = await server.database()
+  const store = await PostgresClusterStore.open({ ...config, connectTimeoutMs: 2000 })
+  t.teardown(async () => await store.close())
+  const admin = new pg.Client({ ...config, database: 'postgres' })
+  await admin.connect()
+  t.teardown(async () => await admin.end())
+  await admin.query(`ALTER DATABASE ${config.database} ALLOW_CONNECTIONS false`)
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [config.database])
+  // The pool drops the connections the server ended when it hears of it.
+  await sleep(500)
+  const out = await store.commit([job([1]), job([2]), job([3])])
+  t.equal(out.fallbacks, 0, 'no job is tried alone: nothing about any of them is to blame')
+  t.equal(out.failedJobs, 3)
+  t.ok(out.results.every(r => r instanceof Error && /shared store unreachable: .*not currently accepting connections/.test(r.message)), 'each job names why')
+  await admin.query(`ALTER DATABASE ${config.database} ALLOW_CONNECTIONS true`)
+  t.same((await store.commit([job([1]), job([2])])).results, [{ stored: [1], known: [], conflicts: [] }, { stored: [2], known: [], conflicts: [] }], 'the store is used again once it answers')
 })

@@ -57,9 +57,21 @@ export async function openPool (conn: PostgresConnection): Promise<pg.Pool> {
   return pool
 }
 
+/**
+ * No connection to the store could be had (refused, timed out, the server down): nothing about the work
+ * is to blame, so a group commit fails every job with it at once rather than trying each alone, which
+ * would wait for a connection once per job.
+ */
+export class StoreUnreachable extends Error {}
+
 /** Runs `work` in one transaction on one connection; a connection that broke is dropped from the pool. */
 export async function inTransaction<T> (pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-  const c = await pool.connect()
+  let c: pg.PoolClient
+  try {
+    c = await pool.connect()
+  } catch (err) {
+    throw new StoreUnreachable(`shared store unreachable: ${(err as Error).message}`, { cause: err })
+  }
   try {
     await c.query(begin)
     const out = await work(c)

@@ -12,7 +12,7 @@
 import type pg from 'pg'
 import type { CommitOutcome, CommitResult, JobRows } from '../../ingest/commit-writer.js'
 import { contentDiffers, type PunchRow, type StoredContent } from '../../store/punch-store.js'
-import { inTransaction } from './pool.js'
+import { inTransaction, StoreUnreachable } from './pool.js'
 
 /** rows per INSERT statement: bounds the parameters' size and the server's work per statement */
 export const DEFAULT_MAX_ROWS_PER_STATEMENT = 1000
@@ -63,7 +63,8 @@ export class PunchLedger {
   async commit (jobs: readonly JobRows[]): Promise<CommitOutcome> {
     try {
       return { results: await this.#transaction(jobs), transactions: 1, fallbacks: 0, failedJobs: 0 }
-    } catch {
+    } catch (err) {
+      if (err instanceof StoreUnreachable) return { results: jobs.map(() => err), transactions: 0, fallbacks: 0, failedJobs: jobs.length }
       const out: CommitOutcome = { results: [], transactions: 0, fallbacks: 1, failedJobs: 0 }
       for (const job of jobs) {
         try {
