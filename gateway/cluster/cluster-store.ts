@@ -74,3 +74,17 @@ export interface ClusterStore {
 
 /** longest stored failure text: upstream error bodies are bounded before they reach the database */
 export const MAX_ERROR_CHARS = 1000
+
+/** most punches a claim may ask for in one batch: a sink's batch is far smaller, this only stops a runaway value */
+export const MAX_CLAIM_SIZE = 100_000
+
+/** Refuses a claim's or a release's numbers before they reach a store, naming the field and the rule. */
+export function checkClaim (opts: ClaimOptions): void {
+  if (!Number.isInteger(opts.size) || opts.size < 1 || opts.size > MAX_CLAIM_SIZE) {
+    throw new RangeError(`size: must be a whole number from 1 to ${MAX_CLAIM_SIZE} (got ${opts.size})`)
+  }
+}
+
+export function checkRelease (opts: ReleaseOptions): void {
+  if (!Number.isFinite(opts.retryInMs) || opts.retryInMs < 0) throw new RangeError(`retryInMs: must be a number of ms, 0 or more (got ${opts.retryInMs})`)
+}

@@ -10,7 +10,7 @@ import { CommitWriter, type CommitOutcome, type JobRows } from '../ingest/commit
 import type { Db } from '../store/db.js'
 import { ForwardStore, type ForwardBatch } from '../store/forward-store.js'
 import { PunchStore } from '../store/punch-store.js'
-import { MAX_ERROR_CHARS, type ClaimedBatch, type ClaimOptions, type ClusterStore, type ReleaseOptions } from './cluster-store.js'
+import { checkClaim, checkRelease, MAX_ERROR_CHARS, type ClaimedBatch, type ClaimOptions, type ClusterStore, type ReleaseOptions } from './cluster-store.js'
 import { DEFAULT_LEASE_MS } from './lease.js'
 
 export interface SqliteClusterStoreOptions {
@@ -38,6 +38,7 @@ export class SqliteClusterStore implements ClusterStore {
   }
 
   async claim (opts: ClaimOptions): Promise<ClaimedBatch | undefined> {
+    checkClaim(opts)
     const now = this.#now()
     for (const [key, lease] of this.#leases) if (lease.until <= now) this.#leases.delete(key)
     const batch = this.#outbox.dueBatches(now, 1, new Set(this.#leases.keys()))[0] ?? this.#outbox.formBatch(opts.size, now)
@@ -67,6 +68,7 @@ export class SqliteClusterStore implements ClusterStore {
   }
 
   async release (batch: ClaimedBatch, opts: ReleaseOptions): Promise<boolean> {
+    checkRelease(opts)
     if (this.#leases.get(batch.key)?.claim !== batch.claim) return false
     this.#outbox.retryLater(batch.key, this.#now() + opts.retryInMs, opts.error.slice(0, MAX_ERROR_CHARS))
     this.#drop(batch)

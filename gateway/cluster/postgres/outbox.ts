@@ -88,7 +88,7 @@ export class SharedOutbox {
     return await inTransaction(this.#pool, async c => {
       const r = await c.query(`UPDATE forward_batches SET attempts = attempts + 1, next_at = ${NOW} + $3, last_error = $4,
         claim = NULL, owner = NULL, lease_until = NULL WHERE key = $1 AND claim = $2`,
-      [batch.key, batch.claim, Math.max(0, Math.round(opts.retryInMs)), opts.error.slice(0, MAX_ERROR_CHARS)])
+      [batch.key, batch.claim, Math.round(opts.retryInMs), opts.error.slice(0, MAX_ERROR_CHARS)])
       return r.rowCount === 1
     }, UNSYNCED)
   }

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg'
 import type { CommitOutcome, JobRows } from '../../ingest/commit-writer.js'
-import type { ClaimedBatch, ClaimOptions, ClusterStore, ReleaseOptions } from '../cluster-store.js'
+import { checkClaim, checkRelease, type ClaimedBatch, type ClaimOptions, type ClusterStore, type ReleaseOptions } from '../cluster-store.js'
 import { DEFAULT_LEASE_MS } from '../lease.js'
 import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
@@ -47,6 +47,7 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async claim (opts: ClaimOptions): Promise<ClaimedBatch | undefined> {
+    checkClaim(opts)
     return await this.#outbox.claim(opts)
   }
 
@@ -59,6 +60,7 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async release (batch: ClaimedBatch, opts: ReleaseOptions): Promise<boolean> {
+    checkRelease(opts)
     return await this.#outbox.release(batch, opts)
   }
 
