@@ -18,3 +18,9 @@ clusterStoreContract(t, 'SQLite', async (t, o) => {
   })
   return { node: async () => store, kill: async () => {} }
 })
+
+t.test('SQLite: a lease out of range is refused by name', async t => {
+  const db = openDatabase(':memory:')
+  t.teardown(() => db.close())
+  t.throws(() => new SqliteClusterStore(db, { leaseMs: 10 }), { name: 'RangeError', message: /^leaseMs: must be a whole number from 100/ })
+})

@@ -11,7 +11,7 @@ import type { Db } from '../store/db.js'
 import { ForwardStore, type ForwardBatch } from '../store/forward-store.js'
 import { PunchStore } from '../store/punch-store.js'
 import { checkClaim, checkRelease, MAX_ERROR_CHARS, type ClaimedBatch, type ClaimOptions, type ClusterStore, type ReleaseOptions } from './cluster-store.js'
-import { DEFAULT_LEASE_MS } from './lease.js'
+import { checkLeaseMs, DEFAULT_LEASE_MS } from './lease.js'
 
 export interface SqliteClusterStoreOptions {
   leaseMs?: number
@@ -27,6 +27,7 @@ export class SqliteClusterStore implements ClusterStore {
   readonly #leases = new Map<string, { claim: string, until: number }>()
 
   constructor (db: Db, opts: SqliteClusterStoreOptions = {}) {
+    checkLeaseMs(opts.leaseMs)
     this.#writer = new CommitWriter<JobRows>(db, new PunchStore(db))
     this.#outbox = new ForwardStore(db)
     this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS

@@ -6,7 +6,7 @@
 import type pg from 'pg'
 import type { CommitOutcome, JobRows } from '../../ingest/commit-writer.js'
 import { checkClaim, checkRelease, type ClaimedBatch, type ClaimOptions, type ClusterStore, type ReleaseOptions } from '../cluster-store.js'
-import { DEFAULT_LEASE_MS } from '../lease.js'
+import { checkLeaseMs, DEFAULT_LEASE_MS } from '../lease.js'
 import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
 import { openPool, type PostgresConnection } from './pool.js'
@@ -77,5 +77,5 @@ function checkBounds (o: PostgresClusterStoreOptions): void {
   // one statement's size in memory on both ends and the time it holds its locks.
   whole('maxRowsPerStatement', o.maxRowsPerStatement, 1, 10_000)
   whole('poolSize', o.poolSize, 1, 100)
-  whole('leaseMs', o.leaseMs, 100, 24 * 3600_000)
+  checkLeaseMs(o.leaseMs)
 }
