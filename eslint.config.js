@@ -89,6 +89,22 @@ function simLayerRules (layer) {
   return bansRule([`sim/${layer}/**/*.ts`], [...folderBans('sim'), ...simLayerBans(layer)])
 }
 
+// PostgreSQL stays off the single box's path (docs/DESIGN-NOTES.md, "Cluster mode: the shared store"): no gateway/
+// file outside gateway/cluster/postgres/ imports the client or that folder statically, so `npm start` never loads
+// them. A dynamic import() when cluster mode starts is how they get in, and stays allowed.
+const SINGLE_BOX_BANS = [
+  { regex: '^pg(/|$)', message: 'only gateway/cluster/postgres/ imports pg: the single-box gateway must not load it (import() it in cluster mode)' },
+  { regex: '^(\\.\\.?/)+(cluster/)?postgres/', message: 'gateway/cluster/postgres/ is loaded only in cluster mode, by import() (docs/DESIGN-NOTES.md, "Cluster mode: the shared store")' }
+]
+function singleBoxRules () {
+  const folder = bansRule(['gateway/**/*.ts'], folderBans('gateway'))
+  return {
+    ...folder,
+    ignores: ['gateway/cluster/postgres/**'],
+    rules: { ...folder.rules, 'no-restricted-imports': ['error', { patterns: [...folderBans('gateway'), ...SINGLE_BOX_BANS] }] }
+  }
+}
+
 export default [
   ...neostandard({
     ts: true,
@@ -109,5 +125,6 @@ export default [
   },
   ...Object.keys(MAY_IMPORT).map(layerRules),
   ...Object.keys(SIM_LAYERS).map(simLayerRules),
+  singleBoxRules(),
   consoleRules()
 ]

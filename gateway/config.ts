@@ -248,6 +248,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   const env = src.env ?? {}
   // PUNCHLINE_CONFIG names the file when no --config does: one setting for the service and every CLI call.
   const file = src.file ?? (env.PUNCHLINE_CONFIG === '' ? undefined : env.PUNCHLINE_CONFIG)
+  let streamsSet = false
   if (file !== undefined) {
     let parsed: unknown
     try {
@@ -257,6 +258,7 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
     }
     if (!isPlain(parsed)) throw new Error(`config: ${file} must hold a JSON object`)
     merge(cfg as unknown as Plain, parsed, problems)
+    streamsSet = isPlain(parsed.http) && parsed.http.maxEventStreams !== undefined
     // Shape first: the settings below are laid over objects the file may have replaced with something else.
     checkSchema(cfg, problems)
     if (problems.list.length > 0) {
@@ -293,6 +295,12 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (f.upstream !== undefined) cfg.upstream = withUrl(cfg.upstream, f.upstream)
   if (f.allowAnonymous === true) cfg.allowAnonymous = true
   if (typeof cfg.dataDir === 'string') cfg.dataDir = resolve(cfg.dataDir)
+  // The streams' default follows a smaller connection cap (a stream holds a connection); a value set in the
+  // file is checked against it below instead.
+  const h = cfg.http
+  if (!streamsSet && isPlain(h) && typeof h.maxConnections === 'number' && h.maxEventStreams >= h.maxConnections) {
+    h.maxEventStreams = Math.max(1, h.maxConnections - 1)
+  }
   checkSchema(cfg, problems)
   checkRelations(cfg, problems)
   problems.throwIfAny(file)

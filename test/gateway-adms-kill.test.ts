@@ -14,9 +14,9 @@ import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { FakeZkTerminal } from '../fakes/zkteco/terminal.js'
 
 const ZONE = 'Europe/Berlin'
-const ROUNDS = 8
+const ROUNDS = 6
 const PER_ROUND = 6
-const KILL_AFTER_MS = [0, 5, 10, 20, 40, 80, 120, 200]
+const KILL_AFTER_MS = [0, 10, 30, 60, 120, 200]
 
 t.test('kill -9 mid-upload loses nothing and doubles nothing', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-adms-kill-'))

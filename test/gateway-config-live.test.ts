@@ -20,6 +20,7 @@ t.test('event stream and history settings: defaults, bounds, and the relation to
   t.match(load({ http: { maxEventStreams: 4, eventQueueBytes: 65536 }, history: { sampleSeconds: 5 } }), { http: { maxEventStreams: 4, eventQueueBytes: 65536 }, history: { sampleSeconds: 5 } })
   t.throws(() => load({ http: { maxEventStreams: 0 } }), /http\.maxEventStreams: must be a whole number between 1 and 1000/)
   t.throws(() => load({ http: { maxEventStreams: 64 } }), /http\.maxEventStreams: must be below http\.maxConnections/)
+  t.equal(load({ http: { maxConnections: 8 } }).http.maxEventStreams, 7, 'the default follows a smaller connection cap: a file that sets only maxConnections is not refused')
   t.throws(() => load({ http: { eventQueueBytes: 100 } }), /http\.eventQueueBytes: must be a whole number between 4096 and 67108864/)
   t.throws(() => load({ history: { sampleSeconds: 0 } }), /history\.sampleSeconds: must be between 1 and 3600/)
   t.throws(() => load({ history: { sampleSecs: 5 } }), /history\.sampleSecs: unknown setting; settings here: sampleSeconds/)

@@ -512,7 +512,7 @@ const WATCHDOG_GRACE_MS = 5000
  */
 export function toUpstream (p: StoredPunch, d: PunchDescription = NOTHING): UpstreamPunch {
   const received = isoUtc(p.received)
-  const id = p.sourceId ?? `${p.device}:${p.epoch}:${p.seq}`
+  const id = p.source_id ?? `${p.device}:${p.epoch}:${p.seq}`
   const ts = isoUtc(p.ts)
   const flags = p.flags === '' ? [] : p.flags.split(',')
   const out: UpstreamPunch = p.tz === null

@@ -8,8 +8,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Db, Statement } from './db.js'
 import type { PersonPunch } from './person-punches.js'
-import { sourceOf } from './punch-query.js'
-import type { StoredPunch } from './punch-store.js'
+import { sourceOf, type ListedRow } from './punch-query.js'
 
 export class DayPunches {
   readonly #nextDevice: Statement
@@ -29,7 +28,7 @@ export class DayPunches {
     const out: PersonPunch[] = []
     for (let device = this.#nextDevice.get('') as string | null; device !== null; device = this.#nextDevice.get(device) as string | null) {
       for (let badge = this.#nextBadge.get(device, '') as string | null; badge !== null; badge = this.#nextBadge.get(device, badge) as string | null) {
-        for (const r of this.#range.all(device, badge, from, to) as Array<StoredPunch & { delivered: number }>) {
+        for (const r of this.#range.all(device, badge, from, to) as Array<ListedRow & { delivered: number }>) {
           out.push({ ...r, flags: r.flags === '' ? [] : r.flags.split(','), delivered: r.delivered === 1, source: sourceOf(r.source) })
         }
         if (out.length > limit) return undefined

@@ -7,8 +7,7 @@
  * "skip-scan" by hand, since SQLite only skips on its own with ANALYZE statistics).
  */
 import type { Db, Statement } from './db.js'
-import { sourceOf, type ListedPunch } from './punch-query.js'
-import type { StoredPunch } from './punch-store.js'
+import { sourceOf, type ListedPunch, type ListedRow } from './punch-query.js'
 
 const COLUMNS = 'id, device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, person, source_id AS sourceId, source'
 
@@ -35,7 +34,7 @@ export class PersonPunches {
 
   /** Punches of `emp` with from <= ts < to, by time; at most `limit`. */
   between (emp: string, from: number, to: number, limit: number): PersonPunch[] {
-    const rows = this.#between.all({ emp, from, to, limit }) as Array<StoredPunch & { delivered: number }>
+    const rows = this.#between.all({ emp, from, to, limit }) as Array<ListedRow & { delivered: number }>
     return rows.map(r => ({ ...r, flags: r.flags === '' ? [] : r.flags.split(','), delivered: r.delivered === 1, source: sourceOf(r.source) }))
   }
 }

@@ -26,8 +26,10 @@ export interface PunchFilter {
   flag?: string
 }
 
-export type ListedPunch = Omit<StoredPunch, 'flags' | 'up' | 'source'> & {
+export type ListedPunch = Omit<StoredPunch, 'flags' | 'up' | 'source' | 'source_id'> & {
   flags: string[]
+  /** a ZKTeco terminal's punch: its identity from the line, also its id upstream (docs/ADMS.md); null for others */
+  sourceId: string | null
   /** what a ZKTeco terminal said beside the punch (docs/ADMS.md), null for others */
   source: Record<string, unknown> | null
   /** the site the device belongs to ('' for none) */
@@ -83,7 +85,7 @@ export class PunchQuery {
       from: filter.from ?? null,
       to: filter.to ?? null,
       flag: filter.flag ?? null
-    }) as Array<StoredPunch & { flags: string, site: string, delivered: number }>
+    }) as Array<ListedRow & { flags: string, site: string, delivered: number }>
     const punches = rows.map(r => ({
       ...r,
       flags: r.flags === '' ? [] : r.flags.split(','),
@@ -94,6 +96,9 @@ export class PunchQuery {
     return next < bounds.hi ? { punches, next } : { punches }
   }
 }
+
+/** A punches row as the listing queries select it: the source's identity as `sourceId`. */
+export type ListedRow = Omit<StoredPunch, 'source_id'> & { sourceId: string | null }
 
 /** A stored punch's `source` (JSON, store/punch-store.ts) as the API lists it. */
 export function sourceOf (json: string | null): Record<string, unknown> | null {

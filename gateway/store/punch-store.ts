@@ -51,7 +51,7 @@ export interface StoredPunch {
   up: number | null
   person: string | null
   /** a source's own identity for the punch (PunchRow.sourceId), null for the device runtime's punches */
-  sourceId: string | null
+  source_id: string | null
   source: string | null
 }
 
@@ -84,12 +84,20 @@ export function storedPunch (r: StoredRow): StoredPunch {
     received: r[15],
     up: r[16],
     person: r[17],
-    sourceId: r[18],
+    source_id: r[18],
     source: r[19]
   }
 }
 
-type StoredContent = Pick<StoredPunch, 'ts' | 'emp' | 'kind' | 'method' | 'clock' | 'lat' | 'lon' | 'acc' | 'manual'>
+/** What a resend is compared on: the punch as the device took it (flags and person are the gateway's). */
+export type StoredContent = Pick<StoredPunch, 'ts' | 'emp' | 'kind' | 'method' | 'clock' | 'lat' | 'lon' | 'acc' | 'manual'>
+
+/** Does the stored copy say something else than the punch sent again? (the stored copy wins: a conflict) */
+export function contentDiffers (s: StoredContent, p: Punch): boolean {
+  return s.ts !== p.ts || s.emp !== p.emp || s.kind !== p.kind || s.method !== p.method || s.clock !== p.clock ||
+    s.lat !== (p.loc?.lat ?? null) || s.lon !== (p.loc?.lon ?? null) || s.acc !== (p.loc?.acc ?? null) ||
+    s.manual !== (p.manual?.reason ?? null)
+}
 
 export class PunchStore {
   readonly #insert: Statement
@@ -131,9 +139,6 @@ export class PunchStore {
       ? this.#stored.get(row.device, row.epoch, row.punch.seq)
       : this.#storedBySource.get(row.device, row.sourceId)) as StoredContent | undefined
     if (s === undefined) throw new Error(`punch ${row.sourceId ?? `${row.device}:${row.epoch}:${row.punch.seq}`} was neither stored nor found`)
-    const p = row.punch
-    return s.ts !== p.ts || s.emp !== p.emp || s.kind !== p.kind || s.method !== p.method || s.clock !== p.clock ||
-      s.lat !== (p.loc?.lat ?? null) || s.lon !== (p.loc?.lon ?? null) || s.acc !== (p.loc?.acc ?? null) ||
-      s.manual !== (p.manual?.reason ?? null)
+    return contentDiffers(s, row.punch)
   }
 }

@@ -9,10 +9,9 @@ import { randomUUID } from 'node:crypto'
 import type { Db, Statement } from './db.js'
 import { AuditLog } from './audit-log.js'
 import type { Actor } from './operator-store.js'
-import { sourceOf, type ListedPunch } from './punch-query.js'
+import { sourceOf, type ListedPunch, type ListedRow } from './punch-query.js'
 
 export type ReviewedPunch = Omit<ListedPunch, 'site' | 'delivered'>
-import type { StoredPunch } from './punch-store.js'
 import type { UpstreamReview } from '../../shared/upstream.js'
 
 /** The flags that open a review: the punch's time or place may be wrong, and only a person can say. */
@@ -48,7 +47,7 @@ export interface ReviewBatch {
   reviews: UpstreamReview[]
 }
 
-type Row = StoredPunch & { status: ReviewStatus, decided_by: string | null, decided_at: number | null, comment: string | null }
+type Row = ListedRow & { status: ReviewStatus, decided_by: string | null, decided_at: number | null, comment: string | null }
 
 const COLUMNS = `p.id, p.device, p.epoch, p.seq, p.ts, p.tz, p.emp, p.kind, p.method, p.clock, p.lat, p.lon, p.acc, p.manual, p.flags, p.received, p.person,
   p.source_id AS sourceId, p.source, r.status, r.decided_by, r.decided_at, r.comment`

@@ -1,0 +1,100 @@
+/**
+ * The shared store's schema in PostgreSQL, applied in order when a node opens the store; the table
+ * `schema_version` records how far a database has come. Append new steps; never edit one that has shipped.
+ * Nodes opening at once take turns on an advisory lock, so each step runs once.
+ *
+ * The ledger mirrors the single box's `punches` (gateway/store/migrations.ts) with its two dedup keys.
+ * The outbox differs: SQLite's cursor over ids (docs/DESIGN-NOTES.md, "The outbox is a cursor and id
+ * ranges") relies on ids becoming visible in order, which one writer gives; PostgreSQL's identity values
+ * are handed out before commit, so with many writers a lower id can commit after a higher one and a
+ * cursor would pass it by. Here each stored punch has an `outbox` row until delivered, inserted in the
+ * same statement as the punch, and a batch is the outbox rows marked with its key.
+ */
+import type pg from 'pg'
+
+export const PG_MIGRATIONS: readonly string[] = [
+  // 1: the ledger, the outbox, the batches.
+  `
+  CREATE TABLE punches (
+    id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device    text NOT NULL,
+    epoch     text NOT NULL,
+    seq       bigint NOT NULL,
+    ts        bigint NOT NULL,
+    tz        integer,
+    emp       text NOT NULL,
+    kind      text NOT NULL,
+    method    text NOT NULL,
+    clock     text NOT NULL,
+    lat       double precision,
+    lon       double precision,
+    acc       double precision,
+    manual    text,
+    flags     text NOT NULL DEFAULT '',
+    received  bigint NOT NULL,
+    up        bigint,
+    person    text,
+    source_id text,
+    source    text,
+    CONSTRAINT punches_identity UNIQUE (device, epoch, seq)
+  );
+  CREATE UNIQUE INDEX punches_source_id ON punches (device, source_id) WHERE source_id IS NOT NULL;
+
+  -- A batch formed for the upstream: its Idempotency-Key, kept across retries, restarts and nodes, and
+  -- who holds it now (claim, owner) until when (lease_until, ms on the database's clock).
+  CREATE TABLE forward_batches (
+    key         uuid PRIMARY KEY,
+    first_id    bigint NOT NULL,
+    attempts    integer NOT NULL DEFAULT 0,
+    next_at     bigint NOT NULL,
+    created     bigint NOT NULL,
+    last_error  text,
+    claim       uuid,
+    owner       text,
+    lease_until bigint
+  );
+  CREATE INDEX forward_batches_due ON forward_batches (next_at, first_id);
+
+  -- One row per stored punch the upstream has not taken; batch is NULL until a claim puts it in one.
+  CREATE TABLE outbox (
+    punch_id bigint PRIMARY KEY,
+    batch    uuid
+  );
+  CREATE INDEX outbox_unbatched ON outbox (punch_id) WHERE batch IS NULL;
+  CREATE INDEX outbox_batch ON outbox (batch) WHERE batch IS NOT NULL;
+  `
+]
+
+/** any constant: the key of the advisory lock the nodes' migrations take turns on */
+const MIGRATION_LOCK = 0x70756e63
+
+export async function migrate (pool: pg.Pool): Promise<number> {
+  const c = await pool.connect()
+  try {
+    for (;;) {
+      await c.query('BEGIN')
+      try {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+        await c.query('CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)')
+        const row = (await c.query<{ version: number }>('SELECT version FROM schema_version')).rows[0]
+        const from = row?.version ?? 0
+        if (from > PG_MIGRATIONS.length) {
+          throw new Error(`shared store schema version ${from} is newer than this punchline knows (${PG_MIGRATIONS.length}); upgrade punchline`)
+        }
+        if (from === PG_MIGRATIONS.length) {
+          await c.query('COMMIT')
+          return from
+        }
+        await c.query(PG_MIGRATIONS[from])
+        if (row === undefined) await c.query('INSERT INTO schema_version (version) VALUES (1)')
+        else await c.query('UPDATE schema_version SET version = $1', [from + 1])
+        await c.query('COMMIT')
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {})
+        throw err
+      }
+    }
+  } finally {
+    c.release()
+  }
+}
