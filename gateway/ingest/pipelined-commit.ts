@@ -14,7 +14,7 @@
  * commit, unacknowledged (whatever it may have written is ignored as a duplicate when the devices resend),
  * and the next group starts a new thread, at most one per THREAD_RESTART_MS.
  */
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads'
 import { startThread } from '../thread.js'
 import type { FlagInputs } from '../rules/flagger.js'
 import type { PunchRow } from '../store/punch-store.js'
@@ -40,6 +40,12 @@ const holdBackRows = (maxRows: number): number => GROUPS_IN_FLIGHT * maxRows
  * end is seen only once the loop turns again; a commit on a slow disk takes seconds, not this long
  */
 const HOLD_BACK_MAX_MS = 10_000
+/**
+ * The commit thread's young generation, MB. Left to V8 it grows as the main isolate's does, for objects
+ * that live one transaction; bounded, the gateway's peak memory under a drain is lower at the same CPU
+ * (docs/DESIGN-NOTES.md, "The commit thread's memory").
+ */
+export const COMMIT_THREAD_YOUNG_GENERATION_MB = 8
 /** how long a closing thread may take to commit what it holds and close its connection before it is ended */
 const CLOSE_GRACE_MS = 10_000
 
@@ -216,6 +222,11 @@ export class PipelinedCommit implements Committer, OutboxWrites {
     await this.#exited
   }
 
+  /** The limits the current thread runs with (undefined while none runs). */
+  get threadLimits (): ResourceLimits | undefined {
+    return this.#worker?.resourceLimits
+  }
+
   /** Ends the thread as a crash would, for tests and the fault suite; the gateway goes on without it. */
   async killThread (): Promise<void> {
     await this.#worker?.terminate()
@@ -230,7 +241,7 @@ export class PipelinedCommit implements Committer, OutboxWrites {
   #spawn (): Worker {
     const { port1: answers, port2 } = new MessageChannel()
     const link: CommitThreadLink = { answers: port2, answered: this.#answered.buffer as SharedArrayBuffer }
-    const worker = startThread(import.meta.url, 'commit-worker', { ...this.#o.thread, ...link }, [port2])
+    const worker = startThread(import.meta.url, 'commit-worker', { ...this.#o.thread, ...link }, [port2], { maxYoungGenerationSizeMb: COMMIT_THREAD_YOUNG_GENERATION_MB })
     this.threadsStarted++
     this.#worker = worker
     this.#answers = answers
