@@ -570,7 +570,7 @@ const NOTHING: PunchDescription = {}
  * forwarder finds its next batches formed after each commit at a drain's pace, few enough that the outbox
  * stays a handful of rows
  */
-const CLAIM_AHEAD_BATCHES = 16
+const CLAIM_AHEAD_BATCHES = 64
 /** how long past its sink's deadline a delivery may stay outstanding before the watchdog aborts it */
 const WATCHDOG_GRACE_MS = 5000
 
