@@ -17,11 +17,12 @@ const rowsOf = (device: string, from: number, n: number): PunchRow[] => Array.fr
   device, epoch: '9f2c41d0', tz: 480, flags: '', punch: { seq: from + i, ts: T0 + (from + i) * 1000, emp: 'E1', kind: 'in', method: 'card', clock: 'synced' }
 }))
 
-async function rig (t: Test, claim?: () => OutboxClaim | undefined): Promise<{ db: Db, c: PipelinedCommit, outbox: ForwardStore }> {
+async function rig (t: Test, claim?: () => OutboxClaim | undefined, recordHere = false): Promise<{ db: Db, c: PipelinedCommit, outbox: ForwardStore }> {
   const file = join(t.testdir(), 'p.db')
   const db = openDatabase(file)
   t.teardown(() => db.close())
-  const c = await PipelinedCommit.start({ thread: { file, busyTimeoutMs: 5000, maxRows: 20_000 }, maxQueuedRows: 200_000, claim })
+  const here = new ForwardStore(db)
+  const c = await PipelinedCommit.start({ thread: { file, busyTimeoutMs: 5000, maxRows: 20_000 }, maxQueuedRows: 200_000, claim, ...(recordHere ? { recordOnDiscard: (key: string) => here.complete(key) } : {}) })
   t.teardown(async () => { c.discard(); await c.close() })
   return { db, c, outbox: new ForwardStore(db) }
 }
@@ -62,4 +63,17 @@ t.test('a discarded thread fails the outbox writes it held; after close they fai
   await t.rejects(pending, /stopped/)
   await c.close()
   await t.rejects(c.formBatches(10, 1, T0), /closed/)
+})
+
+t.test('at a discard, a delivery answered and not yet recorded is recorded on the caller\'s connection, as the in-loop commit did in the same turn', async t => {
+  const { c, outbox } = await rig(t, undefined, true)
+  await store(c, rowsOf('A', 1, 10))
+  const [batch] = await c.formBatches(10, 1, T0)
+  const recorded = c.complete(batch.key)
+  c.discard()
+  await recorded
+  t.equal(outbox.get(batch.key), undefined, 'the batch left the outbox')
+  t.equal(outbox.backlog().pendingPunches, 0)
+  await c.complete('no-such-batch')
+  t.pass('after the discard too, on the caller\'s connection')
 })

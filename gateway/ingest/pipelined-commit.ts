@@ -59,6 +59,12 @@ export interface PipelinedCommitOptions {
   onCommit?: (rows: number) => void
   /** what the thread may claim for the forwarder in a transaction that stores punches (store/outbox-writes.ts) */
   claim?: () => OutboxClaim | undefined
+  /**
+   * At a discard (the simulator's crash), records a delivery on the caller's own connection: the upstream
+   * has answered it, and with the commits in the loop it was recorded in the same turn, so a crash between
+   * two turns never found one unrecorded; without this, when a crash lands decides what is sent again.
+   */
+  recordOnDiscard?: (key: string) => void
   /** the thread ended without being asked; its jobs failed */
   onThreadLost?: (err: Error) => void
 }
@@ -120,7 +126,8 @@ export class PipelinedCommit implements Committer, OutboxWrites {
 
   /** Queued for the next group; one handover a turn at most, with the punches of that turn if any. */
   #request (r: OutboxRequest): void {
-    if (this.#closing) return r.reject(new ThreadLost('the commit thread is closed; the outbox write was not made'))
+    // After a discard, deliveries still answered are recorded as they were answered, as before it.
+    if (this.#closing) return this.#settleOnDiscard(r, new ThreadLost('the commit thread is closed; the outbox write was not made'))
     this.#outbox.push(r)
     if (this.#outboxScheduled) return
     this.#outboxScheduled = true
@@ -194,11 +201,12 @@ export class PipelinedCommit implements Committer, OutboxWrites {
 
   discard (): number {
     const rows = this.#queue.take().rows + this.#inFlightRows
-    // The forwarder's writes are not made either; it is told, so that nothing waits for them.
+    // Batches being formed are not (or may be: a formed batch is sent after a restart); deliveries answered
+    // are recorded here. Either way the forwarder is told, so that nothing waits.
     const dropped = new ThreadLost('the commit thread was stopped; the outbox write may or may not have been made')
-    for (const f of this.#inFlight.values()) failOutbox(f.outbox, dropped)
-    failOutbox(this.#outbox, dropped)
+    const requests = [...this.#inFlight.values()].flatMap(f => f.outbox).concat(this.#outbox)
     this.#outbox = []
+    for (const r of requests) this.#settleOnDiscard(r, dropped)
     this.#inFlight.clear()
     this.#inFlightRows = 0
     this.#count()
@@ -207,6 +215,17 @@ export class PipelinedCommit implements Committer, OutboxWrites {
     void this.#worker?.terminate()
     this.#wake()
     return rows
+  }
+
+  #settleOnDiscard (r: OutboxRequest, dropped: Error): void {
+    const record = this.#o.recordOnDiscard
+    if (r.kind !== 'complete' || record === undefined) return r.reject(dropped)
+    try {
+      record(r.key)
+      r.resolve()
+    } catch (err) {
+      r.reject(err as Error)
+    }
   }
 
   async close (): Promise<void> {

@@ -164,6 +164,7 @@ export const ingest: LifeStep = {
         inputs: (row) => flagger.inputs(row),
         onCommit,
         claim: () => life.forwarder?.claimAhead(),
+        recordOnDiscard: (key) => { part(life, 'forwardStore').complete(key) },
         onThreadLost: (err) => {
           metrics.commitThreadLost.inc()
           log.error({ err }, 'the commit thread ended: the batches it held are not acknowledged (the devices resend them); a new thread takes the next ones')
