@@ -6,13 +6,13 @@
  */
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Worker, type TransferListItem } from 'node:worker_threads'
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads'
 
 /** `callerUrl`: the caller's import.meta.url; `name`: the module beside it, without extension */
-export function startThread (callerUrl: string, name: string, workerData: unknown, transferList?: TransferListItem[]): Worker {
+export function startThread (callerUrl: string, name: string, workerData: unknown, transferList?: TransferListItem[], resourceLimits?: ResourceLimits): Worker {
   const ext = extname(fileURLToPath(callerUrl))
   const file = new URL(`./${name}${ext}`, callerUrl)
-  if (ext !== '.ts') return new Worker(file, { workerData, transferList })
+  if (ext !== '.ts') return new Worker(file, { workerData, transferList, resourceLimits })
   const boot = `import('tsx/esm/api').then(api => { api.register(); return import(${JSON.stringify(file.href)}) })`
-  return new Worker(boot, { eval: true, workerData, transferList, execArgv: [] })
+  return new Worker(boot, { eval: true, workerData, transferList, execArgv: [], resourceLimits })
 }

@@ -14,7 +14,7 @@ import { backupDatabase } from '../gateway/store/backup.js'
 import { PunchStore, type PunchRow } from '../gateway/store/punch-store.js'
 import { RosterStore } from '../gateway/store/roster-store.js'
 import { GroupCommit, QueueFull, type CommitResult, type Committer } from '../gateway/ingest/group-commit.js'
-import { PipelinedCommit, THREAD_RESTART_MS } from '../gateway/ingest/pipelined-commit.js'
+import { COMMIT_THREAD_YOUNG_GENERATION_MB, PipelinedCommit, THREAD_RESTART_MS } from '../gateway/ingest/pipelined-commit.js'
 import { Flagger } from '../gateway/rules/flagger.js'
 import { Roster } from '../gateway/rules/roster.js'
 import { SiteMap, type SiteConfig } from '../gateway/rules/sites.js'
@@ -282,4 +282,14 @@ t.test('an online backup completes while the thread commits without a pause, on 
   writing = false
   await load
   t.ok(commits > 0, 'the thread committed while the backup ran')
+})
+
+t.test('the thread runs with its young generation bounded, a new thread too', async t => {
+  const { file } = database(t)
+  const c = await pipelined(t, file)
+  t.equal(c.threadLimits?.maxYoungGenerationSizeMb, COMMIT_THREAD_YOUNG_GENERATION_MB)
+  await c.killThread()
+  await sleep(THREAD_RESTART_MS + 100)
+  await submit(c, [row('A', punch(1))])
+  t.equal(c.threadLimits?.maxYoungGenerationSizeMb, COMMIT_THREAD_YOUNG_GENERATION_MB, 'the thread started after a loss')
 })

@@ -7,6 +7,7 @@ import type { RulesConfig } from '../rules/rules.js'
 import type { SiteConfig } from '../rules/sites.js'
 import type { CommitResult } from './commit-writer.js'
 import type { WireJob } from './commit-wire.js'
+import type { OutboxAnswer, WireOutbox } from './outbox-requests.js'
 
 export interface CommitThreadData {
   /** the database file: the thread opens its own connection to it */
@@ -30,10 +31,11 @@ export interface CommitThreadLink {
 export interface WireError { error: string, code?: string }
 
 export type ToCommitThread =
-  | { type: 'commit', seq: number, jobs: WireJob[] }
+  /** a group: punch jobs (perhaps none) and the forwarder's outbox writes (perhaps none) */
+  | { type: 'commit', seq: number, jobs: WireJob[], outbox?: WireOutbox }
   | { type: 'close' }
 
-export interface CommittedGroup { seq: number, results: Array<CommitResult | WireError> }
+export interface CommittedGroup { seq: number, results: Array<CommitResult | WireError>, outbox?: OutboxAnswer }
 
 export type FromCommitThread =
   | { type: 'ready' }

@@ -8,11 +8,14 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 import { openDatabase } from '../store/db.js'
 import { PunchStore } from '../store/punch-store.js'
+import { ForwardStore } from '../store/forward-store.js'
 import { PunchHistory } from '../rules/history.js'
 import { RowFlagger } from '../rules/flagger.js'
 import { SiteMap } from '../rules/sites.js'
 import { CommitWriter } from './commit-writer.js'
 import { decodeJob, ROW_CELLS, type DecodedJob, type WireJob } from './commit-wire.js'
+import { needsSync, runOutbox } from './outbox-on-thread.js'
+import type { OutboxAnswer } from './outbox-requests.js'
 import type { CommitThreadData, CommitThreadLink, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
 
 if (parentPort === null) throw new Error('commit-worker.ts runs as a worker thread (pipelined-commit.ts starts it)')
@@ -21,6 +24,7 @@ const data = workerData as CommitThreadData & CommitThreadLink
 const answered = new Int32Array(data.answered)
 const db = openDatabase(data.file, { busyTimeoutMs: data.busyTimeoutMs })
 const store = new PunchStore(db)
+const outbox = new ForwardStore(db)
 const rules = data.rules
 const flagger = rules === undefined ? undefined : new RowFlagger({ rules: rules.config, sites: new SiteMap(rules.sites), history: new PunchHistory(db) })
 const writer = new CommitWriter<DecodedJob>(db, store, flagger === undefined
@@ -34,6 +38,10 @@ function answer (m: FromCommitThread): void {
   data.answers.postMessage(m)
   Atomics.add(answered, 0, 1)
   Atomics.notify(answered, 0)
+}
+
+function wireError (err: Error): { error: string, code?: string } {
+  return { error: err.message, code: (err as { code?: string }).code }
 }
 
 function rowsOf (m: { jobs: WireJob[] }): number {
@@ -63,12 +71,27 @@ port.on('message', (first: ToCommitThread) => {
   }
   const jobs: DecodedJob[] = []
   for (const g of groups) for (const j of g.jobs) jobs.push(decodeJob(j))
-  const out = writer.commit(jobs)
+  const outboxes = groups.map(g => g.outbox)
+  const writesOutbox = outboxes.some(o => o !== undefined)
+  // Recorded deliveries alone need no fsync of their own: the next synced commit carries them (ForwardStore.complete).
+  const synced = needsSync(rows, outboxes)
+  if (!synced) db.pragma('synchronous = NORMAL')
+  let out
+  try {
+    out = writer.commit(jobs, writesOutbox ? () => runOutbox(outbox, outboxes) : undefined)
+  } finally {
+    if (!synced) db.pragma('synchronous = FULL')
+  }
+  const outboxAnswers: Array<OutboxAnswer | undefined> = out.extra instanceof Error
+    ? outboxes.map(o => o === undefined ? undefined : wireError(out.extra as Error))
+    : out.extra ?? []
   const answers: CommittedGroup[] = []
   let at = 0
-  for (const g of groups) {
-    const results = out.results.slice(at, at + g.jobs.length).map(r => r instanceof Error ? { error: r.message, code: (r as { code?: string }).code } : r)
-    answers.push({ seq: g.seq, results })
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]
+    const results = out.results.slice(at, at + g.jobs.length).map(r => r instanceof Error ? wireError(r) : r)
+    const o = outboxAnswers[i]
+    answers.push(o === undefined ? { seq: g.seq, results } : { seq: g.seq, results, outbox: o })
     at += g.jobs.length
   }
   answer({ type: 'done', groups: answers, rows, transactions: out.transactions, fallbacks: out.fallbacks, failedJobs: out.failedJobs })

@@ -22,9 +22,11 @@ export interface JobRows {
   received: number
 }
 
-export interface CommitOutcome {
+export interface CommitOutcome<E = never> {
   /** per job, in order: its result, or the error its own transaction failed with */
   results: Array<CommitResult | Error>
+  /** what `extra` returned, or the error its own transaction failed with; absent without one */
+  extra?: E | Error
   transactions: number
   /** 1 when the shared transaction failed and the jobs were retried one by one */
   fallbacks: number
@@ -37,7 +39,8 @@ export type FlagRow<J extends JobRows> = (job: J, index: number) => void
 export class CommitWriter<J extends JobRows> {
   readonly #store: PunchStore
   readonly #flag: FlagRow<J> | undefined
-  readonly #txn: (jobs: J[]) => CommitResult[]
+  readonly #txn: <E>(jobs: J[], extra?: () => E) => { results: CommitResult[], extra?: E }
+  readonly #alone: <E>(extra: () => E) => E
 
   constructor (db: Db, store: PunchStore, flag?: FlagRow<J>) {
     this.#store = store
@@ -45,22 +48,42 @@ export class CommitWriter<J extends JobRows> {
     // IMMEDIATE: the transaction reads (the rules' history, a resent punch's stored copy) before it
     // writes, and another connection may commit in between (the commit thread beside the event loop's,
     // the CLI); a deferred one would then fail with SQLITE_BUSY_SNAPSHOT instead of waiting its turn.
-    const txn = db.transaction((jobs: J[]) => jobs.map(job => this.#write(job)))
-    this.#txn = (jobs) => txn.immediate(jobs)
+    const txn = db.transaction(<E>(jobs: J[], extra?: () => E) => {
+      const results = jobs.map(job => this.#write(job))
+      return extra === undefined ? { results } : { results, extra: extra() }
+    })
+    this.#txn = <E>(jobs: J[], extra?: () => E) => txn.immediate(jobs, extra) as { results: CommitResult[], extra?: E }
+    const alone = db.transaction(<E>(extra: () => E): E => extra())
+    this.#alone = <E>(extra: () => E) => alone.immediate(extra) as E
   }
 
-  commit (jobs: J[]): CommitOutcome {
+  /**
+   * `extra` runs in the same transaction after the jobs (the forwarder's outbox writes on the commit
+   * thread); when the shared transaction fails it is retried in one of its own, after the jobs.
+   */
+  commit<E = never> (jobs: J[], extra?: () => E): CommitOutcome<E> {
     try {
-      return { results: this.#txn(jobs), transactions: 1, fallbacks: 0, failedJobs: 0 }
+      const done = this.#txn(jobs, extra)
+      const out: CommitOutcome<E> = { results: done.results, transactions: 1, fallbacks: 0, failedJobs: 0 }
+      if (extra !== undefined) out.extra = done.extra
+      return out
     } catch {
-      const out: CommitOutcome = { results: [], transactions: 0, fallbacks: 1, failedJobs: 0 }
+      const out: CommitOutcome<E> = { results: [], transactions: 0, fallbacks: 1, failedJobs: 0 }
       for (const job of jobs) {
         try {
-          out.results.push(this.#txn([job])[0])
+          out.results.push(this.#txn([job]).results[0])
           out.transactions++
         } catch (err) {
           out.failedJobs++
           out.results.push(err as Error)
+        }
+      }
+      if (extra !== undefined) {
+        try {
+          out.extra = this.#alone(extra)
+          out.transactions++
+        } catch (err) {
+          out.extra = err as Error
         }
       }
       return out

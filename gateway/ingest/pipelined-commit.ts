@@ -14,13 +14,16 @@
  * commit, unacknowledged (whatever it may have written is ignored as a duplicate when the devices resend),
  * and the next group starts a new thread, at most one per THREAD_RESTART_MS.
  */
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads'
 import { startThread } from '../thread.js'
 import type { FlagInputs } from '../rules/flagger.js'
 import type { PunchRow } from '../store/punch-store.js'
 import { TurnQueue, type CommitJob, type Committer, type GroupCommitStats } from './group-commit.js'
 import type { CommitThreadData, CommitThreadLink, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
 import { encodeJob, type WireJob } from './commit-wire.js'
+import type { ForwardBatch } from '../store/forward-store.js'
+import type { OutboxClaim, OutboxWrites } from '../store/outbox-writes.js'
+import { answerOutbox, failOutbox, wireOutbox, type OutboxRequest } from './outbox-requests.js'
 
 /** after a thread is lost, jobs fail at once for this long before another is started: a crash loop stays slow */
 export const THREAD_RESTART_MS = 1000
@@ -37,6 +40,12 @@ const holdBackRows = (maxRows: number): number => GROUPS_IN_FLIGHT * maxRows
  * end is seen only once the loop turns again; a commit on a slow disk takes seconds, not this long
  */
 const HOLD_BACK_MAX_MS = 10_000
+/**
+ * The commit thread's young generation, MB. Left to V8 it grows as the main isolate's does, for objects
+ * that live one transaction; bounded, the gateway's peak memory under a drain is lower at the same CPU
+ * (docs/DESIGN-NOTES.md, "The commit thread's memory").
+ */
+export const COMMIT_THREAD_YOUNG_GENERATION_MB = 8
 /** how long a closing thread may take to commit what it holds and close its connection before it is ended */
 const CLOSE_GRACE_MS = 10_000
 
@@ -46,17 +55,25 @@ export interface PipelinedCommitOptions {
   maxQueuedRows: number
   /** the rules step's inputs from the gateway's memory, looked up when a group is handed over */
   inputs?: (row: PunchRow) => FlagInputs
-  /** after each transaction, with its rows */
+  /** after each transaction that stored punches, with its rows */
   onCommit?: (rows: number) => void
+  /** what the thread may claim for the forwarder in a transaction that stores punches (store/outbox-writes.ts) */
+  claim?: () => OutboxClaim | undefined
+  /**
+   * At a discard (the simulator's crash), records a delivery on the caller's own connection: the upstream
+   * has answered it, and with the commits in the loop it was recorded in the same turn, so a crash between
+   * two turns never found one unrecorded; without this, when a crash lands decides what is sent again.
+   */
+  recordOnDiscard?: (key: string) => void
   /** the thread ended without being asked; its jobs failed */
   onThreadLost?: (err: Error) => void
 }
 
-interface InFlight { jobs: CommitJob[], rows: number }
+interface InFlight { jobs: CommitJob[], rows: number, outbox: OutboxRequest[] }
 
 class ThreadLost extends Error {}
 
-export class PipelinedCommit implements Committer {
+export class PipelinedCommit implements Committer, OutboxWrites {
   readonly #o: PipelinedCommitOptions
   readonly stats: GroupCommitStats = { transactions: 0, rows: 0, fallbacks: 0, failedJobs: 0, queuedRows: 0 }
   /** threads started, the first included */
@@ -74,6 +91,9 @@ export class PipelinedCommit implements Committer {
   #answers: MessagePort | undefined
   #answered = new Int32Array(new SharedArrayBuffer(4))
   #holding = false
+  /** the forwarder's outbox writes waiting for the next group */
+  #outbox: OutboxRequest[] = []
+  #outboxScheduled = false
 
   private constructor (o: PipelinedCommitOptions) {
     this.#o = o
@@ -94,6 +114,24 @@ export class PipelinedCommit implements Committer {
       worker.once('exit', onExit)
     })
     return c
+  }
+
+  complete (key: string): Promise<void> {
+    return new Promise((resolve, reject) => this.#request({ kind: 'complete', key, resolve, reject }))
+  }
+
+  formBatches (size: number, count: number, now: number): Promise<ForwardBatch[]> {
+    return new Promise((resolve, reject) => this.#request({ kind: 'form', size, count, now, resolve, reject }))
+  }
+
+  /** Queued for the next group; one handover a turn at most, with the punches of that turn if any. */
+  #request (r: OutboxRequest): void {
+    // After a discard, deliveries still answered are recorded as they were answered, as before it.
+    if (this.#closing) return this.#settleOnDiscard(r, new ThreadLost('the commit thread is closed; the outbox write was not made'))
+    this.#outbox.push(r)
+    if (this.#outboxScheduled) return
+    this.#outboxScheduled = true
+    setImmediate(() => { this.#outboxScheduled = false; this.flush() })
   }
 
   enqueue (job: CommitJob): void {
@@ -130,34 +168,45 @@ export class PipelinedCommit implements Committer {
    * the moment the last one ends. The rest stays queued, collecting what comes, until the thread answers.
    */
   flush (): void {
-    while (this.#queue.rows > 0 && (this.#worker === undefined || this.#inFlight.size < GROUPS_IN_FLIGHT)) this.#post()
+    while ((this.#queue.rows > 0 || this.#outbox.length > 0) && (this.#worker === undefined || this.#inFlight.size < GROUPS_IN_FLIGHT)) this.#post()
   }
 
   #post (): void {
     const { jobs, rows } = this.#queue.take(this.#o.thread.maxRows)
+    const outbox = this.#outbox
+    this.#outbox = []
     const worker = this.#worker ?? this.#restart()
     if (worker === undefined) {
       this.#count()
-      this.#fail(jobs, new ThreadLost('the commit thread is restarting; not stored'))
+      const err = new ThreadLost('the commit thread is restarting; not stored')
+      this.#fail(jobs, err)
+      failOutbox(outbox, err)
       return
     }
     const wire: WireJob[] = new Array(jobs.length)
     for (let i = 0; i < jobs.length; i++) wire[i] = encodeJob(jobs[i].rows, jobs[i].received, this.#o.inputs)
     const seq = ++this.#seq
-    this.#inFlight.set(seq, { jobs, rows })
+    this.#inFlight.set(seq, { jobs, rows, outbox })
     this.#inFlightRows += rows
     this.#count()
-    worker.postMessage({ type: 'commit', seq, jobs: wire } satisfies ToCommitThread)
+    const wireBox = wireOutbox(outbox, rows > 0 ? this.#o.claim?.() : undefined)
+    worker.postMessage((wireBox === undefined ? { type: 'commit', seq, jobs: wire } : { type: 'commit', seq, jobs: wire, outbox: wireBox }) satisfies ToCommitThread)
   }
 
   async settle (): Promise<void> {
     this.flush()
-    if (this.#inFlight.size === 0 && this.#queue.rows === 0) return
+    if (this.#inFlight.size === 0 && this.#queue.rows === 0 && this.#outbox.length === 0) return
     await new Promise<void>(resolve => this.#settled.push(resolve))
   }
 
   discard (): number {
     const rows = this.#queue.take().rows + this.#inFlightRows
+    // Batches being formed are not (or may be: a formed batch is sent after a restart); deliveries answered
+    // are recorded here. Either way the forwarder is told, so that nothing waits.
+    const dropped = new ThreadLost('the commit thread was stopped; the outbox write may or may not have been made')
+    const requests = [...this.#inFlight.values()].flatMap(f => f.outbox).concat(this.#outbox)
+    this.#outbox = []
+    for (const r of requests) this.#settleOnDiscard(r, dropped)
     this.#inFlight.clear()
     this.#inFlightRows = 0
     this.#count()
@@ -166,6 +215,17 @@ export class PipelinedCommit implements Committer {
     void this.#worker?.terminate()
     this.#wake()
     return rows
+  }
+
+  #settleOnDiscard (r: OutboxRequest, dropped: Error): void {
+    const record = this.#o.recordOnDiscard
+    if (r.kind !== 'complete' || record === undefined) return r.reject(dropped)
+    try {
+      record(r.key)
+      r.resolve()
+    } catch (err) {
+      r.reject(err as Error)
+    }
   }
 
   async close (): Promise<void> {
@@ -179,6 +239,11 @@ export class PipelinedCommit implements Committer {
       clearTimeout(timer)
     }
     await this.#exited
+  }
+
+  /** The limits the current thread runs with (undefined while none runs). */
+  get threadLimits (): ResourceLimits | undefined {
+    return this.#worker?.resourceLimits
   }
 
   /** Ends the thread as a crash would, for tests and the fault suite; the gateway goes on without it. */
@@ -195,7 +260,7 @@ export class PipelinedCommit implements Committer {
   #spawn (): Worker {
     const { port1: answers, port2 } = new MessageChannel()
     const link: CommitThreadLink = { answers: port2, answered: this.#answered.buffer as SharedArrayBuffer }
-    const worker = startThread(import.meta.url, 'commit-worker', { ...this.#o.thread, ...link }, [port2])
+    const worker = startThread(import.meta.url, 'commit-worker', { ...this.#o.thread, ...link }, [port2], { maxYoungGenerationSizeMb: COMMIT_THREAD_YOUNG_GENERATION_MB })
     this.threadsStarted++
     this.#worker = worker
     this.#answers = answers
@@ -221,7 +286,7 @@ export class PipelinedCommit implements Committer {
     this.stats.fallbacks += m.fallbacks
     this.stats.failedJobs += m.failedJobs
     this.stats.rows += m.rows
-    this.#o.onCommit?.(m.rows)
+    if (m.rows > 0) this.#o.onCommit?.(m.rows)
     for (const g of m.groups) this.#answer(g)
     this.flush()
     this.#wake()
@@ -239,6 +304,7 @@ export class PipelinedCommit implements Committer {
       if ('error' in r) flight.jobs[i].done(Object.assign(new Error(r.error), r.code === undefined ? {} : { code: r.code }))
       else flight.jobs[i].done(null, r)
     }
+    answerOutbox(flight.outbox, g.outbox)
   }
 
   /** The thread is gone: every job it held fails unanswered, in the order they were handed over. */
@@ -249,7 +315,10 @@ export class PipelinedCommit implements Committer {
     this.#inFlightRows = 0
     this.#count()
     this.#o.onThreadLost?.(err)
-    for (const f of flights) this.#fail(f.jobs, err)
+    for (const f of flights) {
+      this.#fail(f.jobs, err)
+      failOutbox(f.outbox, err)
+    }
     this.flush()
     this.#wake()
   }
@@ -264,7 +333,7 @@ export class PipelinedCommit implements Committer {
   }
 
   #wake (): void {
-    if (this.#inFlight.size > 0 || this.#queue.rows > 0 || this.#settled.length === 0) return
+    if (this.#inFlight.size > 0 || this.#queue.rows > 0 || this.#outbox.length > 0 || this.#settled.length === 0) return
     const waiting = this.#settled
     this.#settled = []
     for (const resolve of waiting) resolve()

@@ -6,6 +6,7 @@ import { DeviceStore } from '../store/device-store.js'
 import { PunchStore } from '../store/punch-store.js'
 import { ForwardStore } from '../store/forward-store.js'
 import { AdmsStore } from '../store/adms-store.js'
+import { directOutboxWrites, type OutboxWrites } from '../store/outbox-writes.js'
 import { RosterStore } from '../store/roster-store.js'
 import { Housekeeping } from '../housekeeping.js'
 import { HealthWatch } from '../health-watch.js'
@@ -131,7 +132,8 @@ export const upstream: LifeStep = {
       backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
       logger: log.child({ part: 'forwarder' }),
       now,
-      describe: describeWithMakeups(new MakeupStore(part(life, 'db')), (p) => rosterWatch.describe(p))
+      describe: describeWithMakeups(new MakeupStore(part(life, 'db')), (p) => rosterWatch.describe(p)),
+      writes: outboxWrites(life)
     })
     life.reviewFeed = new ReviewFeed({
       sink,
@@ -149,6 +151,19 @@ export const upstream: LifeStep = {
     forwarder.on('dead-letter', (n) => metrics.deadLetters.inc(n))
     forwarder.on('parked', (n) => metrics.parked.inc(n))
     forwarder.on('failure', (kind) => metrics.forwardFailures.inc({ class: kind }))
+  }
+}
+
+/**
+ * The forwarder's outbox writes go where the commits go (store/outbox-writes.ts): on the commit thread,
+ * made in the ingest step after this one, or on the event loop's connection.
+ */
+function outboxWrites (life: LifeContext): OutboxWrites {
+  const direct = directOutboxWrites(part(life, 'forwardStore'))
+  const to = (): OutboxWrites => life.commit instanceof PipelinedCommit ? life.commit : direct
+  return {
+    complete: async (key) => await to().complete(key),
+    formBatches: async (size, count, now) => await to().formBatches(size, count, now)
   }
 }
 
@@ -171,6 +186,8 @@ export const ingest: LifeStep = {
         maxQueuedRows,
         inputs: (row) => flagger.inputs(row),
         onCommit,
+        claim: () => life.forwarder?.claimAhead(),
+        recordOnDiscard: (key) => { part(life, 'forwardStore').complete(key) },
         onThreadLost: (err) => {
           metrics.commitThreadLost.inc()
           log.error({ err }, 'the commit thread ended: the batches it held are not acknowledged (the devices resend them); a new thread takes the next ones')

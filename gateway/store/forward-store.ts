@@ -96,6 +96,7 @@ export class ForwardStore {
   readonly #countRange: Statement
   readonly #punchBetween: Statement
   readonly #insertMerged: Statement
+  readonly #dueCount: Statement
 
   constructor (db: Db) {
     this.#db = db
@@ -111,6 +112,7 @@ export class ForwardStore {
     this.#getBatch = db.prepare('SELECT * FROM forward_batches WHERE key = ?')
     this.#dueBatches = db.prepare('SELECT * FROM forward_batches WHERE next_at <= ? ORDER BY first_id LIMIT ?')
     this.#nextDue = db.prepare('SELECT min(next_at) AS at FROM forward_batches')
+    this.#dueCount = db.prepare('SELECT count(*) AS n FROM forward_batches WHERE next_at <= ?')
     this.#reschedule = db.prepare('UPDATE forward_batches SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE key = ?')
     this.#rangeIds = db.prepare('SELECT id FROM punches WHERE id BETWEEN ? AND ? ORDER BY id')
     this.#rangePunches = db.prepare(`SELECT ${STORED_COLUMNS} FROM punches WHERE id BETWEEN ? AND ? ORDER BY id`).raw(true)
@@ -148,14 +150,47 @@ export class ForwardStore {
    * anything is sent, so a crash mid-send retries the same key. Returns undefined when nothing waits.
    */
   formBatch (size: number, now: number): ForwardBatch | undefined {
-    return this.#db.transaction((): ForwardBatch | undefined => {
-      // The range's ends only, found inside SQLite: no row objects for a batch formed every few hundred punches.
-      const range = this.#batchPastCursor.get(this.cursor(), size) as { first: number | null, last: number | null }
-      if (range.first === null || range.last === null) return undefined
-      const batch = this.#newBatch(range.first, range.last, now, now)
-      this.#cursor.set(batch.lastId)
-      return batch
+    // The range's ends only, found inside SQLite: no row objects for a batch formed every few hundred punches.
+    return this.#db.transaction((): ForwardBatch | undefined => this.#formNext(size, now)).immediate()
+  }
+
+  /**
+   * Forms up to `count` batches of up to `size` punches past the cursor in one transaction (one fsync for
+   * them all); fewer when fewer punches wait.
+   */
+  formBatches (size: number, count: number, now: number): ForwardBatch[] {
+    return this.#db.transaction((): ForwardBatch[] => {
+      const out: ForwardBatch[] = []
+      while (out.length < count) {
+        const batch = this.#formNext(size, now)
+        if (batch === undefined) break
+        out.push(batch)
+      }
+      return out
     }).immediate()
+  }
+
+  /**
+   * Inside a transaction that stored punches (the commit thread's, outbox-writes.ts): forms full batches
+   * past the cursor while fewer than `upTo` batches are due now or in flight. Returns how many it formed.
+   */
+  claimFull (size: number, upTo: number, now: number): number {
+    let due = (this.#dueCount.get(now) as { n: number }).n
+    let formed = 0
+    while (due < upTo && (this.#countPast.get(this.cursor(), size) as { n: number }).n >= size) {
+      this.#formNext(size, now)
+      due++
+      formed++
+    }
+    return formed
+  }
+
+  #formNext (size: number, now: number): ForwardBatch | undefined {
+    const range = this.#batchPastCursor.get(this.cursor(), size) as { first: number | null, last: number | null }
+    if (range.first === null || range.last === null) return undefined
+    const batch = this.#newBatch(range.first, range.last, now, now)
+    this.#cursor.set(batch.lastId)
+    return batch
   }
 
   /**

@@ -1,0 +1,97 @@
+/**
+ * The forwarder's outbox writes (recording a delivery, claiming batches) go through the commit thread's
+ * connection (gateway/store/outbox-writes.ts), not the event loop's: with the commits on a thread, the
+ * loop's own writes waited for that thread's write lock inside SQLite's busy handler, asleep, holding every
+ * socket (docs/DESIGN-NOTES.md, "The forwarder's writes on the commit thread"). A real gateway process, a
+ * real upstream, and the test's own connection holding the write lock while a delivery is answered.
+ */
+import t, { type Test } from 'tap'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { openDatabase, type Db } from '../gateway/store/db.js'
+import { PunchStore } from '../gateway/store/punch-store.js'
+import { ForwardStore } from '../gateway/store/forward-store.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
+import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js'
+import { until } from './helpers/wait.js'
+
+const T0 = Date.parse('2026-11-01T00:00:00.000Z')
+const PUNCHES = 20
+/** the upstream answers the first request this late, while the test holds the write lock */
+const ANSWER_AFTER_MS = 1000
+/** how long the lock is held past the answer: well inside the gateway's busy timeout (5 s) */
+const HOLD_PAST_ANSWER_MS = 2500
+/** the generous functional bound: before, the loop slept in the busy handler until the lock came free */
+const MAX_HTTP_MS = 1000
+
+function seed (dataDir: string, count = PUNCHES, formed = 0): string {
+  const file = join(dataDir, 'punchline.db')
+  const db = openDatabase(file)
+  const punches = new PunchStore(db)
+  db.transaction(() => {
+    for (let seq = 1; seq <= count; seq++) {
+      punches.insert({ device: 'W1', epoch: '0000000a', tz: undefined, flags: '', punch: { seq, ts: T0 + seq * 1000, emp: 'E1', kind: 'in', method: 'card', clock: 'synced' } }, Date.now())
+    }
+  })()
+  // Batches already in the outbox, due: what an outage leaves behind.
+  const outbox = new ForwardStore(db)
+  for (let i = 0; i < formed; i++) outbox.formBatch(count / formed, T0)
+  db.close()
+  return file
+}
+
+/**
+ * A gateway process forwarding `file`'s punches to an upstream answering after `answerAfterMs`; once the
+ * first request is in, the test's own connection takes the write lock (released with COMMIT).
+ */
+async function lockedWhileForwarding (t: Test, dataDir: string, file: string, answerAfterMs: number): Promise<{ sink: WebhookUpstream, gw: GatewayProcess, locker: Db }> {
+  const sink = new WebhookUpstream()
+  sink.respond(() => ({ status: 200, delayMs: answerAfterMs }))
+  const url = await sink.start()
+  t.teardown(async () => await sink.close())
+  const gw = await startGatewayProcess({ dataDir, upstream: url, allowAnonymous: true })
+  t.teardown(async () => await gw.stop())
+  await until(() => sink.requests.length >= 1, 'the first upstream request')
+  const locker = openDatabase(file)
+  t.teardown(() => { if (locker.inTransaction) locker.exec('ROLLBACK'); locker.close() })
+  locker.exec('BEGIN IMMEDIATE')
+  return { sink, gw, locker }
+}
+
+t.test('a delivery answered while another connection holds the write lock does not hold the event loop; it is recorded once the lock is free', async t => {
+  const dataDir = join(t.testdir(), 'gw')
+  const file = seed(dataDir)
+  const { sink, gw, locker } = await lockedWhileForwarding(t, dataDir, file, ANSWER_AFTER_MS)
+  // The answer arrives while the lock is held; the forwarder now records the delivery.
+  await sleep(ANSWER_AFTER_MS + 300)
+  const started = performance.now()
+  const res = await gw.api('/healthz')
+  const httpMs = performance.now() - started
+  t.equal(res.status, 200)
+  t.ok(httpMs < MAX_HTTP_MS, `the gateway answered HTTP in ${httpMs.toFixed(0)} ms while the lock was held (bound ${MAX_HTTP_MS} ms)`)
+  await sleep(Math.max(0, HOLD_PAST_ANSWER_MS - (performance.now() - started)))
+  locker.exec('COMMIT')
+
+  const reader = openDatabase(file)
+  t.teardown(() => reader.close())
+  const outbox = new ForwardStore(reader)
+  await until(() => outbox.backlog().pendingPunches === 0 && outbox.backlog().batches === 0, () => `the delivery recorded: ${JSON.stringify(outbox.backlog())}`, 15_000)
+  t.equal(sink.received.size, PUNCHES, 'every punch at the upstream')
+  t.equal(sink.requests.length, 1, 'in one request: the delivery was recorded, not sent again')
+})
+
+t.test('while no delivery can be recorded, no more batches go out than forward.concurrency: a crash then sends at most those again', async t => {
+  const dataDir = join(t.testdir(), 'gw')
+  const file = seed(dataDir, 600, 6)
+  const { sink, locker } = await lockedWhileForwarding(t, dataDir, file, 300)
+  // Every request out now is answered within 300 ms; none of the answers can be recorded.
+  await sleep(1500)
+  t.equal(sink.requests.length, 2, 'the two requests of forward.concurrency, and no more while their deliveries wait to be recorded')
+  locker.exec('COMMIT')
+  const reader = openDatabase(file)
+  t.teardown(() => reader.close())
+  const outbox = new ForwardStore(reader)
+  await until(() => outbox.backlog().pendingPunches === 0 && outbox.backlog().batches === 0, () => `every delivery recorded: ${JSON.stringify(outbox.backlog())}`, 15_000)
+  t.equal(sink.requests.length, 6, 'each batch once')
+  t.equal(sink.received.size, 600)
+})
