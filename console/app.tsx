@@ -16,6 +16,7 @@ import { PunchesPage } from './pages/punches.js'
 import { DeadLettersPage } from './pages/dead-letters.js'
 import { DaysPage } from './pages/days.js'
 import { DevicesPage } from './pages/devices.js'
+import { TerminalsPage } from './pages/terminals.js'
 import { OperatorsPage } from './pages/operators.js'
 import { AuditPage } from './pages/audit.js'
 
@@ -26,6 +27,7 @@ function Page ({ route, who }: { route: string, who: Who }) {
     case 'days': return <DaysPage />
     case 'dead-letters': return <DeadLettersPage who={who} />
     case 'devices': return <DevicesPage who={who} />
+    case 'terminals': return <TerminalsPage who={who} />
     case 'operators': return <OperatorsPage />
     case 'audit': return <AuditPage />
     case 'password': return <PasswordPage forced={false} />

@@ -17,6 +17,7 @@ export const PAGES: readonly PageEntry[] = [
   { route: 'days', title: 'Days', roles: HR_UP },
   { route: 'dead-letters', title: 'Dead letters', roles: HR_UP },
   { route: 'devices', title: 'Devices', roles: ALL },
+  { route: 'terminals', title: 'Terminals', roles: ALL },
   { route: 'operators', title: 'Operators', roles: ['admin'] },
   { route: 'audit', title: 'Audit log', roles: HR_UP }
 ]

@@ -15,6 +15,8 @@ export const MAY = {
   readAudit: HR_UP,
   ackAlarms: HR_UP,
   manageDevices: ADMIN,
+  manageTerminals: ADMIN,
+  readTerminalProblems: HR_UP,
   manageOperators: ADMIN
 } as const
 

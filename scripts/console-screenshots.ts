@@ -2,10 +2,15 @@
  * Screenshots of each page of the web console into docs/console/ (`npm run docs:screenshots`, after a
  * build): a real gateway on a temporary data dir with a real upstream that refuses one punch, a few MQTT
  * devices that report their status and punch, an admin made with the CLI, and headless Chromium
- * (scripts/console-browser.ts) at a desk screen's size and, for two pages, a phone's.
+ * (scripts/console-browser.ts) at a desk screen's size and, for two pages, a phone's. ZKTeco terminals
+ * push to its ADMS listener: fake ones (fakes/zkteco/terminal.ts) over real HTTP.
+ *
+ * Names given after the command make only those shots (`npm run docs:screenshots -- terminals devices`,
+ * `fleet-phone`, `login`); none makes them all.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +19,7 @@ import type { Page } from 'playwright-core'
 import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from '../faults/gateway-process.js'
 import { punchlineBin } from '../sim/hardware-mode/device-child.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
+import { FakeZkTerminal } from '../fakes/zkteco/terminal.js'
 import { launchChromium, PHONE } from './console-browser.js'
 
 const OUT = fileURLToPath(new URL('../docs/console/', import.meta.url))
@@ -68,6 +74,7 @@ const READY: Record<string, string> = {
   punches: 'table[aria-label="punches"] tbody tr',
   'dead-letters': 'table[aria-label="dead letters"] tbody tr',
   devices: 'tr[data-device]',
+  terminals: 'tr[data-terminal][data-online="true"][data-clock="set"]',
   operators: 'tr[data-name="ada"]',
   audit: 'tr[data-audit]'
 }
@@ -111,11 +118,57 @@ function refuseOne (req: Parameters<Parameters<WebhookUpstream['respond']>[0]>[0
   return req.body?.punches.some(p => p.emp === REFUSED_BADGE) === true ? { status: 422, body: '{"error":"unknown employee 0417"}' } : { status: 200 }
 }
 
+/** The shots named on the command line, or all of them. */
+const WANTED = process.argv.slice(2)
+const wanted = (name: string): boolean => WANTED.length === 0 || WANTED.includes(name)
+
+/**
+ * Three terminals registered over the API: two call (one sent a line that cannot be read, one answered
+ * INFO), one never has. Returns the online ones; the caller closes them.
+ */
+async function seedTerminals (gw: GatewayProcess, admsPort: number): Promise<FakeZkTerminal[]> {
+  const register = async (sn: string, zone: string, device?: string): Promise<void> => {
+    const res = await gw.api('/api/v1/terminals', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ sn, zone, device }) })
+    if (res.status !== 201) throw new Error(`terminal ${sn}: ${res.status} ${await res.text()}`)
+  }
+  await register('CJDE203960077', 'Asia/Ho_Chi_Minh', 'gate-1')
+  await register('BOCK194260011', 'Asia/Ho_Chi_Minh')
+  await register('AEWD180960235', 'Europe/Berlin', 'berlin-lobby')
+  const terminals = [
+    new FakeZkTerminal({ sn: 'CJDE203960077', server: `http://127.0.0.1:${admsPort}`, zone: 'Asia/Ho_Chi_Minh', firmware: 'Ver 8.0.4.2-20220126' }),
+    new FakeZkTerminal({ sn: 'BOCK194260011', server: `http://127.0.0.1:${admsPort}`, zone: 'Asia/Ho_Chi_Minh', firmware: 'Ver 6.60 Apr 12 2019' })
+  ]
+  for (const [i, terminal] of terminals.entries()) {
+    await terminal.handshake()
+    for (let k = 0; k < 4 + i * 3; k++) terminal.punch(String(1001 + k), { state: k % 2 })
+    await terminal.uploadAll()
+    await terminal.heartbeat() // takes the gateway's clock
+  }
+  const [gate] = terminals
+  await fetch(`http://127.0.0.1:${admsPort}/iclock/cdata?SN=${gate.sn}&table=ATTLOG&Stamp=9`, { method: 'POST', body: '1007\t2026-13-01 08:00:00\t0\t1\n\t2026-12-07 08:01:12\t0\t1\n' })
+  await gw.api(`/api/v1/terminals/${gate.sn}/commands`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"command":"info"}' })
+  await gate.heartbeat()
+  return terminals
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
 async function shoot (page: Page, name: string, route: string, fullPage: boolean): Promise<void> {
   await page.getByRole('navigation', { name: 'pages' }).locator(`a[href="#/${route}"]`).click()
   if (route === 'punches') await page.getByRole('button', { name: 'Search' }).click()
   await page.locator(READY[route]).first().waitFor()
   if (route === 'fleet') await page.locator('table[aria-label="punches arriving"] tbody tr').nth(2).waitFor()
+  if (route === 'terminals') {
+    await page.locator('tr[data-terminal="CJDE203960077"]').getByRole('button', { name: 'Open' }).click()
+    await page.locator('tr[data-done="true"]', { hasText: 'TransactionCount=' }).waitFor()
+    await page.locator('tr[data-problem-field]').first().waitFor()
+  }
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage })
   console.log(`docs/console/${name}.png`)
 }
@@ -125,9 +178,11 @@ const upstream = new WebhookUpstream()
 await upstream.start()
 upstream.respond(refuseOne)
 const config = writeGatewayConfig(dir, { history: { sampleSeconds: SAMPLE_SECONDS }, forward: { lingerMs: 10 }, alarms: { intervalSeconds: 1 } })
-const gw = await startGatewayProcess({ dataDir: join(dir, 'data'), upstream: upstream.url, allowAnonymous: true, args: ['--config', config] })
+const admsPort = await freePort()
+const gw = await startGatewayProcess({ dataDir: join(dir, 'data'), upstream: upstream.url, allowAnonymous: true, args: ['--config', config, '--adms-port', String(admsPort)] })
 const browser = await launchChromium()
 let stopTraffic = async (): Promise<void> => {}
+let terminals: FakeZkTerminal[] = []
 try {
   const made = spawnSync(process.execPath, [punchlineBin(), 'operators', 'add', 'ada', '--role', 'admin', '--data', join(dir, 'data'), '--json'], { encoding: 'utf8' })
   const password = (JSON.parse(made.stdout) as { password: string }).password
@@ -137,27 +192,34 @@ try {
     if (client !== undefined) online.push({ id: d.id, client })
   }
   await fileMakeups(gw)
-  upstream.respond(() => ({ status: 503 }))
-  stopTraffic = await traffic(online, upstream)
+  terminals = await seedTerminals(gw, admsPort)
+  // The charts need a spell of traffic and an outage; only the fleet's shots show them.
+  if (wanted('fleet') || wanted('fleet-phone')) {
+    upstream.respond(() => ({ status: 503 }))
+    stopTraffic = await traffic(online, upstream)
+  }
   mkdirSync(OUT, { recursive: true })
 
   for (const [size, options, pages] of [
-    ['', DESK, ['fleet', 'approvals', 'punches', 'dead-letters', 'devices', 'operators', 'audit']],
+    ['', DESK, ['fleet', 'approvals', 'punches', 'dead-letters', 'devices', 'terminals', 'operators', 'audit']],
     ['-phone', PHONE, ['fleet', 'punches']]
   ] as const) {
+    const shots = pages.filter(route => wanted(route + size))
+    if (shots.length === 0 && !(size === '' && wanted('login'))) continue
     const context = await browser.newContext(options)
     const page = await context.newPage()
     await page.goto(gw.httpUrl + '/')
-    if (size === '') await page.screenshot({ path: join(OUT, 'login.png') })
+    if (size === '' && wanted('login')) await page.screenshot({ path: join(OUT, 'login.png') })
     await page.getByLabel('Name').fill('ada')
     await page.getByLabel('Password').fill(password)
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.getByRole('navigation', { name: 'pages' }).waitFor()
-    for (const route of pages) await shoot(page, route + size, route, size === '')
+    for (const route of shots) await shoot(page, route + size, route, size === '')
     await context.close()
   }
 } finally {
   await stopTraffic()
+  for (const terminal of terminals) terminal.close()
   await browser.close()
   await gw.stop()
   await upstream.close()

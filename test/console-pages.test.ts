@@ -115,7 +115,7 @@ t.test('the console over the API: log in, fleet, punches, dead letters, operator
 
   await t.test('hr: people and approvals, not operators; devices read only', async t => {
     await logIn(page, 'hana', hanaPassword)
-    t.equal(await page.getByRole('navigation', { name: 'pages' }).textContent(), 'FleetApprovalsPunchesDaysDead lettersDevicesAudit log')
+    t.equal(await page.getByRole('navigation', { name: 'pages' }).textContent(), 'FleetApprovalsPunchesDaysDead lettersDevicesTerminalsAudit log')
     await goTo(page, 'Devices')
     await page.locator('tr[data-device="T-9"]').waitFor()
     t.equal(await page.getByRole('button', { name: 'Rotate secret' }).count(), 0, 'no secret to rotate')
@@ -126,7 +126,7 @@ t.test('the console over the API: log in, fleet, punches, dead letters, operator
   await t.test('a viewer is offered neither the pages nor the actions the role may not take', async t => {
     await logIn(page, 'vic', vicPassword)
     const menu = await page.getByRole('navigation', { name: 'pages' }).textContent()
-    t.equal(menu, 'FleetDevices', 'the fleet and the devices only')
+    t.equal(menu, 'FleetDevicesTerminals', 'the fleet, the devices and the terminals only')
     await goTo(page, 'Devices')
     await page.locator('tr[data-device="T-9"]').waitFor()
     t.equal(await page.getByRole('button', { name: 'Add device' }).count(), 0, 'no device to add')

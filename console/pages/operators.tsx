@@ -77,7 +77,7 @@ export function OperatorsPage () {
   return (
     <section>
       <h1>Operators</h1>
-      <p class='hint'>viewer: the fleet, read only. hr: punches, approvals, dead letters, exports, the audit log. admin: all that, and devices, operators and tokens.</p>
+      <p class='hint'>viewer: the fleet, read only. hr: punches, approvals, dead letters, exports, the audit log. admin: all that, and devices, terminals, operators and tokens.</p>
       <CredentialList kind='operators' noun='operator' secretField='password' secretText='First password for' />
       <h2>API tokens</h2>
       <p class='hint'>For integrations (payroll, monitoring): sent as <code>Authorization: Bearer …</code>, with the role given here.</p>
