@@ -85,6 +85,6 @@ export async function registerApiV1 (app: FastifyInstance, opts: HttpOptions & {
   registerDeviceRoutes(app, { fleet: opts.fleet, audit: operators.audit, now: opts.now })
   registerEventRoutes(app, { streams: opts.fleet.live.streams, operators, sessions, now: opts.now })
   registerHistoryRoutes(app, opts.fleet.live.history)
-  registerTerminalRoutes(app, { db: opts.db, store: opts.terminals?.store ?? new AdmsStore(opts.db), audit: operators.audit, now: opts.now, heartbeatSeconds: opts.terminals?.heartbeatSeconds ?? 10 })
+  registerTerminalRoutes(app, { db: opts.db, store: opts.terminals?.store ?? new AdmsStore(opts.db), audit: operators.audit, now: opts.now, heartbeatSeconds: opts.terminals?.heartbeatSeconds ?? 10, refused: opts.refused })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) => await sendJson(reply, 200, app.swagger()))
 }

@@ -12,6 +12,7 @@ import { SERIAL_PATTERN, type AdmsStore, type Terminal } from '../../store/adms-
 import { commandText, type CommandKind } from '../../adms/device-commands.js'
 import { instantToWallTime, isKnownZone } from '../../adms/local-time.js'
 import { sendJson } from '../errors.js'
+import type { HttpRefusal } from '../refusal.js'
 import { ANY_ROLE } from './access.js'
 import { ERROR, REFUSALS, SECURITY, TIME } from './schemas.js'
 
@@ -60,14 +61,19 @@ export interface TerminalRouteParts {
   now: () => number
   /** adms.delaySeconds: how often terminals are told to call */
   heartbeatSeconds: number
+  refused: (reason: HttpRefusal) => void
 }
 
 export function registerTerminalRoutes (app: FastifyInstance, parts: TerminalRouteParts): void {
   const { db, store, audit, now } = parts
   const actor = (req: FastifyRequest): string => req.caller!.name
   const notFound = (sn: string): { error: string, message: string } => ({ error: 'not_found', message: `no terminal ${sn}` })
-  const badZone = (zone: string): { error: string, message: string, field: string, rule: string } =>
-    ({ error: 'invalid_request', message: `body.zone: ${zone} is not an IANA time zone name this gateway knows (not an offset)`, field: 'body.zone', rule: 'zone' })
+  // Refused and counted as a request that breaks its schema is (errors.ts): the schema can say a zone's
+  // shape, only the time zone database whether it is one.
+  const badZone = (zone: string): { error: string, message: string, field: string, rule: string } => {
+    parts.refused('invalid_request')
+    return { error: 'bad_request', message: `body.zone: ${zone} is not an IANA time zone name this gateway knows (not an offset)`, field: 'body.zone', rule: 'zone' }
+  }
   const item = (t: Terminal): Record<string, unknown> => ({
     sn: t.sn,
     device: t.device,
