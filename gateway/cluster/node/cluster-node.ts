@@ -1,0 +1,141 @@
+/**
+ * A stateless cluster node (`punchline gateway --cluster`, docs/OPERATIONS.md "Topologies"): no embedded
+ * broker and no local database. It connects to the cluster's MQTT broker as a client, takes device batches
+ * through a shared subscription (each batch goes to one node of the group), stores them through the shared
+ * PostgreSQL store with group commit, and only then publishes the device's ack, exactly as the single box
+ * does (gateway/ingest/ingest.ts is reused whole). The device's ring keeps every punch until that ack: that,
+ * not the broker's PUBACK or its redelivery, is what keeps a punch when a node dies.
+ *
+ * Its forwarder (delivery-loop.ts) claims batches from the shared outbox, so every node forwards and no
+ * two send the same batch at once.
+ *
+ * Loaded only by import() behind --cluster: the single box never loads MQTT.js as a client for this, the
+ * PostgreSQL client or anything in gateway/cluster/.
+ */
+import mqtt, { type MqttClient } from 'mqtt'
+import type { Logger } from '../../../shared/log.js'
+import { Topics } from '../../../shared/topics.js'
+import type { ClusterConfig, GatewayConfig } from '../../config.js'
+import { createSink } from '../../forward/create-sink.js'
+import { Ingest } from '../../ingest/ingest.js'
+import { GatewayMetrics } from '../../metrics.js'
+import type { ClusterStore } from '../cluster-store.js'
+import { DeliveryLoop, type DeliveryCounts } from './delivery-loop.js'
+import { StoreCommitter } from './store-committer.js'
+
+/** Refuses cluster settings a node cannot run with, naming each. */
+export function checkClusterConfig (c: ClusterConfig): void {
+  const missing: string[] = []
+  if (c.broker.url === '') missing.push("cluster.broker.url: required with --cluster (the cluster's mqtt:// or mqtts:// broker)")
+  if (c.postgres === '') missing.push('cluster.postgres: required with --cluster (a connection string to the shared PostgreSQL store)')
+  if (missing.length > 0) throw new Error(missing.join('; '))
+}
+
+/** the device's batches as one node of the group receives them: MQTT 5 and 3.1.1 shared subscriptions */
+export function sharedPunchesTopic (group: string, topics: Topics): string {
+  return `$share/${group}/${topics.prefix}/+/punches`
+}
+
+export interface NodeCounts extends DeliveryCounts {
+  /** batches answered with an ack */
+  acked: number
+  /** batches left without an ack (store unreachable, queue full): the device resends */
+  unacked: number
+}
+
+export class ClusterNode {
+  readonly counts: NodeCounts = { acked: 0, unacked: 0, delivered: 0, punchesDelivered: 0, failed: 0, leaseLost: 0 }
+  readonly metrics = new GatewayMetrics()
+  readonly nodeId: string
+  readonly #cfg: GatewayConfig
+  readonly #log: Logger
+  #store?: ClusterStore
+  #client?: MqttClient
+  #delivery?: DeliveryLoop
+  #committer?: StoreCommitter
+  #statsTimer?: NodeJS.Timeout
+
+  constructor (cfg: GatewayConfig, log: Logger) {
+    checkClusterConfig(cfg.cluster)
+    this.#cfg = cfg
+    this.nodeId = cfg.cluster.nodeId === '' ? cfg.gatewayId : cfg.cluster.nodeId
+    this.#log = log.child({ node: this.nodeId })
+  }
+
+  async start (): Promise<void> {
+    const c = this.#cfg.cluster
+    const log = this.#log
+    const { PostgresClusterStore } = await import('../postgres/postgres-cluster-store.js')
+    const store = this.#store = await PostgresClusterStore.open({ connectionString: c.postgres, leaseMs: c.leaseMs })
+    const committer = this.#committer = new StoreCommitter(store, c.maxQueuedRows)
+    const topics = new Topics(this.#cfg.topicPrefix)
+
+    const client = this.#client = mqtt.connect(c.broker.url, {
+      clientId: `punchline-node-${this.nodeId}`,
+      username: c.broker.username === '' ? undefined : c.broker.username,
+      password: c.broker.password === '' ? undefined : c.broker.password,
+      // A node holds no session: what it did not ack, the device sends again.
+      clean: true,
+      reconnectPeriod: 1000
+    })
+    const ingest = new Ingest({
+      topics,
+      commit: committer,
+      metrics: this.metrics,
+      log,
+      maxPayloadBytes: this.#cfg.maxPayloadBytes,
+      now: Date.now,
+      sendAck: (device, payload) => {
+        this.counts.acked++
+        client.publish(topics.of(device, 'acks'), payload, { qos: 1 })
+      }
+    })
+    client.on('message', (topic, payload) => {
+      const parsed = topics.parse(topic)
+      if (parsed?.channel !== 'punches') return
+      ingest.handle(parsed.device, payload, (err) => { if (err != null) this.counts.unacked++ })
+    })
+    client.on('connect', () => {
+      log.info({ broker: c.broker.url, group: c.group }, 'connected to the cluster broker')
+      client.subscribe(sharedPunchesTopic(c.group, topics), { qos: 1 }, (err) => {
+        if (err != null) log.error({ err }, 'subscribing to the device batches failed')
+        else log.info({ topic: sharedPunchesTopic(c.group, topics) }, 'taking device batches')
+      })
+    })
+    client.on('error', (err) => { log.warn({ err }, 'cluster broker connection error') })
+
+    const up = this.#cfg.upstream
+    if (up !== undefined) {
+      const f = this.#cfg.forward
+      this.#delivery = new DeliveryLoop({
+        store,
+        sink: createSink(up, { gatewayId: this.#cfg.gatewayId, log }),
+        gatewayId: this.#cfg.gatewayId,
+        nodeId: this.nodeId,
+        batchSize: f.batchSize,
+        concurrency: f.concurrency,
+        backoff: { baseMs: f.backoffBaseMs, capMs: f.backoffCapMs },
+        pollMs: c.pollMs,
+        leaseMs: c.leaseMs,
+        log,
+        counts: this.counts
+      })
+      this.#delivery.start()
+    } else {
+      log.warn('no upstream configured: this node stores and acks, and forwards nothing')
+    }
+    this.#statsTimer = setInterval(() => { log.info({ counts: this.counts }, 'cluster node counts') }, c.statsSeconds * 1000)
+    this.#statsTimer.unref()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#statsTimer)
+    // No new batches, then the ones taken get their answer, then deliveries end.
+    await new Promise<void>(resolve => { this.#client === undefined ? resolve() : this.#client.unsubscribe(sharedPunchesTopic(this.#cfg.cluster.group, new Topics(this.#cfg.topicPrefix)), () => resolve()) })
+    await this.#committer?.settle()
+    await new Promise<void>(resolve => { this.#client === undefined ? resolve() : this.#client.end(false, {}, () => resolve()) })
+    await this.#delivery?.stop()
+    await this.#store?.close()
+    this.#log.info({ counts: this.counts }, 'cluster node stopped')
+  }
+}
