@@ -38,6 +38,7 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
   const config = {
     gatewayId: 'cluster-test',
     upstream: { url: upstream.url },
+    http: { port: 0 },
     forward: { batchSize: 40, concurrency: 2, backoffBaseMs: 100, backoffCapMs: 1000 },
     cluster: { broker: { url: broker.url }, postgres: connection, group: 'punchline-test', leaseMs: LEASE_MS, pollMs: 50, statsSeconds: 0.2 }
   }
@@ -90,6 +91,12 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
   survivors.forEach((n, i) => {
     t.ok(n.counts.acked > atKill[i], `${n.nodeId} acked after the kill (${atKill[i]} → ${n.counts.acked})`)
   })
+  for (const n of survivors) {
+    const text = await n.metrics()
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
+    t.ok(value('punchline_batches_total\\{result="ok"\\}') > 0, `${n.nodeId}'s /metrics counts the batches it acked`)
+    t.ok(value('punchline_forwarded_punches_total') > 0, `${n.nodeId}'s /metrics counts the punches it delivered`)
+  }
   t.comment(`acks per node: ${nodes.map(n => `${n.nodeId} ${n.counts.acked}`).join(', ')}; upstream duplicates ${upstream.duplicates}, leases lost ${survivors.map(n => n.counts.leaseLost).join('/')}`)
 })
 

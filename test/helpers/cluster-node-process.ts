@@ -17,6 +17,8 @@ export class ClusterNodeProcess {
   readonly logs: Array<{ level: number, msg: string, [k: string]: unknown }> = []
   counts: NodeCountsLine = { acked: 0, unacked: 0, delivered: 0, punchesDelivered: 0, failed: 0, leaseLost: 0 }
   stderr = ''
+  /** where the node serves /metrics, once it said so */
+  metricsPort = 0
   readonly child: ChildProcess
 
   constructor (readonly nodeId: string, configFile: string) {
@@ -29,6 +31,7 @@ export class ClusterNodeProcess {
       this.logs.push(entry)
       if (this.logs.length > 2000) this.logs.shift()
       if (entry.counts !== undefined) this.counts = entry.counts
+      if (entry.msg === 'metrics listening') this.metricsPort = entry.port
     })
   }
 
@@ -40,6 +43,13 @@ export class ClusterNodeProcess {
       if (!this.alive) throw new Error(`node ${this.nodeId} exited: ${this.stderr}`)
       return this.logs.some(l => l.msg === 'taking device batches')
     }, `node ${this.nodeId} to subscribe`, timeoutMs)
+  }
+
+  /** the node's Prometheus text */
+  async metrics (): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)
+    if (res.status !== 200) throw new Error(`node ${this.nodeId}: GET /metrics answered ${res.status}`)
+    return await res.text()
   }
 
   kill9 (): void { this.child.kill('SIGKILL') }

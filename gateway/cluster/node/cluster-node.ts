@@ -12,7 +12,9 @@
  * Loaded only by import() behind --cluster: the single box never loads MQTT.js as a client for this, the
  * PostgreSQL client or anything in gateway/cluster/.
  */
+import type { Server } from 'node:http'
 import mqtt, { type MqttClient } from 'mqtt'
+import { Counter } from 'prom-client'
 import type { Logger } from '../../../shared/log.js'
 import { Topics } from '../../../shared/topics.js'
 import type { ClusterConfig, GatewayConfig } from '../../config.js'
@@ -21,6 +23,7 @@ import { Ingest } from '../../ingest/ingest.js'
 import { GatewayMetrics } from '../../metrics.js'
 import type { ClusterStore } from '../cluster-store.js'
 import { DeliveryLoop, type DeliveryCounts } from './delivery-loop.js'
+import { listenForMetrics } from './metrics-listener.js'
 import { StoreCommitter } from './store-committer.js'
 
 /** Refuses cluster settings a node cannot run with, naming each. */
@@ -54,6 +57,12 @@ export class ClusterNode {
   #delivery?: DeliveryLoop
   #committer?: StoreCommitter
   #statsTimer?: NodeJS.Timeout
+  #http?: Server
+  readonly leasesLost = new Counter({
+    name: 'punchline_cluster_leases_lost_total',
+    help: 'Deliveries abandoned because their lease ran out before a renewal (another node may send the batch, under the same key)',
+    registers: [this.metrics.registry]
+  })
 
   constructor (cfg: GatewayConfig, log: Logger) {
     checkClusterConfig(cfg.cluster)
@@ -118,12 +127,17 @@ export class ClusterNode {
         pollMs: c.pollMs,
         leaseMs: c.leaseMs,
         log,
-        counts: this.counts
+        counts: this.counts,
+        metrics: this.metrics,
+        leasesLost: this.leasesLost
       })
       this.#delivery.start()
     } else {
       log.warn('no upstream configured: this node stores and acks, and forwards nothing')
     }
+    const http = await listenForMetrics(this.metrics.registry, this.#cfg.http.host, this.#cfg.http.port)
+    this.#http = http.server
+    log.info({ host: this.#cfg.http.host, port: http.port }, 'metrics listening')
     this.#statsTimer = setInterval(() => { log.info({ counts: this.counts }, 'cluster node counts') }, c.statsSeconds * 1000)
     this.#statsTimer.unref()
   }
@@ -136,6 +150,7 @@ export class ClusterNode {
     await new Promise<void>(resolve => { this.#client === undefined ? resolve() : this.#client.end(false, {}, () => resolve()) })
     await this.#delivery?.stop()
     await this.#store?.close()
+    await new Promise<void>(resolve => { this.#http === undefined ? resolve() : this.#http.close(() => resolve()) })
     this.#log.info({ counts: this.counts }, 'cluster node stopped')
   }
 }

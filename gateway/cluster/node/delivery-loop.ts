@@ -12,6 +12,8 @@ import { retryDelay, type BackoffPolicy } from '../../../shared/backoff.js'
 import type { Logger } from '../../../shared/log.js'
 import { toUpstream } from '../../forward/forwarder.js'
 import type { Sink } from '../../forward/sink.js'
+import type { Counter } from 'prom-client'
+import type { GatewayMetrics } from '../../metrics.js'
 import { MAX_ERROR_CHARS, type ClaimedBatch, type ClusterStore } from '../cluster-store.js'
 
 export interface DeliveryLoopOptions {
@@ -29,6 +31,9 @@ export interface DeliveryLoopOptions {
   leaseMs: number
   log: Logger
   counts: DeliveryCounts
+  /** the single box's forwarding counters: punches delivered, failed attempts by class */
+  metrics: Pick<GatewayMetrics, 'forwarded' | 'forwardFailures'>
+  leasesLost: Counter
 }
 
 export interface DeliveryCounts {
@@ -85,6 +90,7 @@ export class DeliveryLoop {
         if (until !== undefined) return
         // Another node may be sending it now, under the same key; this attempt stops.
         o.counts.leaseLost++
+        o.leasesLost.inc()
         attempt.abort(new Error('lease lost'))
       }, (err: Error) => { o.log.warn({ err, batch: batch.key }, 'renewing a lease failed') })
     }, Math.max(50, Math.floor(o.leaseMs / 3)))
@@ -96,9 +102,11 @@ export class DeliveryLoop {
         await o.store.complete(batch)
         o.counts.delivered++
         o.counts.punchesDelivered += batch.punches.length
+        o.metrics.forwarded.inc(batch.punches.length)
         return
       }
       o.counts.failed++
+      o.metrics.forwardFailures.inc({ class: result.outcome })
       const retryInMs = result.outcome === 'retry' && result.retryAfterMs !== undefined
         ? result.retryAfterMs
         : retryDelay(batch.attempts, o.backoff)
