@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import mqtt from 'mqtt'
 import pg from 'pg'
 import { DeviceFleet } from '../faults/load.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
@@ -44,6 +45,15 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
   }
   const nodes: ClusterNodeProcess[] = ['n1', 'n2', 'n3'].map(id => startClusterNode(t, dir, id, config))
   await Promise.all(nodes.map(async n => await n.ready()))
+
+  // Bad input from a device: answered with an error ack naming the problem, and no node stops.
+  const prober = await mqtt.connectAsync(broker.url, { clientId: 'BAD-1' })
+  t.teardown(async () => { await prober.endAsync() })
+  const errorAck = new Promise<string>(resolve => prober.on('message', (_topic, payload) => resolve(payload.toString())))
+  await prober.subscribeAsync('att/v1/BAD-1/acks', { qos: 1 })
+  await prober.publishAsync('att/v1/BAD-1/punches', '{"v":1,"id":"b-1","epoch":"9f2c41d0","punches":"not a list"}', { qos: 1 })
+  t.match(JSON.parse(await errorAck), { v: 1, id: 'b-1', error: /punches/ }, 'an unreadable batch gets an error ack naming the field')
+  t.ok(nodes.every(n => n.alive), 'no node stopped for it')
 
   const fleet = new DeviceFleet(Array.from({ length: DEVICES }, (_, i) => `CL-${i + 1}`), { dir, url: broker.url, capacity: 4096, batchSize: 20, window: 2 })
   t.teardown(async () => await fleet.stop())
@@ -97,6 +107,7 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
     t.ok(value('punchline_batches_total\\{result="ok"\\}') > 0, `${n.nodeId}'s /metrics counts the batches it acked`)
     t.ok(value('punchline_forwarded_punches_total') > 0, `${n.nodeId}'s /metrics counts the punches it delivered`)
   }
+  for (const n of survivors) t.equal(await n.stop(), 0, `${n.nodeId} stops on SIGTERM with status 0`)
   t.comment(`acks per node: ${nodes.map(n => `${n.nodeId} ${n.counts.acked}`).join(', ')}; upstream duplicates ${upstream.duplicates}, leases lost ${survivors.map(n => n.counts.leaseLost).join('/')}`)
 })
 

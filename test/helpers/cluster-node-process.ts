@@ -54,13 +54,15 @@ export class ClusterNodeProcess {
 
   kill9 (): void { this.child.kill('SIGKILL') }
 
-  async stop (): Promise<void> {
-    if (!this.alive) return
-    const exited = new Promise<void>(resolve => this.child.once('exit', () => resolve()))
+  /** SIGTERM, then SIGKILL if it has not exited within 15 s; the exit code (null when killed) */
+  async stop (): Promise<number | null> {
+    if (!this.alive) return this.child.exitCode
+    const exited = new Promise<number | null>(resolve => this.child.once('exit', code => resolve(code)))
     this.child.kill('SIGTERM')
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000)
-    await exited
+    const code = await exited
     clearTimeout(timer)
+    return code
   }
 }
 
@@ -70,6 +72,6 @@ export function startClusterNode (t: Test, dir: string, nodeId: string, config: 
   const cluster = { ...(config.cluster as Record<string, unknown>), nodeId }
   writeFileSync(file, JSON.stringify({ ...config, cluster }))
   const node = new ClusterNodeProcess(nodeId, file)
-  t.teardown(async () => await node.stop())
+  t.teardown(async () => { await node.stop() })
   return node
 }

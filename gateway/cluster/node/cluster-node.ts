@@ -144,13 +144,31 @@ export class ClusterNode {
 
   async stop (): Promise<void> {
     clearInterval(this.#statsTimer)
-    // No new batches, then the ones taken get their answer, then deliveries end.
-    await new Promise<void>(resolve => { this.#client === undefined ? resolve() : this.#client.unsubscribe(sharedPunchesTopic(this.#cfg.cluster.group, new Topics(this.#cfg.topicPrefix)), () => resolve()) })
+    const client = this.#client
+    // No new batches, then the ones taken get their answer, then deliveries end. A broker that does not
+    // answer does not hold the stop: what was not acked the devices send again.
+    if (client?.connected === true) {
+      await bounded(new Promise<void>(resolve => { client.unsubscribe(sharedPunchesTopic(this.#cfg.cluster.group, new Topics(this.#cfg.topicPrefix)), () => resolve()) }))
+    }
     await this.#committer?.settle()
-    await new Promise<void>(resolve => { this.#client === undefined ? resolve() : this.#client.end(false, {}, () => resolve()) })
+    if (client !== undefined) {
+      const ended = await bounded(new Promise<void>(resolve => { client.end(false, {}, () => resolve()) }))
+      if (!ended) client.end(true)
+    }
     await this.#delivery?.stop()
     await this.#store?.close()
     await new Promise<void>(resolve => { this.#http === undefined ? resolve() : this.#http.close(() => resolve()) })
     this.#log.info({ counts: this.counts }, 'cluster node stopped')
   }
+}
+
+/** how long a stop waits for the broker to confirm an unsubscribe or take the last acks */
+const BROKER_STOP_TIMEOUT_MS = 5000
+
+async function bounded (work: Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), BROKER_STOP_TIMEOUT_MS) })
+  const done = await Promise.race([work.then(() => true), timedOut])
+  clearTimeout(timer)
+  return done
 }
