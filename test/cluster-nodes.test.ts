@@ -25,6 +25,11 @@ const DEVICES = 24
 /** short, so the killed node's batch goes to a survivor within the test */
 const LEASE_MS = 2000
 
+/** a sample's value in Prometheus text; `name` is a regular expression (labels escaped) */
+function metricValue (text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
+}
+
 t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, duplicates only under a repeated key', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-cluster-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -53,7 +58,13 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
   await prober.subscribeAsync('att/v1/BAD-1/acks', { qos: 1 })
   await prober.publishAsync('att/v1/BAD-1/punches', '{"v":1,"id":"b-1","epoch":"9f2c41d0","punches":"not a list"}', { qos: 1 })
   t.match(JSON.parse(await errorAck), { v: 1, id: 'b-1', error: /punches/ }, 'an unreadable batch gets an error ack naming the field')
-  t.ok(nodes.every(n => n.alive), 'no node stopped for it')
+  await prober.publishAsync('att/v1/no%spaces allowed/punches', '{}', { qos: 1 })
+  await until(async () => {
+    let refused = 0
+    for (const n of nodes) refused += metricValue(await n.metrics(), 'punchline_rejects_total\\{field="device"\\}')
+    return refused === 1
+  }, 'the batch on a topic with no valid device id to be counted', 10_000)
+  t.ok(nodes.every(n => n.alive), 'no node stopped for them')
 
   const fleet = new DeviceFleet(Array.from({ length: DEVICES }, (_, i) => `CL-${i + 1}`), { dir, url: broker.url, capacity: 4096, batchSize: 20, window: 2 })
   t.teardown(async () => await fleet.stop())
@@ -103,9 +114,8 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
   })
   for (const n of survivors) {
     const text = await n.metrics()
-    const value = (name: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
-    t.ok(value('punchline_batches_total\\{result="ok"\\}') > 0, `${n.nodeId}'s /metrics counts the batches it acked`)
-    t.ok(value('punchline_forwarded_punches_total') > 0, `${n.nodeId}'s /metrics counts the punches it delivered`)
+    t.ok(metricValue(text, 'punchline_batches_total\\{result="ok"\\}') > 0, `${n.nodeId}'s /metrics counts the batches it acked`)
+    t.ok(metricValue(text, 'punchline_forwarded_punches_total') > 0, `${n.nodeId}'s /metrics counts the punches it delivered`)
   }
   for (const n of survivors) t.equal(await n.stop(), 0, `${n.nodeId} stops on SIGTERM with status 0`)
   t.comment(`acks per node: ${nodes.map(n => `${n.nodeId} ${n.counts.acked}`).join(', ')}; upstream duplicates ${upstream.duplicates}, leases lost ${survivors.map(n => n.counts.leaseLost).join('/')}`)

@@ -101,7 +101,11 @@ export class ClusterNode {
     })
     client.on('message', (topic, payload) => {
       const parsed = topics.parse(topic)
-      if (parsed?.channel !== 'punches') return
+      if (parsed?.channel !== 'punches') {
+        // The single box's ACL closes such a connection; here the broker routed it, so it is refused by count.
+        this.metrics.rejects.inc({ field: 'device' })
+        return
+      }
       ingest.handle(parsed.device, payload, (err) => { if (err != null) this.counts.unacked++ })
     })
     client.on('connect', () => {

@@ -14,6 +14,7 @@ import { toUpstream } from '../../forward/forwarder.js'
 import type { Sink } from '../../forward/sink.js'
 import type { Counter } from 'prom-client'
 import type { GatewayMetrics } from '../../metrics.js'
+import { LogLimiter } from '../../log-limiter.js'
 import { MAX_ERROR_CHARS, type ClaimedBatch, type ClusterStore } from '../cluster-store.js'
 
 export interface DeliveryLoopOptions {
@@ -32,7 +33,7 @@ export interface DeliveryLoopOptions {
   log: Logger
   counts: DeliveryCounts
   /** the single box's forwarding counters: punches delivered, failed attempts by class */
-  metrics: Pick<GatewayMetrics, 'forwarded' | 'forwardFailures'>
+  metrics: Pick<GatewayMetrics, 'forwarded' | 'forwardFailures' | 'logSuppressed'>
   leasesLost: Counter
 }
 
@@ -48,9 +49,12 @@ export class DeliveryLoop {
   readonly #o: DeliveryLoopOptions
   readonly #stop = new AbortController()
   #workers: Array<Promise<void>> = []
+  /** a store that is down fails every worker's claim every pollMs: one line per window, the rest counted */
+  readonly #storeLog: LogLimiter
 
   constructor (o: DeliveryLoopOptions) {
     this.#o = o
+    this.#storeLog = new LogLimiter({ log: o.log, suppressed: (kind) => o.metrics.logSuppressed.inc({ kind }) })
   }
 
   start (): void {
@@ -70,7 +74,7 @@ export class DeliveryLoop {
       try {
         batch = await o.store.claim({ size: o.sink.maxBatch ?? o.batchSize, node: o.nodeId })
       } catch (err) {
-        o.log.warn({ err }, 'claiming an outbox batch failed; trying again')
+        this.#storeLog.write('warn', { kind: 'claim-failed', device: '' }, { err }, 'claiming an outbox batch failed; trying again')
       }
       if (batch === undefined) {
         await sleep(o.pollMs, undefined, { signal }).catch(() => {})
