@@ -12,7 +12,10 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import mqtt from 'mqtt'
 import pg from 'pg'
-import { DeviceFleet } from '../faults/load.js'
+import { pino } from 'pino'
+import { DeviceFleet, faultDeviceConfig } from '../faults/load.js'
+import { parseDeviceConfig } from '../device/config.js'
+import { DeviceRuntime } from '../device/runtime.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { punchId } from '../shared/punch.js'
 import { startMosquitto } from './helpers/mosquitto.js'
@@ -137,4 +140,27 @@ t.test('a node refuses to start without its broker or store, naming the setting'
   t.match(bad.stderr, /cluster\.broker\.url: must be an mqtt:\/\/ or mqtts:\/\/ URL/)
   t.match(bad.stderr, /cluster\.group: must be 1 to 64 letters/)
   t.match(bad.stderr, /cluster\.leaseMs: must be between 100 and 86400000/)
+})
+
+t.test('a device whose status says its clock is not synced gets the time from a node', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'punchline-cluster-clock-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const server = await startPostgres(t)
+  const db = await server.database()
+  const broker = await startMosquitto(t)
+  const node = startClusterNode(t, dir, 'c1', {
+    http: { port: 0 },
+    cluster: { broker: { url: broker.url }, postgres: `postgres://${db.user}@localhost:${db.port}/${db.database}?host=${encodeURIComponent(db.host)}`, statsSeconds: 0.2 }
+  })
+  await node.ready()
+  const config = parseDeviceConfig({ ...faultDeviceConfig('CLOCK-1', { dir, url: broker.url, capacity: 64 }), clock: { trustSystemClock: false } })
+  const device = new DeviceRuntime(config, { log: pino({ level: 'silent' }) })
+  t.teardown(async () => await device.stop())
+  t.equal(device.clock.synced, false, 'the device starts with its clock not synced')
+  await device.start()
+  await until(() => device.clock.synced, 'the device clock to be set by a node', 20_000)
+  const o = device.punch({ emp: 'E1', method: 'card' })
+  t.equal(o.outcome, 'accepted')
+  await until(() => device.ring.stats().pending === 0, 'the punch to be acked', 20_000)
+  t.match(await node.metrics(), /punchline_cluster_statuses_total\{outcome="time-sent"\} 1\b/, 'one time command for it')
 })

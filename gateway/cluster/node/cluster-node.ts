@@ -25,6 +25,7 @@ import type { ClusterStore } from '../cluster-store.js'
 import { DeliveryLoop, type DeliveryCounts } from './delivery-loop.js'
 import { listenForMetrics } from './metrics-listener.js'
 import { StoreCommitter } from './store-committer.js'
+import { ClockSync } from './clock-sync.js'
 
 /** Refuses cluster settings a node cannot run with, naming each. */
 export function checkClusterConfig (c: ClusterConfig): void {
@@ -37,6 +38,11 @@ export function checkClusterConfig (c: ClusterConfig): void {
 /** the device's batches as one node of the group receives them: MQTT 5 and 3.1.1 shared subscriptions */
 export function sharedPunchesTopic (group: string, topics: Topics): string {
   return `$share/${group}/${topics.prefix}/+/punches`
+}
+
+/** the devices' statuses, each to one node: for the time command (clock-sync.ts) */
+export function sharedStatusTopic (group: string, topics: Topics): string {
+  return `$share/${group}/${topics.prefix}/+/status`
 }
 
 export interface NodeCounts extends DeliveryCounts {
@@ -99,8 +105,19 @@ export class ClusterNode {
         client.publish(topics.of(device, 'acks'), payload, { qos: 1 })
       }
     })
+    const clockSync = new ClockSync((device, command) => { client.publish(topics.of(device, 'cmd'), command, { qos: 1 }) })
+    const statuses = new Counter({
+      name: 'punchline_cluster_statuses_total',
+      help: 'Device statuses a node took, by outcome (time-sent: its clock was not synced; synced; offline; recent: the time was sent lately; unreadable)',
+      labelNames: ['outcome'],
+      registers: [this.metrics.registry]
+    })
     client.on('message', (topic, payload) => {
       const parsed = topics.parse(topic)
+      if (parsed?.channel === 'status') {
+        statuses.inc({ outcome: clockSync.onStatus(parsed.device, payload) })
+        return
+      }
       if (parsed?.channel !== 'punches') {
         // The single box's ACL closes such a connection; here the broker routed it, so it is refused by count.
         this.metrics.rejects.inc({ field: 'device' })
@@ -110,9 +127,9 @@ export class ClusterNode {
     })
     client.on('connect', () => {
       log.info({ broker: c.broker.url, group: c.group }, 'connected to the cluster broker')
-      client.subscribe(sharedPunchesTopic(c.group, topics), { qos: 1 }, (err) => {
+      client.subscribe([sharedPunchesTopic(c.group, topics), sharedStatusTopic(c.group, topics)], { qos: 1 }, (err) => {
         if (err != null) log.error({ err }, 'subscribing to the device batches failed')
-        else log.info({ topic: sharedPunchesTopic(c.group, topics) }, 'taking device batches')
+        else log.info({ topics: [sharedPunchesTopic(c.group, topics), sharedStatusTopic(c.group, topics)] }, 'taking device batches')
       })
     })
     client.on('error', (err) => { log.warn({ err }, 'cluster broker connection error') })
@@ -152,7 +169,9 @@ export class ClusterNode {
     // No new batches, then the ones taken get their answer, then deliveries end. A broker that does not
     // answer does not hold the stop: what was not acked the devices send again.
     if (client?.connected === true) {
-      await bounded(new Promise<void>(resolve => { client.unsubscribe(sharedPunchesTopic(this.#cfg.cluster.group, new Topics(this.#cfg.topicPrefix)), () => resolve()) }))
+      const topics = new Topics(this.#cfg.topicPrefix)
+      const subscribed = [sharedPunchesTopic(this.#cfg.cluster.group, topics), sharedStatusTopic(this.#cfg.cluster.group, topics)]
+      await bounded(new Promise<void>(resolve => { client.unsubscribe(subscribed, () => resolve()) }))
     }
     await this.#committer?.settle()
     if (client !== undefined) {
