@@ -94,7 +94,8 @@ function simLayerRules (layer) {
 // them. A dynamic import() when cluster mode starts is how they get in, and stays allowed.
 const SINGLE_BOX_BANS = [
   { regex: '^pg(/|$)', message: 'only gateway/cluster/postgres/ imports pg: the single-box gateway must not load it (import() it in cluster mode)' },
-  { regex: '^(\\.\\.?/)+(cluster/)?postgres/', message: 'gateway/cluster/postgres/ is loaded only in cluster mode, by import() (docs/DESIGN-NOTES.md, "Cluster mode: the shared store")' }
+  { regex: '^(\\.\\.?/)+(cluster/)?postgres/', message: 'gateway/cluster/postgres/ is loaded only in cluster mode, by import() (docs/DESIGN-NOTES.md, "Cluster mode: the shared store")' },
+  { regex: '^(\\.\\.?/)+cluster/node/', message: 'gateway/cluster/node/ is loaded only by `punchline gateway --cluster`, by import() (docs/DESIGN-NOTES.md, "Cluster nodes")' }
 ]
 function singleBoxRules () {
   const folder = bansRule(['gateway/**/*.ts'], folderBans('gateway'))

@@ -118,6 +118,20 @@ export const gatewayConfigSchema = {
       maxRowsPerCommit: wholeBetween(1, 1_000_000),
       maxQueuedRows: wholeBetween(1, 10_000_000)
     }),
+    cluster: section({
+      broker: section({
+        url: { type: 'string', pattern: '^(mqtts?://.+)?$', problem: "must be an mqtt:// or mqtts:// URL of the cluster's broker ('' = none)" },
+        username: text,
+        password: text
+      }),
+      postgres: text,
+      nodeId: { type: 'string', pattern: '^[A-Za-z0-9._-]{0,64}$', problem: "must be up to 64 letters, digits, '.', '_' or '-' ('' = gatewayId)" },
+      group: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', problem: "must be 1 to 64 letters, digits, '.', '_' or '-' (an MQTT shared subscription's group)" },
+      leaseMs: between(100, 24 * 3600_000),
+      pollMs: between(10, 60_000),
+      maxQueuedRows: wholeBetween(1, 10_000_000),
+      statsSeconds: between(0.1, 3600)
+    }),
     adms: section({
       port,
       host: { type: 'string', minLength: 1, problem: "must be an address to listen on ('0.0.0.0', '::', a LAN address)" },

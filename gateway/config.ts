@@ -115,6 +115,28 @@ export interface GatewayConfig {
   ingest: { commitThread: boolean, maxRowsPerCommit: number, maxQueuedRows: number }
   /** ZKTeco terminals pushing over ADMS / iclock (gateway/adms/, docs/ADMS.md); off while `port` is 0 */
   adms: AdmsConfig
+  /** cluster mode (`punchline gateway --cluster`, gateway/cluster/node/): read only then */
+  cluster: ClusterConfig
+}
+
+/** docs/OPERATIONS.md "Topologies": a stateless node over an external broker and the shared PostgreSQL store */
+export interface ClusterConfig {
+  /** the cluster's MQTT broker, which the devices connect to ('' url = not set) */
+  broker: { url: string, username: string, password: string }
+  /** the shared store: a libpq connection string (postgres://user:pass@host:5432/db, or host=/run/postgresql dbname=...) */
+  postgres: string
+  /** this node's name in the outbox and its logs ('' = gatewayId) */
+  nodeId: string
+  /** the shared subscription group: the nodes of one group share the device batches, each batch to one */
+  group: string
+  /** how long a claimed outbox batch stays this node's without a renewal */
+  leaseMs: number
+  /** how often an idle delivery worker asks the store for a batch */
+  pollMs: number
+  /** punch rows waiting for the store before new batches are dropped unacknowledged (the devices resend) */
+  maxQueuedRows: number
+  /** how often the node logs its counts */
+  statsSeconds: number
 }
 
 export interface AdmsConfig {
@@ -173,7 +195,8 @@ export function defaultConfig (): GatewayConfig {
     // 5,000 rows a commit already pays one fsync per 5,000 (docs/BENCHMARKS.md's ceiling); larger groups
     // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
     ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows },
-    adms: { port: 0, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, maxConnections: 256, delaySeconds: 10, errorDelaySeconds: 30, setClock: true, keepBodiesDays: 30 }
+    adms: { port: 0, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, maxConnections: 256, delaySeconds: 10, errorDelaySeconds: 30, setClock: true, keepBodiesDays: 30 },
+    cluster: { broker: { url: '', username: '', password: '' }, postgres: '', nodeId: '', group: 'punchline', leaseMs: 60_000, pollMs: 500, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows, statsSeconds: 60 }
   }
 }
 
@@ -285,6 +308,8 @@ export function loadConfig (src: ConfigSources = {}): GatewayConfig {
   if (env.PUNCHLINE_TLS_CERT !== undefined) cfg.mqtt.tls.cert = env.PUNCHLINE_TLS_CERT
   if (env.PUNCHLINE_TLS_KEY !== undefined) cfg.mqtt.tls.key = env.PUNCHLINE_TLS_KEY
   if (env.PUNCHLINE_MQTT_PLAIN !== undefined) cfg.mqtt.plain = flag(env.PUNCHLINE_MQTT_PLAIN, 'PUNCHLINE_MQTT_PLAIN')
+  if (env.PUNCHLINE_CLUSTER_POSTGRES !== undefined) cfg.cluster.postgres = env.PUNCHLINE_CLUSTER_POSTGRES
+  if (env.PUNCHLINE_CLUSTER_BROKER_PASSWORD !== undefined) cfg.cluster.broker.password = env.PUNCHLINE_CLUSTER_BROKER_PASSWORD
   if (env.PUNCHLINE_ALLOW_ANONYMOUS === '1' || env.PUNCHLINE_ALLOW_ANONYMOUS === 'true') cfg.allowAnonymous = true
 
   const f = src.flags ?? {}

@@ -10,6 +10,7 @@ import { Gateway } from '../gateway.js'
 import { StoreUnavailable } from '../store/open-failure.js'
 import { DataDirInUse } from '../store/data-dir-lock.js'
 import { StoppedWhileStarting } from '../life/step.js'
+import { stopOnSignals } from './stop-on-signal.js'
 
 /**
  * The exit status of a start refused for a cause that may pass by itself (sysexits EX_TEMPFAIL): the
@@ -20,7 +21,7 @@ export const EXIT_STORE_UNAVAILABLE = 75
 export const GATEWAY_COMMAND = defineCommand({
   usage: [
     'punchline gateway [--config] [--mqtt-port] [--http-port] [--adms-port] [--data]',
-    '                  [--upstream] [--allow-anonymous]',
+    '                  [--upstream] [--allow-anonymous] [--cluster]',
     'punchline gateway --init [--data] [--config] [--host]'
   ],
   flags: {
@@ -31,6 +32,7 @@ export const GATEWAY_COMMAND = defineCommand({
     data: { type: 'string', value: 'DIR' },
     upstream: { type: 'string', value: 'URL' },
     'allow-anonymous': { type: 'boolean' },
+    cluster: { type: 'boolean' },
     init: { type: 'boolean' },
     host: { type: 'string', value: 'NAME_OR_IP', multiple: true }
   }
@@ -61,29 +63,15 @@ export async function runGateway (argv: string[], out: (line: string) => void): 
     }
   })
   const log = createLogger({ name: 'punchline-gateway' })
-  const gateway = new Gateway(config, { log })
-  let stopping = false
-  const stop = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    log.info({ signal }, 'stopping: draining in-flight work')
-    gateway.stop().then(() => { log.flush(); process.exit(0) }, (err: Error) => {
-      log.error({ err }, 'error while stopping')
-      log.flush()
-      process.exit(1)
-    })
+  if (values.cluster === true) {
+    // Behind the flag: the single box never loads the cluster node, MQTT client mode or the PostgreSQL client.
+    const { runClusterNode } = await import('../cluster/node/run-cluster-node.js')
+    return await runClusterNode(config, log)
   }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
+  const gateway = new Gateway(config, { log })
+  stopOnSignals(async () => await gateway.stop(), log, 'stopping: draining in-flight work')
   // The usual daemon reload (certbot deploy hook: `systemctl reload` / `kill -HUP`); replaces the default of exiting.
   process.on('SIGHUP', () => gateway.reloadTls())
-  process.on('uncaughtException', (err) => {
-    // Nothing is acknowledged before it is committed, so exiting loses nothing a device cannot resend;
-    // a supervisor (systemd) restarts the gateway.
-    log.fatal({ err }, 'uncaught exception; exiting')
-    log.flush()
-    process.exit(70)
-  })
   try {
     await gateway.start()
   } catch (err) {
