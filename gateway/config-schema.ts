@@ -79,6 +79,7 @@ export const gatewayConfigSchema = {
       requestTimeoutMs: { type: 'number', maximum: 600_000, problem: 'must be between http.headersTimeoutMs and 600000' },
       maxEventStreams: wholeBetween(1, 1000),
       eventQueueBytes: wholeBetween(4096, 64 * 1024 * 1024),
+      eventHeartbeatSeconds: wholeBetween(1, 300),
       // Each address or range is checked in gateway/config.ts, which names the entry.
       trustProxy: {
         anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string' } }],

@@ -62,6 +62,8 @@ export interface HttpConfig {
   maxEventStreams: number
   /** bytes of events queued for one stream whose client reads no more before it is dropped (and counted) */
   eventQueueBytes: number
+  /** seconds between a stream's heartbeat comments (a proxy that cuts idle responses sooner needs fewer); a stream whose session ended closes at the next */
+  eventHeartbeatSeconds: number
   /**
    * behind a TLS reverse proxy: take the client's address and the scheme from X-Forwarded-For and
    * X-Forwarded-Proto (Fastify's trustProxy) when the request comes from a trusted proxy: true for any
@@ -180,7 +182,7 @@ export function defaultConfig (): GatewayConfig {
     // connection is dropped.
     mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
-    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024, trustProxy: false },
+    http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024, eventHeartbeatSeconds: 15, trustProxy: false },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
     forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },

@@ -64,7 +64,7 @@ function idleLive (db: Db, config: GatewayConfig): Live {
   const devices = new DeviceLive(new DeviceStore(db), new SiteMap(config.sites), events)
   return {
     events,
-    streams: new EventStreams(events, { maxStreams: config.http.maxEventStreams, queueBytes: config.http.eventQueueBytes }, metrics),
+    streams: new EventStreams(events, { maxStreams: config.http.maxEventStreams, queueBytes: config.http.eventQueueBytes, heartbeatSeconds: config.http.eventHeartbeatSeconds }, metrics),
     devices,
     history: new HistorySampler({ db, intervalMs: 60_000, backlog: () => 0, devicesOnline: () => 0, now: Date.now, log: silentLogger() }),
     committed: () => {}

@@ -190,9 +190,10 @@ t.test('a dead letter and the alarm it raises arrive as events; the viewer gets 
 })
 
 t.test('a stream outlives the request deadline, gets a heartbeat, and ends once its session is logged out', async t => {
-  const { gw, sessions } = await start(t, { http: { headersTimeoutMs: 1000, requestTimeoutMs: 2000 } })
+  const { gw, sessions } = await start(t, { http: { headersTimeoutMs: 1000, requestTimeoutMs: 2000, eventHeartbeatSeconds: 3 } })
   const s = await stream(t, gw, { Cookie: sessions.viewer.cookie })
   await until(() => s.comments.includes('heartbeat'), 'a heartbeat comment', 20_000, 200)
+  // A heartbeat comes after 3 s, past the 2 s request deadline.
   t.notOk(s.ended, 'still open past http.requestTimeoutMs')
   t.equal((await asSession(gw, sessions.viewer, 'DELETE', '/api/v1/session')).status, 204)
   await until(() => s.ended, 'the stream to end at the next heartbeat', 20_000, 200)

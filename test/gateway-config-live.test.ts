@@ -10,6 +10,7 @@ import { loadConfig } from '../gateway/config.js'
 t.test('event stream and history settings: defaults, bounds, and the relation to http.maxConnections', async t => {
   const d = loadConfig()
   t.equal(d.http.maxEventStreams, 16)
+  t.equal(d.http.eventHeartbeatSeconds, 15)
   t.equal(d.http.eventQueueBytes, 1024 * 1024)
   t.equal(d.history.sampleSeconds, 60)
   const file = join(t.testdir(), 'c.json')
@@ -19,6 +20,8 @@ t.test('event stream and history settings: defaults, bounds, and the relation to
   }
   t.match(load({ http: { maxEventStreams: 4, eventQueueBytes: 65536 }, history: { sampleSeconds: 5 } }), { http: { maxEventStreams: 4, eventQueueBytes: 65536 }, history: { sampleSeconds: 5 } })
   t.throws(() => load({ http: { maxEventStreams: 0 } }), /http\.maxEventStreams: must be a whole number between 1 and 1000/)
+  t.throws(() => load({ http: { eventHeartbeatSeconds: 0 } }), /http\.eventHeartbeatSeconds: must be a whole number between 1 and 300/)
+  t.equal(load({ http: { eventHeartbeatSeconds: 5 } }).http.eventHeartbeatSeconds, 5)
   t.throws(() => load({ http: { maxEventStreams: 64 } }), /http\.maxEventStreams: must be below http\.maxConnections/)
   t.equal(load({ http: { maxConnections: 8 } }).http.maxEventStreams, 7, 'the default follows a smaller connection cap: a file that sets only maxConnections is not refused')
   t.throws(() => load({ http: { eventQueueBytes: 100 } }), /http\.eventQueueBytes: must be a whole number between 4096 and 67108864/)

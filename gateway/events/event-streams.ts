@@ -1,7 +1,7 @@
 /**
  * The open /api/v1/events streams: at most `http.maxEventStreams` at once (each holds a connection and a
  * queue; past the cap a new one is refused and counted), each fed from the live event bus with what its
- * role may see, each sent a heartbeat comment every HEARTBEAT_MS so proxies and the browser keep the
+ * role may see, each sent a heartbeat comment every `http.eventHeartbeatSeconds` so proxies and the browser keep the
  * connection and a dead one is found, and each ended when its session or token no longer holds.
  */
 import type { ServerResponse } from 'node:http'
@@ -10,8 +10,8 @@ import { EventStream, eventText } from './event-stream.js'
 import { visibleTo, type LiveEvent, type LiveEvents } from './live-events.js'
 import type { LiveMetrics } from './live-metrics.js'
 
-/** A comment line every this often; proxies commonly cut a response idle for 30-60 s. */
-export const HEARTBEAT_MS = 15_000
+/** A comment line every this often by default; proxies commonly cut a response idle for 30-60 s. */
+export const DEFAULT_HEARTBEAT_SECONDS = 15
 /** How long EventSource waits before it reconnects (the stream's `retry:` field). */
 export const RECONNECT_MS = 2000
 
@@ -20,6 +20,8 @@ export interface EventStreamLimits {
   maxStreams: number
   /** bytes of events queued for one client whose socket takes no more (http.eventQueueBytes) */
   queueBytes: number
+  /** seconds between heartbeat comments, which also end streams whose session no longer holds (http.eventHeartbeatSeconds) */
+  heartbeatSeconds?: number
 }
 
 interface Open {
@@ -80,7 +82,7 @@ export class EventStreams {
     }
     if (this.#unsubscribe === undefined) {
       this.#unsubscribe = this.#bus.subscribe(e => this.#publish(e))
-      this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS).unref()
+      this.#heartbeat = setInterval(() => this.#beat(), (this.#limits.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000).unref()
     }
   }
 

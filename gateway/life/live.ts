@@ -36,7 +36,7 @@ export const live: LifeStep = {
     forwarder?.on('parked', (n, reason) => { if (events.listening) events.publish('dead-letter', { kind: 'unmapped', count: n, error: reason }) })
     life.live = {
       events,
-      streams: new EventStreams(events, { maxStreams: config.http.maxEventStreams, queueBytes: config.http.eventQueueBytes }, liveMetrics),
+      streams: new EventStreams(events, { maxStreams: config.http.maxEventStreams, queueBytes: config.http.eventQueueBytes, heartbeatSeconds: config.http.eventHeartbeatSeconds }, liveMetrics),
       devices,
       history,
       committed: (device, epoch, seqs) => {
