@@ -16,8 +16,9 @@
  *   handshake gets a clock command first, in its zone's wall time (the zone is never sent as an offset).
  */
 import type { Logger } from '../../shared/log.js'
+import { decodeUtf8 } from '../../shared/codec/device-text.js'
 import { LogLimiter } from '../log-limiter.js'
-import type { AdmsStore, Terminal } from '../store/adms-store.js'
+import { isSerial, SERIAL_PATTERN, type AdmsStore, type Terminal } from '../store/adms-store.js'
 import { QueueFull, type Committer, type CommitResult } from '../ingest/group-commit.js'
 import type { PunchRow } from '../store/punch-store.js'
 import type { AdmsMetrics } from './adms-metrics.js'
@@ -75,6 +76,12 @@ export class AdmsIngress {
 
   /** The terminal, or the refusal for a serial number nobody registered. */
   #terminal (sn: string | undefined, endpoint: string, address: string | undefined): Terminal | Answer {
+    if (sn !== undefined && !isSerial(sn)) {
+      // Not echoed: it is whatever the request carried.
+      this.#o.metrics.refused.inc({ reason: 'unknown_serial' })
+      this.#o.metrics.requests.inc({ endpoint, result: 'refused' })
+      return { status: 400, text: `FAIL: SN must be a terminal's serial number (${SERIAL_PATTERN.source})` }
+    }
     const terminal = sn === undefined ? undefined : this.#o.store.get(sn)
     if (terminal !== undefined) {
       this.#o.store.heardFrom(terminal.sn, this.#o.now(), address)
@@ -110,7 +117,9 @@ export class AdmsIngress {
       o.metrics.requests.inc({ endpoint: 'upload', result: 'ok' })
       return OK
     }
-    const { records, problems } = parseAttlog(body.toString('utf8'))
+    // Bytes that are not UTF-8 make their line a problem (device-text.ts), never a replacement character
+    // stored as if the terminal had sent it.
+    const { records, problems } = parseAttlog(decodeUtf8(body))
     const rows: PunchRow[] = []
     const sourceIds: string[] = []
     for (const r of records) {
