@@ -136,10 +136,13 @@ t.test('storage full: no ack, the device keeps the batch, an alarm; room again: 
 
   // Cleared as critical; a warning may follow, since the purge stopped at room for ingest, near the budget.
   const critical = async (): Promise<boolean> => (await getJson<ActiveAlarms>(gw, '/api/alarms')).alarms.some(a => a.name === 'storage' && a.severity === 'critical')
-  await until(async () => !(await critical()), 'the critical storage alarm to clear')
-  const after = await metrics(gw)
-  t.match(after, /^punchline_storage_full 0$/m)
-  t.match(after, /^punchline_alarm\{name="storage",severity="critical"\} 0$/m)
+  // Near the budget the guard may find the file full again for a moment (the held batch came in, retention
+  // purges what is delivered): wait for a moment where the view and the gauges agree it is not.
+  let after = ''
+  await until(async () => {
+    after = await metrics(gw)
+    return !(await critical()) && /^punchline_storage_full 0$/m.test(after) && /^punchline_alarm\{name="storage",severity="critical"\} 0$/m.test(after)
+  }, () => 'the critical storage alarm to clear, in the view and the gauges: ' + (/^punchline_(storage_full|alarm\{name="storage".*) .*$/gm.exec(after)?.[0] ?? ''))
   t.ok(gw.logs.some(l => l.alarm === 'storage' && ((l.msg === 'alarm cleared: storage' && l.severity === 'critical') || (l.was === 'critical' && l.severity === 'warning'))),
     'the end of the critical alarm is logged (cleared, or eased to a warning)')
 })
