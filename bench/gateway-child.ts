@@ -13,6 +13,8 @@ import { localApiToken } from '../gateway/http/api-token.js'
 export interface BenchGateway {
   url: string
   httpPort: number
+  /** `Bearer <the site's API token>`: /metrics and /api/v1 as an admin */
+  authorization: string
   child: ChildProcess
   /** mean rows per group-commit transaction so far, from the gateway's own /metrics */
   rowsPerCommit: () => Promise<number>
@@ -65,6 +67,7 @@ export async function startGateway (o: GatewayStart): Promise<BenchGateway> {
   return {
     url: `mqtt://127.0.0.1:${ports.mqttPort}`,
     httpPort: ports.httpPort,
+    authorization,
     child,
     metrics,
     rowsPerCommit: async () => {

@@ -18,6 +18,7 @@ import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { removeTempDir, spawnTracked, stopChild, tempDir, waitForLine } from './children.js'
 import { benchScript } from './paths.js'
 import { startGateway, type BenchGateway } from './gateway-child.js'
+import { readPunchEvents, type EventReader } from './event-reader.js'
 import { connectDevice, makePunches } from './mqtt-load.js'
 import { fixed, percentile, sleep } from './stats.js'
 
@@ -43,6 +44,11 @@ export interface LatencyRun {
   toSink: Quantiles
   /** punch taken → the gateway's ack (after its commit) reaches the device */
   toAck: Quantiles
+  /**
+   * punch taken → its `punch` event on GET /api/v1/events (what the console's pages show live); absent in
+   * figures measured before it was
+   */
+  toEvent?: Quantiles
   /** the ring append, durable on return (part of both of the above) */
   append: Quantiles
   /** the gateway's `received` stamp → arrival at the sink (ms clock resolution): the forwarder's share */
@@ -130,8 +136,14 @@ async function punchToSink (shape: LatencyShape, log: (line: string) => void): P
     writeFileSync(config, JSON.stringify({ forward: { lingerMs: shape.lingerMs } }))
   }
   let gw: BenchGateway | undefined
+  let events: EventReader | undefined
+  const toEvent: number[] = []
   try {
     gw = await startGateway({ dataDir: join(dir, 'gateway'), upstream: await sink.start(), config })
+    events = readPunchEvents(`http://127.0.0.1:${gw.httpPort}/api/v1/events`, gw.authorization, (id, at) => {
+      if (inWindow.has(id)) toEvent.push(at - taken.get(id)!)
+    })
+    await events.opened
     const silent = pino({ level: 'silent' })
     const toAck: number[] = []
     const append: number[] = []
@@ -193,14 +205,16 @@ async function punchToSink (shape: LatencyShape, log: (line: string) => void): P
     const run = {
       toSink: quantiles(toSink),
       toAck: quantiles(toAck),
+      toEvent: quantiles(toEvent),
       append: quantiles(append),
       forwarder: quantiles(forwarder),
       perRequest: punchesIn / requests
     }
-    log(`punch → upstream: p50 ${fixed(run.toSink.p50, 1)} ms, p99 ${fixed(run.toSink.p99, 1)} ms (${run.toSink.n} punches); punch → ack at the device p50 ${fixed(run.toAck.p50, 1)} ms, p99 ${fixed(run.toAck.p99, 1)} ms; gateway received → sink p50 ${fixed(run.forwarder.p50, 0)} ms; ${fixed(run.perRequest, 1)} punches per upstream request`)
+    log(`punch → upstream: p50 ${fixed(run.toSink.p50, 1)} ms, p99 ${fixed(run.toSink.p99, 1)} ms (${run.toSink.n} punches); punch → ack at the device p50 ${fixed(run.toAck.p50, 1)} ms, p99 ${fixed(run.toAck.p99, 1)} ms; punch → live event p50 ${fixed(run.toEvent.p50, 1)} ms, p99 ${fixed(run.toEvent.p99, 1)} ms (${run.toEvent.n}); gateway received → sink p50 ${fixed(run.forwarder.p50, 0)} ms; ${fixed(run.perRequest, 1)} punches per upstream request`)
     return run
   } finally {
     stopPunching()
+    events?.close()
     await Promise.all(runtimes.map(async rt => await rt.stop()))
     await gw?.stop()
     await sink.close()

@@ -13,8 +13,12 @@ import { addOperator } from './helpers/api-v1.js'
 import { gatewayForwardingTo } from './helpers/refusing-sink.js'
 import { browserFor, goTo, logIn, openConsole, unexpected } from './helpers/console-page.js'
 
-/** Generous: the machine is shared; the issue's "within a second" is what a quiet gateway shows. */
-const LIVE_WITHIN_MS = 5000
+/**
+ * How long the test waits for what the live stream brings. With the stream up the page does not poll, so
+ * what shows came over it; how fast is measured in `npm run bench` (docs/BENCHMARKS.md, "Online latency":
+ * punch → live event), not here on a shared machine.
+ */
+const LIVE_WAIT_MS = 30_000
 
 t.test('live: a device added in the console comes online, sync now reaches it, its punch appears', async t => {
   const sink = new WebhookUpstream()
@@ -45,7 +49,7 @@ t.test('live: a device added in the console comes online, sync now reaches it, i
     await page.locator('tr[data-device="T-LIVE"][data-online="false"]').waitFor()
     const dev = await connectDevice(gw.mqttUrl, 'T-LIVE', { secret })
     t.teardown(() => dev.close())
-    await page.locator('tr[data-device="T-LIVE"][data-online="true"]').waitFor({ timeout: LIVE_WITHIN_MS })
+    await page.locator('tr[data-device="T-LIVE"][data-online="true"]').waitFor({ timeout: LIVE_WAIT_MS })
     t.pass('online without a reload')
     await page.locator('tr[data-device="T-LIVE"]').getByRole('button', { name: 'Sync now' }).click()
     await page.locator('tr[data-device="T-LIVE"]').getByText('sync asked').waitFor()
@@ -54,10 +58,9 @@ t.test('live: a device added in the console comes online, sync now reaches it, i
 
     await t.test('a punch at the terminal appears on the open fleet page', async t => {
       await goTo(page, 'Fleet')
-      const started = Date.now()
       await dev.publish(batch('live-1', [1]))
-      await page.locator('table[aria-label="punches arriving"] tr', { hasText: 'T-LIVE' }).waitFor({ timeout: LIVE_WITHIN_MS })
-      t.ok(Date.now() - started < LIVE_WITHIN_MS, `shown ${Date.now() - started} ms after the publish`)
+      await page.locator('table[aria-label="punches arriving"] tr', { hasText: 'T-LIVE' }).waitFor({ timeout: LIVE_WAIT_MS })
+      t.equal(await page.locator('[data-live]').getAttribute('data-live'), 'live', 'shown while the stream stayed up: it came over the stream, not a poll')
       await page.locator('.chart canvas').nth(1).waitFor()
       t.pass('the 24 h charts drawn (uPlot under the Content-Security-Policy)')
     })
