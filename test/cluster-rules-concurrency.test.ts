@@ -6,7 +6,7 @@
  * exactly one of the two is, whichever committed second. Without the advisory locks both transactions
  * read before either committed and neither was flagged.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pg from 'pg'
 import { PostgresClusterStore } from '../gateway/cluster/postgres/postgres-cluster-store.js'
 import type { JobRows } from '../gateway/cluster/cluster-store.js'
@@ -29,19 +29,24 @@ function job (device: string, seq: number, ts: number, emp: string, loc?: { lat:
   return { received: T0 + 5000, rows: [{ device, epoch: '0000000a', tz: 0, flags: '', punch: { seq, ts, emp, kind: 'in', method: 'card', clock: 'synced', ...(loc === undefined ? {} : { loc }) } }] }
 }
 
-t.test('two nodes storing a badge\'s two punches at once: exactly one is a double, every round', async t => {
+/** two nodes' stores on one fresh database, and a client to read what they stored */
+async function twoNodes (t: Test): Promise<{ a: PostgresClusterStore, b: PostgresClusterStore, c: pg.Client }> {
   const server = await startPostgres(t)
   const config = await server.database()
   const a = await PostgresClusterStore.open({ ...config, poolSize: 2, rules: RULES })
   const b = await PostgresClusterStore.open({ ...config, poolSize: 2, rules: RULES })
-  t.teardown(async () => { await a.close(); await b.close() })
+  const c = new pg.Client(config)
+  await c.connect()
+  t.teardown(async () => { await c.end(); await a.close(); await b.close() })
+  return { a, b, c }
+}
+
+t.test('two nodes storing a badge\'s two punches at once: exactly one is a double, every round', async t => {
+  const { a, b, c } = await twoNodes(t)
   for (let r = 0; r < ROUNDS; r++) {
     const device = `D-${r}`
     await Promise.all([a.commit([job(device, 1, T0, 'E1')]), b.commit([job(device, 2, T0 + 20_000, 'E1')])])
   }
-  const c = new pg.Client(config)
-  await c.connect()
-  t.teardown(async () => await c.end())
   const rows = (await c.query<{ device: string, n: number }>(
     "SELECT device, count(*) FILTER (WHERE flags LIKE '%double%')::int AS n FROM punches GROUP BY device ORDER BY device")).rows
   t.equal(rows.length, ROUNDS)
@@ -49,20 +54,13 @@ t.test('two nodes storing a badge\'s two punches at once: exactly one is a doubl
 })
 
 t.test('two nodes storing one person\'s punches on two devices at once: the second sees the first (gps-jump)', async t => {
-  const server = await startPostgres(t)
-  const config = await server.database()
-  const a = await PostgresClusterStore.open({ ...config, poolSize: 2, rules: RULES })
-  const b = await PostgresClusterStore.open({ ...config, poolSize: 2, rules: RULES })
-  t.teardown(async () => { await a.close(); await b.close() })
+  const { a, b, c } = await twoNodes(t)
   const shanghai = { lat: 31.2304, lon: 121.4737, acc: 10 }
   const beijing = { lat: 39.9042, lon: 116.4074, acc: 10 }
   for (let r = 0; r < ROUNDS; r++) {
     const ts = T0 + r * 3600_000
     await Promise.all([a.commit([job('W-1', r + 1, ts, 'ADA', shanghai)]), b.commit([job('W-2', r + 1, ts + 60_000, 'ADA', beijing)])])
   }
-  const c = new pg.Client(config)
-  await c.connect()
-  t.teardown(async () => await c.end())
   const rows = (await c.query<{ seq: number, n: number }>(
     "SELECT seq, count(*) FILTER (WHERE flags LIKE '%gps-jump%')::int AS n FROM punches GROUP BY seq ORDER BY seq")).rows
   t.equal(rows.length, ROUNDS)
