@@ -31,6 +31,9 @@ export class NodeRules {
 
   constructor (cfg: GatewayConfig, log: Logger) {
     this.#log = log
+    if (cfg.roster.unknown === 'hold') {
+      log.warn('roster.unknown "hold" is not in cluster mode yet: nodes forward unknown badges flagged unknown-badge (docs/OPERATIONS.md, "Topologies")')
+    }
     this.rules = {
       config: cfg.rules,
       sites: new SiteMap(cfg.sites),
