@@ -56,8 +56,9 @@ function neighbour (dir: 'before' | 'after'): string {
 
 const ANSWERS = `
   SELECT
-    (EXISTS (SELECT 1 FROM punches p WHERE p.device = r.device AND p.epoch = r.epoch AND p.seq = r.seq)
-      OR (r.source_id IS NOT NULL AND EXISTS (SELECT 1 FROM punches p WHERE p.device = r.device AND p.source_id = r.source_id))) AS stored,
+    -- a probe per row: as EXISTS the planner may hash the whole table once per group instead
+    (SELECT true FROM punches p WHERE p.device = r.device AND p.epoch = r.epoch AND p.seq = r.seq LIMIT 1) IS NOT NULL
+      OR (r.source_id IS NOT NULL AND (SELECT true FROM punches p WHERE p.device = r.device AND p.source_id = r.source_id LIMIT 1) IS NOT NULL) AS stored,
     CASE WHEN r.person IS NULL
       THEN EXISTS (SELECT 1 FROM punches p WHERE ${BADGE} AND p.ts BETWEEN r.near_from AND r.near_to AND ${NOT_SELF_BADGE})
       ELSE EXISTS (SELECT 1 FROM punches p WHERE ${PERSON} AND p.ts BETWEEN r.near_from AND r.near_to AND p.device = r.device AND ${NOT_SELF_BADGE}) END AS near,

@@ -64,10 +64,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_batch ON outbox (batch) WHERE batch IS NOT NULL;
   `,
   // 2: what the rules read (gateway/cluster/postgres/group-flagger.ts) and the forwarder's dead letters.
-  // The person rules' index ranges, as the single box's migration 3 has them.
+  // The person rules' index ranges, as the single box's migration 3 has them, with the id last as SQLite's
+  // rowid is in its index entries: a neighbour's ties then come in the index's order, no sort.
   `
-  CREATE INDEX punches_device_emp_ts ON punches (device, emp, ts);
-  CREATE INDEX punches_person_ts ON punches (person, ts) WHERE person IS NOT NULL;
+  CREATE INDEX punches_device_emp_ts ON punches (device, emp, ts, id);
+  CREATE INDEX punches_person_ts ON punches (person, ts, id) WHERE person IS NOT NULL;
 
   -- Each device's last big clock correction from its status, for the clock-skew rule: the status reaches
   -- one node, the device's batches any node.
