@@ -7,8 +7,12 @@
 import type pg from 'pg'
 import type { DeviceStatus } from '../../../shared/codec/status.js'
 
+// Two statuses of one device may reach two nodes and be written in either order: a correction never
+// replaces a later one (its time says which is later); a status without one clears it, as it does on the
+// single box.
 const UPSERT = `INSERT INTO device_clocks (device, jump_ms, jump_at, updated) VALUES ($1, $2, $3, $4)
-  ON CONFLICT (device) DO UPDATE SET jump_ms = excluded.jump_ms, jump_at = excluded.jump_at, updated = excluded.updated`
+  ON CONFLICT (device) DO UPDATE SET jump_ms = excluded.jump_ms, jump_at = excluded.jump_at, updated = excluded.updated
+  WHERE excluded.jump_at IS NULL OR device_clocks.jump_at IS NULL OR excluded.jump_at >= device_clocks.jump_at`
 
 /**
  * Records what the status says of the device's last correction, as DeviceClocks.update reads it: a status
