@@ -7,14 +7,15 @@ import { readFileSync } from 'node:fs'
 import { defineCommand } from '../../shared/cli.js'
 import { parse } from 'csv-parse/sync'
 import { withDatabase } from './with-database.js'
+import { withClusterStore } from './with-cluster-store.js'
 import { RosterStore, type RosterEntry } from '../store/roster-store.js'
 
 export const ROSTER_COMMAND = defineCommand({
   usage: [
-    'punchline roster add BADGE EMPLOYEE [--device | --site] [--name] [--data] [--config]',
-    'punchline roster import FILE.csv [--device | --site] [--data] [--config]   (columns: badge,employee[,name][,scope])',
-    'punchline roster list [--data] [--config] [--json]',
-    'punchline roster remove BADGE [--device | --site] [--data] [--config]'
+    'punchline roster add BADGE EMPLOYEE [--device | --site] [--name] [--data] [--config] [--cluster]',
+    'punchline roster import FILE.csv [--device | --site] [--data] [--config] [--cluster]   (columns: badge,employee[,name][,scope])',
+    'punchline roster list [--data] [--config] [--json] [--cluster]',
+    'punchline roster remove BADGE [--device | --site] [--data] [--config] [--cluster]'
   ],
   flags: {
     device: { type: 'string', value: 'ID' },
@@ -22,7 +23,9 @@ export const ROSTER_COMMAND = defineCommand({
     name: { type: 'string', value: 'NAME' },
     data: { type: 'string', value: 'DIR' },
     config: { type: 'string', value: 'FILE' },
-    json: { type: 'boolean' }
+    json: { type: 'boolean' },
+    // the cluster's shared roster in PostgreSQL (cluster.postgres of --config), which every node follows
+    cluster: { type: 'boolean' }
   },
   positionals: true
 })
@@ -51,41 +54,62 @@ export function readRosterCsv (text: string, defaultScope: string): Array<Omit<R
   })
 }
 
+/** The roster a command edits: the single box's SQLite one, or a cluster's shared one. */
+interface RosterTarget {
+  put: (entries: ReadonlyArray<Omit<RosterEntry, 'updated'>>) => Promise<number>
+  all: () => Promise<RosterEntry[]>
+  remove: (scope: string, badge: string) => Promise<boolean>
+}
+
 export async function runRoster (argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = ROSTER_COMMAND.parse(argv)
-  const [verb, a, b] = positionals
+  if (values.cluster === true) {
+    return await withClusterStore(values, async (s) => await rosterVerb(positionals, values, out, {
+      put: async (entries) => await s.putRoster(entries),
+      all: async () => (await s.readRoster()).entries,
+      remove: async (scope, badge) => await s.removeRoster(scope, badge)
+    }))
+  }
   return await withDatabase(values, async (db) => {
     const roster = new RosterStore(db)
-    const now = Date.now()
-    switch (verb) {
-      case 'add': {
-        if (a === undefined || b === undefined) throw new Error('usage:\n' + ROSTER_USAGE)
-        const scope = scopeOf(values)
-        roster.put([{ scope, badge: a, employee: b, name: values.name ?? null }], now)
-        out(`${scope}\t${a} → ${b}`)
-        return 0
-      }
-      case 'import': {
-        if (a === undefined) throw new Error('usage:\n' + ROSTER_USAGE)
-        const entries = readRosterCsv(readFileSync(a, 'utf8'), scopeOf(values))
-        out(`imported ${roster.put(entries, now)} roster entries from ${a}`)
-        return 0
-      }
-      case 'list': {
-        const rows = roster.all()
-        if (values.json === true) out(JSON.stringify(rows))
-        else for (const r of rows) out(`${r.scope}\t${r.badge}\t${r.employee}${r.name === null ? '' : '\t' + r.name}`)
-        return 0
-      }
-      case 'remove': {
-        if (a === undefined) throw new Error('usage:\n' + ROSTER_USAGE)
-        const scope = scopeOf(values)
-        const gone = roster.remove(scope, a)
-        out(gone ? `removed ${scope} ${a}` : `no roster entry ${scope} ${a}`)
-        return gone ? 0 : 1
-      }
-      default:
-        throw new Error('usage:\n' + ROSTER_USAGE)
-    }
+    return await rosterVerb(positionals, values, out, {
+      put: async (entries) => roster.put(entries, Date.now()),
+      all: async () => roster.all(),
+      remove: async (scope, badge) => roster.remove(scope, badge)
+    })
   })
+}
+
+async function rosterVerb (positionals: string[], values: { device?: string, site?: string, name?: string, json?: boolean }, out: (line: string) => void, roster: RosterTarget): Promise<number> {
+  const [verb, a, b] = positionals
+  switch (verb) {
+    case 'add': {
+      if (a === undefined || b === undefined) throw new Error('usage:\n' + ROSTER_USAGE)
+      const scope = scopeOf(values)
+      await roster.put([{ scope, badge: a, employee: b, name: values.name ?? null }])
+      out(`${scope}\t${a} → ${b}`)
+      return 0
+    }
+    case 'import': {
+      if (a === undefined) throw new Error('usage:\n' + ROSTER_USAGE)
+      const entries = readRosterCsv(readFileSync(a, 'utf8'), scopeOf(values))
+      out(`imported ${await roster.put(entries)} roster entries from ${a}`)
+      return 0
+    }
+    case 'list': {
+      const rows = await roster.all()
+      if (values.json === true) out(JSON.stringify(rows))
+      else for (const r of rows) out(`${r.scope}\t${r.badge}\t${r.employee}${r.name === null ? '' : '\t' + r.name}`)
+      return 0
+    }
+    case 'remove': {
+      if (a === undefined) throw new Error('usage:\n' + ROSTER_USAGE)
+      const scope = scopeOf(values)
+      const gone = await roster.remove(scope, a)
+      out(gone ? `removed ${scope} ${a}` : `no roster entry ${scope} ${a}`)
+      return gone ? 0 : 1
+    }
+    default:
+      throw new Error('usage:\n' + ROSTER_USAGE)
+  }
 }

@@ -10,6 +10,7 @@
  */
 import type { CommitOutcome, JobRows } from '../ingest/commit-writer.js'
 import type { StoredPunch } from '../store/punch-store.js'
+import type { DeadLetterKind } from '../store/forward-store.js'
 
 export type { CommitOutcome, CommitResult, JobRows } from '../ingest/commit-writer.js'
 export type { PunchRow, StoredPunch } from '../store/punch-store.js'
@@ -44,6 +45,17 @@ export interface ReleaseOptions {
   error: string
 }
 
+export interface DeadLetterOptions {
+  /** the upstream's HTTP status, when it answered */
+  status: number | null
+  /** the upstream's words (bounded before they are stored) */
+  reason: string
+  /** 'refused' for good, or 'unmapped': the upstream does not know the person yet */
+  kind: DeadLetterKind
+  /** the node that parked them, for operators */
+  node: string
+}
+
 export interface ClusterStore {
   /**
    * Stores each job's rows in one group commit, with decision 1's dedup (docs/ARCHITECTURE.md):
@@ -69,6 +81,14 @@ export interface ClusterStore {
   complete: (batch: ClaimedBatch) => Promise<boolean>
   /** The attempt failed: count it and make the batch due again later, under its key. False when this claim no longer held it. */
   release: (batch: ClaimedBatch, opts: ReleaseOptions) => Promise<boolean>
+  /**
+   * The upstream refused a record of the batch for good: the batch is replaced by two halves, each a new
+   * batch under a new key, due now. 2, or 0 when it holds a single punch (park it with `deadLetter`), or
+   * undefined when this claim no longer held it.
+   */
+  split: (batch: ClaimedBatch) => Promise<number | undefined>
+  /** The batch's punches go to dead letters and the batch leaves the outbox; how many, or undefined when this claim no longer held it. */
+  deadLetter: (batch: ClaimedBatch, opts: DeadLetterOptions) => Promise<number | undefined>
   close: () => Promise<void>
 }
 

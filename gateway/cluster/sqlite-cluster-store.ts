@@ -10,7 +10,7 @@ import { CommitWriter, type CommitOutcome, type JobRows } from '../ingest/commit
 import type { Db } from '../store/db.js'
 import { ForwardStore, type ForwardBatch } from '../store/forward-store.js'
 import { PunchStore } from '../store/punch-store.js'
-import { checkClaim, checkRelease, MAX_ERROR_CHARS, type ClaimedBatch, type ClaimOptions, type ClusterStore, type ReleaseOptions } from './cluster-store.js'
+import { checkClaim, checkRelease, MAX_ERROR_CHARS, type ClaimedBatch, type ClaimOptions, type ClusterStore, type DeadLetterOptions, type ReleaseOptions } from './cluster-store.js'
 import { checkLeaseMs, DEFAULT_LEASE_MS } from './lease.js'
 
 export interface SqliteClusterStoreOptions {
@@ -74,6 +74,26 @@ export class SqliteClusterStore implements ClusterStore {
     this.#outbox.retryLater(batch.key, this.#now() + opts.retryInMs, opts.error.slice(0, MAX_ERROR_CHARS))
     this.#drop(batch)
     return true
+  }
+
+  async split (batch: ClaimedBatch): Promise<number | undefined> {
+    if (!this.#holds(batch)) return undefined
+    if (batch.punches.length < 2) return 0
+    const halves = this.#outbox.split(batch.key, this.#now())
+    this.#drop(batch)
+    return halves.length
+  }
+
+  async deadLetter (batch: ClaimedBatch, opts: DeadLetterOptions): Promise<number | undefined> {
+    if (!this.#holds(batch)) return undefined
+    const n = this.#outbox.deadLetter(batch.key, opts.status, opts.reason.slice(0, MAX_ERROR_CHARS), this.#now(), opts.kind)
+    this.#drop(batch)
+    return n
+  }
+
+  #holds (batch: ClaimedBatch): boolean {
+    const lease = this.#leases.get(batch.key)
+    return lease?.claim === batch.claim && lease.until > this.#now()
   }
 
   #drop (batch: ClaimedBatch): void {

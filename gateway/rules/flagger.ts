@@ -9,7 +9,7 @@
  * inside the transaction (`RowFlagger`), so punches stored earlier in the same commit count too.
  */
 import type { PunchRow } from '../store/punch-store.js'
-import type { PunchHistory } from './history.js'
+import type { RuleHistory } from './history.js'
 import type { DeviceClocks } from './device-clocks.js'
 import type { BadgeLookup, Roster } from './roster.js'
 import type { SiteMap } from './sites.js'
@@ -24,7 +24,7 @@ export interface FlagInputs {
 export interface RowFlaggerParts {
   rules: RulesConfig
   sites: SiteMap
-  history: PunchHistory
+  history: RuleHistory
 }
 
 export interface FlaggerParts extends RowFlaggerParts {

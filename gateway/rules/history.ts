@@ -3,8 +3,13 @@
  * employee when the roster maps the badge (then card and fingerprint of one employee are one person), else
  * the badge on that one device (the same PIN on two terminals is never one person).
  *
- * Runs inside the group commit's transaction, so punches stored earlier in the same commit count too.
- * Every query is an index range (punches_person_ts, punches_device_emp_ts) and stops at one row.
+ * `RuleHistory` is what the rules read; it has two implementations that pass one contract
+ * (test/fixtures/rule-history-contract.ts): `PunchHistory` below, SQLite's, which queries inside the group
+ * commit's transaction, and the cluster's (gateway/cluster/postgres/group-history.ts), which reads a whole
+ * group's answers from PostgreSQL in one statement inside the transaction that stores the group. Either way
+ * punches stored earlier in the same commit count too.
+ *
+ * SQLite: every query is an index range (punches_person_ts, punches_device_emp_ts) and stops at one row.
  */
 import type { Db, Statement } from '../store/db.js'
 
@@ -31,7 +36,17 @@ export interface LocatedPunch {
 
 const LOCATED = 'ts, lat, lon, acc, clock, received'
 
-export class PunchHistory {
+/** The person rules' questions about the other stored punches; `self` is never counted. */
+export interface RuleHistory {
+  /** Is there another punch of this person on this device within ±windowMs of ts (bounds included)? */
+  hasNear: (k: PersonKey, self: Self, ts: number, windowMs: number) => boolean
+  /** The person's located punches just before (ts' <= ts) and just after (ts' >= ts) ts, either may be missing. */
+  neighbours: (k: PersonKey, self: Self, ts: number) => [LocatedPunch | undefined, LocatedPunch | undefined]
+  /** The person's make-up punches stored with ts in [from, to). */
+  manualCount: (k: PersonKey, self: Self, from: number, to: number) => number
+}
+
+export class PunchHistory implements RuleHistory {
   readonly #nearBadge: Statement
   readonly #nearPerson: Statement
   readonly #beforeBadge: Statement

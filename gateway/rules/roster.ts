@@ -15,8 +15,11 @@ export interface BadgeLookup {
 const UNCONFIGURED: BadgeLookup = { configured: false }
 const UNKNOWN: BadgeLookup = { configured: true }
 
+/** where the roster's entries come from: the SQLite RosterStore, or a cluster's copy of PostgreSQL's */
+export type RosterSource = Pick<RosterStore, 'version' | 'all'>
+
 export class Roster {
-  readonly #store: RosterStore
+  readonly #store: RosterSource
   readonly #now: () => number
   readonly #checkEveryMs: number
   #version = -1
@@ -25,7 +28,7 @@ export class Roster {
   #byScope = new Map<string, Map<string, string>>()
   readonly #listeners: Array<() => void> = []
 
-  constructor (store: RosterStore, opts: { now?: () => number, checkEveryMs?: number } = {}) {
+  constructor (store: RosterSource, opts: { now?: () => number, checkEveryMs?: number } = {}) {
     this.#store = store
     this.#now = opts.now ?? Date.now
     this.#checkEveryMs = opts.checkEveryMs ?? 1000

@@ -12,7 +12,7 @@ import type { Flag } from '../../shared/flags.js'
 import type { Punch } from '../../shared/punch.js'
 import type { Geofence } from './geo.js'
 import { distanceM, outsideAll } from './geo.js'
-import type { PersonKey, PunchHistory, LocatedPunch } from './history.js'
+import type { PersonKey, RuleHistory, LocatedPunch } from './history.js'
 import type { BadgeLookup } from './roster.js'
 
 /** The device's last big clock correction, from its status (`clock.lastJumpMs`, `clock.lastJumpAt`). */
@@ -32,7 +32,7 @@ export interface RuleContext {
   /** the site's fences (absent or empty: the geofence rule is off) */
   geofences?: readonly Geofence[]
   jump?: ClockJumpInfo
-  history?: PunchHistory
+  history?: RuleHistory
 }
 
 export interface RulesConfig {

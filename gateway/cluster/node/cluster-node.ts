@@ -26,6 +26,7 @@ import { DeliveryLoop, type DeliveryCounts } from './delivery-loop.js'
 import { listenForMetrics } from './metrics-listener.js'
 import { StoreCommitter } from './store-committer.js'
 import { ClockSync } from './clock-sync.js'
+import { NodeRules } from './node-rules.js'
 
 /** Refuses cluster settings a node cannot run with, naming each. */
 export function checkClusterConfig (c: ClusterConfig): void {
@@ -53,7 +54,7 @@ export interface NodeCounts extends DeliveryCounts {
 }
 
 export class ClusterNode {
-  readonly counts: NodeCounts = { acked: 0, unacked: 0, delivered: 0, punchesDelivered: 0, failed: 0, leaseLost: 0 }
+  readonly counts: NodeCounts = { acked: 0, unacked: 0, delivered: 0, punchesDelivered: 0, failed: 0, leaseLost: 0, splits: 0, deadLettered: 0 }
   readonly metrics = new GatewayMetrics()
   readonly nodeId: string
   readonly #cfg: GatewayConfig
@@ -64,6 +65,7 @@ export class ClusterNode {
   #committer?: StoreCommitter
   #statsTimer?: NodeJS.Timeout
   #http?: Server
+  #rules?: NodeRules
   readonly leasesLost = new Counter({
     name: 'punchline_cluster_leases_lost_total',
     help: 'Deliveries abandoned because their lease ran out before a renewal (another node may send the batch, under the same key)',
@@ -81,7 +83,9 @@ export class ClusterNode {
     const c = this.#cfg.cluster
     const log = this.#log
     const { PostgresClusterStore } = await import('../postgres/postgres-cluster-store.js')
-    const store = this.#store = await PostgresClusterStore.open({ connectionString: c.postgres, leaseMs: c.leaseMs })
+    const rules = this.#rules = new NodeRules(this.#cfg, log.child({ part: 'rules' }))
+    const store = this.#store = await PostgresClusterStore.open({ connectionString: c.postgres, leaseMs: c.leaseMs, rules: rules.rules })
+    await rules.start(store)
     const committer = this.#committer = new StoreCommitter(store, c.maxQueuedRows)
     const topics = new Topics(this.#cfg.topicPrefix)
 
@@ -115,6 +119,7 @@ export class ClusterNode {
     client.on('message', (topic, payload) => {
       const parsed = topics.parse(topic)
       if (parsed?.channel === 'status') {
+        rules.onStatus(parsed.device, payload)
         statuses.inc({ outcome: clockSync.onStatus(parsed.device, payload) })
         return
       }
@@ -150,7 +155,8 @@ export class ClusterNode {
         log,
         counts: this.counts,
         metrics: this.metrics,
-        leasesLost: this.leasesLost
+        leasesLost: this.leasesLost,
+        describe: (p) => rules.describe(p)
       })
       this.#delivery.start()
     } else {
@@ -179,6 +185,7 @@ export class ClusterNode {
       if (!ended) client.end(true)
     }
     await this.#delivery?.stop()
+    this.#rules?.stop()
     await this.#store?.close()
     await new Promise<void>(resolve => { this.#http === undefined ? resolve() : this.#http.close(() => resolve()) })
     this.#log.info({ counts: this.counts }, 'cluster node stopped')

@@ -5,12 +5,16 @@
  * mid-delivery leaves a lease that runs out; a survivor's next claim gets the batch with its key, so the
  * upstream sees a duplicate only under a key it has seen (docs/DESIGN-NOTES.md, "Cluster nodes").
  *
+ * A record the upstream refuses for good is isolated as the single box isolates it: the batch is split
+ * in halves (new batches, new keys) until the record is alone, then parked in dead letters (`split` and
+ * `deadLetter` on the store, which act only while this claim holds the batch); the rest goes on.
+ *
  * The single box's forwarder (gateway/forward/forwarder.ts) stays as it is; its sinks are reused here.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { retryDelay, type BackoffPolicy } from '../../../shared/backoff.js'
 import type { Logger } from '../../../shared/log.js'
-import { toUpstream } from '../../forward/forwarder.js'
+import { toUpstream, type PunchDescription } from '../../forward/forwarder.js'
 import type { Sink } from '../../forward/sink.js'
 import type { Counter } from 'prom-client'
 import type { GatewayMetrics } from '../../metrics.js'
@@ -33,8 +37,10 @@ export interface DeliveryLoopOptions {
   log: Logger
   counts: DeliveryCounts
   /** the single box's forwarding counters: punches delivered, failed attempts by class */
-  metrics: Pick<GatewayMetrics, 'forwarded' | 'forwardFailures' | 'logSuppressed'>
+  metrics: Pick<GatewayMetrics, 'forwarded' | 'forwardFailures' | 'logSuppressed' | 'deadLetters' | 'parked'>
   leasesLost: Counter
+  /** what the upstream is told of a punch besides the stored row (its site and employee, as the single box's roster says) */
+  describe?: (p: ClaimedBatch['punches'][number]) => PunchDescription
 }
 
 export interface DeliveryCounts {
@@ -43,6 +49,10 @@ export interface DeliveryCounts {
   failed: number
   /** renewals refused: the lease had run out and the batch may be another node's now */
   leaseLost: number
+  /** batches split in halves to isolate a record the upstream refuses */
+  splits: number
+  /** punches parked in dead letters (refused for good, or an unknown person upstream) */
+  deadLettered: number
 }
 
 export class DeliveryLoop {
@@ -99,7 +109,7 @@ export class DeliveryLoop {
       }, (err: Error) => { o.log.warn({ err, batch: batch.key }, 'renewing a lease failed') })
     }, Math.max(50, Math.floor(o.leaseMs / 3)))
     try {
-      const body = { gateway: o.gatewayId, batch: batch.key, punches: batch.punches.map(p => toUpstream(p)) }
+      const body = { gateway: o.gatewayId, batch: batch.key, punches: batch.punches.map(p => toUpstream(p, o.describe?.(p))) }
       const result = await o.sink.deliver(body, attempt.signal)
       if (attempt.signal.aborted) return
       if (result.outcome === 'delivered') {
@@ -111,9 +121,14 @@ export class DeliveryLoop {
       }
       o.counts.failed++
       o.metrics.forwardFailures.inc({ class: result.outcome })
+      if (result.outcome === 'split' || result.outcome === 'park') {
+        await this.#isolate(batch, result)
+        return
+      }
+      // 'config': the upstream refuses the gateway itself; slowly, as the single box retries it.
       const retryInMs = result.outcome === 'retry' && result.retryAfterMs !== undefined
         ? result.retryAfterMs
-        : retryDelay(batch.attempts, o.backoff)
+        : result.outcome === 'config' ? o.backoff.capMs : retryDelay(batch.attempts, o.backoff)
       o.log.warn({ batch: batch.key, outcome: result.outcome, error: result.error, retryInMs }, 'delivery failed; the batch stays in the outbox under its key')
       await o.store.release(batch, { retryInMs, error: result.error.slice(0, MAX_ERROR_CHARS) })
     } catch (err) {
@@ -123,5 +138,32 @@ export class DeliveryLoop {
       clearInterval(renewal)
       stopping.removeEventListener('abort', onStop)
     }
+  }
+
+  /** Halves a batch holding a refused record, or parks the record once it is alone. */
+  async #isolate (batch: ClaimedBatch, result: { outcome: 'split' | 'park', status?: number, error: string }): Promise<void> {
+    const o = this.#o
+    const halves = batch.punches.length > 1 ? await o.store.split(batch) : 0
+    if (halves === undefined) return this.#lost(batch)
+    if (halves > 0) {
+      o.counts.splits++
+      o.log.warn({ batch: batch.key, punches: batch.punches.length, status: result.status, error: result.error }, 'upstream refused a record in the batch; splitting it')
+      return
+    }
+    const kind = result.outcome === 'park' ? 'unmapped' : 'refused'
+    const parked = await o.store.deadLetter(batch, { status: result.status ?? null, reason: result.error, kind, node: o.nodeId })
+    if (parked === undefined) return this.#lost(batch)
+    o.counts.deadLettered += parked
+    if (kind === 'refused') o.metrics.deadLetters.inc(parked)
+    else o.metrics.parked.inc(parked)
+    o.log.error({ batch: batch.key, punch: batch.punches[0]?.id, status: result.status, error: result.error, kind },
+      'upstream refused a punch for good; parked in dead letters (punchline deadletters list --cluster)')
+  }
+
+  /** The lease ran out before the outcome was recorded: another node may hold the batch now and settles it. */
+  #lost (batch: ClaimedBatch): void {
+    this.#o.counts.leaseLost++
+    this.#o.leasesLost.inc()
+    this.#o.log.warn({ batch: batch.key }, 'the lease ran out before the upstream\'s refusal was recorded; the batch goes again under its key')
   }
 }

@@ -62,6 +62,48 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX outbox_unbatched ON outbox (punch_id) WHERE batch IS NULL;
   CREATE INDEX outbox_batch ON outbox (batch) WHERE batch IS NOT NULL;
+  `,
+  // 2: what the rules read (gateway/cluster/postgres/group-flagger.ts) and the forwarder's dead letters.
+  // The person rules' index ranges, as the single box's migration 3 has them, with the id last as SQLite's
+  // rowid is in its index entries: a neighbour's ties then come in the index's order, no sort.
+  `
+  CREATE INDEX punches_device_emp_ts ON punches (device, emp, ts, id);
+  CREATE INDEX punches_person_ts ON punches (person, ts, id) WHERE person IS NOT NULL;
+
+  -- Each device's last big clock correction from its status, for the clock-skew rule: the status reaches
+  -- one node, the device's batches any node.
+  CREATE TABLE device_clocks (
+    device  text PRIMARY KEY,
+    jump_ms bigint,
+    jump_at bigint,
+    updated bigint NOT NULL
+  );
+
+  -- The roster (badge to employee per scope), as the single box's; every change bumps roster_version,
+  -- which the nodes watch to reload.
+  CREATE TABLE roster (
+    scope    text NOT NULL,
+    badge    text NOT NULL,
+    employee text NOT NULL,
+    name     text,
+    updated  bigint NOT NULL,
+    PRIMARY KEY (scope, badge)
+  );
+  CREATE TABLE roster_version (version bigint NOT NULL);
+  INSERT INTO roster_version (version) VALUES (0);
+
+  -- Punches the upstream refused for good, isolated by splitting their batch; out of the outbox until
+  -- replayed (replayed: when, ms).
+  CREATE TABLE dead_letters (
+    punch_id bigint PRIMARY KEY REFERENCES punches (id),
+    status   integer,
+    reason   text NOT NULL,
+    at       bigint NOT NULL,
+    kind     text NOT NULL DEFAULT 'refused',
+    node     text,
+    replayed bigint
+  );
+  CREATE INDEX dead_letters_open ON dead_letters (at, punch_id) WHERE replayed IS NULL;
   `
 ]
 

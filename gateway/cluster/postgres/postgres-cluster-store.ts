@@ -4,8 +4,17 @@
  * fsync, and brings the schema up to date (migrations.ts).
  */
 import type pg from 'pg'
+import type { DeviceStatus } from '../../../shared/codec/status.js'
 import type { CommitOutcome, JobRows } from '../../ingest/commit-writer.js'
-import { checkClaim, checkRelease, type ClaimedBatch, type ClaimOptions, type ClusterStore, type ReleaseOptions } from '../cluster-store.js'
+import type { DeadLetter, DeadLetterKind } from '../../store/forward-store.js'
+import type { RosterEntry } from '../../store/roster-store.js'
+import { checkClaim, checkRelease, type ClaimedBatch, type ClaimOptions, type ClusterStore, type DeadLetterOptions, type ReleaseOptions } from '../cluster-store.js'
+import { deadLetterBatch, listDeadLetters, replayDeadLetters, splitBatch } from './dead-letters.js'
+import type { ClusterRules } from '../cluster-rules.js'
+import { flagGroup } from './group-flagger.js'
+import { recordClock } from './shared-clocks.js'
+import { putRoster, readRoster, removeRoster, rosterVersion } from './shared-roster.js'
+import type { ClusterAdmin } from '../cluster-admin.js'
 import { checkLeaseMs, DEFAULT_LEASE_MS } from '../lease.js'
 import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
@@ -17,16 +26,20 @@ export interface PostgresClusterStoreOptions extends PostgresConnection {
   maxRowsPerStatement?: number
   /** how long a claimed batch stays the claimer's own without word from it, ms */
   leaseMs?: number
+  /** the rules that flag each punch inside its group commit (absent: rows are stored as given) */
+  rules?: ClusterRules
 }
 
-export class PostgresClusterStore implements ClusterStore {
+export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
   readonly #pool: pg.Pool
   readonly #ledger: PunchLedger
   readonly #outbox: SharedOutbox
 
   private constructor (pool: pg.Pool, o: PostgresClusterStoreOptions) {
     this.#pool = pool
-    this.#ledger = new PunchLedger(pool, o.maxRowsPerStatement ?? DEFAULT_MAX_ROWS_PER_STATEMENT)
+    const rules = o.rules
+    this.#ledger = new PunchLedger(pool, o.maxRowsPerStatement ?? DEFAULT_MAX_ROWS_PER_STATEMENT,
+      rules === undefined ? undefined : async (c, jobs) => { await flagGroup(c, jobs, rules) })
     this.#outbox = new SharedOutbox(pool, o.leaseMs ?? DEFAULT_LEASE_MS)
   }
 
@@ -62,6 +75,43 @@ export class PostgresClusterStore implements ClusterStore {
   async release (batch: ClaimedBatch, opts: ReleaseOptions): Promise<boolean> {
     checkRelease(opts)
     return await this.#outbox.release(batch, opts)
+  }
+
+  async split (batch: ClaimedBatch): Promise<number | undefined> {
+    return await splitBatch(this.#pool, batch)
+  }
+
+  async deadLetter (batch: ClaimedBatch, opts: DeadLetterOptions): Promise<number | undefined> {
+    return await deadLetterBatch(this.#pool, batch, opts)
+  }
+
+  async listDeadLetters (opts: { limit: number }): Promise<DeadLetter[]> {
+    return await listDeadLetters(this.#pool, opts.limit)
+  }
+
+  async replayDeadLetters (which: readonly number[] | 'all' | DeadLetterKind): Promise<number> {
+    return await replayDeadLetters(this.#pool, which)
+  }
+
+  /** A device's status: its last clock correction, for the clock-skew rule on any node. */
+  async recordClock (device: string, status: DeviceStatus): Promise<boolean> {
+    return await recordClock(this.#pool, device, status, Date.now())
+  }
+
+  async rosterVersion (): Promise<number> {
+    return await rosterVersion(this.#pool)
+  }
+
+  async readRoster (): Promise<{ version: number, entries: RosterEntry[] }> {
+    return await readRoster(this.#pool)
+  }
+
+  async putRoster (entries: ReadonlyArray<Omit<RosterEntry, 'updated'>>): Promise<number> {
+    return await putRoster(this.#pool, entries, Date.now())
+  }
+
+  async removeRoster (scope: string, badge: string): Promise<boolean> {
+    return await removeRoster(this.#pool, scope, badge)
   }
 
   async close (): Promise<void> {

@@ -7,7 +7,8 @@
  * by key, in one statement per kind of key, to tell a plain resend (known) from one that says
  * something else (a conflict: the stored copy wins). The answer per job is CommitWriter's
  * (gateway/ingest/commit-writer.ts), and so is the fallback: a failed shared transaction is tried again
- * job by job, so one bad job fails alone.
+ * job by job, so one bad job fails alone. With rules (group-flagger.ts), every row is flagged in the
+ * same transaction before the inserts, as the single box flags inside its commit.
  */
 import type pg from 'pg'
 import type { CommitOutcome, CommitResult, JobRows } from '../../ingest/commit-writer.js'
@@ -51,13 +52,18 @@ function rowKey (r: PunchRow): string {
   return keyOf(r.device, r.epoch, r.punch.seq, r.sourceId)
 }
 
+/** the rules step: flags the group's rows on the transaction's connection, before they are inserted */
+export type FlagGroup = (c: pg.PoolClient, jobs: readonly JobRows[]) => Promise<void>
+
 export class PunchLedger {
   readonly #pool: pg.Pool
   readonly #maxRows: number
+  readonly #flag: FlagGroup | undefined
 
-  constructor (pool: pg.Pool, maxRowsPerStatement = DEFAULT_MAX_ROWS_PER_STATEMENT) {
+  constructor (pool: pg.Pool, maxRowsPerStatement = DEFAULT_MAX_ROWS_PER_STATEMENT, flag?: FlagGroup) {
     this.#pool = pool
     this.#maxRows = maxRowsPerStatement
+    this.#flag = flag
   }
 
   async commit (jobs: readonly JobRows[]): Promise<CommitOutcome> {
@@ -81,6 +87,7 @@ export class PunchLedger {
 
   async #transaction (jobs: readonly JobRows[]): Promise<CommitResult[]> {
     return await inTransaction(this.#pool, async c => {
+      if (this.#flag !== undefined) await this.#flag(c, jobs)
       const inserted = new Set<string>()
       const pending: Array<{ row: PunchRow, received: number }> = []
       for (const job of jobs) for (const row of job.rows) pending.push({ row, received: job.received })

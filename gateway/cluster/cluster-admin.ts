@@ -1,0 +1,20 @@
+/**
+ * What an operator's command does with a cluster's shared store (`punchline roster --cluster`,
+ * `punchline deadletters --cluster`; gateway/cli/with-cluster-store.ts): the PostgreSQL store implements
+ * it, and the commands see only this, so nothing outside gateway/cluster/postgres/ names that folder.
+ */
+import type { DeadLetter, DeadLetterKind } from '../store/forward-store.js'
+import type { RosterEntry } from '../store/roster-store.js'
+
+export interface ClusterAdmin {
+  /** dead letters not replayed, oldest first, in the single box's shape */
+  listDeadLetters: (opts: { limit: number }) => Promise<DeadLetter[]>
+  /** puts dead letters back in the shared outbox: all, those of a kind, or by punch row id; how many */
+  replayDeadLetters: (which: readonly number[] | 'all' | DeadLetterKind) => Promise<number>
+  readRoster: () => Promise<{ version: number, entries: RosterEntry[] }>
+  /** adds or replaces entries in one transaction, refusing them all on the first invalid one */
+  putRoster: (entries: ReadonlyArray<Omit<RosterEntry, 'updated'>>) => Promise<number>
+  /** false when there was no such entry */
+  removeRoster: (scope: string, badge: string) => Promise<boolean>
+  close: () => Promise<void>
+}
