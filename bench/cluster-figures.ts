@@ -67,6 +67,11 @@ export interface ClusterRun {
 export interface ClusterFigures {
   /** ISO 8601 */
   measuredAt: string
+  /** the machine's 1-minute load average before and after the section: how much else was running */
+  loadBefore?: number
+  loadAfter?: number
+  /** how a figure not measured by the bench got into the file, if one did */
+  note?: string
   shape: ClusterShape
   postgresVersion: string
   mosquittoVersion: string

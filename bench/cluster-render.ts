@@ -16,9 +16,15 @@ function baseline (f: ClusterFigures, r: ClusterRun): number {
   return r.raw[f.shape.rawBatches.length - 1]
 }
 
-function cpuText (cpus: ClusterCpu[], seconds: number[], other: string): string {
-  const share = (pick: (c: ClusterCpu) => number | null): string => fixed(median(cpus.map((c, i) => cores(pick(c), seconds[i]))), 2)
-  return `nodes ${share(c => c.nodes)}, PostgreSQL ${share(c => c.postgres)}, ${other} ${share(c => c.other)}, bench ${share(c => c.client)}`
+/** µs of CPU per punch by process (medians over runs), and all of them together in cores */
+function cpuText (loads: Array<{ cpu: ClusterCpu, punches: number, seconds: number }>, other: string): string {
+  const us = (pick: (c: ClusterCpu) => number | null): string => fixed(median(loads.map(l => { const v = pick(l.cpu); return v === null ? NaN : v * 1e6 / l.punches })), 1)
+  const total = median(loads.map(l => cores((l.cpu.nodes ?? NaN) + (l.cpu.postgres ?? NaN) + (l.cpu.other ?? NaN) + (l.cpu.client ?? NaN), l.seconds)))
+  return `nodes ${us(c => c.nodes)}, PostgreSQL ${us(c => c.postgres)}, ${other} ${us(c => c.other)}, bench ${us(c => c.client)}; ${fixed(total, 2)} cores`
+}
+
+function loadText (f: ClusterFigures): string {
+  return f.loadBefore === undefined || f.loadAfter === undefined ? '' : ` (1-minute load average ${fixed(f.loadBefore, 1)} before, ${fixed(f.loadAfter, 1)} after)`
 }
 
 export function renderCluster (f: ClusterFigures): string {
@@ -49,10 +55,10 @@ export function renderCluster (f: ClusterFigures): string {
     const perCommit = median(ing.map(i => i.commits === null || i.commits === 0 ? NaN : i.punches / i.commits))
     const syncs = median(ing.map(i => i.walSyncs === null ? NaN : i.walSyncs / i.seconds))
     const walMBs = median(ing.map(i => i.walMB === null ? NaN : i.walMB / i.seconds))
-    where.push(`| ${n} | ${fmt(perCommit)} | ${fmt(median(ing.map(i => i.commits === null ? NaN : i.commits / i.seconds)))} | ${fmt(syncs)} | ${fixed(walMBs, 1)} | ${cpuText(ing.map(i => i.cpu), ing.map(i => i.seconds), 'mosquitto')} | ${cpuText(dr.map(d => d.cpu), dr.map(d => d.seconds), 'sink')} | ${fmt(median(dr.map(d => d.punches / d.requests)))} | ${fmt(median(dr.map(d => d.copies)))} |`)
+    where.push(`| ${n} | ${fmt(perCommit)} | ${fmt(median(ing.map(i => i.commits === null ? NaN : i.commits / i.seconds)))} | ${fmt(syncs)} | ${fixed(walMBs, 1)} | ${cpuText(ing, 'mosquitto')} | ${cpuText(dr, 'sink')} | ${fmt(median(dr.map(d => d.punches / d.requests)))} | ${fmt(median(dr.map(d => d.copies)))} |`)
   })
   return `Measured ${f.measuredAt.slice(0, 10)}, ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}: PostgreSQL ${f.postgresVersion} and Mosquitto ${f.mosquittoVersion},
-private to the bench, on the same 2-core machine as the nodes and the devices. Ratios are taken within each run
+private to the bench, on the same 2-core machine as the nodes and the devices${loadText(f)}. Ratios are taken within each run
 against that run's raw baseline of ${fmt(big)} rows a transaction, and their median is given.
 
 | figure | median | runs |
@@ -65,9 +71,10 @@ batch (window 1), ${fmt(w.devices * w.batches * w.batchSize)} punches, counted w
 (\`forward.batchSize\` ${f.forward.batchSize}, \`forward.concurrency\` ${f.forward.concurrency} per node) to the webhook sink, counted from that commit until
 the sink has the last punch.
 
-Where the time went (medians over runs; CPU in cores, CPU seconds over the wall seconds of the load, on a machine with 2):
+Where the time went (medians over runs). CPU: µs of CPU per punch by process (PostgreSQL with its backends; bench: the
+devices' clients), then all of them together in cores (CPU seconds over the wall seconds; the machine has 2):
 
-| nodes | ingest: punches a commit | commits/s | WAL flushes/s | WAL MB/s | ingest CPU, cores | drain CPU, cores | drain: punches a request | drain: copies |
+| nodes | ingest: punches a commit | commits/s | WAL flushes/s | WAL MB/s | ingest CPU, µs a punch | drain CPU, µs a punch | drain: punches a request | drain: copies |
 |---:|---:|---:|---:|---:|---|---|---:|---:|
 ${where.join('\n')}
 `

@@ -17,6 +17,7 @@ import { defaultConfig } from '../gateway/config.js'
 import { startMosquittoBroker, MOSQUITTO, type MosquittoBroker } from '../fakes/servers/mosquitto-broker.js'
 import { connectionString, postgresBinDir, startPostgresServer, type PostgresServer } from '../fakes/servers/postgres-server.js'
 import { cpuSeconds, removeTempDir, tempDir } from './children.js'
+import { load1 } from './machine.js'
 import { startNodes, type BenchNodes } from './cluster-nodes.js'
 import type { ClusterCpu, ClusterDrain, ClusterFigures, ClusterIngest, ClusterRun, ClusterShape } from './cluster-figures.js'
 import { startSink } from './drain.js'
@@ -162,6 +163,7 @@ function versionOf (command: string, args: string[], pattern: RegExp): string {
 
 export async function measureCluster (shape: ClusterShape, runs: number, say: (line: string) => void): Promise<ClusterFigures> {
   const measuredAt = new Date().toISOString()
+  const loadBefore = load1()
   const dir = tempDir('punchline-bench-cluster-')
   // The server's own defaults but for its connections (3 nodes × a pool of 4, the bench's own) and a buffer
   // that holds a run's rows; fsync and synchronous_commit stay on, as the nodes require.
@@ -190,6 +192,8 @@ export async function measureCluster (shape: ClusterShape, runs: number, say: (l
     const f = defaultConfig().forward
     return {
       measuredAt,
+      loadBefore,
+      loadAfter: load1(),
       shape,
       postgresVersion: versionOf(join(postgresBinDir(), 'postgres'), ['--version'], /\(PostgreSQL\) (\S+)/),
       mosquittoVersion: versionOf(MOSQUITTO, ['-h'], /mosquitto version (\S+)/),

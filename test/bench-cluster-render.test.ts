@@ -37,7 +37,10 @@ t.test('each figure against the raw baseline of its own run, then the median', a
   t.match(text, '200 devices × 5 batches of 100 punches')
   t.match(text, '| 1 | 1,000 |', 'punches a commit: 100,000 punches in 100 commits')
   t.match(text, 'PostgreSQL 15.18 and Mosquitto 2.0.11')
+  t.match(text, 'nodes 10.0, PostgreSQL 10.0, mosquitto 1.0, bench 2.0; 0.23 cores', 'ingest, one node: CPU per punch and all together in cores')
   t.match(text, '3 runs')
+  t.notMatch(text, 'load average', 'no load average when the figures hold none')
+  t.match(renderCluster({ ...figures([run(20_000, [1, 2, 3], [1, 2, 3])]), loadBefore: 1.25, loadAfter: 2 }), '(1-minute load average 1.3 before, 2.0 after)')
 })
 
 t.test('figures without CPU or database counts render n/a, and read back from JSON render the same', async t => {
@@ -46,7 +49,7 @@ t.test('figures without CPU or database counts render n/a, and read back from JS
   f.runs[0].ingest[0].cpu.postgres = null
   const text = renderCluster(f)
   t.match(text, '| 1 | n/a |')
-  t.match(text, 'PostgreSQL n/a')
+  t.match(text, 'PostgreSQL n/a, mosquitto')
   t.match(text, '1 run:')
   t.equal(renderCluster(JSON.parse(JSON.stringify(f)) as ClusterFigures), text)
 })
