@@ -122,7 +122,7 @@ async function commitBacklog (url: string, punches: number, perDevice: number): 
     await c.query('INSERT INTO outbox (punch_id) SELECT id FROM punches')
     await c.query('COMMIT')
     // A backlog that grew over an outage has been analyzed by autovacuum on the way (each 10 % of growth);
-    // one committed at once has not, and the claims' plan then sorts the whole backlog for every batch
+    // one committed at once has not, and the claims are then planned for a nearly empty outbox and ledger
     // (docs/DESIGN-NOTES.md, "The cluster bench").
     await c.query('ANALYZE punches, outbox')
   } finally {
