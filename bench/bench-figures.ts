@@ -1,9 +1,10 @@
 /**
  * Every section's figures of one bench run, as the JSON files of docs/bench/ hold them (one file a
- * measurement: run, ingest, mosquitto, latency, ring, drain, shapes), and the reading back of those files.
+ * measurement: run, ingest, mosquitto, latency, ring, drain, shapes, cluster), and the reading back of those files.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ClusterFigures } from './cluster-figures.js'
 import type { DrainFigures } from './drain-figures.js'
 import type { IngestFigures } from './ingest.js'
 import type { ShapesFigures } from './ingest-shapes-figures.js'
@@ -20,6 +21,7 @@ export interface BenchFigures {
   ring?: RingFigures
   drain?: DrainFigures
   shapes?: ShapesFigures
+  cluster?: ClusterFigures
 }
 
 export type FiguresName = keyof BenchFigures
@@ -32,7 +34,8 @@ const REQUIRED: Record<FiguresName, string[]> = {
   latency: ['measuredAt', 'shape', 'runs'],
   ring: ['measuredAt', 'ring', 'fsync', 'recoveries'],
   drain: ['measuredAt', 'shape', 'setting', 'outcome'],
-  shapes: ['measuredAt', 'shapes', 'commitThread', 'runs']
+  shapes: ['measuredAt', 'shapes', 'commitThread', 'runs'],
+  cluster: ['measuredAt', 'shape', 'forward', 'runs']
 }
 
 export const FIGURES_NAMES = Object.keys(REQUIRED) as FiguresName[]

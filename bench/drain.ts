@@ -38,10 +38,10 @@ function drainSkipReason (shape: DrainShape): string | undefined {
   return fileLimitProblem(shape.devices)
 }
 
-interface SinkDone { at: number, distinct: number, copies: number, unreadable: number, times: number[], sizes: number[] }
+interface SinkDone { at: number, distinct: number, copies: number, unreadable: number, requests: number, times: number[], sizes: number[] }
 
 /** The upstream in its own process; `done` resolves once it has every expected punch. */
-async function startSink (expected: number): Promise<{ url: string, pid: number | undefined, delivered: () => number, done: Promise<SinkDone>, stop: () => Promise<void> }> {
+export async function startSink (expected: number): Promise<{ url: string, pid: number | undefined, delivered: () => number, done: Promise<SinkDone>, stop: () => Promise<void> }> {
   const child = spawnTracked(process.execPath, [benchScript('sink-child.js'), String(expected)], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await waitForLine(child, 'upstream sink', 20_000, line => (JSON.parse(line) as { url?: string }).url)
   let delivered = 0

@@ -5,6 +5,7 @@
  */
 import { passthroughRun, type PassthroughRun } from './aedes-passthrough.js'
 import type { BenchFigures } from './bench-figures.js'
+import { measureCluster } from './cluster.js'
 import { measureDrain } from './drain.js'
 import { ingestRun, LARGE_TXN, punchRows, type IngestFigures, type IngestRun } from './ingest.js'
 import { measureLatency } from './latency.js'
@@ -21,6 +22,7 @@ export async function measureBench (s: BenchSettings, wanted: (section: Section)
   if (wanted('ring')) figures.ring = await measureRing(s.runs, s.ringAppends, say)
   if (wanted('shapes')) figures.shapes = await measureShapes(s.shapes, s.commitThread, s.runs, say)
   if (wanted('drain')) figures.drain = await measureDrain(s.drain, s.drainRuns, say)
+  if (wanted('cluster')) figures.cluster = await measureCluster(s.cluster, s.runs, say)
   return figures
 }
 

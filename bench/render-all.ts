@@ -4,6 +4,7 @@
  * whether just measured or read back from docs/bench/.
  */
 import type { BenchFigures } from './bench-figures.js'
+import { renderCluster } from './cluster-render.js'
 import { renderDrain } from './drain-render.js'
 import { renderIngest } from './ingest-render.js'
 import { renderShapes } from './ingest-shapes-render.js'
@@ -14,7 +15,7 @@ import { renderRing } from './ring-render.js'
 import { renderRun } from './run-render.js'
 
 /** The blocks, in the order docs/BENCHMARKS.md holds them. */
-export const BLOCKS = ['run', 'ingest', 'passthrough', 'mosquitto', 'shapes', 'latency', 'ring', 'drain'] as const
+export const BLOCKS = ['run', 'ingest', 'passthrough', 'mosquitto', 'shapes', 'latency', 'ring', 'drain', 'cluster'] as const
 export type BlockName = typeof BLOCKS[number]
 
 /** The blocks these figures render (a measurement not in them renders none of its blocks). */
@@ -30,6 +31,7 @@ export function renderBlocks (f: BenchFigures): Map<BlockName, string> {
   if (f.latency !== undefined) blocks.set('latency', renderLatency(f.latency))
   if (f.ring !== undefined) blocks.set('ring', renderRing(f.ring))
   if (f.drain !== undefined) blocks.set('drain', renderDrain(f.drain))
+  if (f.cluster !== undefined) blocks.set('cluster', renderCluster(f.cluster))
   return blocks
 }
 

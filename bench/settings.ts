@@ -3,13 +3,14 @@
  * variable): how many runs, each section's size, which sections, and whether to measure at all.
  */
 import { fileURLToPath } from 'node:url'
+import type { ClusterShape } from './cluster-figures.js'
 import type { DrainShape } from './drain-figures.js'
 import type { IngestShapes } from './ingest-shapes-figures.js'
 import type { LatencyShape } from './latency.js'
 import type { LoadShape } from './load-run.js'
 
 /** The sections BENCH_ONLY names; each is one measurement and one figures file in docs/bench/. */
-export const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain', 'shapes'] as const
+export const SECTIONS = ['ingest', 'mosquitto', 'latency', 'ring', 'drain', 'shapes', 'cluster'] as const
 export type Section = typeof SECTIONS[number]
 
 export interface BenchSettings {
@@ -21,6 +22,8 @@ export interface BenchSettings {
   drain: DrainShape
   /** issue 15's shapes: a fleet waiting for each ack, online terminals sending one punch a message */
   shapes: IngestShapes
+  /** issue 17's cluster section: 1, 2 and 3 cluster nodes on Mosquitto and PostgreSQL */
+  cluster: ClusterShape
   /** BENCH_COMMIT_THREAD: the gateway's ingest.commitThread in the shapes section (0 for a before/after) */
   commitThread: boolean
   /** BENCH_ONLY: these sections, printed instead of written to docs/BENCHMARKS.md; undefined: all, written */
@@ -101,6 +104,13 @@ export function readBenchSettings (env: Env): BenchSettings {
       window1: { devices: num('BENCH_SHAPES_DEVICES', 50), batches: num('BENCH_SHAPES_BATCHES', 40), batchSize: 100, window: 1 },
       single: { devices: num('BENCH_SHAPES_SINGLE_DEVICES', 200), batches: num('BENCH_SHAPES_SINGLE_PUNCHES', 50), batchSize: 1, window: 1 },
       rawSingleRows: num('BENCH_SHAPES_RAW_SINGLE', 2000)
+    },
+    cluster: {
+      ingest: { devices: num('BENCH_CLUSTER_DEVICES', 200), batches: num('BENCH_CLUSTER_BATCHES', 10), batchSize: 100, window: 1 },
+      drainPunches: num('BENCH_CLUSTER_DRAIN_PUNCHES', 150_000),
+      drainPerDevice: 300,
+      nodes: [1, 2, 3],
+      rawBatches: [100, 1000]
     },
     commitThread: commitThread(env),
     only: only as Section[] | undefined,

@@ -1,23 +1,5 @@
 /**
  * Loopback ports for tests that start a gateway on fixed ports: one free now, and whether one takes
- * connections (a listener left behind, or none).
+ * connections (a listener left behind, or none). Shared with the bench: fakes/servers/ports.ts.
  */
-import { connect, createServer, type AddressInfo } from 'node:net'
-
-/** A port nothing listens on now (the kernel picked it; it may be taken again before use). */
-export async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', () => resolve()))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>(resolve => s.close(() => resolve()))
-  return port
-}
-
-/** Whether something on 127.0.0.1 accepts a TCP connection on `port`. */
-export async function accepts (port: number): Promise<boolean> {
-  return await new Promise<boolean>(resolve => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
-}
+export { accepts, freePort } from '../../fakes/servers/ports.js'
