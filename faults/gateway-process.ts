@@ -94,7 +94,11 @@ export async function startGatewayProcess (o: GatewayProcessOptions): Promise<Ga
   child.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()))
   const lines = createInterface({ input: child.stdout! })
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not become ready in ${READY_TIMEOUT_MS / 1000} s: ` + stderr.join(''))), READY_TIMEOUT_MS)
+    // A start given up on is killed: a child left running held its test process open until tap's timeout.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`gateway did not become ready in ${READY_TIMEOUT_MS / 1000} s: ` + stderr.join('')))
+    }, READY_TIMEOUT_MS)
     lines.on('line', (line) => {
       let entry: LogLine
       try { entry = JSON.parse(line) as LogLine } catch { return }
