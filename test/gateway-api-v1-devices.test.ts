@@ -27,7 +27,9 @@ async function start (t: Test, settings: Record<string, unknown> = {}, upstream?
   const config = writeGatewayConfig(dir, { sites: { north: { devices: ['N-*'] } }, ...settings })
   const gw = await startGatewayProcess({ dataDir: data, args: ['--config', config], upstream })
   t.teardown(async () => await gw.stop())
-  const passwords = await Promise.all(ROLES.map(async role => await addOperator(data, `op-${role}`, role)))
+  // One at a time: the CLI's commands run at once can meet each other's lock ("database is locked").
+  const passwords: string[] = []
+  for (const role of ROLES) passwords.push(await addOperator(data, `op-${role}`, role))
   const sessions = {} as Record<Role, Login>
   for (const [i, role] of ROLES.entries()) sessions[role] = await login(gw, `op-${role}`, passwords[i])
   return { gw, dir, data, sessions }
