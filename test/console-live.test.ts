@@ -25,7 +25,7 @@ t.test('live: a device added in the console comes online, sync now reaches it, i
   await sink.start()
   t.teardown(() => sink.close())
   const { gw, data } = await gatewayForwardingTo(t, sink, { allowAnonymous: false })
-  const password = addOperator(data, 'ada', 'admin')
+  const password = await addOperator(data, 'ada', 'admin')
 
   const browser = await browserFor(t)
   const { page, errors } = await openConsole(browser, gw)

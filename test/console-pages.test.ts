@@ -17,14 +17,14 @@ t.test('the console over the API: log in, fleet, punches, dead letters, operator
   // Alarms evaluated every second: the parked punch raises dead-letters while the test looks.
   const { gw, data } = await gatewayForwardingTo(t, sink, { settings: { alarms: { intervalSeconds: 1 } } })
   t.match(gw.logs.find(l => l.msg.startsWith('HTTP API: no admin operator yet')), { console: `http://127.0.0.1:${gw.httpPort}/` }, 'the start log names the console')
-  const adaPassword = addOperator(data, 'ada', 'admin')
-  const vicPassword = addOperator(data, 'vic', 'viewer')
+  const adaPassword = await addOperator(data, 'ada', 'admin')
+  const vicPassword = await addOperator(data, 'vic', 'viewer')
 
   const dev = await connectDevice(gw.mqttUrl, 'T-9')
   t.teardown(() => dev.close())
   await dev.publish(batch('b-1', [1, 2, 3]))
   await dev.ackFor('b-1')
-  const hanaPassword = addOperator(data, 'hana', 'hr')
+  const hanaPassword = await addOperator(data, 'hana', 'hr')
   const hr = await login(gw, 'hana', hanaPassword)
   const deadLetters = async (): Promise<Array<{ rowId: number }>> => await (await asSession(gw, hr, 'GET', '/api/v1/dead-letters')).json() as Array<{ rowId: number }>
   await until(async () => (await deadLetters()).length === 1, 'the refused punch to be parked')

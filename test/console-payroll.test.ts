@@ -24,7 +24,7 @@ t.test('payroll and approvals: search, CSV export, the day view, a make-up appro
   await sink.start()
   t.teardown(() => sink.close())
   const { gw, data } = await gatewayForwardingTo(t, sink)
-  const password = addOperator(data, 'hana', 'hr')
+  const password = await addOperator(data, 'hana', 'hr')
   const dev = await connectDevice(gw.mqttUrl, 'T-LIVE')
   t.teardown(() => dev.close())
   await dev.publish(batch('pay-1', [1, 2, 3, 4]))

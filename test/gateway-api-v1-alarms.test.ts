@@ -34,9 +34,9 @@ t.test('alarms with severity and acknowledgement: hr for major, admin for critic
   registeredAgo(data, 'K-QUIET', 3_600_000)
   const gw = await startGatewayProcess({ dataDir: data, upstream: sink.url, allowAnonymous: true, args: ['--config', config] })
   t.teardown(() => gw.stop())
-  const admin = await login(gw, 'ada', addOperator(data, 'ada', 'admin'))
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const admin = await login(gw, 'ada', await addOperator(data, 'ada', 'admin'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
   const items = async (): Promise<Item[]> => (await (await asSession(gw, viewer, 'GET', '/api/v1/alarms')).json() as { items: Item[] }).items
   const unacked = async (level: string): Promise<number> => {
     const m = new RegExp(`^punchline_alarms_unacknowledged\\{severity="${level}"\\} (\\d+)$`, 'm').exec(await (await fetch(gw.httpUrl + '/metrics')).text())
@@ -106,8 +106,8 @@ t.test('database-moved-aside: only admin acknowledges it over the API, and that 
   writeFileSync(config, JSON.stringify({ alarms: { intervalSeconds: 0.2 }, storage: { minFreeBytes: 0 }, backup: { intervalHours: 0 } }))
   const gw = await startGatewayProcess({ dataDir: data, allowAnonymous: true, args: ['--config', config] })
   t.teardown(() => gw.stop())
-  const admin = await login(gw, 'ada', addOperator(data, 'ada', 'admin'))
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const admin = await login(gw, 'ada', await addOperator(data, 'ada', 'admin'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
   const names = async (): Promise<string[]> => ((await (await asSession(gw, hr, 'GET', '/api/v1/alarms')).json() as { items: Item[] }).items).map(a => `${a.name} ${a.severity}`)
   await until(async () => (await names()).includes('database-moved-aside critical'), 'the moved-aside alarm')
   t.equal((await asSession(gw, hr, 'POST', '/api/v1/alarms/database-moved-aside/ack')).status, 403, 'hr may not: it is critical')

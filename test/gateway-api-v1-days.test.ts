@@ -35,8 +35,8 @@ t.test("a person's days: first in, last out, in the zone asked for; hr and admin
     t.equal((await dev.ackFor(`${device}-1`)).id, `${device}-1`)
     await dev.close()
   }
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
   const days = async (path: string): Promise<Days> => {
     const res = await asSession(gw, hr, 'GET', path)
     t.equal(res.status, 200, path)
@@ -107,7 +107,7 @@ t.test("one day's overview: everyone's first in and last out", async t => {
     t.equal((await dev.ackFor(`${device}-1`)).id, `${device}-1`)
     await dev.close()
   }
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
   const res = await asSession(gw, hr, 'GET', '/api/v1/days/2026-12-01?tz=Asia/Shanghai')
   t.equal(res.status, 200)
   t.same(await res.json(), {

@@ -11,8 +11,8 @@ import { gatewayForwardingTo, sinkRefusingSeq } from './helpers/refusing-sink.js
 t.test('a refused punch replayed by hr through the API reaches the upstream, with its audit row', async t => {
   const sink = await sinkRefusingSeq(t, 2)
   const { gw, data } = await gatewayForwardingTo(t, sink)
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
 
   const dev = await connectDevice(gw.mqttUrl, 'T-9')
   t.teardown(() => dev.close())

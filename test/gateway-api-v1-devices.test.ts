@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { cli, startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './helpers/gateway-process.js'
+import { cliAsync, startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './helpers/gateway-process.js'
 import { addOperator, asBearer, asSession, login, type Login, type Role } from './helpers/api-v1.js'
 import { batch, connectDevice } from './helpers/mqtt-device.js'
 import { until } from './helpers/wait.js'
@@ -27,13 +27,17 @@ async function start (t: Test, settings: Record<string, unknown> = {}, upstream?
   const config = writeGatewayConfig(dir, { sites: { north: { devices: ['N-*'] } }, ...settings })
   const gw = await startGatewayProcess({ dataDir: data, args: ['--config', config], upstream })
   t.teardown(async () => await gw.stop())
+  // One at a time: the CLI's commands run at once can meet each other's lock ("database is locked").
+  const passwords: string[] = []
+  for (const role of ROLES) passwords.push(await addOperator(data, `op-${role}`, role))
   const sessions = {} as Record<Role, Login>
-  for (const role of ROLES) sessions[role] = await login(gw, `op-${role}`, addOperator(data, `op-${role}`, role))
+  for (const [i, role] of ROLES.entries()) sessions[role] = await login(gw, `op-${role}`, passwords[i])
   return { gw, dir, data, sessions }
 }
 
-function addWithCli (data: string, id: string, secret: string): void {
-  const r = cli(['devices', 'add', id, '--secret', secret, '--data', data])
+/** Without blocking the event loop between requests (test/helpers/api-v1.ts, addOperator, says why). */
+async function addWithCli (data: string, id: string, secret: string): Promise<void> {
+  const r = await cliAsync(['devices', 'add', id, '--secret', secret, '--data', data])
   if (r.status !== 0) throw new Error(r.stderr)
 }
 
@@ -43,7 +47,7 @@ async function auditActions (gw: GatewayProcess): Promise<Array<{ actor: string,
 
 t.test('the list and one device carry the live state a connected device reports', async t => {
   const { gw, dir, data, sessions } = await start(t)
-  addWithCli(data, 'N-1', 'secret-of-N-1')
+  await addWithCli(data, 'N-1', 'secret-of-N-1')
   const rt = new DeviceRuntime(parseDeviceConfig({
     id: 'N-1',
     secret: 'secret-of-N-1',
@@ -90,7 +94,7 @@ interface Route { method: string, path: (n: number) => string, allowed: Role[], 
 
 t.test('each device route with each role: allowed or refused, on a session and on a token', async t => {
   const { gw, data, sessions } = await start(t)
-  addWithCli(data, 'N-0', 'secret-of-N-0')
+  await addWithCli(data, 'N-0', 'secret-of-N-0')
   const routes: Route[] = [
     { method: 'GET', path: () => '/api/v1/devices', allowed: ROLES, ok: 200 },
     { method: 'GET', path: () => '/api/v1/devices/N-0', allowed: ROLES, ok: 200 },
@@ -104,7 +108,7 @@ t.test('each device route with each role: allowed or refused, on a session and o
   let n = 0
   const check = async (role: Role, send: (m: string, p: string, b?: unknown) => Promise<Response>, how: string): Promise<void> => {
     n++
-    addWithCli(data, `V-${n}`, 'secret-of-victim')
+    await addWithCli(data, `V-${n}`, 'secret-of-victim')
     for (const r of routes) {
       const res = await send(r.method, r.path(n), r.body?.(n))
       const label = `${r.method} ${r.path(n)} as ${role} ${how}`
@@ -197,7 +201,7 @@ t.test('add answers the secret once and the device logs in with it; rotate close
 
 t.test('sync now reaches a connected device; 409 when it is offline, 404 when unknown', async t => {
   const { gw, data, sessions } = await start(t)
-  addWithCli(data, 'S-1', 'secret-of-S-1')
+  await addWithCli(data, 'S-1', 'secret-of-S-1')
   t.equal((await asSession(gw, sessions.admin, 'POST', '/api/v1/devices/S-1/sync')).status, 409, 'offline: 409')
   const offline = await (await asSession(gw, sessions.admin, 'POST', '/api/v1/devices/S-1/sync')).json() as { error: string, message: string }
   t.match(offline, { error: 'not_online', message: /not connected/ }, 'with the reason')
@@ -225,7 +229,7 @@ t.test('remove closes the session and refuses the device; its stored punches sta
   let upstreamDown = true
   sink.respond(() => ({ status: upstreamDown ? 503 : 200 }))
   const { gw, data, sessions } = await start(t, { forward: { backoffBaseMs: 100, backoffCapMs: 300 } }, sink.url)
-  addWithCli(data, 'D-1', 'secret-of-D-1')
+  await addWithCli(data, 'D-1', 'secret-of-D-1')
   const device = await connectDevice(gw.mqttUrl, 'D-1', { secret: 'secret-of-D-1' })
   let closed = false
   device.client.on('close', () => { closed = true })

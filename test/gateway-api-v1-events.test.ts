@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { cli, startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './helpers/gateway-process.js'
+import { cliAsync, startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './helpers/gateway-process.js'
 import { addOperator, asSession, login, type Login, type Role } from './helpers/api-v1.js'
 import { batch, connectDevice } from './helpers/mqtt-device.js'
 import { SseClient } from './helpers/sse.js'
@@ -26,16 +26,20 @@ async function start (t: Test, settings: Record<string, unknown> = {}, upstream?
   const config = writeGatewayConfig(dir, settings)
   const gw = await startGatewayProcess({ dataDir: data, args: ['--config', config], upstream })
   t.teardown(async () => await gw.stop())
+  // The CLI's one-shot commands before the first request; one at a time: run at once, one of them met
+  // the others' lock ("database is locked").
+  const passwords: string[] = []
+  for (const role of ROLES) passwords.push(await addOperator(data, `op-${role}`, role))
+  for (const id of ['E-1', 'E-2']) {
+    const r = await cliAsync(['devices', 'add', id, '--secret', `secret-of-${id}`, '--data', data])
+    if (r.status !== 0) throw new Error(r.stderr)
+  }
   const sessions = {} as Record<Role, Login>
   const tokens = {} as Record<Role, string>
-  for (const role of ROLES) {
-    sessions[role] = await login(gw, `op-${role}`, addOperator(data, `op-${role}`, role))
+  for (const [i, role] of ROLES.entries()) {
+    sessions[role] = await login(gw, `op-${role}`, passwords[i])
     const made = await asSession(gw, sessions.admin, 'POST', '/api/v1/tokens', { name: `tok-${role}`, role })
     tokens[role] = (await made.json() as { token: string }).token
-  }
-  for (const id of ['E-1', 'E-2']) {
-    const r = cli(['devices', 'add', id, '--secret', `secret-of-${id}`, '--data', data])
-    if (r.status !== 0) throw new Error(r.stderr)
   }
   return { gw, data, sessions, tokens }
 }

@@ -45,8 +45,8 @@ t.test('CSV and XLSX exports hold the stored punches, filtered, formula-safe; hr
   }
   const rows = stored()
   t.equal(rows.length, 6)
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
   const csvOf = async (query: string): Promise<{ text: string, records: Array<Record<string, string>> }> => {
     const res = await asSession(gw, hr, 'GET', `/api/v1/punches.csv${query}`)
     t.equal(res.status, 200, `punches.csv${query}`)

@@ -62,7 +62,7 @@ function manualOf (sink: WebhookUpstream, makeup: number): UpstreamPunch[] {
 t.test('approve: the punch reaches the upstream flagged manual with the approver; reject: it never does; a decision is final', async t => {
   const sink = await upstream(t)
   const { gw, data } = await gateway(t, { sites: { north: { devices: ['T-*'] } } }, sink.url)
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
   const ts = sameMonth([2, 3])
 
   const asked = await asSession(gw, hr, 'POST', '/api/v1/makeups', { emp: 'E1042', ts: at(ts[0]), kind: 'in', reason: 'forgot the badge at home', evidence: 'the guard let her in', device: 'T-1' })
@@ -118,9 +118,9 @@ t.test('approve: the punch reaches the upstream flagged manual with the approver
 t.test('each role allowed and refused on every make-up route; bad input names field and rule; pages', async t => {
   const sink = await upstream(t)
   const { gw, data } = await gateway(t, {}, sink.url)
-  const admin = await login(gw, 'ada', addOperator(data, 'ada', 'admin'))
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const admin = await login(gw, 'ada', await addOperator(data, 'ada', 'admin'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
   const token = (role: string): string => (JSON.parse(cli(['operators', 'token', 'add', `t-${role}`, '--role', role, '--data', data, '--json']).stdout) as { token: string }).token
   const hrToken = token('hr')
   const viewerToken = token('viewer')
@@ -203,7 +203,7 @@ t.test("a site's monthly limit and window: refused, or let through for approval,
       lenient: { devices: ['L-*'], makeup: { monthlyLimit: 1, windowHours: 24, maxWindowHours: 72, beyondLimit: 'approval', beyondWindow: 'approval' } }
     }
   }, sink.url)
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
   const ask = async (b: Record<string, unknown>): Promise<Response> => await asSession(gw, hr, 'POST', '/api/v1/makeups', { kind: 'in', reason: 'missed', ...b })
   const [h2, h3, h4] = sameMonth([2, 3, 4])
   const h30 = Date.now() - 30 * HOUR
@@ -250,7 +250,7 @@ t.test("a site's monthly limit and window: refused, or let through for approval,
 t.test("an approved make-up counts toward the device rule's monthly limit (rules.manualMonthlyLimit)", async t => {
   const sink = await upstream(t)
   const { gw, data } = await gateway(t, { rules: { manualMonthlyLimit: 1 } }, sink.url)
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
   const [h2] = sameMonth([2], 480)
   const m = await (await asSession(gw, hr, 'POST', '/api/v1/makeups', { emp: 'E1001', ts: at(h2), kind: 'in', reason: 'missed', device: 'T-7' })).json() as Makeup
   await asSession(gw, hr, 'POST', `/api/v1/makeups/${m.id}/approve`, {})
@@ -267,7 +267,7 @@ t.test('kill -9 between approval and delivery: after the restart the punch arriv
   const sink = await upstream(t)
   sink.respond(() => ({ status: 503 }))
   const { gw, data, config } = await gateway(t, {}, sink.url)
-  const hr: Login = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
+  const hr: Login = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
   const [h2] = sameMonth([2])
   const m = await (await asSession(gw, hr, 'POST', '/api/v1/makeups', { emp: 'E5', ts: at(h2), kind: 'out', reason: 'phone died' })).json() as Makeup
   const a = await (await asSession(gw, hr, 'POST', `/api/v1/makeups/${m.id}/approve`, { comment: 'ok' })).json() as Makeup
@@ -289,8 +289,8 @@ t.test('kill -9 between approval and delivery: after the restart the punch arriv
 t.test('an evidence file: bounded, checked, kept in SQLite, served back to hr as a download; final once decided', async t => {
   const sink = await upstream(t)
   const { gw, data } = await gateway(t, {}, sink.url)
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
   const [h1] = sameMonth([1])
   const m = await (await asSession(gw, hr, 'POST', '/api/v1/makeups', { emp: 'E7', ts: at(h1), kind: 'in', reason: 'badge left at home', evidence: 'photo of the sign-in sheet' })).json() as Makeup
   const put = async (s: Login, type: string, body: Buffer, id = m.id): Promise<Response> =>

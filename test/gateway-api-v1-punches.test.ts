@@ -23,8 +23,8 @@ t.test('punches by badge, device, time and flag, in pages with a stable cursor; 
     t.equal((await dev.ackFor(`${id}-1`)).id, `${id}-1`)
     await dev.close()
   }
-  const hr = await login(gw, 'hana', addOperator(data, 'hana', 'hr'))
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const hr = await login(gw, 'hana', await addOperator(data, 'hana', 'hr'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
   const get = async (query: string): Promise<Page> => await (await asSession(gw, hr, 'GET', `/api/v1/punches${query}`)).json() as Page
 
   const all = await get('')

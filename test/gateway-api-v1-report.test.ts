@@ -27,7 +27,7 @@ t.test('the report as JSON and as a printable page, escaped; every role', async 
   t.equal(cli(['devices', 'add', 'K-1', '--data', data]).status, 0)
   const gw = await startGatewayProcess({ dataDir: data, upstream: sink.url, allowAnonymous: true, args: ['--config', config] })
   t.teardown(() => gw.stop())
-  const viewer = await login(gw, 'vic', addOperator(data, 'vic', 'viewer'))
+  const viewer = await login(gw, 'vic', await addOperator(data, 'vic', 'viewer'))
   const dev = await connectDevice(gw.mqttUrl, 'T-7')
   t.teardown(() => dev.close())
   await dev.publish(batch('b-1', [1, 2]))
@@ -58,7 +58,7 @@ t.test('the report as JSON and as a printable page, escaped; every role', async 
   t.notMatch(html, /<script|<img|<link|src=["']|url\(/i, 'no script, no image, no stylesheet or asset fetched')
 
   for (const role of ['hr', 'admin'] as const) {
-    const s = await login(gw, `op-${role}`, addOperator(data, `op-${role}`, role))
+    const s = await login(gw, `op-${role}`, await addOperator(data, `op-${role}`, role))
     t.equal((await asSession(gw, s, 'GET', '/api/v1/report')).status, 200, `${role} may read the report`)
     t.equal((await asSession(gw, s, 'GET', '/api/v1/report.html')).status, 200, `${role} may read the page`)
   }

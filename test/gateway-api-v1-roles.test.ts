@@ -41,7 +41,7 @@ async function startWithOperators (t: Test): Promise<{ gw: GatewayProcess, data:
   const gw = await startGatewayProcess({ dataDir: data })
   t.teardown(async () => await gw.stop())
   const sessions = {} as Record<Role, Login>
-  for (const role of ROLES) sessions[role] = await login(gw, `op-${role}`, addOperator(data, `op-${role}`, role))
+  for (const role of ROLES) sessions[role] = await login(gw, `op-${role}`, await addOperator(data, `op-${role}`, role))
   return { gw, data, sessions }
 }
 

@@ -13,7 +13,7 @@ import { FakeZkTerminal, wallOf } from '../fakes/zkteco/terminal.js'
 t.test('terminals over the API', async t => {
   const dir = t.testdir()
   const admsPort = await freePort()
-  const passwords = { admin: addOperator(dir, 'ada', 'admin'), hr: addOperator(dir, 'hana', 'hr'), viewer: addOperator(dir, 'vic', 'viewer') }
+  const passwords = { admin: await addOperator(dir, 'ada', 'admin'), hr: await addOperator(dir, 'hana', 'hr'), viewer: await addOperator(dir, 'vic', 'viewer') }
   const gw = await startGatewayProcess({ dataDir: dir, args: ['--adms-port', String(admsPort)] })
   const terminal = new FakeZkTerminal({ sn: 'API0001', server: `http://127.0.0.1:${admsPort}`, zone: 'UTC' })
   t.teardown(async () => { terminal.close(); await gw.stop() })

@@ -19,7 +19,7 @@ async function gateway (t: Test, http: Record<string, unknown>): Promise<{ gw: G
   const config = writeGatewayConfig(data, { http })
   const gw = await startGatewayProcess({ dataDir: data, args: ['--config', config] })
   t.teardown(async () => await gw.stop())
-  return { gw, data, password: addOperator(data, 'ada', 'admin') }
+  return { gw, data, password: await addOperator(data, 'ada', 'admin') }
 }
 
 /** Fails LOGIN_BACKOFF.freeFailures logins from `address` (a new name each, so only the address adds up). */

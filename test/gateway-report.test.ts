@@ -6,7 +6,6 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, type Db } from '../gateway/store/db.js'
 import { DeviceStore } from '../gateway/store/device-store.js'
 import { ForwardStore } from '../gateway/store/forward-store.js'
@@ -16,6 +15,7 @@ import type { HealthSnapshot } from '../gateway/health.js'
 import type { Alarm } from '../gateway/alarms.js'
 import { cli, cliAsync, startGatewayProcess } from './helpers/gateway-process.js'
 import { connectDevice, batch } from './helpers/mqtt-device.js'
+import { until } from './helpers/wait.js'
 
 const MIN = 60_000
 type Report = HealthSnapshot & { alarms: Alarm[] }
@@ -129,8 +129,11 @@ t.test('next to a running gateway: the report reads, the gateway keeps acknowled
   t.teardown(() => dev.close())
   await dev.publish(batch('b-1', [1, 2, 3]))
   await dev.ackFor('b-1')
-  // The gateway writes last-seen times once a second (device-store.ts): the device's row is there after it.
-  await sleep(1500)
+  // The gateway writes last-seen times once a second (device-store.ts): wait for the device's row.
+  const db = openDatabase(join(dir, 'punchline.db'), { readonly: true })
+  t.teardown(() => db.close())
+  const row = db.prepare('SELECT id FROM devices WHERE id = ?')
+  await until(() => row.get('R-1') !== undefined, 'the device\'s row written', 10_000, 50)
   const [r] = await Promise.all([cliAsync(['report', '--data', dir, '--json']), (async () => {
     await dev.publish(batch('b-2', [4, 5]))
     await dev.ackFor('b-2')

@@ -2,7 +2,7 @@
  * A client of a real gateway's /api/v1 for tests: operators made with the real CLI, logins with a cookie
  * jar of one cookie, and requests as a session (with or without its CSRF token) or with a bearer token.
  */
-import { cli, type GatewayProcess } from './gateway-process.js'
+import { cliAsync, type GatewayProcess } from './gateway-process.js'
 
 export type Role = 'admin' | 'hr' | 'viewer'
 
@@ -12,9 +12,14 @@ export interface Login {
   setCookie: string
 }
 
-/** `punchline operators add NAME --role ROLE` on the gateway's data dir; returns the first password. */
-export function addOperator (dataDir: string, name: string, role: Role): string {
-  const r = cli(['operators', 'add', name, '--role', role, '--data', dataDir, '--json'])
+/**
+ * `punchline operators add NAME --role ROLE` on the gateway's data dir; returns the first password. The CLI
+ * runs without blocking this process: a blocked event loop kept fetch's idle keep-alive socket past the
+ * gateway's keep-alive timeout (Node's 5 s, under load), and the next request went out on a socket the
+ * gateway had closed ("other side closed").
+ */
+export async function addOperator (dataDir: string, name: string, role: Role): Promise<string> {
+  const r = await cliAsync(['operators', 'add', name, '--role', role, '--data', dataDir, '--json'])
   if (r.status !== 0) throw new Error(`operators add ${name}: ${r.stderr}`)
   return (JSON.parse(r.stdout) as { password: string }).password
 }
