@@ -134,19 +134,20 @@ t.test('CSV and XLSX exports hold the stored punches, filtered, formula-safe; hr
   let done = false
   void building.then(() => { done = true })
   const dev = await connectDevice(gw.mqttUrl, 'EX-N1')
-  let slowest = 0
+  // Acks counted while the workbook is not yet answered. Were it built on the event loop, nothing could be
+  // acked from the moment the build started until it was sent: one ack at most, from before the build.
+  let ackedWhileBuilding = 0
   for (let n = 0; !done; n++) {
-    const started = Date.now()
     await dev.publish(batch(`load-${n}`, [100 + n]))
     await dev.ackFor(`load-${n}`)
-    slowest = Math.max(slowest, Date.now() - started)
+    if (!done) ackedWhileBuilding++
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   await dev.close()
   const atBound = await building
   t.equal(atBound.status, 200, `${XLSX_MAX_ROWS} punches: a workbook`)
   t.ok((await atBound.arrayBuffer()).byteLength > 1_000_000, 'of them all')
-  t.ok(slowest < 2000, `a punch batch was acknowledged within 2 s while the workbook was built (slowest ${slowest} ms)`)
+  t.ok(ackedWhileBuilding >= 3, `punch batches acknowledged while the workbook was built (${ackedWhileBuilding})`)
   const statuses = await Promise.all([1, 2, 3].map(async () => (await asSession(gw, hr, 'GET', `/api/v1/punches.xlsx?to=${now - 48 * 3600_000}`)).status))
   t.same(statuses.sort(), [200, 200, 429], `at most ${XLSX_EXPORTS_AT_ONCE} workbooks built at once; the next waits (429)`)
   t.equal(await refusedCount(gw, 'export_busy'), 1, 'counted')
