@@ -438,14 +438,21 @@ export class ForwardStore {
   /**
    * When the oldest punch the upstream has not accepted was stored, or null: two index probes, cheap enough
    * for every scrape (backlog() counts rows and is not).
+   *
+   * Both probes read one snapshot (a deferred transaction: the first read fixes it, WAL). The commit thread
+   * forms a batch and moves the cursor past its punches in one transaction on its own connection; read as
+   * two statements, a commit between them showed no batch yet and then the moved cursor: nothing pending
+   * while an acknowledged punch waited (docs/DESIGN-NOTES.md, "The simulator's settle").
    */
   oldestPendingReceived (): number | null {
-    // Batches always lie below the cursor (replays included), so the lowest batch, if any, holds the oldest.
-    const lowest = (this.#lowestBatch.get() as { id: number | null }).id
-    const row = lowest !== null
-      ? this.#receivedFrom.get(lowest) as { received: number } | undefined
-      : this.#pastCursor.get(this.cursor(), 1) as { received: number } | undefined
-    return row?.received ?? null
+    return this.#db.transaction((): number | null => {
+      // Batches always lie below the cursor (replays included), so the lowest batch, if any, holds the oldest.
+      const lowest = (this.#lowestBatch.get() as { id: number | null }).id
+      const row = lowest !== null
+        ? this.#receivedFrom.get(lowest) as { received: number } | undefined
+        : this.#pastCursor.get(this.cursor(), 1) as { received: number } | undefined
+      return row?.received ?? null
+    })()
   }
 
   /** The highest punch id already in some batch: punches past it belong to none yet. */

@@ -149,19 +149,12 @@ export class World {
   }
 
   /**
-   * Is anything stored at the gateway and not yet delivered? (two index probes, read in one transaction)
-   *
-   * One snapshot matters: the gateway's commit thread forms batches on a connection of its own, moving the
-   * cursor past a punch and adding the batch that holds it in one transaction. Read as separate statements,
-   * the probe could see no batch yet and then the moved cursor, find nothing pending, and let the engine
-   * move virtual time on before the punch was delivered (docs/DESIGN-NOTES.md, "The simulator's settle").
+   * Is anything stored at the gateway and not yet delivered? Two index probes in one snapshot
+   * (ForwardStore.oldestPendingReceived): read apart, a batch formed between them hid a pending punch, and
+   * the engine moved virtual time on before it was delivered (docs/DESIGN-NOTES.md, "The simulator's settle").
    */
   gatewayBacklog (): boolean {
-    const gw = this.#gateway
-    const forward = this.#forward
-    if (gw === undefined || forward === undefined) return false
-    // A deferred transaction: its first read fixes the snapshot the second one sees too (WAL).
-    return gw.db.transaction(() => forward.oldestPendingReceived() != null)()
+    return this.#forward?.oldestPendingReceived() != null
   }
 
   upstreamView (): UpstreamView {
