@@ -196,7 +196,7 @@ export function markRestored (db: Db, mark: RestoreMark): void {
     setMeta(db, 'restored_reason', mark.reason)
     setMeta(db, 'restored_from', mark.from)
     setMeta(db, 'restored_backup_at', mark.backupAt === undefined ? '' : String(mark.backupAt))
-  })()
+  }).immediate()
 }
 
 export function readRestoreMark (db: Db): RestoreMark | undefined {

@@ -83,12 +83,13 @@ export class DeviceStore {
       ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen`)
     this.#status = db.prepare(`INSERT INTO devices (id, created, last_seen, status) VALUES (?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, status = excluded.status`)
-    this.#flushActivity = db.transaction(() => {
+    const flush = db.transaction(() => {
       for (const [id, a] of this.#activity) {
         if (a.status === undefined) this.#seen.run(id, a.seen, a.seen)
         else this.#status.run(id, a.seen, a.seen, a.status)
       }
     })
+    this.#flushActivity = () => flush.immediate()
   }
 
   /** Registers a device (or replaces its secret) and returns the secret to hand to the device. */
@@ -115,7 +116,7 @@ export class DeviceStore {
       this.#removed.delete(id)
       also?.()
       return 'set' as const
-    })()
+    }).immediate()
   }
 
   /** Removes a device from the registry, in one transaction with `also`; its stored punches stay. */
@@ -129,7 +130,7 @@ export class DeviceStore {
         also?.()
       }
       return removed
-    })()
+    }).immediate()
   }
 
   /**

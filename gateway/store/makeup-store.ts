@@ -138,7 +138,7 @@ export class MakeupStore {
         .run(r.emp, r.ts, r.tz, r.month, r.kind, r.reason, r.evidence ?? null, r.device ?? null, r.site, verdict.exceptions.join(','), by.name, by.now).lastInsertRowid)
       this.#audit.record({ at: by.now, actor: by.name, action: 'makeup.request', target: `makeup ${id}`, detail: `${r.emp} ${r.kind} at ${localIso(r.ts, r.tz)}` })
       return { ok: true as const, makeup: this.get(id)! }
-    })()
+    }).immediate()
   }
 
   get (id: number): Makeup | undefined {
@@ -186,7 +186,7 @@ export class MakeupStore {
         .run(by.name, by.now, comment ?? null, punchRow, exceptions, id)
       this.#audit.record({ at: by.now, actor: by.name, action: 'makeup.approve', target: `makeup ${id}`, detail: comment ?? null })
       return { ok: true, makeup: this.get(id)! }
-    })()
+    }).immediate()
   }
 
   reject (id: number, by: Actor, comment: string): Decision {
@@ -197,7 +197,7 @@ export class MakeupStore {
       this.#db.prepare('UPDATE makeups SET status = \'rejected\', decided_by = ?, decided_at = ?, comment = ? WHERE id = ?').run(by.name, by.now, comment, id)
       this.#audit.record({ at: by.now, actor: by.name, action: 'makeup.reject', target: `makeup ${id}`, detail: comment })
       return { ok: true, makeup: this.get(id)! }
-    })()
+    }).immediate()
   }
 
   /**
@@ -215,7 +215,7 @@ export class MakeupStore {
         .run(id, file.type, file.bytes, sha256, by.name, by.now)
       this.#audit.record({ at: by.now, actor: by.name, action: 'makeup.attachment', target: `makeup ${id}`, detail: `${file.type}, ${file.bytes.length} bytes, sha256 ${sha256}` })
       return { ok: true, makeup: this.get(id)! }
-    })()
+    }).immediate()
   }
 
   attachment (id: number): { type: string, bytes: Buffer } | undefined {

@@ -79,7 +79,7 @@ export class OperatorStore {
       if (exists !== undefined) throw new OperatorExists(`operator ${name} exists already`)
       this.#db.prepare('INSERT INTO operators (name, role, password_hash, created) VALUES (?, ?, ?, ?)').run(name, role, hash, by.now)
       this.audit.record({ at: by.now, actor: by.name, action: 'operator.add', target: name, detail: `role ${role}` })
-    })()
+    }).immediate()
     return password
   }
 
@@ -97,7 +97,7 @@ export class OperatorStore {
       this.#db.prepare('DELETE FROM sessions WHERE operator = ? AND id_hash IS NOT ?').run(name, keepSession ?? null)
       this.audit.record({ at: by.now, actor: by.name, action: password === undefined ? 'operator.password-reset' : 'operator.password', target: name, detail: null })
       return true
-    })()
+    }).immediate()
     return done ? chosen : false
   }
 
@@ -121,7 +121,7 @@ export class OperatorStore {
       this.#db.prepare('DELETE FROM sessions WHERE operator = ?').run(name)
       this.audit.record({ at: by.now, actor: by.name, action: 'operator.disable', target: name, detail: null })
       return true
-    })()
+    }).immediate()
   }
 
   /**
@@ -145,7 +145,7 @@ export class OperatorStore {
       this.#db.prepare('INSERT INTO api_tokens (name, role, token_hash, created, created_by) VALUES (?, ?, ?, ?, ?)')
         .run(name, role, tokenDigest(token), by.now, by.name)
       this.audit.record({ at: by.now, actor: by.name, action: 'token.add', target: name, detail: `role ${role}` })
-    })()
+    }).immediate()
     return token
   }
 
@@ -159,7 +159,7 @@ export class OperatorStore {
       if (changed === 0) return false
       this.audit.record({ at: by.now, actor: by.name, action: 'token.disable', target: name, detail: null })
       return true
-    })()
+    }).immediate()
   }
 
   /** The enabled token this string is, or undefined. */

@@ -29,7 +29,7 @@ export function salvageRegistry (db: Db, backupFile: string): Salvaged {
         if (roster > 0) new RosterStore(db).touch()
       }
       return { devices, roster }
-    })()
+    }).immediate()
   } finally {
     db.prepare('DETACH DATABASE salvage').run()
   }

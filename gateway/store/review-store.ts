@@ -85,7 +85,7 @@ export class ReviewStore {
       this.#db.prepare('UPDATE reviews SET status = ?, decided_by = ?, decided_at = ?, comment = ? WHERE punch_id = ?').run(status, by.name, by.now, comment, punchId)
       this.#audit.record({ at: by.now, actor: by.name, action: `review.${decision}`, target: `punch ${punchId}`, detail: comment })
       return { ok: true, review: shape(this.#one.get(punchId) as Row) }
-    })()
+    }).immediate()
   }
 
   /**
@@ -115,7 +115,7 @@ export class ReviewStore {
           ...(r.flags === null ? {} : { flags: r.flags === '' ? [] : r.flags.split(',') })
         }))
       }
-    })()
+    }).immediate()
   }
 
   delivered (key: string, now: number): void {

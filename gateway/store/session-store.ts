@@ -38,7 +38,7 @@ export class SessionStore {
       // Expired sessions go as new ones come: the table stays as small as the live sessions.
       this.#db.prepare('DELETE FROM sessions WHERE expires <= ?').run(now)
       this.#db.prepare('INSERT INTO sessions (id_hash, operator, csrf, created, expires) VALUES (?, ?, ?, ?, ?)').run(sessionDigest(id), operator, csrf, now, expires)
-    })()
+    }).immediate()
     return { id, csrf, expires }
   }
 

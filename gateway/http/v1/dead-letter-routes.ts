@@ -43,7 +43,7 @@ export function registerDeadLetterRoutes (app: FastifyInstance, parts: { db: Db,
       const n = parts.replay(which, now)
       parts.audit.record({ at: now, actor: req.caller!.name, action: 'deadletters.replay', target: typeof which === 'string' ? which : `ids ${which.join(',')}`, detail: `${n} replayed` })
       return n
-    })()
+    }).immediate()
     return await sendJson(reply, 200, { replayed })
   })
 }
