@@ -74,6 +74,12 @@ export function startClusterNode (t: Teardown, dir: string, nodeId: string, conf
   const cluster = { ...(config.cluster as Record<string, unknown>), nodeId }
   writeFileSync(file, JSON.stringify({ ...config, cluster }))
   const node = new ClusterNodeProcess(nodeId, file)
-  t.teardown(async () => { await node.stop() })
+  // A run that dies without its teardown (Ctrl-C on the fault suite) must not leave nodes behind.
+  const killOnExit = (): void => { node.kill9() }
+  process.once('exit', killOnExit)
+  t.teardown(async () => {
+    process.off('exit', killOnExit)
+    await node.stop()
+  })
   return node
 }
