@@ -133,7 +133,9 @@ export async function runNatsClusterFault (o: NatsClusterRunOptions): Promise<Na
   const beforeBroker = survivors.map(n => n.counts.acked)
   const atBrokerKill = total()
   say(`killed NATS server ${killed.name} (SIGKILL) at ${atBrokerKill} punches acked`)
-  await waitFor(() => total() >= atBrokerKill + o.phaseAcks && survivors.every((n, i) => n.counts.acked > beforeBroker[i]), 'the survivors to ack after the NATS server kill')
+  // Not `phaseAcks` more here: with one server dead, a large fleet's reconnects can keep JetStream too busy
+  // to make their consumers until it is back (docs/DESIGN-NOTES.md, "Cluster mode on NATS").
+  await waitFor(() => survivors.every((n, i) => n.counts.acked > beforeBroker[i]), 'the survivors to ack after the NATS server kill')
   const survivorsAfterBrokerKill = survivors.map((n, i) => ({ node: n.nodeId, before: beforeBroker[i], after: n.counts.acked }))
   say(`survivors acked after the NATS kill; ${online()} of ${o.devices} devices online, ${fleet.devices.reduce((n, d) => n + d.uplink.stats.disconnects, 0)} disconnects so far`)
   if (o.restartServer) {
