@@ -99,6 +99,9 @@ export async function runNatsClusterFault (o: NatsClusterRunOptions): Promise<Na
     window: 2,
     // Each status is a retained message: JetStream writes it on every server. A minute apart, as a watch.
     statusIntervalMs: 60_000,
+    // A device's own default: a fleet reconnecting within 300 ms after a NATS server's death is a herd whose
+    // consumer creates never converge (docs/DESIGN-NOTES.md, "Cluster mode on NATS").
+    backoffCapMs: 10_000,
     lite: o.lite
   })
   o.teardown(async () => await fleet.stop())

@@ -28,6 +28,8 @@ export interface FleetDeviceOptions {
    * in turn (broker.failoverUrls); `url` is then unused
    */
   brokers?: string[]
+  /** the reconnect backoff's cap; 300 ms by default (the fault is a restart, not the network) */
+  backoffCapMs?: number
   /** how often each device publishes its (retained) status; 1 s by default */
   statusIntervalMs?: number
   /** the simulator's light MQTT client (sim/fleet/lite-client.ts) instead of MQTT.js, for a fleet of thousands */
@@ -47,7 +49,7 @@ export function faultDeviceConfig (id: string, o: FleetDeviceOptions, index = 0)
       ? { url: o.url }
       : { url: b[index % b.length], failoverUrls: b.map((_, k) => b[(index + 1 + k) % b.length]).slice(0, -1) },
     ring: { path: join(o.dir, `ring-${id}.bin`), capacity: o.capacity },
-    uplink: { batchSize: o.batchSize ?? 50, window: o.window ?? 2, backoffCapMs: 300, ackTimeoutMs: 5000, statusIntervalMs: o.statusIntervalMs ?? 1000 },
+    uplink: { batchSize: o.batchSize ?? 50, window: o.window ?? 2, backoffCapMs: o.backoffCapMs ?? 300, ackTimeoutMs: 5000, statusIntervalMs: o.statusIntervalMs ?? 1000 },
     clock: { trustSystemClock: true },
     duplicateWindowMs: 0
   }
