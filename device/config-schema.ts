@@ -24,6 +24,12 @@ export const deviceConfigSchema = {
       required: ['url'],
       properties: {
         url: { type: 'string', problem: 'required, e.g. mqtt://gateway.local:1883' },
+        failoverUrls: {
+          type: 'array',
+          maxItems: 16,
+          items: { type: 'string' },
+          problem: 'must be a list of at most 16 mqtt:// or mqtts:// URLs (the other nodes of a clustered broker)'
+        },
         ca: { type: 'string', minLength: 1, problem: 'must be a non-empty string' },
         rejectUnauthorized: { type: 'boolean' }
       }

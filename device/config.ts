@@ -34,6 +34,11 @@ export interface DeviceConfig {
   broker: {
     /** mqtt://host:1883 or mqtts://host:8883 */
     url: string
+    /**
+     * the other nodes of a clustered broker, tried in turn after `url` when an attempt fails or the
+     * connection is lost (docs/OPERATIONS.md, "Topologies"); empty for a single box
+     */
+    failoverUrls: string[]
     /** PEM file of the CA that signed the gateway's certificate (mqtts) */
     ca?: string
     /** false only in a lab with a self-signed certificate */
@@ -96,9 +101,14 @@ export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}, so
   const broker = isPlain(raw.broker) ? raw.broker : {}
   if (raw.broker === undefined) problems.add('broker.url', 'required, e.g. mqtt://gateway.local:1883')
   if (typeof broker.url === 'string' && !problems.has('broker.url')) {
-    let url: URL | undefined
-    try { url = new URL(broker.url) } catch { problems.add('broker.url', `not a URL: '${broker.url}'`) }
-    if (url !== undefined && url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') problems.add('broker.url', 'must start with mqtt:// or mqtts://')
+    const problem = brokerUrlProblem(broker.url)
+    if (problem !== undefined) problems.add('broker.url', problem)
+  }
+  if (Array.isArray(broker.failoverUrls) && !problems.has('broker.failoverUrls')) {
+    broker.failoverUrls.forEach((u: unknown, i: number) => {
+      const problem = brokerUrlProblem(u)
+      if (problem !== undefined) problems.add(`broker.failoverUrls[${i}]`, problem)
+    })
   }
   const names = new Set<string>()
   if (Array.isArray(raw.inputs)) {
@@ -118,7 +128,7 @@ export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}, so
     id: file.id,
     secret: env.PUNCHLINE_DEVICE_SECRET ?? file.secret,
     profile,
-    broker: { url: file.broker.url, ca: file.broker.ca, rejectUnauthorized: file.broker.rejectUnauthorized ?? true },
+    broker: { url: file.broker.url, failoverUrls: file.broker.failoverUrls ?? [], ca: file.broker.ca, rejectUnauthorized: file.broker.rejectUnauthorized ?? true },
     ring: { ...p.ring, ...file.ring },
     uplink: { ...p.uplink, ...file.uplink },
     tz: file.tz ?? -new Date().getTimezoneOffset(),
@@ -130,10 +140,16 @@ export function parseDeviceConfig (raw: unknown, env: NodeJS.ProcessEnv = {}, so
   }
 }
 
+function brokerUrlProblem (value: unknown): string | undefined {
+  let url: URL
+  try { url = new URL(String(value)) } catch { return `not a URL: '${String(value)}'` }
+  return url.protocol === 'mqtt:' || url.protocol === 'mqtts:' ? undefined : 'must start with mqtt:// or mqtts://'
+}
+
 /** A config file as the schema has let it through: every key optional but the id and the broker's URL. */
 type FileConfig = Partial<Omit<DeviceConfig, 'ring' | 'uplink' | 'clock' | 'inputs' | 'broker'>> & {
   id: string
-  broker: { url: string, ca?: string, rejectUnauthorized?: boolean }
+  broker: { url: string, failoverUrls?: string[], ca?: string, rejectUnauthorized?: boolean }
   ring?: Partial<DeviceConfig['ring']>
   uplink?: Partial<DeviceConfig['uplink']>
   clock?: Partial<DeviceConfig['clock']>

@@ -108,6 +108,7 @@ export class DeviceRuntime extends EventEmitter {
     })
     this.uplink = new Uplink({
       url: config.broker.url,
+      failoverUrls: config.broker.failoverUrls,
       deviceId: config.id,
       secret: config.secret,
       ring: this.ring,

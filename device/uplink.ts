@@ -26,6 +26,12 @@ import { UplinkSession, type InFlight } from './uplink-session.js'
 
 export interface UplinkOptions {
   url: string
+  /**
+   * the other nodes of a clustered broker: after a failed attempt or a lost connection the next attempt
+   * goes to the next URL of [url, ...failoverUrls], in turn (a broker without MQTT 5 server redirection,
+   * such as NATS, tells a client of no other node)
+   */
+  failoverUrls?: string[]
   deviceId: string
   secret?: string
   ring: Ring
@@ -89,7 +95,10 @@ const STOP_GRACE_MS = 2000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
 
 export class Uplink extends EventEmitter {
-  readonly #o: Required<Omit<UplinkOptions, 'secret' | 'tz' | 'statusExtras' | 'mqttOptions' | 'fw' | 'connect'>> & UplinkOptions
+  readonly #o: Required<Omit<UplinkOptions, 'secret' | 'tz' | 'statusExtras' | 'mqttOptions' | 'fw' | 'connect' | 'failoverUrls'>> & UplinkOptions
+  /** url, then the failover URLs: the attempt after a failure goes to the next */
+  readonly #brokers: string[]
+  #broker = 0
   readonly #topics: Topics
   readonly #acksTopic: string
   readonly #cmdTopic: string
@@ -110,6 +119,7 @@ export class Uplink extends EventEmitter {
     // dictionary with a map of its own, and a simulator runs ten thousand uplinks in one process.
     this.#o = {
       url: opts.url,
+      failoverUrls: opts.failoverUrls,
       deviceId: opts.deviceId,
       secret: opts.secret,
       ring: opts.ring,
@@ -133,6 +143,7 @@ export class Uplink extends EventEmitter {
     }
     if (this.#o.batchSize < 1 || this.#o.batchSize > 500) throw new Error('batchSize: must be between 1 and 500')
     if (this.#o.window < 1) throw new Error('window: must be at least 1')
+    this.#brokers = [opts.url, ...(opts.failoverUrls ?? [])]
     this.#topics = new Topics(this.#o.topicPrefix)
     this.#acksTopic = this.#topics.of(opts.deviceId, 'acks')
     this.#cmdTopic = this.#topics.of(opts.deviceId, 'cmd')
@@ -208,7 +219,8 @@ export class Uplink extends EventEmitter {
   #connect (): void {
     if (!this.#running) return
     const o = this.#o
-    const client = (o.connect ?? mqtt.connect)(o.url, {
+    const url = this.#brokers[this.#broker]
+    const client = (o.connect ?? mqtt.connect)(url, {
       ...o.mqttOptions,
       protocolVersion: 4,
       clientId: o.deviceId,
@@ -237,7 +249,7 @@ export class Uplink extends EventEmitter {
         session.online = true
         this.#attempt = 0
         this.stats.connects++
-        o.log.info({ url: o.url }, 'connected to gateway')
+        o.log.info({ url }, 'connected to gateway')
         this.emit('online')
         this.publishStatus()
         session.statusTimer = setInterval(() => this.publishStatus(), o.statusIntervalMs).unref()
@@ -272,9 +284,11 @@ export class Uplink extends EventEmitter {
       client.end(true)
       if (was) {
         this.stats.disconnects++
-        o.log.warn('disconnected from gateway')
+        o.log.warn({ url }, 'disconnected from gateway')
         this.emit('offline')
       }
+      // That broker failed or dropped us: the next attempt goes to the next one of a cluster.
+      this.#broker = (this.#broker + 1) % this.#brokers.length
       this.#scheduleReconnect()
     })
   }

@@ -13,6 +13,7 @@ import { punchId } from '../shared/punch.js'
 import type { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
 import { FateLedger } from '../sim/engine/fate-ledger.js'
+import { connectLite } from '../sim/fleet/lite-client.js'
 
 export interface FleetDeviceOptions {
   /** where the ring files go (`ring-<id>.bin`) */
@@ -22,6 +23,17 @@ export interface FleetDeviceOptions {
   /** punches per batch and batches in flight (the uplink's) */
   batchSize?: number
   window?: number
+  /**
+   * the nodes of a clustered broker: device i connects first to brokers[i % n] and fails over to the others
+   * in turn (broker.failoverUrls); `url` is then unused
+   */
+  brokers?: string[]
+  /** the reconnect backoff's cap; 300 ms by default (the fault is a restart, not the network) */
+  backoffCapMs?: number
+  /** how often each device publishes its (retained) status; 1 s by default */
+  statusIntervalMs?: number
+  /** the simulator's light MQTT client (sim/fleet/lite-client.ts) instead of MQTT.js, for a fleet of thousands */
+  lite?: boolean
 }
 
 /**
@@ -29,12 +41,15 @@ export interface FleetDeviceOptions {
  * (a restart is the fault, not the network), an ack awaited 5 s, the clock trusted (the fault suite is
  * not about clocks), and no duplicate-read window so that every punch offered is taken.
  */
-export function faultDeviceConfig (id: string, o: FleetDeviceOptions): Record<string, unknown> {
+export function faultDeviceConfig (id: string, o: FleetDeviceOptions, index = 0): Record<string, unknown> {
+  const b = o.brokers
   return {
     id,
-    broker: { url: o.url },
+    broker: b === undefined || b.length === 0
+      ? { url: o.url }
+      : { url: b[index % b.length], failoverUrls: b.map((_, k) => b[(index + 1 + k) % b.length]).slice(0, -1) },
     ring: { path: join(o.dir, `ring-${id}.bin`), capacity: o.capacity },
-    uplink: { batchSize: o.batchSize ?? 50, window: o.window ?? 2, backoffCapMs: 300, ackTimeoutMs: 5000, statusIntervalMs: 1000 },
+    uplink: { batchSize: o.batchSize ?? 50, window: o.window ?? 2, backoffCapMs: o.backoffCapMs ?? 300, ackTimeoutMs: 5000, statusIntervalMs: o.statusIntervalMs ?? 1000 },
     clock: { trustSystemClock: true },
     duplicateWindowMs: 0
   }
@@ -49,8 +64,8 @@ export class DeviceFleet {
 
   constructor (ids: readonly string[], o: FleetDeviceOptions) {
     const log = pino({ level: 'silent' })
-    this.devices = ids.map(id => {
-      const runtime = new DeviceRuntime(parseDeviceConfig(faultDeviceConfig(id, o)), { log })
+    this.devices = ids.map((id, i) => {
+      const runtime = new DeviceRuntime(parseDeviceConfig(faultDeviceConfig(id, o, i)), { log, uplink: o.lite === true ? { connect: connectLite } : undefined })
       runtime.uplink.on('acked', (acked: number[], rejected: number[]) => {
         for (const s of acked) this.truth.settle(punchId(id, runtime.ring.epoch, s), 'acked')
         for (const s of rejected) this.truth.settle(punchId(id, runtime.ring.epoch, s), 'rejected')
@@ -111,6 +126,7 @@ export class DeviceFleet {
 
   async stop (): Promise<void> {
     await this.stopLoad()
-    for (const d of this.devices) await d.stop().catch(() => {})
+    // Together: a thousand devices each given STOP_GRACE_MS by a dead broker would take that many times it.
+    await Promise.all(this.devices.map(async d => await d.stop().catch(() => {})))
   }
 }

@@ -4,7 +4,8 @@
  * beyond their bound, or a check of a fault's own; `npm test` runs the short variants (test/faults-*.test.ts).
  *
  * Environment: FAULTS_SEED (random, printed: give it back to repeat the fault timings), FAULTS_ONLY
- * (a comma-separated list of gateway-kill, power-cut, upstream, hung-upstream, disk-full, corrupt-db, locked-db), FAULTS_KILLS (the
+ * (a comma-separated list of gateway-kill, power-cut, upstream, hung-upstream, disk-full, corrupt-db, locked-db,
+ * cluster-nats), FAULTS_KILLS (the
  * gateway kills, 50), FAULTS_SHORT=1 (the short variants, as the tests run them).
  */
 import { corruptDbFault, CORRUPT_DB } from './corrupt-db.js'
@@ -16,8 +17,9 @@ import { emptyReport, formatReports, passed, type FaultReport } from './report.j
 import { FaultSite } from './site.js'
 import { upstreamFault, UPSTREAM_FAULTS } from './upstream-faults.js'
 import { hungUpstreamFault, HUNG_UPSTREAM } from './hung-upstream.js'
+import { clusterNatsFault, CLUSTER_NATS } from './cluster-nats.js'
 
-const FAULTS = ['gateway-kill', 'power-cut', 'upstream', 'hung-upstream', 'disk-full', 'corrupt-db', 'locked-db'] as const
+const FAULTS = ['gateway-kill', 'power-cut', 'upstream', 'hung-upstream', 'disk-full', 'corrupt-db', 'locked-db', 'cluster-nats'] as const
 type Fault = typeof FAULTS[number]
 
 const say = (line: string): void => { process.stdout.write(line + '\n') }
@@ -67,6 +69,7 @@ async function main (): Promise<number> {
         break
       case 'corrupt-db': reports.push(await attempt(fault, async () => await corruptDbFault({ ...CORRUPT_DB[s.variant], seed }, say))); break
       case 'locked-db': reports.push(await attempt(fault, async () => await lockedDbFault({ ...LOCKED_DB[s.variant], seed }, say))); break
+      case 'cluster-nats': reports.push(await attempt(fault, async () => await clusterNatsFault(CLUSTER_NATS[s.variant], say))); break
     }
     say(formatReports(reports.slice(-1)))
   }

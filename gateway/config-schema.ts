@@ -121,7 +121,11 @@ export const gatewayConfigSchema = {
     }),
     cluster: section({
       broker: section({
-        url: { type: 'string', pattern: '^(mqtts?://.+)?$', problem: "must be an mqtt:// or mqtts:// URL of the cluster's broker ('' = none)" },
+        url: {
+          type: 'string',
+          pattern: '^(mqtts?://.+|(nats|tls)://[^,\\s]+(,(nats|tls)://[^,\\s]+)*)?$',
+          problem: "must be an mqtt:// or mqtts:// URL of the cluster's broker, or nats:// (tls://) URLs of a NATS cluster separated by commas ('' = none)"
+        },
         username: text,
         password: text
       }),

@@ -123,7 +123,11 @@ export interface GatewayConfig {
 
 /** docs/OPERATIONS.md "Topologies": a stateless node over an external broker and the shared PostgreSQL store */
 export interface ClusterConfig {
-  /** the cluster's MQTT broker, which the devices connect to ('' url = not set) */
+  /**
+   * the cluster's broker, which the devices connect to by MQTT ('' url = not set): an mqtt(s):// URL takes
+   * the batches through a shared subscription; nats:// (or tls://) URLs, comma-separated, through a NATS
+   * queue group (nats-link.ts)
+   */
   broker: { url: string, username: string, password: string }
   /** the shared store: a libpq connection string (postgres://user:pass@host:5432/db, or host=/run/postgresql dbname=...) */
   postgres: string

@@ -245,7 +245,7 @@ function simDeviceConfig (o: FleetDeviceOptions): DeviceConfig {
       // The virtual clock is the truth the scenario bends; the gateway corrects it as it would a real one.
       clock: { trustSystemClock: true, jumpWarnMs: 60_000 },
       inputs: [],
-      broker: { url: o.url, rejectUnauthorized: true }
+      broker: { url: o.url, failoverUrls: [], rejectUnauthorized: true }
     }
     sharedParts.set(g, parts)
   }

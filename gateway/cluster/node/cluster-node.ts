@@ -27,10 +27,13 @@ import { listenForMetrics } from './metrics-listener.js'
 import { StoreCommitter } from './store-committer.js'
 import { ClockSync } from './clock-sync.js'
 import { NodeRules } from './node-rules.js'
+import { isNatsUrl, NatsLink, natsPrefixProblem } from './nats-link.js'
 
 /** Refuses cluster settings a node cannot run with, naming each. */
-export function checkClusterConfig (c: ClusterConfig): void {
+export function checkClusterConfig (c: ClusterConfig, topicPrefix?: string): void {
   const missing: string[] = []
+  const prefix = topicPrefix === undefined || !isNatsUrl(c.broker.url) ? undefined : natsPrefixProblem(topicPrefix)
+  if (prefix !== undefined) missing.push(prefix)
   if (c.broker.url === '') missing.push("cluster.broker.url: required with --cluster (the cluster's mqtt:// or mqtts:// broker)")
   if (c.postgres === '') missing.push('cluster.postgres: required with --cluster (a connection string to the shared PostgreSQL store)')
   if (missing.length > 0) throw new Error(missing.join('; '))
@@ -61,6 +64,7 @@ export class ClusterNode {
   readonly #log: Logger
   #store?: ClusterStore
   #client?: MqttClient
+  #nats?: NatsLink
   #delivery?: DeliveryLoop
   #committer?: StoreCommitter
   #statsTimer?: NodeJS.Timeout
@@ -73,7 +77,7 @@ export class ClusterNode {
   })
 
   constructor (cfg: GatewayConfig, log: Logger) {
-    checkClusterConfig(cfg.cluster)
+    checkClusterConfig(cfg.cluster, cfg.topicPrefix)
     this.#cfg = cfg
     this.nodeId = cfg.cluster.nodeId === '' ? cfg.gatewayId : cfg.cluster.nodeId
     this.#log = log.child({ node: this.nodeId })
@@ -88,15 +92,26 @@ export class ClusterNode {
     await rules.start(store)
     const committer = this.#committer = new StoreCommitter(store, c.maxQueuedRows)
     const topics = new Topics(this.#cfg.topicPrefix)
-
-    const client = this.#client = mqtt.connect(c.broker.url, {
-      clientId: `punchline-node-${this.nodeId}`,
-      username: c.broker.username === '' ? undefined : c.broker.username,
-      password: c.broker.password === '' ? undefined : c.broker.password,
-      // A node holds no session: what it did not ack, the device sends again.
-      clean: true,
-      reconnectPeriod: 1000
-    })
+    // An MQTT broker's shared subscription, or a NATS cluster's queue group (nats-link.ts): either way each
+    // device batch goes to one node of the group.
+    const nats = isNatsUrl(c.broker.url)
+      ? new NatsLink({ ...c.broker, name: `punchline-node-${this.nodeId}`, group: c.group, topics, log, onMessage: (topic, payload) => { onMessage(topic, payload) } })
+      : undefined
+    const client = nats !== undefined
+      ? undefined
+      : mqtt.connect(c.broker.url, {
+        clientId: `punchline-node-${this.nodeId}`,
+        username: c.broker.username === '' ? undefined : c.broker.username,
+        password: c.broker.password === '' ? undefined : c.broker.password,
+        // A node holds no session: what it did not ack, the device sends again.
+        clean: true,
+        reconnectPeriod: 1000
+      })
+    this.#client = client
+    this.#nats = nats
+    const publish = (topic: string, payload: string | Buffer): void => {
+      if (nats !== undefined) nats.publish(topic, payload); else client?.publish(topic, payload, { qos: 1 })
+    }
     const ingest = new Ingest({
       topics,
       commit: committer,
@@ -106,17 +121,17 @@ export class ClusterNode {
       now: Date.now,
       sendAck: (device, payload) => {
         this.counts.acked++
-        client.publish(topics.of(device, 'acks'), payload, { qos: 1 })
+        publish(topics.of(device, 'acks'), payload)
       }
     })
-    const clockSync = new ClockSync((device, command) => { client.publish(topics.of(device, 'cmd'), command, { qos: 1 }) })
+    const clockSync = new ClockSync((device, command) => { publish(topics.of(device, 'cmd'), command) })
     const statuses = new Counter({
       name: 'punchline_cluster_statuses_total',
       help: 'Device statuses a node took, by outcome (time-sent: its clock was not synced; synced; offline; recent: the time was sent lately; unreadable)',
       labelNames: ['outcome'],
       registers: [this.metrics.registry]
     })
-    client.on('message', (topic, payload) => {
+    const onMessage = (topic: string, payload: Buffer): void => {
       const parsed = topics.parse(topic)
       if (parsed?.channel === 'status') {
         rules.onStatus(parsed.device, payload)
@@ -129,15 +144,18 @@ export class ClusterNode {
         return
       }
       ingest.handle(parsed.device, payload, (err) => { if (err != null) this.counts.unacked++ })
-    })
-    client.on('connect', () => {
+    }
+    client?.on('message', onMessage)
+    client?.on('connect', () => {
       log.info({ broker: c.broker.url, group: c.group }, 'connected to the cluster broker')
       client.subscribe([sharedPunchesTopic(c.group, topics), sharedStatusTopic(c.group, topics)], { qos: 1 }, (err) => {
         if (err != null) log.error({ err }, 'subscribing to the device batches failed')
         else log.info({ topics: [sharedPunchesTopic(c.group, topics), sharedStatusTopic(c.group, topics)] }, 'taking device batches')
       })
     })
-    client.on('error', (err) => { log.warn({ err }, 'cluster broker connection error') })
+    client?.on('error', (err) => { log.warn({ err }, 'cluster broker connection error') })
+    // Not awaited, as the MQTT client's connect is not: a node waits for its broker without holding its start.
+    nats?.start().catch((err: Error) => { log.error({ err }, 'connecting to the NATS cluster failed') })
 
     const up = this.#cfg.upstream
     if (up !== undefined) {
@@ -179,7 +197,9 @@ export class ClusterNode {
       const subscribed = [sharedPunchesTopic(this.#cfg.cluster.group, topics), sharedStatusTopic(this.#cfg.cluster.group, topics)]
       await bounded(new Promise<void>(resolve => { client.unsubscribe(subscribed, () => resolve()) }))
     }
+    await this.#nats?.unsubscribe()
     await this.#committer?.settle()
+    await this.#nats?.close()
     if (client !== undefined) {
       const ended = await bounded(new Promise<void>(resolve => { client.end(false, {}, () => resolve()) }))
       if (!ended) client.end(true)
