@@ -34,7 +34,7 @@ export function checkClusterConfig (c: ClusterConfig, topicPrefix?: string): voi
   const missing: string[] = []
   const prefix = topicPrefix === undefined || !isNatsUrl(c.broker.url) ? undefined : natsPrefixProblem(topicPrefix)
   if (prefix !== undefined) missing.push(prefix)
-  if (c.broker.url === '') missing.push("cluster.broker.url: required with --cluster (the cluster's mqtt:// or mqtts:// broker)")
+  if (c.broker.url === '') missing.push("cluster.broker.url: required with --cluster (the cluster's broker: mqtt://, mqtts://, or nats:// URLs separated by commas)")
   if (c.postgres === '') missing.push('cluster.postgres: required with --cluster (a connection string to the shared PostgreSQL store)')
   if (missing.length > 0) throw new Error(missing.join('; '))
 }
