@@ -80,16 +80,25 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
 
   // Answers slow until the kill, so that n1 is killed while the upstream holds one of its batches.
   let answerDelayMs = 1500
-  upstream.respond(() => ({ status: 200, delayMs: answerDelayMs }))
+  /** Idempotency-Key → when its first request arrived: its answer goes out answerDelayMs later, from this process */
+  const arrived = new Map<string, number>()
+  upstream.respond(req => {
+    const key = req.headers['idempotency-key']
+    if (typeof key === 'string' && !arrived.has(key)) arrived.set(key, performance.now())
+    return { status: 200, delayMs: answerDelayMs }
+  })
   const [victim, ...survivors] = nodes
   await until(() => victim.counts.acked > 0 && victim.counts.delivered > 0, () => `node n1 to ack and deliver (counts ${JSON.stringify(victim.counts)})`, 60_000)
   let heldKey = ''
   await until(async () => {
     const { rows } = await client.query<{ key: string }>("SELECT key FROM forward_batches WHERE owner = 'n1'")
-    const sent = new Set(upstream.requests.map(r => r.headers['idempotency-key']))
-    heldKey = rows.map(r => r.key).find(k => sent.has(k)) ?? ''
+    // A batch whose answer has not gone out yet: its answer timer runs in this process and cannot fire
+    // before the kill below, which follows in the same turn. (A batch already answered may be completed
+    // by n1 just after the query read its row, and then is rightly never sent again.)
+    const now = performance.now()
+    heldKey = rows.map(r => r.key).find(k => now - (arrived.get(k) ?? -Infinity) < answerDelayMs - 500) ?? ''
     return heldKey !== ''
-  }, 'n1 to hold a batch the upstream is answering', 30_000)
+  }, 'n1 to hold a batch the upstream has not answered yet', 30_000)
   victim.kill9()
   answerDelayMs = 0
   const atKill = survivors.map(n => n.counts.acked)
