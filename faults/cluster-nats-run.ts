@@ -14,7 +14,7 @@ import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { punchId } from '../shared/punch.js'
 import { DeviceFleet } from './load.js'
 import { startNatsCluster, type NatsServerProcess } from './nats-cluster.js'
-import { startPostgresServer } from '../fakes/servers/postgres-server.js'
+import { connectionString, startPostgresServer } from '../fakes/servers/postgres-server.js'
 import { startClusterNode } from './cluster-node-process.js'
 
 export interface NatsClusterRunOptions {
@@ -79,7 +79,7 @@ export async function runNatsClusterFault (o: NatsClusterRunOptions): Promise<Na
   const upstream = new WebhookUpstream()
   await upstream.start()
   o.teardown(async () => await upstream.close())
-  const connection = `postgres://${db.user}@localhost:${db.port}/${db.database}?host=${encodeURIComponent(db.host)}`
+  const connection = connectionString(db)
   const config = {
     gatewayId: 'cluster-nats',
     upstream: { url: upstream.url },

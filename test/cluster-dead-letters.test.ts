@@ -14,7 +14,7 @@ import pg from 'pg'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import type { DeadLetter } from '../gateway/store/forward-store.js'
 import { startMosquitto } from './helpers/mosquitto.js'
-import { startPostgres } from './helpers/postgres.js'
+import { connectionString, startPostgres } from './helpers/postgres.js'
 import { startClusterNode } from './helpers/cluster-node-process.js'
 import { cliAsync } from './helpers/gateway-process.js'
 import { batch, connectDevice } from './helpers/mqtt-device.js'
@@ -31,7 +31,7 @@ t.test('a punch the upstream refuses for good: batches split until it is alone, 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const server = await startPostgres(t)
   const db = await server.database()
-  const connection = `postgres://${db.user}@localhost:${db.port}/${db.database}?host=${encodeURIComponent(db.host)}`
+  const connection = connectionString(db)
   const broker = await startMosquitto(t)
   const upstream = new WebhookUpstream()
   await upstream.start()

@@ -19,7 +19,7 @@ import { DeviceRuntime } from '../device/runtime.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { punchId } from '../shared/punch.js'
 import { startMosquitto } from './helpers/mosquitto.js'
-import { startPostgres } from './helpers/postgres.js'
+import { connectionString, startPostgres } from './helpers/postgres.js'
 import { startClusterNode, type ClusterNodeProcess } from './helpers/cluster-node-process.js'
 import { until } from './helpers/wait.js'
 import { cliAsync } from './helpers/gateway-process.js'
@@ -38,7 +38,7 @@ t.test('three nodes, one killed with SIGKILL mid-ingest: no acked punch lost, du
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const server = await startPostgres(t)
   const db = await server.database()
-  const connection = `postgres://${db.user}@localhost:${db.port}/${db.database}?host=${encodeURIComponent(db.host)}`
+  const connection = connectionString(db)
   const broker = await startMosquitto(t)
   const upstream = new WebhookUpstream()
   await upstream.start()
@@ -159,7 +159,7 @@ t.test('a device whose status says its clock is not synced gets the time from a 
   const broker = await startMosquitto(t)
   const node = startClusterNode(t, dir, 'c1', {
     http: { port: 0 },
-    cluster: { broker: { url: broker.url }, postgres: `postgres://${db.user}@localhost:${db.port}/${db.database}?host=${encodeURIComponent(db.host)}`, statsSeconds: 0.2 }
+    cluster: { broker: { url: broker.url }, postgres: connectionString(db), statsSeconds: 0.2 }
   })
   await node.ready()
   const config = parseDeviceConfig({ ...faultDeviceConfig('CLOCK-1', { dir, url: broker.url, capacity: 64 }), clock: { trustSystemClock: false } })

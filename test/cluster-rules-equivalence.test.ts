@@ -14,7 +14,7 @@ import pg from 'pg'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import type { UpstreamPunch } from '../shared/upstream.js'
 import { startMosquitto } from './helpers/mosquitto.js'
-import { startPostgres } from './helpers/postgres.js'
+import { connectionString, startPostgres } from './helpers/postgres.js'
 import { startClusterNode } from './helpers/cluster-node-process.js'
 import { cliAsync, startGatewayProcess, writeGatewayConfig } from './helpers/gateway-process.js'
 import { connectDevice, type TestDevice } from './helpers/mqtt-device.js'
@@ -111,7 +111,7 @@ t.test('the same batches through a single box and through cluster nodes: the sam
   // The cluster: two nodes.
   const server = await startPostgres(t)
   const db = await server.database()
-  const connection = `postgres://${db.user}@localhost:${db.port}/${db.database}?host=${encodeURIComponent(db.host)}`
+  const connection = connectionString(db)
   const broker = await startMosquitto(t)
   const nodeConfig = {
     ...RULES_SETTINGS,

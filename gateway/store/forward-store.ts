@@ -90,6 +90,7 @@ export class ForwardStore {
   readonly #settle: Statement
   readonly #pendingTotal: Statement
   readonly #openDeadLetters: Statement
+  readonly #oldestPending: () => number | null
   readonly #parkedInBatches: Statement
   readonly #batchCount: Statement
   readonly #batchesAfter: Statement
@@ -125,6 +126,15 @@ export class ForwardStore {
       (SELECT punch_id FROM dead_letters WHERE punch_id BETWEEN ? AND ? AND replayed IS NULL)`)
     this.#pendingTotal = db.prepare('SELECT n FROM pending_total')
     this.#openDeadLetters = db.prepare('SELECT kind, n FROM dead_letter_open WHERE n > 0')
+    // Made once: the simulator's settle asks every few ms, the gauges and alarms on every look.
+    this.#oldestPending = db.transaction((): number | null => {
+      // Batches always lie below the cursor (replays included), so the lowest batch, if any, holds the oldest.
+      const lowest = (this.#lowestBatch.get() as { id: number | null }).id
+      const row = lowest !== null
+        ? this.#receivedFrom.get(lowest) as { received: number } | undefined
+        : this.#pastCursor.get(this.cursor(), 1) as { received: number } | undefined
+      return row?.received ?? null
+    })
     // One probe of dead letters per batch (few): never a pass over the dead letters or the backlog.
     this.#parkedInBatches = db.prepare(`SELECT count(*) AS n FROM forward_batches b JOIN dead_letters d
       ON d.punch_id BETWEEN b.first_id AND b.last_id WHERE d.replayed IS NULL`)
@@ -445,14 +455,7 @@ export class ForwardStore {
    * while an acknowledged punch waited (docs/DESIGN-NOTES.md, "The simulator's settle").
    */
   oldestPendingReceived (): number | null {
-    return this.#db.transaction((): number | null => {
-      // Batches always lie below the cursor (replays included), so the lowest batch, if any, holds the oldest.
-      const lowest = (this.#lowestBatch.get() as { id: number | null }).id
-      const row = lowest !== null
-        ? this.#receivedFrom.get(lowest) as { received: number } | undefined
-        : this.#pastCursor.get(this.cursor(), 1) as { received: number } | undefined
-      return row?.received ?? null
-    })()
+    return this.#oldestPending()
   }
 
   /** The highest punch id already in some batch: punches past it belong to none yet. */

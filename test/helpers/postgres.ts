@@ -6,7 +6,7 @@
 import type { Test } from 'tap'
 import { startPostgresServer, type PostgresDatabase } from '../../fakes/servers/postgres-server.js'
 
-export { postgresBinDir, type PostgresDatabase } from '../../fakes/servers/postgres-server.js'
+export { connectionString, postgresBinDir, type PostgresDatabase } from '../../fakes/servers/postgres-server.js'
 
 export interface PrivatePostgres {
   /** the directory holding the server's socket: pg's `host` */
