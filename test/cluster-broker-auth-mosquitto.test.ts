@@ -1,0 +1,119 @@
+/**
+ * Device secrets and ACLs on the cluster's broker, Mosquitto 2 (docs/OPERATIONS.md, "Device secrets and
+ * ACLs on the cluster's broker"), with real processes: the registry in a private PostgreSQL edited with
+ * `punchline devices --cluster`, the broker's files written by `punchline broker-auth mosquitto`, a private
+ * Mosquitto started on them, and a `punchline gateway --cluster` node logging in as the nodes' user.
+ */
+import t from 'tap'
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { startMosquitto } from './helpers/mosquitto.js'
+import { connectionString, startPostgres } from './helpers/postgres.js'
+import { startClusterNode } from './helpers/cluster-node-process.js'
+import { batch, connectDevice, type TestDevice } from './helpers/mqtt-device.js'
+import { cliAsync } from './helpers/gateway-process.js'
+import { until } from './helpers/wait.js'
+
+const NODES = { username: 'gw-nodes', password: 'nodes-secret-0042' }
+
+/** the connection's refusal (its CONNACK return code), or undefined when the broker let it in */
+async function refusal (url: string, id: string, secret: string): Promise<number | undefined> {
+  try {
+    const d = await connectDevice(url, id, { secret, subscribe: false })
+    await d.close()
+    return undefined
+  } catch (err) {
+    return (err as { code?: number }).code ?? -1
+  }
+}
+
+t.test('Mosquitto on the generated files: secrets, ACL, rotate and remove with a reload', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'punchline-broker-auth-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const server = await startPostgres(t)
+  const db = await server.database()
+  const config = {
+    gatewayId: 'auth-test',
+    http: { port: 0 },
+    cluster: { broker: { url: '', ...NODES }, postgres: connectionString(db), group: 'g-7f3a9c', statsSeconds: 0.2 }
+  }
+  const configFile = join(dir, 'node.json')
+  writeFileSync(configFile, JSON.stringify(config))
+  const run = async (...args: string[]): Promise<string> => {
+    const r = await cliAsync([...args, '--cluster', '--config', configFile])
+    if (r.status !== 0) throw new Error(`punchline ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`)
+    return r.stdout
+  }
+  const secretOf = (stdout: string, id: string): string => {
+    const line = stdout.split('\n').find(l => l.startsWith(id + ' '))
+    if (line === undefined) throw new Error(`no secret printed for ${id}: ${stdout}`)
+    return line.slice(id.length + 1)
+  }
+  const d1Secret = secretOf(await run('devices', 'add', 'D1'), 'D1')
+  const d2Secret = secretOf(await run('devices', 'add', 'D2'), 'D2')
+  const again = await cliAsync(['devices', 'add', 'D1', '--cluster', '--config', configFile])
+  t.equal(again.status, 1, 'adding a registered device is refused')
+  t.match(again.stderr, /D1 is registered already.*rotate/)
+  t.match(await run('devices', 'list'), /^D1\tcredentials\t.*\nD2\tcredentials\t/, 'list shows both, and no secret')
+
+  const out = join(dir, 'broker')
+  mkdirSync(out)
+  t.match(await run('broker-auth', 'mosquitto', '--out', out), /2 devices and the nodes' login \(gw-nodes\); reload: kill -HUP/)
+  t.equal(statSync(join(out, 'password_file')).mode & 0o777, 0o640, 'the password file is not world-readable')
+  const client = new pg.Client(db)
+  await client.connect()
+  t.teardown(async () => await client.end())
+  const stored = (await client.query<{ mosquitto_hash: string, nats_hash: string }>('SELECT mosquitto_hash, nats_hash FROM device_credentials')).rows
+  t.ok(stored.every(r => r.mosquitto_hash.startsWith('$7$101$') && r.nats_hash.startsWith('$2a$06$')), 'the registry holds hashes only')
+  t.notOk(JSON.stringify(stored).includes(d1Secret), 'never the secret')
+
+  const broker = await startMosquitto(t, { auth: { passwordFile: join(out, 'password_file'), aclFile: join(out, 'acl_file') } })
+  const node = startClusterNode(t, dir, 'n1', { ...config, cluster: { ...config.cluster, broker: { ...config.cluster.broker, url: broker.nodesUrl } } })
+  await node.ready()
+
+  const devices: TestDevice[] = []
+  t.teardown(async () => { for (const d of devices) await d.close().catch(() => {}) })
+  const d1 = await connectDevice(broker.url, 'D1', { secret: d1Secret })
+  devices.push(d1)
+  await d1.publish(batch('b-1', [1, 2, 3]))
+  const ack = await d1.ackFor('b-1', 30_000)
+  t.ok('ok' in ack, 'a registered device\'s batch reaches the node and is acked (stored)')
+
+  t.equal(await refusal(broker.url, 'D2', 'not-the-secret-at-all'), 5, 'a wrong secret is refused in the CONNACK (5, not authorised)')
+  t.equal(await refusal(broker.url, 'D9', d2Secret), 5, 'an unregistered device is refused')
+  t.equal(await refusal(broker.url, NODES.username, NODES.password), undefined, 'the nodes\' login works on the devices\' listener too (its rules are the nodes\')')
+
+  // D1 publishes on D2's punches and subscribes to D2's acks; D2 then sends a batch of its own.
+  const d2 = await connectDevice(broker.url, 'D2', { secret: d2Secret })
+  devices.push(d2)
+  const stolen: string[] = []
+  d1.client.on('message', (topic) => { if (!topic.includes('/D1/')) stolen.push(topic) })
+  const granted = await d1.client.subscribeAsync(['att/v1/D2/acks', 'att/v1/+/punches'], { qos: 1 })
+  t.comment(`Mosquitto 2.0 answers D1's SUBSCRIBE to D2's acks and every batch with ${JSON.stringify(granted.map(g => g.qos))}: it checks reads at delivery`)
+  await d1.publish(batch('spoof-1', [7]), 'att/v1/D2/punches')
+  await d2.publish(batch('b-2', [1]))
+  t.match(await d2.ackFor('b-2', 30_000), { id: 'b-2' }, 'D2 is acked')
+  // The node acks D1's next batch after D2's: D1 sees its ack after anything of D2's the broker would have sent it.
+  await d1.publish(batch('b-3', [4]))
+  await d1.ackFor('b-3', 30_000)
+  t.same(stolen, [], 'D1 got nothing of D2\'s: neither its acks nor its batches')
+  t.notOk(d2.acks.some(a => a.id === 'spoof-1'), 'the batch D1 published on D2\'s topic reached no node')
+  const d2Rows = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM punches WHERE device = \'D2\'')).rows[0].n
+  t.equal(d2Rows, 1, 'the store has D2\'s own punch only')
+
+  // Rotate D1's secret and remove D2; the files again, then SIGHUP.
+  const d1New = secretOf(await run('devices', 'rotate', 'D1'), 'D1')
+  t.not(d1New, d1Secret)
+  t.match(await run('devices', 'remove', 'D2'), /removed D2/)
+  t.match(await run('broker-auth', 'mosquitto', '--out', out), /1 device and the nodes' login/)
+  broker.reload()
+  await until(async () => await refusal(broker.url, 'D1', d1Secret) === 5, 'the old secret of D1 to be refused after the reload', 20_000, 200)
+  t.pass('the old secret is refused after the reload')
+  t.equal(await refusal(broker.url, 'D2', d2Secret), 5, 'the removed device is refused')
+  const d1b = await connectDevice(broker.url, 'D1', { secret: d1New })
+  devices.push(d1b)
+  await d1b.publish(batch('b-4', [5]))
+  t.match(await d1b.ackFor('b-4', 30_000), { id: 'b-4' }, 'the new secret works and its batch is acked')
+})
