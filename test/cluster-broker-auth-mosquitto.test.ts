@@ -5,7 +5,7 @@
  * Mosquitto started on them, and a `punchline gateway --cluster` node logging in as the nodes' user.
  */
 import t from 'tap'
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -13,21 +13,8 @@ import { startMosquitto } from './helpers/mosquitto.js'
 import { connectionString, startPostgres } from './helpers/postgres.js'
 import { startClusterNode } from './helpers/cluster-node-process.js'
 import { batch, connectDevice, type TestDevice } from './helpers/mqtt-device.js'
-import { cliAsync } from './helpers/gateway-process.js'
+import { ClusterRegistry, NODES_LOGIN, refusal } from './helpers/cluster-registry.js'
 import { until } from './helpers/wait.js'
-
-const NODES = { username: 'gw-nodes', password: 'nodes-secret-0042' }
-
-/** the connection's refusal (its CONNACK return code), or undefined when the broker let it in */
-async function refusal (url: string, id: string, secret: string): Promise<number | undefined> {
-  try {
-    const d = await connectDevice(url, id, { secret, subscribe: false })
-    await d.close()
-    return undefined
-  } catch (err) {
-    return (err as { code?: number }).code ?? -1
-  }
-}
 
 t.test('Mosquitto on the generated files: secrets, ACL, rotate and remove with a reload', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-broker-auth-'))
@@ -37,23 +24,13 @@ t.test('Mosquitto on the generated files: secrets, ACL, rotate and remove with a
   const config = {
     gatewayId: 'auth-test',
     http: { port: 0 },
-    cluster: { broker: { url: '', ...NODES }, postgres: connectionString(db), group: 'g-7f3a9c', statsSeconds: 0.2 }
+    cluster: { broker: { url: '', ...NODES_LOGIN }, postgres: connectionString(db), group: 'g-7f3a9c', statsSeconds: 0.2 }
   }
-  const configFile = join(dir, 'node.json')
-  writeFileSync(configFile, JSON.stringify(config))
-  const run = async (...args: string[]): Promise<string> => {
-    const r = await cliAsync([...args, '--cluster', '--config', configFile])
-    if (r.status !== 0) throw new Error(`punchline ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`)
-    return r.stdout
-  }
-  const secretOf = (stdout: string, id: string): string => {
-    const line = stdout.split('\n').find(l => l.startsWith(id + ' '))
-    if (line === undefined) throw new Error(`no secret printed for ${id}: ${stdout}`)
-    return line.slice(id.length + 1)
-  }
-  const d1Secret = secretOf(await run('devices', 'add', 'D1'), 'D1')
-  const d2Secret = secretOf(await run('devices', 'add', 'D2'), 'D2')
-  const again = await cliAsync(['devices', 'add', 'D1', '--cluster', '--config', configFile])
+  const registry = new ClusterRegistry(dir, config)
+  const run = async (...args: string[]): Promise<string> => await registry.run(...args)
+  const d1Secret = await registry.secret('add', 'D1')
+  const d2Secret = await registry.secret('add', 'D2')
+  const again = await registry.attempt('devices', 'add', 'D1')
   t.equal(again.status, 1, 'adding a registered device is refused')
   t.match(again.stderr, /D1 is registered already.*rotate/)
   t.match(await run('devices', 'list'), /^D1\tcredentials\t.*\nD2\tcredentials\t/, 'list shows both, and no secret')
@@ -83,7 +60,7 @@ t.test('Mosquitto on the generated files: secrets, ACL, rotate and remove with a
 
   t.equal(await refusal(broker.url, 'D2', 'not-the-secret-at-all'), 5, 'a wrong secret is refused in the CONNACK (5, not authorised)')
   t.equal(await refusal(broker.url, 'D9', d2Secret), 5, 'an unregistered device is refused')
-  t.equal(await refusal(broker.url, NODES.username, NODES.password), undefined, 'the nodes\' login works on the devices\' listener too (its rules are the nodes\')')
+  t.equal(await refusal(broker.url, NODES_LOGIN.username, NODES_LOGIN.password), undefined, 'the nodes\' login works on the devices\' listener too (its rules are the nodes\')')
 
   // D1 publishes on D2's punches and subscribes to D2's acks; D2 then sends a batch of its own.
   const d2 = await connectDevice(broker.url, 'D2', { secret: d2Secret })
@@ -104,7 +81,7 @@ t.test('Mosquitto on the generated files: secrets, ACL, rotate and remove with a
   t.equal(d2Rows, 1, 'the store has D2\'s own punch only')
 
   // Rotate D1's secret and remove D2; the files again, then SIGHUP.
-  const d1New = secretOf(await run('devices', 'rotate', 'D1'), 'D1')
+  const d1New = await registry.secret('rotate', 'D1')
   t.not(d1New, d1Secret)
   t.match(await run('devices', 'remove', 'D2'), /removed D2/)
   t.match(await run('broker-auth', 'mosquitto', '--out', out), /1 device and the nodes' login/)
