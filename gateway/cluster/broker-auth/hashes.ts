@@ -5,7 +5,7 @@
  * password: a secret `punchline devices add` makes is 24 random bytes (192 bits), which no hash cost
  * protects better or worse; a weak `--secret` of the operator's own is protected less.
  */
-import { pbkdf2 as pbkdf2Cb, randomBytes, timingSafeEqual } from 'node:crypto'
+import { pbkdf2 as pbkdf2Cb, randomBytes } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import type { BrokerHashes } from '../cluster-admin.js'
 
@@ -38,16 +38,6 @@ export async function mosquittoHash (secret: string, iterations = MOSQUITTO_PBKD
   const salt = randomBytes(MOSQUITTO_SALT_BYTES)
   const key = await pbkdf2(secret, salt, iterations)
   return `$7$${iterations}$${salt.toString('base64')}$${key.toString('base64')}`
-}
-
-/** Whether `secret` matches a `$7$` hash, as Mosquitto decides it; false for anything not in that format. */
-export async function mosquittoHashMatches (secret: string, hash: string): Promise<boolean> {
-  const m = /^\$7\$(\d{1,9})\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(hash)
-  if (m === null || Number(m[1]) < 1) return false
-  const expected = Buffer.from(m[3], 'base64')
-  if (expected.length !== MOSQUITTO_KEY_BYTES) return false
-  const key = await pbkdf2(secret, Buffer.from(m[2], 'base64'), Number(m[1]))
-  return timingSafeEqual(key, expected)
 }
 
 export async function natsHash (secret: string): Promise<string> {
