@@ -57,3 +57,16 @@ t.test('the registry\'s verbs and broker-auth\'s refusals, in process', async t 
   t.equal(await runBrokerAuth(['nats', '--out', file, '--cluster', '--config', config], out), 0)
   t.notMatch(readFileSync(file, 'utf8'), /"T-1"/, 'a removed device leaves the file at the next run')
 })
+
+t.test('rotate on the single box: a new secret for a registered device, none for an unknown one', async t => {
+  const data = mkdtempSync(join(tmpdir(), 'punchline-rotate-'))
+  t.teardown(() => rmSync(data, { recursive: true, force: true }))
+  const lines: string[] = []
+  const out = (l: string): void => { lines.push(l) }
+  t.equal(await runDevices(['add', 'S-1', '--data', data], out), 0)
+  t.equal(await runDevices(['rotate', 'S-1', '--data', data], out), 0)
+  const [first, second] = lines.map(l => l.split(' ')[1])
+  t.ok(first.length >= 32 && second.length >= 32 && first !== second, 'a new random secret')
+  t.equal(await runDevices(['rotate', 'S-9', '--data', data], out), 1)
+  t.equal(lines.at(-1), 'no device S-9')
+})
