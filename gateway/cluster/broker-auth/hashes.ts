@@ -10,7 +10,7 @@ import bcrypt from 'bcryptjs'
 import type { BrokerHashes } from '../cluster-admin.js'
 
 /**
- * Mosquitto 2.0's `$7$` format (common/password_mosq.c, as `mosquitto_passwd` writes it):
+ * Mosquitto 2.0's `$7$` format (its password_mosq.c, as `mosquitto_passwd` writes it):
  * `$7$<iterations>$<base64 salt>$<base64 PBKDF2-HMAC-SHA512 of the secret, 64 bytes>`, the salt 12 bytes
  * (2.0 reads no other length). 101 iterations is mosquitto_passwd 2.0's own default: Mosquitto checks
  * logins on its one thread, and at 101 a login costs it about 0.1 ms (1,000 would cost ten times that, over
