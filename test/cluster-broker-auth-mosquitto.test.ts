@@ -90,8 +90,11 @@ t.test('Mosquitto on the generated files: secrets, ACL, rotate and remove with a
   t.match(await run('devices', 'remove', 'D2'), /removed D2/)
   t.match(await run('broker-auth', 'mosquitto', '--out', out), /1 device and the nodes' login/)
   broker.reload()
-  await until(async () => await refusal(broker.url, 'D1', d1Secret) === 5, 'the old secret of D1 to be refused after the reload', 20_000, 200)
-  t.pass('the old secret is refused after the reload')
+  // Mosquitto 2.0.11 checks the clients it let in again at a reload (its manual says it leaves them); no
+  // login is tried before both are closed, so neither is closed by another login taking its client id.
+  await until(() => !d2.client.connected && !d1.client.connected, 'the reload to close the removed device\'s connection and the one made with the old secret', 20_000)
+  t.pass('the reload closed the removed device\'s connection and the one made with the old secret')
+  t.equal(await refusal(broker.url, 'D1', d1Secret), 5, 'the old secret is refused')
   t.equal(await refusal(broker.url, 'D2', d2Secret), 5, 'the removed device is refused')
   const d1b = await connectDevice(broker.url, 'D1', { secret: d1New })
   devices.push(d1b)

@@ -16,7 +16,7 @@ import { batch, connectDevice, type TestDevice } from './helpers/mqtt-device.js'
 import { ClusterRegistry, NODES_LOGIN, refusal } from './helpers/cluster-registry.js'
 import { until } from './helpers/wait.js'
 
-t.test('NATS on the generated authorization: secrets, permissions, a rotation with a reload', async t => {
+t.test('NATS on the generated authorization: secrets, permissions, a rotation and a removal with a reload', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-broker-auth-nats-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const server = await startPostgres(t)
@@ -57,11 +57,17 @@ t.test('NATS on the generated authorization: secrets, permissions, a rotation wi
   t.teardown(async () => await client.end())
   t.equal((await client.query<{ n: number }>('SELECT count(*)::int AS n FROM punches WHERE device = \'N2\'')).rows[0].n, 0, 'the batch N1 published on N2\'s topic reached no node')
 
-  // A new secret for N2: the file again, every server reloaded.
+  // A new secret for N2 and N1 removed (while connected): the file again, every server reloaded.
+  let n1Closed = false
+  n1.client.on('close', () => { n1Closed = true })
   const n2New = await registry.secret('rotate', 'N2')
+  await registry.run('devices', 'remove', 'N1')
   await registry.run('broker-auth', 'nats', '--out', file)
   for (const s of nats.servers) s.reload()
   await until(async () => await refusal(nats.mqttUrls[2], 'N2', n2Secret) === 5, 'N2\'s old secret to be refused after the reload', 20_000, 200)
+  await until(() => n1Closed, 'the removed device\'s connection to be closed by the reload', 20_000)
+  t.pass('the reload closed the removed device\'s connection')
+  t.equal(await refusal(nats.mqttUrls[0], 'N1', n1Secret), 5, 'and it cannot log in again')
   const n2 = await connectDevice(nats.mqttUrls[2], 'N2', { secret: n2New })
   devices.push(n2)
   await n2.publish(batch('nb-3', [1]))
