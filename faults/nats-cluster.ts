@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createServer, type AddressInfo } from 'node:net'
 
@@ -42,6 +42,9 @@ export class NatsServerProcess {
   }
 
   kill9 (): void { this.process?.kill('SIGKILL') }
+
+  /** SIGHUP: the server reads its config (and what it includes) again, as `nats-server --signal reload` does */
+  reload (): void { this.process?.kill('SIGHUP') }
 
   async stop (): Promise<void> {
     const proc = this.process
@@ -114,7 +117,8 @@ async function freePort (): Promise<number> {
   return port
 }
 
-export async function startNatsCluster (t: Teardown, size = 3): Promise<NatsCluster> {
+/** `include`: a file every server's config includes, e.g. the authorization `punchline broker-auth nats` writes */
+export async function startNatsCluster (t: Teardown, size = 3, o: { include?: string } = {}): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-nats-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const ports: NatsServerPorts[] = []
@@ -124,7 +128,9 @@ export async function startNatsCluster (t: Teardown, size = 3): Promise<NatsClus
     const store = join(dir, name)
     mkdirSync(store)
     const file = join(dir, `${name}.conf`)
-    writeFileSync(file, serverConfig(name, p, store, ports.filter(o => o !== p).map(o => o.cluster)))
+    // nats-server reads an include's path relative to the including file's directory, even an absolute one
+    const include = o.include === undefined ? undefined : relative(dir, o.include)
+    writeFileSync(file, serverConfig(name, p, store, ports.filter(other => other !== p).map(other => other.cluster), include))
     return new NatsServerProcess(name, p, file)
   })
   const cluster = new NatsCluster(servers)
@@ -145,8 +151,9 @@ export async function startNatsCluster (t: Teardown, size = 3): Promise<NatsClus
  * without it); `server_name` is required for JetStream in a cluster. The MQTT `ack_wait` is how long the
  * server waits for a device's PUBACK before it delivers a QoS 1 message again.
  */
-function serverConfig (name: string, p: NatsServerPorts, store: string, routes: number[]): string {
+function serverConfig (name: string, p: NatsServerPorts, store: string, routes: number[], include?: string): string {
   return [
+    ...(include === undefined ? [] : [`include "${include}"`]),
     `server_name: ${name}`,
     `listen: 127.0.0.1:${p.client}`,
     `http: 127.0.0.1:${p.monitor}`,

@@ -5,18 +5,22 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import type { Test } from 'tap'
-import { startMosquittoBroker } from '../../fakes/servers/mosquitto-broker.js'
+import { startMosquittoBroker, type MosquittoAuthFiles } from '../../fakes/servers/mosquitto-broker.js'
 
 export { MOSQUITTO } from '../../fakes/servers/mosquitto-broker.js'
 
 export interface PrivateMosquitto {
   url: string
   port: number
+  /** the nodes' listener: `url` unless started with the cluster's broker files */
+  nodesUrl: string
   process: ChildProcess
+  /** SIGHUP: the password and ACL files read again */
+  reload: () => void
 }
 
-export async function startMosquitto (t: Test): Promise<PrivateMosquitto> {
-  const broker = await startMosquittoBroker()
+export async function startMosquitto (t: Test, o: { auth?: MosquittoAuthFiles } = {}): Promise<PrivateMosquitto> {
+  const broker = await startMosquittoBroker(o)
   t.teardown(broker.stop)
-  return { url: broker.url, port: broker.port, process: broker.process }
+  return { url: broker.url, port: broker.port, nodesUrl: broker.nodesUrl, process: broker.process, reload: broker.reload }
 }

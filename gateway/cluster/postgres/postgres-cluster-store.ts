@@ -14,7 +14,8 @@ import type { ClusterRules } from '../cluster-rules.js'
 import { flagGroup } from './group-flagger.js'
 import { recordClock } from './shared-clocks.js'
 import { putRoster, readRoster, removeRoster, rosterVersion } from './shared-roster.js'
-import type { ClusterAdmin } from '../cluster-admin.js'
+import type { BrokerHashes, ClusterAdmin, ClusterDevice, CredentialChange } from '../cluster-admin.js'
+import { listDeviceCredentials, putDeviceCredentials, removeDeviceCredentials } from './device-credentials.js'
 import { checkLeaseMs, DEFAULT_LEASE_MS } from '../lease.js'
 import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
@@ -112,6 +113,18 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async removeRoster (scope: string, badge: string): Promise<boolean> {
     return await removeRoster(this.#pool, scope, badge)
+  }
+
+  async putDeviceCredentials (id: string, hashes: BrokerHashes, when: 'new' | 'existing'): Promise<CredentialChange> {
+    return await putDeviceCredentials(this.#pool, id, hashes, when, Date.now())
+  }
+
+  async removeDevice (id: string): Promise<boolean> {
+    return await removeDeviceCredentials(this.#pool, id)
+  }
+
+  async listDevices (): Promise<ClusterDevice[]> {
+    return await listDeviceCredentials(this.#pool)
   }
 
   async close (): Promise<void> {
