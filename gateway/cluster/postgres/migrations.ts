@@ -105,7 +105,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dead_letters_open ON dead_letters (at, punch_id) WHERE replayed IS NULL;
   `,
-  // The cluster's device registry (gateway/cluster/postgres/device-credentials.ts): what the external
+  // 3: the cluster's device registry (gateway/cluster/postgres/device-credentials.ts): what the external
   // broker needs to let a device in, never its secret. Each broker checks its own hash format, so each
   // row keeps one per broker (docs/DESIGN-NOTES.md, "Device credentials on the cluster's broker").
   `
