@@ -1,10 +1,11 @@
 /**
  * What an operator's command does with a cluster's shared store (`punchline roster --cluster`,
- * `punchline deadletters --cluster`; gateway/cli/with-cluster-store.ts): the PostgreSQL store implements
+ * `punchline deadletters --cluster`, `punchline nodes --cluster`; gateway/cli/with-cluster-store.ts): the PostgreSQL store implements
  * it, and the commands see only this, so nothing outside gateway/cluster/postgres/ names that folder.
  */
 import type { DeadLetter, DeadLetterKind } from '../store/forward-store.js'
 import type { RosterEntry } from '../store/roster-store.js'
+import type { NodeRecord } from './node-registry.js'
 
 export interface ClusterAdmin {
   /** dead letters not replayed, oldest first, in the single box's shape */
@@ -16,5 +17,7 @@ export interface ClusterAdmin {
   putRoster: (entries: ReadonlyArray<Omit<RosterEntry, 'updated'>>) => Promise<number>
   /** false when there was no such entry */
   removeRoster: (scope: string, badge: string) => Promise<boolean>
+  /** the nodes' heartbeats, each with its state (`punchline nodes --cluster`) */
+  listNodes: () => Promise<NodeRecord[]>
   close: () => Promise<void>
 }

@@ -20,6 +20,8 @@ import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
 import { openPool, type PostgresConnection } from './pool.js'
 import { SharedOutbox } from './outbox.js'
+import { listNodes, writeBeat } from './node-heartbeats.js'
+import type { NodeBeat, NodeRecord } from '../node-registry.js'
 
 export interface PostgresClusterStoreOptions extends PostgresConnection {
   /** rows per INSERT statement of a group commit */
@@ -112,6 +114,14 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async removeRoster (scope: string, badge: string): Promise<boolean> {
     return await removeRoster(this.#pool, scope, badge)
+  }
+
+  async beat (b: NodeBeat): Promise<void> {
+    await writeBeat(this.#pool, b)
+  }
+
+  async listNodes (): Promise<NodeRecord[]> {
+    return await listNodes(this.#pool)
   }
 
   async close (): Promise<void> {

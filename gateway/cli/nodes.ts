@@ -1,0 +1,49 @@
+/**
+ * `punchline nodes --cluster --config node.json [--json]`: the nodes of a cluster as their heartbeats in
+ * the shared store show them (gateway/cluster/node-registry.ts): alive, stale (no heartbeat for three of
+ * its intervals: probably dead, its leases run out after cluster.leaseMs) or stopped, with their counts.
+ * A single box is one process and has no such list.
+ */
+import { defineCommand } from '../../shared/cli.js'
+import type { NodeRecord } from '../cluster/node-registry.js'
+import { withClusterStore } from './with-cluster-store.js'
+
+export const NODES_COMMAND = defineCommand({
+  usage: ['punchline nodes --cluster [--config] [--json]'],
+  flags: {
+    config: { type: 'string', value: 'FILE' },
+    json: { type: 'boolean' },
+    // the nodes' heartbeats in the shared PostgreSQL store (cluster.postgres of --config)
+    cluster: { type: 'boolean' }
+  }
+})
+export const NODES_USAGE = NODES_COMMAND.usage
+
+export async function runNodes (argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = NODES_COMMAND.parse(argv)
+  if (values.cluster !== true) throw new Error('nodes: lists a cluster\'s nodes; give --cluster and the node\'s --config (a single box is one process: see /healthz)')
+  const nodes = await withClusterStore(values, async (s) => await s.listNodes())
+  out(values.json === true ? JSON.stringify(nodes) : formatNodes(nodes))
+  return 0
+}
+
+export function formatNodes (nodes: readonly NodeRecord[]): string {
+  if (nodes.length === 0) return 'no node has written a heartbeat yet'
+  const head = ['NODE', 'STATE', 'LAST SEEN', 'HOST', 'PID', 'VERSION', 'ACKED', 'UNACKED', 'DELIVERED', 'FAILED', 'LEASES LOST', 'QUEUED', 'CLAIMS']
+  const lines = nodes.map(n => [
+    n.nodeId, n.state, `${ago(n.silentMs)} ago`, n.host, String(n.pid), n.version === '' ? '-' : n.version,
+    String(n.counts.acked), String(n.counts.unacked), String(n.counts.punchesDelivered), String(n.counts.failed),
+    String(n.counts.leaseLost), String(n.counts.queuedRows), String(n.counts.claimsHeld)
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map(l => l[i].length)))
+  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  const count = (s: string): number => nodes.filter(n => n.state === s).length
+  return [fmt(head), ...lines.map(fmt), `${count('alive')} alive, ${count('stale')} stale, ${count('stopped')} stopped (stale: no heartbeat for 3 of its intervals; its leases run out after cluster.leaseMs)`].join('\n')
+}
+
+function ago (ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`
+  return `${Math.round(ms / 3_600_000)} h`
+}
