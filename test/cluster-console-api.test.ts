@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { PostgresClusterStore } from '../gateway/cluster/postgres/postgres-cluster-store.js'
 import type { NodeRecord } from '../gateway/cluster/node-registry.js'
 import { connectionString, startPostgres } from './helpers/postgres.js'
+import { parkOneRefusedPunch } from './helpers/cluster-seed.js'
 import { startClusterConsole, ClusterConsoleProcess } from './helpers/cluster-console-process.js'
 import { addOperator, apiFetch, asBearer, asSession, login } from './helpers/api-v1.js'
 
@@ -25,10 +26,7 @@ t.test('the cluster console: nodes for every role, dead letters and their replay
   const store = await PostgresClusterStore.open({ connectionString: postgres, poolSize: 1 })
   t.teardown(async () => await store.close())
   await store.beat({ nodeId: 'n1', host: 'h1', pid: 11, version: '0.1.0', broker: 'mqtt://broker:1883', startedAt: T0, intervalMs: 5000, counts: { acked: 7, unacked: 0, punchesDelivered: 5, failed: 1, leaseLost: 0, queuedRows: 0, claimsHeld: 0 } })
-  await store.commit([{ received: T0, rows: [{ device: 'D-1', epoch: '9f2c41d0', tz: 0, flags: '', punch: { seq: 1, ts: T0, emp: 'E1', kind: 'in', method: 'card', clock: 'synced' } }] }])
-  const batch = await store.claim({ size: 10, node: 'n1' })
-  if (batch === undefined) throw new Error('nothing to claim')
-  await store.deadLetter(batch, { status: 422, reason: 'unknown employee', kind: 'refused', node: 'n1' })
+  await parkOneRefusedPunch(store, T0)
 
   const data = join(dir, 'console-data')
   const c = startClusterConsole(t, dir, data, { http: { port: 0 }, cluster: { postgres } })

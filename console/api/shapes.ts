@@ -15,7 +15,11 @@ export interface Who {
   expires?: number
   /** set by a gateway that wants a first password changed before anything else */
   mustChangePassword?: boolean
+  /** what serves the API: a single box's gateway, or a cluster's console (absent: an older gateway, single) */
+  mode?: ApiMode
 }
+
+export type ApiMode = 'single' | 'cluster'
 
 export interface Device {
   id: string
