@@ -64,6 +64,9 @@ t.test('the cluster console: nodes for every role, dead letters and their replay
   const audit = await (await asSession(c, admin, 'GET', '/api/v1/audit')).json() as { entries: Array<{ action: string, actor: string, target: string }> }
   t.match(audit.entries.find(r => r.action === 'deadletters.replay'), { actor: 'op-hr', target: `ids ${letters[0].rowId}` }, 'the replay is in the console\'s audit log')
 
+  const served = await (await apiFetch(c.httpUrl + '/api/v1/openapi.json', {})).json()
+  t.same(served, JSON.parse(readFileSync(new URL('../docs/openapi-cluster.json', import.meta.url), 'utf8')), 'docs/openapi-cluster.json is out of date: regenerate it with npm run docs:openapi')
+
   const page = await apiFetch(c.httpUrl + '/', {})
   t.equal(page.status, 200, 'the web console is served')
 

@@ -8,18 +8,11 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
-import { Counter, Registry } from 'prom-client'
 import type { Logger } from '../../../shared/log.js'
 import { databasePath, type GatewayConfig } from '../../config.js'
-import { BearerToken } from '../../http/bearer.js'
 import { resolveApiToken } from '../../http/api-token.js'
-import { consoleDir, registerConsoleRoutes } from '../../http/console-routes.js'
-import { registerErrorReplies, sendJsonText } from '../../http/errors.js'
 import { firstLoginHint } from '../../http/first-login.js'
-import type { HttpRefusal } from '../../http/refusal.js'
-import { newHttpApp } from '../../http/server.js'
-import { registerApiBase } from '../../http/v1/api-base.js'
-import { registerClusterRoutes } from '../../http/v1/cluster-routes.js'
+import { createClusterConsoleApp } from './console-app.js'
 import { DataDirLock } from '../../store/data-dir-lock.js'
 import { openDatabase, type Db } from '../../store/db.js'
 import type { ClusterAdmin } from '../cluster-admin.js'
@@ -49,20 +42,9 @@ export class ClusterConsole {
     const db = this.#db = openDatabase(databasePath(cfg))
     const { PostgresClusterStore } = await import('../postgres/postgres-cluster-store.js')
     const store = this.#store = await PostgresClusterStore.open({ connectionString: cfg.cluster.postgres, poolSize: CONSOLE_POOL_SIZE, leaseMs: cfg.cluster.leaseMs })
-    const registry = new Registry()
-    const refusals = new Counter({ name: 'punchline_http_requests_refused_total', help: 'HTTP requests and connections refused, by reason', labelNames: ['reason'], registers: [registry] })
-    const refused = (reason: HttpRefusal): void => { refusals.inc({ reason }) }
     const apiToken = resolveApiToken(cfg.http.token, cfg.dataDir)
     log.info({ file: apiToken.file ?? '(http.token or PUNCHLINE_API_TOKEN)' }, 'HTTP API token')
-
-    const app = this.#app = newHttpApp(cfg.http, refused)
-    registerErrorReplies(app, { log, refused })
-    const hidden = { schema: { hide: true }, exposeHeadRoute: false }
-    app.get('/healthz', hidden, async (_req, reply) => await sendJsonText(reply, 200, '{"status":"ok"}\n'))
-    app.get('/metrics', hidden, async (_req, reply) => await reply.header('Cache-Control', 'no-store').type(registry.contentType).send(await registry.metrics()))
-    const { operators } = await registerApiBase(app, { db, siteToken: new BearerToken(apiToken.token), now: Date.now, refused, mode: 'cluster' })
-    registerClusterRoutes(app, { cluster: store, audit: operators.audit, now: Date.now })
-    await registerConsoleRoutes(app, consoleDir())
+    const app = this.#app = await createClusterConsoleApp({ settings: cfg.http, db, cluster: store, token: apiToken.token, log })
     await app.listen({ host: cfg.http.host, port: cfg.http.port })
     this.port = (app.server.address() as AddressInfo).port
     const hint = firstLoginHint(db, cfg.http.host, this.port, cfg.dataDir)
