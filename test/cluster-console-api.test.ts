@@ -47,6 +47,8 @@ t.test('the cluster console: nodes for every role, dead letters and their replay
   const siteToken = readFileSync(join(data, 'api-token'), 'utf8').trim()
   t.equal((await asBearer(c, siteToken, 'GET', '/api/v1/cluster/nodes')).status, 200, 'the console\'s site token reads them')
 
+  const backlog = async (): Promise<unknown> => await (await asSession(c, viewer, 'GET', '/api/v1/backlog')).json()
+  t.same(await backlog(), { batches: 0, pendingPunches: 0, oldestReceived: null, deadLetters: 1, capped: false }, 'a viewer reads the shared outbox\'s backlog')
   t.equal((await asSession(c, viewer, 'GET', '/api/v1/dead-letters')).status, 403, 'a viewer may not read dead letters')
   const letters = await (await asSession(c, hr, 'GET', '/api/v1/dead-letters')).json() as Array<{ rowId: number, emp: string, status: number, reason: string }>
   t.match(letters, [{ emp: 'E1', status: 422, reason: 'unknown employee' }], 'hr reads the cluster\'s dead letters in the single box\'s shape')
@@ -58,6 +60,7 @@ t.test('the cluster console: nodes for every role, dead letters and their replay
   const replay = await asSession(c, hr, 'POST', '/api/v1/dead-letters/replay', { ids: [letters[0].rowId] })
   t.same(await replay.json(), { replayed: 1 }, 'hr replays it')
   t.same(await (await asSession(c, admin, 'GET', '/api/v1/dead-letters')).json(), [], 'none left open')
+  t.same(await backlog(), { batches: 0, pendingPunches: 1, oldestReceived: T0, deadLetters: 0, capped: false }, 'the replayed punch waits in the outbox')
   const outbox = await store.claim({ size: 10, node: 'check' })
   t.same(outbox?.punches.map(p => p.emp), ['E1'], 'the punch is back in the shared outbox')
 

@@ -71,6 +71,7 @@ t.test('two nodes alive; one killed turns stale, its survivor warns once; the ot
   t.match(text.stdout, /^NODE\s+STATE\s+LAST SEEN/m)
   t.match(text.stdout, /^n2\s+stale\s/m)
   t.match(text.stdout, /1 alive, 1 stale, 0 stopped/)
+  t.match(text.stdout, /^outbox: 0 punches waiting for the upstream in 0 batches; 0 dead letters$/m, 'and the shared outbox under the table')
 
   t.equal(await n1.stop(), 0, 'n1 stops on SIGTERM with status 0')
   nodes = await list()

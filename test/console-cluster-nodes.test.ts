@@ -53,6 +53,7 @@ t.test('a cluster console: the Nodes page by state, only the pages with data, th
   t.same(states, [['n1', 'alive'], ['n2', 'stale'], ['n3', 'stopped']], 'each node with its state')
   t.match(await viewer.page.locator('tr[data-node="n1"]').textContent(), /host-n1.*100.*0\.1\.0.*12.*1.*30.*2/, 'its host, pid, version and counts')
   t.match(await viewer.page.locator('[data-summary]').textContent(), /1 alive, 1 stale, 1 stopped/)
+  t.equal(await viewer.page.locator('[data-tile="dead-letters"] b').textContent(), '1', 'the shared outbox\'s backlog above the nodes')
   t.equal(await viewer.page.locator('.live').count(), 0, 'no live badge: a cluster console has no event stream')
   t.same(unexpected(viewer.errors), [], 'no errors on the page')
   await viewer.context.close()

@@ -50,6 +50,8 @@ export interface Backlog {
   pendingPunches: number
   oldestReceived: number | null
   deadLetters: number
+  /** a cluster's console: the count stopped at its cap, a floor */
+  capped?: boolean
 }
 
 export interface HistoryPoint { t: number, backlog: number, delivered: number, received: number, devicesOnline: number }

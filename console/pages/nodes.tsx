@@ -1,15 +1,18 @@
 /**
  * A cluster's nodes (GET /api/v1/cluster/nodes), shown by a cluster's console: each node's heartbeat state
- * (alive, stale: silent for three of its intervals, stopped), when it was last heard from, and its counts.
+ * (alive, stale: silent for three of its intervals, stopped), when it was last heard from, and its counts;
+ * above them what waits in the shared outbox (GET /api/v1/backlog), as the Fleet page shows a box's.
  * Polled: the nodes send the console no events.
  */
 import { api } from '../api/client.js'
+import type { Backlog } from '../api/shapes.js'
 // The API's own shape: the console reads the nodes as the store lists them (docs/API.md, Cluster console).
 import type { NodeRecord, NodeState } from '../../shared/node-heartbeat.js'
 import { Failure } from '../ui/failure.js'
 import { dateTime } from '../ui/format.js'
 import { useLoad } from '../ui/use-load.js'
 import { usePolling } from '../ui/use-polling.js'
+import { BacklogTiles } from './fleet.js'
 
 const POLL_MS = 5000
 
@@ -25,7 +28,9 @@ function silence (ms: number): string {
 
 export function NodesPage () {
   const nodes = useLoad(async () => await api<NodeRecord[]>('GET', '/cluster/nodes'))
+  const backlog = useLoad(async () => await api<Backlog>('GET', '/backlog'))
   usePolling(nodes.reload, POLL_MS)
+  usePolling(backlog.reload, POLL_MS)
   const rows = nodes.data ?? []
   const count = (s: NodeState): number => rows.filter(n => n.state === s).length
 
@@ -33,6 +38,8 @@ export function NodesPage () {
     <section>
       <h1>Nodes</h1>
       <p class='hint'>The cluster's gateway nodes, from the heartbeats they write to the shared store. A node silent for three of its heartbeat intervals is stale: probably dead; the batches it held go to the other nodes once their lease runs out.</p>
+      <Failure error={backlog.error} />
+      {backlog.data !== undefined && <BacklogTiles backlog={backlog.data} />}
       <Failure error={nodes.error} />
       {nodes.data !== undefined && rows.length === 0 && <p class='hint'>No node has written a heartbeat yet.</p>}
       {rows.length > 0 && (

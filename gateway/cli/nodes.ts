@@ -6,6 +6,7 @@
  */
 import { defineCommand } from '../../shared/cli.js'
 import type { NodeRecord } from '../cluster/node-registry.js'
+import type { ClusterBacklog } from '../cluster/cluster-admin.js'
 import { withClusterStore } from './with-cluster-store.js'
 
 export const NODES_COMMAND = defineCommand({
@@ -22,9 +23,20 @@ export const NODES_USAGE = NODES_COMMAND.usage
 export async function runNodes (argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = NODES_COMMAND.parse(argv)
   if (values.cluster !== true) throw new Error('nodes: lists a cluster\'s nodes; give --cluster and the node\'s --config (a single box is one process: see /healthz)')
-  const nodes = await withClusterStore(values, async (s) => await s.listNodes())
-  out(values.json === true ? JSON.stringify(nodes) : formatNodes(nodes))
+  if (values.json === true) {
+    out(JSON.stringify(await withClusterStore(values, async (s) => await s.listNodes())))
+    return 0
+  }
+  const [nodes, backlog] = await withClusterStore(values, async (s) => [await s.listNodes(), await s.backlog()] as const)
+  out(formatNodes(nodes) + '\n' + formatBacklog(backlog))
   return 0
+}
+
+/** the shared outbox under the table: what the nodes have yet to deliver */
+export function formatBacklog (b: ClusterBacklog): string {
+  const plus = b.capped ? '+' : ''
+  const oldest = b.oldestReceived === null ? '' : `, the oldest stored ${new Date(b.oldestReceived).toISOString()}`
+  return `outbox: ${b.pendingPunches}${plus} punches waiting for the upstream in ${b.batches}${plus} batches${oldest}; ${b.deadLetters} dead letters`
 }
 
 export function formatNodes (nodes: readonly NodeRecord[]): string {

@@ -1,11 +1,18 @@
 /**
  * What an operator's command does with a cluster's shared store (`punchline roster --cluster`,
- * `punchline deadletters --cluster`, `punchline nodes --cluster`; gateway/cli/with-cluster-store.ts): the PostgreSQL store implements
- * it, and the commands see only this, so nothing outside gateway/cluster/postgres/ names that folder.
+ * `punchline deadletters --cluster`, `punchline nodes --cluster`; gateway/cli/with-cluster-store.ts) and
+ * what a cluster's console reads (gateway/cluster/console/): the PostgreSQL store implements it, and the
+ * commands see only this, so nothing outside gateway/cluster/postgres/ names that folder.
  */
-import type { DeadLetter, DeadLetterKind } from '../store/forward-store.js'
+import type { Backlog, DeadLetter, DeadLetterKind } from '../store/forward-store.js'
 import type { RosterEntry } from '../store/roster-store.js'
 import type { NodeRecord } from './node-registry.js'
+
+/** The shared outbox's backlog in the single box's shape; its counts stop at a cap (postgres/outbox-backlog.ts). */
+export interface ClusterBacklog extends Backlog {
+  /** pendingPunches or batches reached the cap and stopped there: the figure is a floor */
+  capped: boolean
+}
 
 export interface ClusterAdmin {
   /** dead letters not replayed, oldest first, in the single box's shape */
@@ -19,5 +26,7 @@ export interface ClusterAdmin {
   removeRoster: (scope: string, badge: string) => Promise<boolean>
   /** the nodes' heartbeats, each with its state (`punchline nodes --cluster`) */
   listNodes: () => Promise<NodeRecord[]>
+  /** what waits in the shared outbox, in the single box's Backlog shape (counts capped) */
+  backlog: () => Promise<ClusterBacklog>
   close: () => Promise<void>
 }

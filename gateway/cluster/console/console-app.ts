@@ -22,7 +22,7 @@ export interface ClusterConsoleParts {
   settings: Pick<HttpConfig, 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'trustProxy'>
   /** the console's own database: operators, sessions, the audit log */
   db: Db
-  cluster: Pick<ClusterAdmin, 'listNodes' | 'listDeadLetters' | 'replayDeadLetters'>
+  cluster: Pick<ClusterAdmin, 'listNodes' | 'listDeadLetters' | 'replayDeadLetters' | 'backlog'>
   /** the console's site token, which acts as admin */
   token: string
   log: Logger

@@ -14,13 +14,14 @@ import type { ClusterRules } from '../cluster-rules.js'
 import { flagGroup } from './group-flagger.js'
 import { recordClock } from './shared-clocks.js'
 import { putRoster, readRoster, removeRoster, rosterVersion } from './shared-roster.js'
-import type { ClusterAdmin } from '../cluster-admin.js'
+import type { ClusterAdmin, ClusterBacklog } from '../cluster-admin.js'
 import { checkLeaseMs, DEFAULT_LEASE_MS } from '../lease.js'
 import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
 import { openPool, type PostgresConnection } from './pool.js'
 import { SharedOutbox } from './outbox.js'
 import { listNodes, writeBeat } from './node-heartbeats.js'
+import { outboxBacklog } from './outbox-backlog.js'
 import type { NodeBeat, NodeRecord } from '../node-registry.js'
 
 export interface PostgresClusterStoreOptions extends PostgresConnection {
@@ -122,6 +123,10 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async listNodes (): Promise<NodeRecord[]> {
     return await listNodes(this.#pool)
+  }
+
+  async backlog (): Promise<ClusterBacklog> {
+    return await outboxBacklog(this.#pool)
   }
 
   async close (): Promise<void> {

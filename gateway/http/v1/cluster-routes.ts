@@ -1,7 +1,8 @@
 /**
- * What a cluster's console serves from the shared store (gateway/cluster/console/; docs/API.md, "Cluster
- * console"): GET /api/v1/cluster/nodes, every node with its heartbeat's state and counts, for every role;
- * and the cluster's dead letters on the single box's own paths and shapes (GET /api/v1/dead-letters, POST
+ * What a cluster's console serves from the shared store (gateway/cluster/console/; docs/API.md, "A
+ * cluster's console"): GET /api/v1/cluster/nodes, every node with its heartbeat's state and counts, and GET
+ * /api/v1/backlog, what waits in the shared outbox, for every role; and the cluster's dead letters on the
+ * single box's own paths and shapes (GET /api/v1/dead-letters, POST
  * /api/v1/dead-letters/replay, hr and admin), so the console's Dead letters page serves both.
  *
  * The replay is in PostgreSQL and its audit row in the console's SQLite: not one transaction. The audit row
@@ -51,7 +52,7 @@ const NODE = {
   }
 } as const
 
-export function registerClusterRoutes (app: FastifyInstance, parts: { cluster: Pick<ClusterAdmin, 'listNodes' | 'listDeadLetters' | 'replayDeadLetters'>, audit: AuditLog, now: () => number }): void {
+export function registerClusterRoutes (app: FastifyInstance, parts: { cluster: Pick<ClusterAdmin, 'listNodes' | 'listDeadLetters' | 'replayDeadLetters' | 'backlog'>, audit: AuditLog, now: () => number }): void {
   app.get('/api/v1/cluster/nodes', {
     config: { roles: ANY_ROLE },
     schema: {
@@ -61,6 +62,30 @@ export function registerClusterRoutes (app: FastifyInstance, parts: { cluster: P
       response: { 200: { type: 'array', items: NODE }, ...REFUSALS }
     }
   }, async (_req, reply) => await sendJson(reply, 200, await parts.cluster.listNodes()))
+
+  app.get('/api/v1/backlog', {
+    config: { roles: ANY_ROLE },
+    schema: {
+      summary: 'What waits in the shared outbox for the upstream',
+      description: 'Roles: admin, hr, viewer. The single box\'s backlog shape, plus capped: the counts stop at a million (a floor then).',
+      tags: ['cluster'],
+      security: SECURITY,
+      response: {
+        200: {
+          type: 'object',
+          required: ['batches', 'pendingPunches', 'oldestReceived', 'deadLetters', 'capped'],
+          properties: {
+            batches: { ...COUNT, description: 'outbox batches formed and not yet delivered' },
+            pendingPunches: { ...COUNT, description: 'stored punches the upstream has not accepted (dead letters not included)' },
+            oldestReceived: { ...TIME, nullable: true, description: 'when the oldest of them was stored, or null' },
+            deadLetters: { ...COUNT, description: 'open dead letters' },
+            capped: { type: 'boolean', description: 'a count reached its cap and stopped there' }
+          }
+        },
+        ...REFUSALS
+      }
+    }
+  }, async (_req, reply) => await sendJson(reply, 200, await parts.cluster.backlog()))
 
   app.get('/api/v1/dead-letters', {
     config: { roles: ['admin', 'hr'] },
