@@ -73,6 +73,14 @@ t.test('two nodes alive; one killed turns stale, its survivor warns once; the ot
   t.match(text.stdout, /1 alive, 1 stale, 0 stopped/)
   t.match(text.stdout, /^outbox: 0 punches waiting for the upstream in 0 batches; 0 dead letters$/m, 'and the shared outbox under the table')
 
+  const forget = async (id: string): Promise<{ status: number | null, stdout: string, stderr: string }> => await cliAsync(['nodes', 'forget', id, '--cluster', '--config', nodeConfig])
+  const alive = await forget('n1')
+  t.equal(alive.status, 1)
+  t.match(alive.stderr, /nodes forget: node 'n1' is alive/, 'an alive node is not forgotten')
+  t.match(await forget('n2'), { status: 0, stdout: /forgot node n2/ }, 'the dead one is')
+  t.same((await list()).map(n => n.nodeId), ['n1'], 'and is no longer listed')
+  t.match((await forget('n2')).stderr, /no node 'n2'/)
+
   t.equal(await n1.stop(), 0, 'n1 stops on SIGTERM with status 0')
   nodes = await list()
   t.equal(stateOf(nodes, 'n1'), 'stopped', 'a node stopped cleanly shows stopped at once')

@@ -2,7 +2,8 @@
  * `punchline nodes --cluster --config node.json [--json]`: the nodes of a cluster as their heartbeats in
  * the shared store show them (gateway/cluster/node-registry.ts): alive, stale (no heartbeat for three of
  * its intervals: probably dead, its leases run out after cluster.leaseMs) or stopped, with their counts.
- * A single box is one process and has no such list.
+ * `punchline nodes forget NODE_ID --cluster`: removes the row of a node gone for good. A single box is one
+ * process and has no such list.
  */
 import { defineCommand } from '../../shared/cli.js'
 import type { NodeRecord } from '../cluster/node-registry.js'
@@ -10,25 +11,42 @@ import type { ClusterBacklog } from '../cluster/cluster-admin.js'
 import { withClusterStore } from './with-cluster-store.js'
 
 export const NODES_COMMAND = defineCommand({
-  usage: ['punchline nodes --cluster [--config] [--json]'],
+  usage: [
+    'punchline nodes [list] --cluster [--config] [--json]',
+    'punchline nodes forget NODE_ID --cluster [--config]   (a node gone for good: stale or stopped)'
+  ],
   flags: {
     config: { type: 'string', value: 'FILE' },
     json: { type: 'boolean' },
     // the nodes' heartbeats in the shared PostgreSQL store (cluster.postgres of --config)
     cluster: { type: 'boolean' }
-  }
+  },
+  positionals: true
 })
 export const NODES_USAGE = NODES_COMMAND.usage
 
 export async function runNodes (argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = NODES_COMMAND.parse(argv)
+  const { values, positionals } = NODES_COMMAND.parse(argv)
   if (values.cluster !== true) throw new Error('nodes: lists a cluster\'s nodes; give --cluster and the node\'s --config (a single box is one process: see /healthz)')
+  const [verb = 'list', ...rest] = positionals
+  if (verb === 'forget') return await forget(rest, values, out)
+  if (verb !== 'list' || rest.length > 0) throw new Error('usage:\n' + NODES_USAGE)
   if (values.json === true) {
     out(JSON.stringify(await withClusterStore(values, async (s) => await s.listNodes())))
     return 0
   }
   const [nodes, backlog] = await withClusterStore(values, async (s) => [await s.listNodes(), await s.backlog()] as const)
   out(formatNodes(nodes) + '\n' + formatBacklog(backlog))
+  return 0
+}
+
+async function forget (ids: string[], values: { config?: string }, out: (line: string) => void): Promise<number> {
+  if (ids.length !== 1) throw new Error('nodes forget: give one node id')
+  const id = ids[0]
+  const outcome = await withClusterStore(values, async (s) => await s.forgetNode(id))
+  if (outcome === 'alive') throw new Error(`nodes forget: node '${id}' is alive (its heartbeat is recent); stop it first, or wait until it is stale`)
+  if (outcome === 'unknown') throw new Error(`nodes forget: no node '${id}' (punchline nodes --cluster lists them)`)
+  out(`forgot node ${id}; it shows again if it writes a heartbeat`)
   return 0
 }
 

@@ -26,6 +26,8 @@ export interface ClusterAdmin {
   removeRoster: (scope: string, badge: string) => Promise<boolean>
   /** the nodes' heartbeats, each with its state (`punchline nodes --cluster`) */
   listNodes: () => Promise<NodeRecord[]>
+  /** removes the row of a node gone for good (stale or stopped); an alive node's is refused ('alive') */
+  forgetNode: (nodeId: string) => Promise<'forgotten' | 'alive' | 'unknown'>
   /** what waits in the shared outbox, in the single box's Backlog shape (counts capped) */
   backlog: () => Promise<ClusterBacklog>
   close: () => Promise<void>

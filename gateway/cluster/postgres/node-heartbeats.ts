@@ -4,7 +4,7 @@
  * whose clocks disagree still agree on who is stale.
  */
 import type pg from 'pg'
-import { checkBeat, MAX_NODE_TEXT, nodeState, type NodeBeat, type NodeRecord } from '../node-registry.js'
+import { checkBeat, MAX_NODE_TEXT, nodeState, STALE_BEATS, type NodeBeat, type NodeRecord } from '../node-registry.js'
 
 const NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::int8'
 
@@ -68,4 +68,16 @@ export async function listNodes (pool: pg.Pool): Promise<NodeRecord[]> {
       state: nodeState({ stoppedAt: r.stopped, silentMs, intervalMs: r.interval_ms })
     }
   })
+}
+
+/**
+ * Removes a node's row, unless it is alive (judged as listNodes judges it, in the same statement): the row
+ * of a node gone for good. 'alive' when refused, 'unknown' when there was no such row.
+ */
+export async function forgetNode (pool: pg.Pool, nodeId: string): Promise<'forgotten' | 'alive' | 'unknown'> {
+  const { rowCount } = await pool.query(`DELETE FROM cluster_nodes WHERE node_id = $1
+    AND (stopped IS NOT NULL OR ${NOW} - last_seen > ${STALE_BEATS} * interval_ms)`, [nodeId])
+  if (rowCount === 1) return 'forgotten'
+  const { rows } = await pool.query('SELECT 1 FROM cluster_nodes WHERE node_id = $1', [nodeId])
+  return rows.length === 1 ? 'alive' : 'unknown'
 }

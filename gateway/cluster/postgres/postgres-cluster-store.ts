@@ -20,7 +20,7 @@ import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
 import { openPool, type PostgresConnection } from './pool.js'
 import { SharedOutbox } from './outbox.js'
-import { listNodes, writeBeat } from './node-heartbeats.js'
+import { forgetNode, listNodes, writeBeat } from './node-heartbeats.js'
 import { outboxBacklog } from './outbox-backlog.js'
 import type { NodeBeat, NodeRecord } from '../node-registry.js'
 
@@ -123,6 +123,10 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async listNodes (): Promise<NodeRecord[]> {
     return await listNodes(this.#pool)
+  }
+
+  async forgetNode (nodeId: string): Promise<'forgotten' | 'alive' | 'unknown'> {
+    return await forgetNode(this.#pool, nodeId)
   }
 
   async backlog (): Promise<ClusterBacklog> {
