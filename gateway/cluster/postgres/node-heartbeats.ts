@@ -1,7 +1,7 @@
 /**
  * The nodes' heartbeats in the shared store (gateway/cluster/node-registry.ts): each node upserts its row
- * (migration 3's cluster_nodes), and any reader judges each row's state on the database's clock, so nodes
- * whose clocks disagree still agree on who is stale.
+ * in cluster_nodes (migrations.ts), and any reader judges each row's state on the database's clock, so
+ * nodes whose clocks disagree still agree on who is stale.
  */
 import type pg from 'pg'
 import { checkBeat, MAX_NODE_TEXT, nodeState, STALE_BEATS, type NodeBeat, type NodeRecord } from '../node-registry.js'
