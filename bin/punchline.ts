@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   operators: async () => { const m = await import('../gateway/cli/operators.js'); return async a => await m.runOperators(a, out) },
   terminals: async () => { const m = await import('../gateway/cli/terminals.js'); return async a => await m.runTerminals(a, out) },
   'broker-auth': async () => { const m = await import('../gateway/cli/broker-auth.js'); return async a => await m.runBrokerAuth(a, out) },
+  nodes: async () => { const m = await import('../gateway/cli/nodes.js'); return async a => await m.runNodes(a, out) },
+  console: async () => { const m = await import('../gateway/cli/console.js'); return async a => await m.runConsole(a) },
   device: async () => { const m = await import('../device/cli/device.js'); return async a => await m.runDevice(a, out) },
   doctor: async () => { const m = await import('../device/cli/doctor.js'); return async a => await m.runDoctor(a, out) },
   sim: async () => { const m = await import('../sim/cli.js'); return async a => await m.runSim(a, out) },
@@ -28,13 +30,14 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
 }
 
 async function usage (): Promise<string> {
-  const [g, d, dl, b, r, ro, dev, doc, sim, al, op, te, ba] = await Promise.all([
+  const [g, d, dl, b, r, ro, dev, doc, sim, al, op, te, ba, no, co] = await Promise.all([
     import('../gateway/cli/gateway.js'), import('../gateway/cli/devices.js'), import('../gateway/cli/deadletters-cmd.js'),
     import('../gateway/cli/backup.js'), import('../gateway/cli/report.js'), import('../gateway/cli/roster.js'),
     import('../device/cli/device.js'), import('../device/cli/doctor.js'), import('../sim/cli.js'), import('../gateway/cli/alarms.js'),
-    import('../gateway/cli/operators.js'), import('../gateway/cli/terminals.js'), import('../gateway/cli/broker-auth.js')
+    import('../gateway/cli/operators.js'), import('../gateway/cli/terminals.js'), import('../gateway/cli/broker-auth.js'),
+    import('../gateway/cli/nodes.js'), import('../gateway/cli/console.js')
   ])
-  return ['usage:', g.GATEWAY_USAGE, d.DEVICES_USAGE, dl.DEADLETTERS_USAGE, b.BACKUP_USAGE, r.REPORT_USAGE, al.ALARMS_USAGE, ro.ROSTER_USAGE, op.OPERATORS_USAGE, te.TERMINALS_USAGE, ba.BROKER_AUTH_USAGE,
+  return ['usage:', g.GATEWAY_USAGE, d.DEVICES_USAGE, dl.DEADLETTERS_USAGE, b.BACKUP_USAGE, r.REPORT_USAGE, al.ALARMS_USAGE, ro.ROSTER_USAGE, op.OPERATORS_USAGE, te.TERMINALS_USAGE, ba.BROKER_AUTH_USAGE, no.NODES_USAGE, co.CONSOLE_USAGE,
     dev.DEVICE_USAGE, doc.DOCTOR_USAGE, sim.SIM_USAGE, 'punchline demo'].join('\n')
 }
 

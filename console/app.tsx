@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks'
 import { api, useCsrfToken, whenSessionLost } from './api/client.js'
 import { startLive, stopLive, useLiveState } from './api/live.js'
 import type { Who } from './api/shapes.js'
-import { DEFAULT_ROUTE, PAGES } from './pages.js'
+import { defaultRoute, pagesFor } from './pages.js'
 import { useRoute } from './router.js'
 import { LoginPage } from './pages/login.js'
 import { PasswordPage } from './pages/password.js'
@@ -19,6 +19,7 @@ import { DevicesPage } from './pages/devices.js'
 import { TerminalsPage } from './pages/terminals.js'
 import { OperatorsPage } from './pages/operators.js'
 import { AuditPage } from './pages/audit.js'
+import { NodesPage } from './pages/nodes.js'
 
 function Page ({ route, who }: { route: string, who: Who }) {
   switch (route) {
@@ -30,6 +31,7 @@ function Page ({ route, who }: { route: string, who: Who }) {
     case 'terminals': return <TerminalsPage who={who} />
     case 'operators': return <OperatorsPage />
     case 'audit': return <AuditPage />
+    case 'nodes': return <NodesPage />
     case 'password': return <PasswordPage forced={false} />
     default: return <FleetPage who={who} />
   }
@@ -48,7 +50,8 @@ export function App () {
   const signedIn = useCallback((w: Who) => {
     useCsrfToken(w.csrfToken ?? '')
     setWho(w)
-    startLive()
+    // A cluster's console has no event stream: its pages poll.
+    if (w.mode !== 'cluster') startLive()
   }, [])
 
   useEffect(() => {
@@ -60,8 +63,9 @@ export function App () {
   if (who === null) return <LoginPage onLogin={signedIn} />
   if (who.mustChangePassword === true) return <PasswordPage forced onChanged={() => setWho({ ...who, mustChangePassword: false })} />
 
-  const pages = PAGES.filter(p => p.roles.includes(who.role))
-  const shown = route === 'password' || pages.some(p => p.route === route) ? route : DEFAULT_ROUTE
+  const cluster = who.mode === 'cluster'
+  const pages = pagesFor(who.role, who.mode)
+  const shown = route === 'password' || pages.some(p => p.route === route) ? route : defaultRoute(who.mode)
   const logout = async (): Promise<void> => {
     try { await api('DELETE', '/session') } finally { stopLive(); setWho(null) }
   }
@@ -69,10 +73,10 @@ export function App () {
   return (
     <div class='frame'>
       <header class='top'>
-        <span class='brand'>punchline</span>
-        <LiveBadge />
+        <span class='brand'>punchline{cluster && <small data-mode='cluster'> cluster</small>}</span>
+        {!cluster && <LiveBadge />}
         <span class='who' data-role={who.role}>{who.name} <small>({who.role})</small></span>
-        <a href='/api/v1/report.html' target='_blank' rel='noopener noreferrer' title='the health report, to print'>Report</a>
+        {!cluster && <a href='/api/v1/report.html' target='_blank' rel='noopener noreferrer' title='the health report, to print'>Report</a>}
         <a href='#/password'>Password</a>
         <button type='button' class='link' onClick={() => { void logout() }}>Log out</button>
       </header>

@@ -135,7 +135,8 @@ export const gatewayConfigSchema = {
       leaseMs: between(100, 24 * 3600_000),
       pollMs: between(10, 60_000),
       maxQueuedRows: wholeBetween(1, 10_000_000),
-      statsSeconds: between(0.1, 3600)
+      statsSeconds: between(0.1, 3600),
+      heartbeatMs: wholeBetween(100, 600_000)
     }),
     adms: section({
       port,

@@ -143,6 +143,11 @@ export interface ClusterConfig {
   maxQueuedRows: number
   /** how often the node logs its counts */
   statsSeconds: number
+  /**
+   * how often the node writes its heartbeat (its row in the shared store's cluster_nodes); a node silent
+   * for three intervals is shown stale (gateway/cluster/node-registry.ts)
+   */
+  heartbeatMs: number
 }
 
 export interface AdmsConfig {
@@ -202,7 +207,7 @@ export function defaultConfig (): GatewayConfig {
     // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
     ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows },
     adms: { port: 0, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, maxConnections: 256, delaySeconds: 10, errorDelaySeconds: 30, setClock: true, keepBodiesDays: 30 },
-    cluster: { broker: { url: '', username: '', password: '' }, postgres: '', nodeId: '', group: 'punchline', leaseMs: 60_000, pollMs: 500, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows, statsSeconds: 60 }
+    cluster: { broker: { url: '', username: '', password: '' }, postgres: '', nodeId: '', group: 'punchline', leaseMs: 60_000, pollMs: 500, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows, statsSeconds: 60, heartbeatMs: 5000 }
   }
 }
 

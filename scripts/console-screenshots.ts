@@ -6,7 +6,7 @@
  * push to its ADMS listener: fake ones (fakes/zkteco/terminal.ts) over real HTTP.
  *
  * Names given after the command make only those shots (`npm run docs:screenshots -- terminals devices`,
- * `fleet-phone`, `login`); none makes them all.
+ * `fleet-phone`, `login`, `nodes`: a cluster's console, console-screenshot-nodes.ts); none makes them all.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -21,6 +21,7 @@ import { punchlineBin } from '../sim/hardware-mode/device-child.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { FakeZkTerminal } from '../fakes/zkteco/terminal.js'
 import { launchChromium, PHONE } from './console-browser.js'
+import { shootNodes } from './console-screenshot-nodes.js'
 
 const OUT = fileURLToPath(new URL('../docs/console/', import.meta.url))
 const DESK = { viewport: { width: 1280, height: 860 } }
@@ -217,6 +218,7 @@ try {
     for (const route of shots) await shoot(page, route + size, route, size === '')
     await context.close()
   }
+  if (wanted('nodes')) await shootNodes(browser, dir, OUT)
 } finally {
   await stopTraffic()
   for (const terminal of terminals) terminal.close()

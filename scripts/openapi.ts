@@ -2,7 +2,8 @@
  * Writes docs/openapi.json, the document GET /api/v1/openapi.json serves, from the routes themselves: the
  * gateway's HTTP app built on an in-memory database with idle parts, never listening. Run with
  * `npm run docs:openapi`; test/gateway-api-v1-roles.test.ts fails, naming this command, when the checked-in
- * copy differs from what a running gateway serves.
+ * copy differs from what a running gateway serves. docs/openapi-cluster.json is a cluster console's
+ * (`punchline console --cluster`), checked by test/cluster-console-api.test.ts.
  */
 import { writeFileSync } from 'node:fs'
 import { createHttpApp } from '../gateway/http/server.js'
@@ -21,8 +22,10 @@ import { HistorySampler } from '../gateway/history/history-sampler.js'
 import { SiteMap } from '../gateway/rules/sites.js'
 import { Registry } from 'prom-client'
 import { silentLogger } from '../shared/log.js'
+import { createClusterConsoleApp } from '../gateway/cluster/console/console-app.js'
 
 export const OPENAPI_FILE = 'docs/openapi.json'
+export const CLUSTER_OPENAPI_FILE = 'docs/openapi-cluster.json'
 
 export async function openApiDocument (): Promise<unknown> {
   const db = openDatabase(':memory:')
@@ -52,9 +55,30 @@ export async function openApiDocument (): Promise<unknown> {
   }
 }
 
+/** A cluster console's document: its app over an in-memory database and a shared store never called. */
+export async function clusterOpenApiDocument (): Promise<unknown> {
+  const db = openDatabase(':memory:')
+  const never = async (): Promise<never> => { throw new Error('the document only') }
+  const app = await createClusterConsoleApp({
+    settings: defaultConfig().http,
+    db,
+    cluster: { listNodes: never, listDeadLetters: never, replayDeadLetters: never, backlog: never },
+    token: 'openapi-document-only-never-served',
+    log: silentLogger()
+  })
+  try {
+    return app.swagger()
+  } finally {
+    await app.close()
+    db.close()
+  }
+}
+
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
-  writeFileSync(new URL(`../${OPENAPI_FILE}`, import.meta.url), JSON.stringify(await openApiDocument(), null, 2) + '\n')
-  process.stdout.write(`${OPENAPI_FILE} written\n`)
+  for (const [file, document] of [[OPENAPI_FILE, openApiDocument], [CLUSTER_OPENAPI_FILE, clusterOpenApiDocument]] as const) {
+    writeFileSync(new URL(`../${file}`, import.meta.url), JSON.stringify(await document(), null, 2) + '\n')
+    process.stdout.write(`${file} written\n`)
+  }
 }
 
 /** The live parts as gateway/life/live.ts makes them, never started: the routes are built over them. */

@@ -75,7 +75,7 @@ t.test('every route with each role, on a session and on an API token; the site t
   }
   await checkEveryRoute(t, gw, 'admin', async (m, p, b) => await asBearer(gw, gw.apiToken, m, p, b), 'with the site token', n++, sessions.admin)
   const whoami = await (await asBearer(gw, gw.apiToken, 'GET', '/api/v1/session')).json()
-  t.same(whoami, { name: 'site-token', role: 'admin', via: 'site-token' })
+  t.same(whoami, { name: 'site-token', role: 'admin', via: 'site-token', mode: 'single' })
 
   for (const route of ROUTES) {
     const res = await fetch(gw.httpUrl + route.path('admin', 0), { method: route.method })

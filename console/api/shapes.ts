@@ -15,7 +15,11 @@ export interface Who {
   expires?: number
   /** set by a gateway that wants a first password changed before anything else */
   mustChangePassword?: boolean
+  /** what serves the API: a single box's gateway, or a cluster's console (absent: an older gateway, single) */
+  mode?: ApiMode
 }
+
+export type ApiMode = 'single' | 'cluster'
 
 export interface Device {
   id: string
@@ -46,6 +50,8 @@ export interface Backlog {
   pendingPunches: number
   oldestReceived: number | null
   deadLetters: number
+  /** a cluster's console: the count stopped at its cap, a floor */
+  capped?: boolean
 }
 
 export interface HistoryPoint { t: number, backlog: number, delivered: number, received: number, devicesOnline: number }

@@ -62,10 +62,11 @@ function DeviceStates ({ devices }: { devices: Device[] }) {
   )
 }
 
-function BacklogTiles ({ backlog }: { backlog: Backlog }) {
+/** Also a cluster's Nodes page's, over the shared outbox. */
+export function BacklogTiles ({ backlog }: { backlog: Backlog }) {
   return (
     <div class='tiles' aria-label='backlog'>
-      <div class='tile' data-tile='pending'><b>{backlog.pendingPunches}</b> punches waiting for the upstream</div>
+      <div class='tile' data-tile='pending'><b>{backlog.pendingPunches}{backlog.capped === true ? '+' : ''}</b> punches waiting for the upstream</div>
       <div class='tile'><b>{ago(backlog.oldestReceived)}</b> oldest waiting</div>
       <div class={backlog.deadLetters > 0 ? 'tile warn' : 'tile'} data-tile='dead-letters'><b>{backlog.deadLetters}</b> dead letters</div>
     </div>

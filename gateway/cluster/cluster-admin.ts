@@ -1,10 +1,18 @@
 /**
  * What an operator's command does with a cluster's shared store (`punchline roster --cluster`,
- * `punchline deadletters --cluster`; gateway/cli/with-cluster-store.ts): the PostgreSQL store implements
- * it, and the commands see only this, so nothing outside gateway/cluster/postgres/ names that folder.
+ * `punchline deadletters --cluster`, `punchline nodes --cluster`; gateway/cli/with-cluster-store.ts) and
+ * what a cluster's console reads (gateway/cluster/console/): the PostgreSQL store implements it, and the
+ * commands see only this, so nothing outside gateway/cluster/postgres/ names that folder.
  */
-import type { DeadLetter, DeadLetterKind } from '../store/forward-store.js'
+import type { Backlog, DeadLetter, DeadLetterKind } from '../store/forward-store.js'
 import type { RosterEntry } from '../store/roster-store.js'
+import type { NodeRecord } from './node-registry.js'
+
+/** The shared outbox's backlog in the single box's shape; its counts stop at a cap (postgres/outbox-backlog.ts). */
+export interface ClusterBacklog extends Backlog {
+  /** pendingPunches or batches reached the cap and stopped there: the figure is a floor */
+  capped: boolean
+}
 
 /** a device secret as each external broker checks it (gateway/cluster/broker-auth/hashes.ts) */
 export interface BrokerHashes {
@@ -35,5 +43,12 @@ export interface ClusterAdmin {
   removeDevice: (id: string) => Promise<boolean>
   /** every registered device, by id */
   listDevices: () => Promise<ClusterDevice[]>
+
+  /** the nodes' heartbeats, each with its state (`punchline nodes --cluster`) */
+  listNodes: () => Promise<NodeRecord[]>
+  /** removes the row of a node gone for good (stale or stopped); an alive node's is refused ('alive') */
+  forgetNode: (nodeId: string) => Promise<'forgotten' | 'alive' | 'unknown'>
+  /** what waits in the shared outbox, in the single box's Backlog shape (counts capped) */
+  backlog: () => Promise<ClusterBacklog>
   close: () => Promise<void>
 }

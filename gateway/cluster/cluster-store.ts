@@ -11,6 +11,7 @@
 import type { CommitOutcome, JobRows } from '../ingest/commit-writer.js'
 import type { StoredPunch } from '../store/punch-store.js'
 import type { DeadLetterKind } from '../store/forward-store.js'
+import type { NodeBeat, NodeRecord } from './node-registry.js'
 
 export type { CommitOutcome, CommitResult, JobRows } from '../ingest/commit-writer.js'
 export type { PunchRow, StoredPunch } from '../store/punch-store.js'
@@ -89,6 +90,13 @@ export interface ClusterStore {
   split: (batch: ClaimedBatch) => Promise<number | undefined>
   /** The batch's punches go to dead letters and the batch leaves the outbox; how many, or undefined when this claim no longer held it. */
   deadLetter: (batch: ClaimedBatch, opts: DeadLetterOptions) => Promise<number | undefined>
+  /**
+   * The node's heartbeat (node-registry.ts): its row, written again with its counts; `stopping` marks it
+   * stopped. A node id seen again (a restart) starts its row afresh.
+   */
+  beat: (b: NodeBeat) => Promise<void>
+  /** every node that has written a heartbeat, by node id, each with its state judged on the store's clock */
+  listNodes: () => Promise<NodeRecord[]>
   close: () => Promise<void>
 }
 

@@ -4,6 +4,7 @@
  * single box's own way of choosing a batch (a due batch, else one formed past the cursor), and what a
  * claimer holds is kept in memory with its lease, as the forwarder keeps its deliveries in flight.
  * A process that dies takes its leases with it, and its batches are due again under their keys.
+ * Heartbeats are kept in memory too: the one process is the whole cluster, and its rows live as it does.
  */
 import { randomUUID } from 'node:crypto'
 import { CommitWriter, type CommitOutcome, type JobRows } from '../ingest/commit-writer.js'
@@ -12,6 +13,7 @@ import { ForwardStore, type ForwardBatch } from '../store/forward-store.js'
 import { PunchStore } from '../store/punch-store.js'
 import { checkClaim, checkRelease, MAX_ERROR_CHARS, type ClaimedBatch, type ClaimOptions, type ClusterStore, type DeadLetterOptions, type ReleaseOptions } from './cluster-store.js'
 import { checkLeaseMs, DEFAULT_LEASE_MS } from './lease.js'
+import { NodeBook, type NodeBeat, type NodeRecord } from './node-registry.js'
 
 export interface SqliteClusterStoreOptions {
   leaseMs?: number
@@ -25,6 +27,7 @@ export class SqliteClusterStore implements ClusterStore {
   readonly #now: () => number
   /** batch key → the claim holding it and until when */
   readonly #leases = new Map<string, { claim: string, until: number }>()
+  readonly #nodes = new NodeBook()
 
   constructor (db: Db, opts: SqliteClusterStoreOptions = {}) {
     checkLeaseMs(opts.leaseMs)
@@ -98,6 +101,14 @@ export class SqliteClusterStore implements ClusterStore {
 
   #drop (batch: ClaimedBatch): void {
     if (this.#leases.get(batch.key)?.claim === batch.claim) this.#leases.delete(batch.key)
+  }
+
+  async beat (b: NodeBeat): Promise<void> {
+    this.#nodes.beat(b, this.#now())
+  }
+
+  async listNodes (): Promise<NodeRecord[]> {
+    return this.#nodes.list(this.#now())
   }
 
   async close (): Promise<void> {

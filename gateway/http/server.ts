@@ -8,6 +8,8 @@
 import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { HttpConfig } from '../config.js'
+import type { HttpRefusal } from './refusal.js'
 import { BearerToken } from './bearer.js'
 import { registerLegacyRoutes } from './legacy-routes.js'
 import { registerErrorReplies } from './errors.js'
@@ -35,8 +37,22 @@ export async function createHttpServer (opts: HttpOptions): Promise<Server> {
 
 /** The Fastify app with every route registered and ready; its `server` is not listening yet. */
 export async function createHttpApp (opts: HttpOptions): Promise<FastifyInstance> {
-  const s = opts.settings
-  const app = Fastify({
+  const app = newHttpApp(opts.settings, opts.refused)
+  registerErrorReplies(app, opts)
+  const siteToken = new BearerToken(opts.token)
+  registerLegacyRoutes(app, { ...opts, siteToken })
+  await registerApiV1(app, { ...opts, siteToken })
+  await registerConsoleRoutes(app, consoleDir())
+  await app.ready()
+  return app
+}
+
+/**
+ * A Fastify app on our own node server, with no route yet: the gateway's (createHttpApp) and the cluster
+ * console's (gateway/cluster/console/) share its deadlines, connection cap and refusal counters.
+ */
+export function newHttpApp (s: Pick<HttpConfig, 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'trustProxy'>, refused: (reason: HttpRefusal) => void): FastifyInstance {
+  return Fastify({
     serverFactory: (handler) => {
       const server = createServer({
         headersTimeout: s.headersTimeoutMs,
@@ -45,13 +61,13 @@ export async function createHttpApp (opts: HttpOptions): Promise<FastifyInstance
       }, handler)
       // Past the cap Node closes new connections as they arrive and says so with 'drop'.
       server.maxConnections = s.maxConnections
-      server.on('drop', () => opts.refused('too_many_connections'))
+      server.on('drop', () => refused('too_many_connections'))
       return server
     },
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
       // What Node answers without a listener (408 past a deadline, 400 otherwise), counted.
       const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      opts.refused(timedOut ? 'request_timeout' : 'bad_request')
+      refused(timedOut ? 'request_timeout' : 'bad_request')
       if (socket.writable) socket.write(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
       socket.destroy()
     },
@@ -64,11 +80,4 @@ export async function createHttpApp (opts: HttpOptions): Promise<FastifyInstance
     // so numbers in them are converted.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } }
   })
-  registerErrorReplies(app, opts)
-  const siteToken = new BearerToken(opts.token)
-  registerLegacyRoutes(app, { ...opts, siteToken })
-  await registerApiV1(app, { ...opts, siteToken })
-  await registerConsoleRoutes(app, consoleDir())
-  await app.ready()
-  return app
 }

@@ -41,11 +41,11 @@ export async function apiFetch (url: string, init: RequestInit): Promise<Respons
   }
 }
 
-export async function postJson (gw: GatewayProcess, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export async function postJson (gw: Pick<GatewayProcess, 'httpUrl'>, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return await apiFetch(gw.httpUrl + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) })
 }
 
-export async function login (gw: GatewayProcess, name: string, password: string): Promise<Login> {
+export async function login (gw: Pick<GatewayProcess, 'httpUrl'>, name: string, password: string): Promise<Login> {
   const res = await postJson(gw, '/api/v1/session', { name, password })
   if (res.status !== 200) throw new Error(`login ${name}: ${res.status} ${await res.text()}`)
   const setCookie = res.headers.get('set-cookie') ?? ''
@@ -54,20 +54,20 @@ export async function login (gw: GatewayProcess, name: string, password: string)
 }
 
 /** A request on a session; `csrf: false` leaves the CSRF header out. */
-export async function asSession (gw: GatewayProcess, s: Login, method: string, path: string, body?: unknown, csrf = true): Promise<Response> {
+export async function asSession (gw: Pick<GatewayProcess, 'httpUrl'>, s: Login, method: string, path: string, body?: unknown, csrf = true): Promise<Response> {
   const headers: Record<string, string> = { Cookie: s.cookie }
   if (csrf) headers['X-CSRF-Token'] = s.csrf
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   return await apiFetch(gw.httpUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
 }
 
-export async function asBearer (gw: GatewayProcess, token: string, method: string, path: string, body?: unknown): Promise<Response> {
+export async function asBearer (gw: Pick<GatewayProcess, 'httpUrl'>, token: string, method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   return await apiFetch(gw.httpUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
 }
 
-export async function refusedCount (gw: GatewayProcess, reason: string): Promise<number> {
+export async function refusedCount (gw: Pick<GatewayProcess, 'httpUrl'>, reason: string): Promise<number> {
   const text = await (await fetch(gw.httpUrl + '/metrics')).text()
   const m = new RegExp(`punchline_http_requests_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(text)
   return m === null ? 0 : Number(m[1])

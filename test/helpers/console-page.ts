@@ -22,7 +22,7 @@ export interface ConsolePage {
 }
 
 /** A new browser context on the console's start page; the page's console errors are collected. */
-export async function openConsole (browser: Browser, gw: GatewayProcess, options: BrowserContextOptions = {}): Promise<ConsolePage> {
+export async function openConsole (browser: Browser, gw: Pick<GatewayProcess, 'httpUrl'>, options: BrowserContextOptions = {}): Promise<ConsolePage> {
   const context = await browser.newContext(options)
   const page = await context.newPage()
   const errors: string[] = []

@@ -13,6 +13,7 @@
  * PostgreSQL client or anything in gateway/cluster/.
  */
 import type { Server } from 'node:http'
+import { hostname } from 'node:os'
 import mqtt, { type MqttClient } from 'mqtt'
 import { Counter } from 'prom-client'
 import type { Logger } from '../../../shared/log.js'
@@ -28,6 +29,9 @@ import { StoreCommitter } from './store-committer.js'
 import { ClockSync } from './clock-sync.js'
 import { NodeRules } from './node-rules.js'
 import { isNatsUrl, NatsLink, natsPrefixProblem } from './nats-link.js'
+import { Heartbeat } from './heartbeat.js'
+import { brokerWithoutPassword } from '../node-registry.js'
+import { punchlineVersion } from './punchline-version.js'
 
 /** Refuses cluster settings a node cannot run with, naming each. */
 export function checkClusterConfig (c: ClusterConfig, topicPrefix?: string): void {
@@ -70,6 +74,7 @@ export class ClusterNode {
   #statsTimer?: NodeJS.Timeout
   #http?: Server
   #rules?: NodeRules
+  #heartbeat?: Heartbeat
   readonly leasesLost = new Counter({
     name: 'punchline_cluster_leases_lost_total',
     help: 'Deliveries abandoned because their lease ran out before a renewal (another node may send the batch, under the same key)',
@@ -91,6 +96,31 @@ export class ClusterNode {
     const store = this.#store = await PostgresClusterStore.open({ connectionString: c.postgres, leaseMs: c.leaseMs, rules: rules.rules })
     await rules.start(store)
     const committer = this.#committer = new StoreCommitter(store, c.maxQueuedRows)
+    const startedAt = Date.now()
+    this.#heartbeat = new Heartbeat({
+      store,
+      intervalMs: c.heartbeatMs,
+      leaseMs: c.leaseMs,
+      log: log.child({ part: 'heartbeat' }),
+      snapshot: () => ({
+        nodeId: this.nodeId,
+        host: hostname(),
+        pid: process.pid,
+        version: punchlineVersion(),
+        broker: brokerWithoutPassword(c.broker.url),
+        startedAt,
+        counts: {
+          acked: this.counts.acked,
+          unacked: this.counts.unacked,
+          punchesDelivered: this.counts.punchesDelivered,
+          failed: this.counts.failed,
+          leaseLost: this.counts.leaseLost,
+          queuedRows: committer.stats.queuedRows,
+          claimsHeld: this.#delivery?.held ?? 0
+        }
+      })
+    })
+    await this.#heartbeat.start()
     const topics = new Topics(this.#cfg.topicPrefix)
     // An MQTT broker's shared subscription, or a NATS cluster's queue group (nats-link.ts): either way each
     // device batch goes to one node of the group.
@@ -205,6 +235,8 @@ export class ClusterNode {
       if (!ended) client.end(true)
     }
     await this.#delivery?.stop()
+    // After the deliveries: the last beat carries the final counts and marks the node stopped.
+    await this.#heartbeat?.stop()
     this.#rules?.stop()
     await this.#store?.close()
     await new Promise<void>(resolve => { this.#http === undefined ? resolve() : this.#http.close(() => resolve()) })

@@ -59,6 +59,7 @@ export class DeliveryLoop {
   readonly #o: DeliveryLoopOptions
   readonly #stop = new AbortController()
   #workers: Array<Promise<void>> = []
+  #held = 0
   /** a store that is down fails every worker's claim every pollMs: one line per window, the rest counted */
   readonly #storeLog: LogLimiter
 
@@ -66,6 +67,9 @@ export class DeliveryLoop {
     this.#o = o
     this.#storeLog = new LogLimiter({ log: o.log, suppressed: (kind) => o.metrics.logSuppressed.inc({ kind }) })
   }
+
+  /** outbox batches this node holds for delivery now (its heartbeat shows them) */
+  get held (): number { return this.#held }
 
   start (): void {
     for (let i = 0; i < this.#o.concurrency; i++) this.#workers.push(this.#work())
@@ -99,6 +103,7 @@ export class DeliveryLoop {
     const attempt = new AbortController()
     const onStop = (): void => { attempt.abort(stopping.reason) }
     stopping.addEventListener('abort', onStop, { once: true })
+    this.#held++
     const renewal = setInterval(() => {
       o.store.renew(batch).then(until => {
         if (until !== undefined) return
@@ -137,6 +142,7 @@ export class DeliveryLoop {
     } finally {
       clearInterval(renewal)
       stopping.removeEventListener('abort', onStop)
+      this.#held--
     }
   }
 

@@ -116,6 +116,28 @@ export const PG_MIGRATIONS: readonly string[] = [
     created        bigint NOT NULL,
     updated        bigint NOT NULL
   );
+  `,
+  // 4: each node's heartbeat (gateway/cluster/postgres/node-heartbeats.ts): one row per node id, upserted
+  // every cluster.heartbeatMs, stopped set on a clean shutdown; times in ms on the database's clock.
+  `
+  CREATE TABLE cluster_nodes (
+    node_id           text PRIMARY KEY,
+    host              text NOT NULL,
+    pid               integer NOT NULL,
+    version           text NOT NULL,
+    broker            text NOT NULL,
+    started           bigint NOT NULL,
+    last_seen         bigint NOT NULL,
+    interval_ms       integer NOT NULL,
+    stopped           bigint,
+    acked             bigint NOT NULL DEFAULT 0,
+    unacked           bigint NOT NULL DEFAULT 0,
+    punches_delivered bigint NOT NULL DEFAULT 0,
+    failed            bigint NOT NULL DEFAULT 0,
+    lease_lost        bigint NOT NULL DEFAULT 0,
+    queued_rows       bigint NOT NULL DEFAULT 0,
+    claims_held       integer NOT NULL DEFAULT 0
+  );
   `
 ]
 

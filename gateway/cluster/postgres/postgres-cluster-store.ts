@@ -14,13 +14,16 @@ import type { ClusterRules } from '../cluster-rules.js'
 import { flagGroup } from './group-flagger.js'
 import { recordClock } from './shared-clocks.js'
 import { putRoster, readRoster, removeRoster, rosterVersion } from './shared-roster.js'
-import type { BrokerHashes, ClusterAdmin, ClusterDevice, CredentialChange } from '../cluster-admin.js'
 import { listDeviceCredentials, putDeviceCredentials, removeDeviceCredentials } from './device-credentials.js'
+import type { BrokerHashes, ClusterAdmin, ClusterBacklog, ClusterDevice, CredentialChange } from '../cluster-admin.js'
 import { checkLeaseMs, DEFAULT_LEASE_MS } from '../lease.js'
 import { migrate } from './migrations.js'
 import { DEFAULT_MAX_ROWS_PER_STATEMENT, PunchLedger } from './punch-ledger.js'
 import { openPool, type PostgresConnection } from './pool.js'
 import { SharedOutbox } from './outbox.js'
+import { forgetNode, listNodes, writeBeat } from './node-heartbeats.js'
+import { outboxBacklog } from './outbox-backlog.js'
+import type { NodeBeat, NodeRecord } from '../node-registry.js'
 
 export interface PostgresClusterStoreOptions extends PostgresConnection {
   /** rows per INSERT statement of a group commit */
@@ -125,6 +128,22 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async listDevices (): Promise<ClusterDevice[]> {
     return await listDeviceCredentials(this.#pool)
+  }
+
+  async beat (b: NodeBeat): Promise<void> {
+    await writeBeat(this.#pool, b)
+  }
+
+  async listNodes (): Promise<NodeRecord[]> {
+    return await listNodes(this.#pool)
+  }
+
+  async forgetNode (nodeId: string): Promise<'forgotten' | 'alive' | 'unknown'> {
+    return await forgetNode(this.#pool, nodeId)
+  }
+
+  async backlog (): Promise<ClusterBacklog> {
+    return await outboxBacklog(this.#pool)
   }
 
   async close (): Promise<void> {

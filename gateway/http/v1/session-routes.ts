@@ -36,15 +36,20 @@ const WHO = {
     role: ROLE,
     via: { type: 'string', enum: ['session', 'token', 'site-token'] },
     csrfToken: { type: 'string', description: 'send it back as X-CSRF-Token on every change made on this session' },
-    expires: TIME
+    expires: TIME,
+    mode: { type: 'string', enum: ['single', 'cluster'], description: "what serves this API: a single box's gateway, or a cluster's console (punchline console --cluster), which has the cluster's views and not the box's" }
   }
 } as const
+
+/** what serves the API: the single box's gateway, or a cluster's console */
+export type ApiMode = 'single' | 'cluster'
 
 export interface SessionParts {
   operators: OperatorStore
   sessions: SessionStore
   now: () => number
   refused: (reason: HttpRefusal) => void
+  mode: ApiMode
 }
 
 export function registerSessionRoutes (app: FastifyInstance, parts: SessionParts): void {
@@ -92,7 +97,7 @@ export function registerSessionRoutes (app: FastifyInstance, parts: SessionParts
       path: '/api/',
       maxAge: Math.floor(SESSION_TTL_MS / 1000)
     })
-    return await sendJson(reply, 200, { name: operator.name, role: operator.role, via: 'session', csrfToken: session.csrf, expires: session.expires })
+    return await sendJson(reply, 200, { name: operator.name, role: operator.role, via: 'session', csrfToken: session.csrf, expires: session.expires, mode: parts.mode })
   })
 
   app.get('/api/v1/session', {
@@ -100,7 +105,7 @@ export function registerSessionRoutes (app: FastifyInstance, parts: SessionParts
     schema: { summary: 'Who the caller is (and the session\'s CSRF token)', tags: ['session'], security: SECURITY, response: { 200: WHO, 401: REFUSALS[401] } }
   }, async (req, reply) => {
     const c = req.caller!
-    return await sendJson(reply, 200, { name: c.name, role: c.role, via: c.via, ...(c.session === undefined ? {} : { csrfToken: c.session.csrf }) })
+    return await sendJson(reply, 200, { name: c.name, role: c.role, via: c.via, ...(c.session === undefined ? {} : { csrfToken: c.session.csrf }), mode: parts.mode })
   })
 
   app.delete('/api/v1/session', {

@@ -1,0 +1,52 @@
+/**
+ * A cluster node's heartbeat as the shared store keeps it and GET /api/v1/cluster/nodes answers it: the
+ * shapes only, for the gateway (gateway/cluster/node-registry.ts, which judges the states) and the console.
+ */
+
+/** what a node's row carries besides its identity: the counts it logs every `cluster.statsSeconds` */
+export interface NodeCounters {
+  /** device batches answered with an ack */
+  acked: number
+  /** device batches left without an ack (store unreachable, queue full): the devices resend them */
+  unacked: number
+  punchesDelivered: number
+  /** delivery attempts that failed */
+  failed: number
+  /** deliveries abandoned because their lease ran out */
+  leaseLost: number
+  /** punch rows waiting for the store or being committed */
+  queuedRows: number
+  /** outbox batches this node holds for delivery now */
+  claimsHeld: number
+}
+
+/** One heartbeat, as a node writes it. */
+export interface NodeBeat {
+  nodeId: string
+  host: string
+  pid: number
+  /** punchline's version on the node */
+  version: string
+  /** the broker URL(s) the node takes device batches from, without any password */
+  broker: string
+  /** when the node started, ms since epoch */
+  startedAt: number
+  /** how often the node writes its heartbeat: the reader's yardstick for stale */
+  intervalMs: number
+  counts: NodeCounters
+  /** the node stops cleanly: its last beat */
+  stopping?: boolean
+}
+
+export type NodeState = 'alive' | 'stale' | 'stopped'
+
+/** A node's row as the store reads it back. */
+export interface NodeRecord extends Omit<NodeBeat, 'stopping'> {
+  state: NodeState
+  /** the last heartbeat, ms since epoch on the store's clock */
+  lastSeen: number
+  /** when it marked itself stopped, or null */
+  stoppedAt: number | null
+  /** ms since the last heartbeat, on the store's clock */
+  silentMs: number
+}
