@@ -8,12 +8,11 @@
  * Used by tests (test/helpers/nats.ts) and by `npm run faults`: of a tap Test it needs only teardown().
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createServer, type AddressInfo } from 'node:net'
+import { freePort } from '../fakes/servers/ports.js'
 
 /** Debian's package puts the server in /usr/sbin, often not on a test's PATH */
 export const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server'
@@ -107,20 +106,26 @@ export class NatsCluster {
   }
 }
 
-/** a loopback port the kernel had free a moment ago */
-async function freePort (): Promise<number> {
-  const probe = createServer().listen({ port: 0, host: '127.0.0.1' })
-  await once(probe, 'listening')
-  const { port } = probe.address() as AddressInfo
-  probe.close()
-  await once(probe, 'close')
-  return port
-}
-
 /** `include`: a file every server's config includes, e.g. the authorization `punchline broker-auth nats` writes */
 export async function startNatsCluster (t: Teardown, size = 3, o: { include?: string } = {}): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-nats-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // The ports are free when picked, not reserved: another process (a test beside this one) may bind one
+  // before nats-server does, and the server exits. Then the whole cluster starts again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePorts(t, join(dir, `try-${attempt}`), size, o)
+    } catch (err) {
+      if (attempt === PORT_RACE_ATTEMPTS || !String(err).includes('address already in use')) throw err
+    }
+  }
+}
+
+/** how many times a cluster start lost to a port taken between picking and binding is tried again */
+const PORT_RACE_ATTEMPTS = 5
+
+async function startOnFreePorts (t: Teardown, dir: string, size: number, o: { include?: string }): Promise<NatsCluster> {
+  mkdirSync(dir)
   const ports: NatsServerPorts[] = []
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(), cluster: await freePort(), mqtt: await freePort(), monitor: await freePort() })
   const servers = ports.map((p, i) => {
@@ -137,12 +142,18 @@ export async function startNatsCluster (t: Teardown, size = 3, o: { include?: st
   // A test process that dies without its teardown must not leave servers behind.
   const killOnExit = (): void => { for (const s of servers) s.kill9() }
   process.once('exit', killOnExit)
-  t.teardown(async () => {
+  const stop = async (): Promise<void> => {
     process.off('exit', killOnExit)
     await Promise.all(servers.map(async s => await s.stop()))
-  })
+  }
+  t.teardown(stop)
   for (const s of servers) s.start()
-  await cluster.formed()
+  try {
+    await cluster.formed()
+  } catch (err) {
+    await stop()
+    throw err
+  }
   return cluster
 }
 

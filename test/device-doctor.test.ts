@@ -27,7 +27,12 @@ t.test('doctor checks ring, disk, broker, credentials and clock', async t => {
   t.match(formatChecks(good), /device looks healthy/)
 
   const skewed = await runChecks(parseDeviceConfig({ ...base, secret }), { log, inputs: [], now: () => Date.now() - 3_600_000 })
-  t.match(skewed.find(c => c.name === 'clock'), { verdict: 'warn', detail: /3600\.\d s: .*NTP or the RTC battery/ })
+  const clock = skewed.find(c => c.name === 'clock')
+  t.match(clock, { verdict: 'warn', detail: /offset against the gateway \d+\.\d s: .*NTP or the RTC battery/ })
+  // The offset is the gateway's time as received less the device's clock: the time message's delay makes
+  // it read short of the hour by that delay (3599.9 s seen at load 13), never long.
+  const offset = Number(/gateway (\d+\.\d) s/.exec(clock?.detail ?? '')?.[1])
+  t.ok(offset > 3590 && offset <= 3600.1, `offset ${offset} s is the hour less the time message's delay`)
 
   const wrong = await runChecks(parseDeviceConfig({ ...base, secret: 'not-the-secret' }), { log, inputs: [] })
   t.match(wrong.find(c => c.name === 'broker'), { verdict: 'fail', detail: /refused the credentials: check id and secret/ })
