@@ -44,6 +44,7 @@ export class StatusWriter {
   readonly #written: Counter
   readonly #coalesced: Counter
   readonly #dropped: Counter<'reason'>
+  readonly #failures: Counter
   #timer?: NodeJS.Timeout
   #current: Promise<void> = Promise.resolve()
   #stopped = false
@@ -60,6 +61,7 @@ export class StatusWriter {
       labelNames: ['reason'],
       registers
     })
+    this.#failures = new Counter({ name: 'punchline_cluster_device_statuses_flush_failures_total', help: 'Flushes of device statuses the shared store refused or did not answer (their rows wait for the next)', registers })
     const pending = this.#pending
     new Gauge({ name: 'punchline_cluster_device_statuses_pending', help: 'Devices whose status waits for the next flush', registers, collect () { this.set(pending.size) } }) // eslint-disable-line no-new
   }
@@ -120,6 +122,7 @@ export class StatusWriter {
     } catch (err) {
       if (!this.#failing) this.#o.log.warn({ err }, 'writing device statuses failed; they wait for the next flush (the console shows them late)')
       this.#failing = true
+      this.#failures.inc()
       // Put back, oldest first, so a newer status taken meanwhile stays the latest.
       for (const r of rows) this.#put(r, 'store-failed')
     }
