@@ -57,7 +57,7 @@ export class StatusWriter {
     this.#coalesced = new Counter({ name: 'punchline_cluster_device_statuses_coalesced_total', help: 'Device statuses replaced by a newer one of the same device before they were written', registers })
     this.#dropped = new Counter({
       name: 'punchline_cluster_device_statuses_dropped_total',
-      help: `Device statuses never written: queue-full (${this.#o.maxPending} devices already waited), store-failed (a flush failed and the queue was full)`,
+      help: `Device statuses never written: queue-full (${this.#o.maxPending} devices already waited), store-failed (a flush failed and the queue was full), stopped (the last flush at stop failed)`,
       labelNames: ['reason'],
       registers
     })
@@ -128,11 +128,16 @@ export class StatusWriter {
     }
   }
 
-  /** No more flushes after the last, which writes what waits. */
+  /** No more flushes after the last, which writes what waits (a failed one's rows are left, and said so). */
   async stop (): Promise<void> {
     this.#stopped = true
     clearTimeout(this.#timer)
     await this.#current
     await this.#flush()
+    const left = this.#pending.size
+    if (left > 0) {
+      this.#dropped.inc({ reason: 'stopped' }, left)
+      this.#o.log.warn({ devices: left }, 'device statuses not written at stop (the devices send them again at their next status)')
+    }
   }
 }
