@@ -24,13 +24,13 @@ export const PAGES: readonly PageEntry[] = [
   { route: 'days', title: 'Days', roles: HR_UP },
   { route: 'nodes', title: 'Nodes', roles: ALL, modes: ['cluster'] },
   { route: 'dead-letters', title: 'Dead letters', roles: HR_UP, modes: BOTH },
-  { route: 'devices', title: 'Devices', roles: ALL },
+  { route: 'devices', title: 'Devices', roles: ALL, modes: BOTH },
   { route: 'terminals', title: 'Terminals', roles: ALL },
   { route: 'operators', title: 'Operators', roles: ['admin'], modes: BOTH },
   { route: 'audit', title: 'Audit log', roles: HR_UP, modes: BOTH }
 ]
 
-/** The pages a role sees where it is: a cluster's console has no fleet, punches or terminals of its own. */
+/** The pages a role sees where it is: a cluster's console has no fleet, punches or terminals of its own; its devices are the shared store's. */
 export function pagesFor (role: Role, mode: ApiMode = 'single'): PageEntry[] {
   return PAGES.filter(p => p.roles.includes(role) && (p.modes ?? ['single']).includes(mode))
 }

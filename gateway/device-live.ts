@@ -97,20 +97,31 @@ export class DeviceLive {
   }
 
   #item (row: DeviceRow): DeviceItem {
-    const saved = row.status
-    const s = saved?.ring !== undefined ? saved : (this.#described.get(row.id) ?? saved)
-    const ring = s?.ring
     const site = this.#sites.of(row.id).site
     return {
       ...row,
       online: this.isOnline(row.id),
       site: site === '' ? null : site,
-      ring: ring === undefined ? null : { pending: ring.pending, capacity: ring.capacity, fill: ring.capacity > 0 ? ring.pending / ring.capacity : 0, oldestPendingTs: ring.oldestPendingTs },
-      clockOffsetMs: s?.clock?.offsetMs ?? null,
-      clockSynced: s?.clock?.synced ?? null,
-      battery: s?.battery ?? null,
-      firmware: s?.fw ?? null,
-      epoch: s?.epoch ?? null
+      ...statusFields(row.status, this.#described.get(row.id))
     }
+  }
+}
+
+export type StatusFields = Pick<DeviceItem, 'ring' | 'clockOffsetMs' | 'clockSynced' | 'battery' | 'firmware' | 'epoch'>
+
+/**
+ * What a device's item shows of its statuses: the last one, or when it says nothing of the ring (a last
+ * will), the last one that described the device. Also a cluster's console's (gateway/cluster/device-statuses.ts).
+ */
+export function statusFields (saved: DeviceStatus | null | undefined, described: DeviceStatus | null | undefined): StatusFields {
+  const s = saved?.ring !== undefined ? saved : (described ?? saved)
+  const ring = s?.ring
+  return {
+    ring: ring === undefined ? null : { pending: ring.pending, capacity: ring.capacity, fill: ring.capacity > 0 ? ring.pending / ring.capacity : 0, oldestPendingTs: ring.oldestPendingTs },
+    clockOffsetMs: s?.clock?.offsetMs ?? null,
+    clockSynced: s?.clock?.synced ?? null,
+    battery: s?.battery ?? null,
+    firmware: s?.fw ?? null,
+    epoch: s?.epoch ?? null
   }
 }

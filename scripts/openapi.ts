@@ -62,7 +62,7 @@ export async function clusterOpenApiDocument (): Promise<unknown> {
   const app = await createClusterConsoleApp({
     settings: defaultConfig().http,
     db,
-    cluster: { listNodes: never, listDeadLetters: never, replayDeadLetters: never, backlog: never },
+    cluster: { listNodes: never, listDeadLetters: never, replayDeadLetters: never, backlog: never, listDeviceStates: never },
     token: 'openapi-document-only-never-served',
     log: silentLogger()
   })

@@ -1,7 +1,8 @@
 /**
  * The web console of a cluster (`punchline console --cluster`) in headless Chromium over a private
  * PostgreSQL: the Nodes page shows each node's heartbeat state and counts, the menu offers only the pages
- * a cluster's console has data for, and the Dead letters page works on the cluster's dead letters.
+ * a cluster's console has data for, the Dead letters page works on the cluster's dead letters, and the
+ * Devices page shows the registry with the statuses the nodes stored, read only.
  */
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -35,6 +36,8 @@ t.test('a cluster console: the Nodes page by state, only the pages with data, th
   await store.beat(beat('n3', { stopping: true }))
   await until(async () => (await store.listNodes()).find(n => n.nodeId === 'n2')?.state === 'stale', 'n2 to be stale', 10_000)
   await parkOneRefusedPunch(store, T0)
+  await store.putDeviceCredentials('D-NEVER', { mosquitto: '$7$unused', nats: '$2a$unused' }, 'new')
+  await store.saveStatuses([{ device: 'D-1', status: { v: 1, online: true, fw: '2.1.0', ring: { capacity: 200, pending: 50, oldestPendingTs: null, overwritten: 0, refused: 0 } }, receivedAt: Date.now(), node: 'n1' }])
 
   const data = join(dir, 'console-data')
   const c = startClusterConsole(t, dir, data, { http: { port: 0 }, cluster: { postgres } })
@@ -47,7 +50,7 @@ t.test('a cluster console: the Nodes page by state, only the pages with data, th
   await logIn(viewer.page, 'vic', vicPassword)
   await viewer.page.getByRole('heading', { level: 1, name: 'Nodes' }).waitFor()
   const menu = viewer.page.getByRole('navigation', { name: 'pages' })
-  t.same(await menu.getByRole('link').allTextContents(), ['Nodes'], 'a viewer of a cluster sees the Nodes page only')
+  t.same(await menu.getByRole('link').allTextContents(), ['Nodes', 'Devices'], 'a viewer of a cluster sees the Nodes and Devices pages only')
   await viewer.page.locator('tr[data-node="n3"]').waitFor()
   const states = await viewer.page.locator('tr[data-node]').evaluateAll(rows => rows.map(r => [r.getAttribute('data-node'), r.getAttribute('data-state')]))
   t.same(states, [['n1', 'alive'], ['n2', 'stale'], ['n3', 'stopped']], 'each node with its state')
@@ -60,12 +63,21 @@ t.test('a cluster console: the Nodes page by state, only the pages with data, th
 
   const admin = await openConsole(browser, c)
   await logIn(admin.page, 'ada', adaPassword)
-  t.same(await admin.page.getByRole('navigation', { name: 'pages' }).getByRole('link').allTextContents(), ['Nodes', 'Dead letters', 'Operators', 'Audit log'], 'an admin: no fleet, punches, devices or terminals pages')
+  t.same(await admin.page.getByRole('navigation', { name: 'pages' }).getByRole('link').allTextContents(), ['Nodes', 'Dead letters', 'Devices', 'Operators', 'Audit log'], 'an admin: no fleet, punches or terminals pages')
   await goTo(admin.page, 'Dead letters')
   await admin.page.getByRole('cell', { name: 'unknown employee' }).waitFor()
   await admin.page.getByRole('button', { name: 'Replay all' }).click()
   await admin.page.getByRole('status').waitFor()
   t.match(await admin.page.getByRole('status').textContent(), /1 sent again/, 'replayed from the page')
   t.same(await store.listDeadLetters({ limit: 10 }), [], 'none left open in the shared store')
+
+  await goTo(admin.page, 'Devices')
+  await admin.page.locator('tr[data-device="D-NEVER"]').waitFor()
+  const rows = await admin.page.locator('tr[data-device]').evaluateAll(rs => rs.map(r => [r.getAttribute('data-device'), r.getAttribute('data-online')]))
+  t.same(rows, [['D-1', 'true'], ['D-NEVER', 'false']], 'the stored status and the registered device never seen')
+  t.match(await admin.page.locator('tr[data-device="D-1"]').textContent(), /online.*50\/200 \(25\s?%\).*2\.1\.0/, 'its ring and firmware from its stored status')
+  t.equal(await admin.page.getByRole('form', { name: 'add a device' }).count(), 0, 'read only on a cluster: no add form')
+  t.equal(await admin.page.getByRole('button', { name: 'Remove' }).count(), 0, 'nor row actions')
+  t.match(await admin.page.locator('[data-cluster-devices]').textContent(), /punchline devices add\|rotate\|remove --cluster/, 'the page says where the registry is changed')
   t.same(unexpected(admin.errors), [], 'no errors on the page')
 })

@@ -2,6 +2,10 @@
  * Devices with their live state (GET /api/v1/devices, then `device` events): online, last seen, ring fill,
  * oldest unsent, clock offset, battery, firmware. An admin adds and removes devices, rotates a secret (shown
  * once, to give the terminal) and asks an online device to sync now.
+ *
+ * On a cluster's console the list is the shared store's (the registry and the statuses the nodes stored)
+ * and read only: a change to the registry needs the brokers' password files written again, which the
+ * command line does.
  */
 import { useCallback, useState } from 'preact/hooks'
 import { api } from '../api/client.js'
@@ -82,7 +86,8 @@ export function DevicesPage ({ who }: { who: Who }) {
   const devices = useLoad(async () => readDevices(await api<Parameters<typeof readDevices>[0]>('GET', '/devices')))
   const [live, setLive] = useState<Map<string, Device>>(new Map())
   const [secret, setSecret] = useState<Secret | undefined>(undefined)
-  const admin = may(who.role, 'manageDevices')
+  const cluster = who.mode === 'cluster'
+  const admin = may(who.role, 'manageDevices') && !cluster
   const refresh = useThrottled(() => { void devices.reload().then(() => setLive(new Map())) }, RELOAD_MIN_MS)
   const onDevice = useCallback((data: unknown) => {
     const change = (data as { change?: string }).change
@@ -104,6 +109,7 @@ export function DevicesPage ({ who }: { who: Who }) {
       <h1>Devices</h1>
       <Failure error={devices.error} />
       {admin && <AddDevice onAdded={s => { void shown(s) }} />}
+      {cluster && <p class='hint' data-cluster-devices>The cluster's devices: the registry and the last status a node took from each. Online is what that status said (a device that drops off sends its last will). Adding, removing or rotating a device changes the brokers' password files too: use <code>punchline devices add|rotate|remove --cluster</code>, then <code>punchline broker-auth mosquitto|nats</code>.</p>}
       {secret !== undefined && <SecretShown secret={secret} onClose={() => setSecret(undefined)} />}
       {devices.data !== undefined && rows.length === 0 && <p class='hint'>No devices yet.</p>}
       {rows.length > 0 && (

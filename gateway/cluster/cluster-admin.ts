@@ -7,6 +7,7 @@
 import type { Backlog, DeadLetter, DeadLetterKind } from '../store/forward-store.js'
 import type { RosterEntry } from '../store/roster-store.js'
 import type { NodeRecord } from './node-registry.js'
+import type { RegisteredDevice, StoredStatus } from './device-statuses.js'
 
 /** The shared outbox's backlog in the single box's shape; its counts stop at a cap (postgres/outbox-backlog.ts). */
 export interface ClusterBacklog extends Backlog {
@@ -43,6 +44,8 @@ export interface ClusterAdmin {
   removeDevice: (id: string) => Promise<boolean>
   /** every registered device, by id */
   listDevices: () => Promise<ClusterDevice[]>
+  /** registered devices and devices seen (a stored status), the first `limit` by id, each with what is known */
+  listDeviceStates: (opts: { limit: number }) => Promise<Array<{ registered?: RegisteredDevice, seen?: StoredStatus }>>
 
   /** the nodes' heartbeats, each with its state (`punchline nodes --cluster`) */
   listNodes: () => Promise<NodeRecord[]>

@@ -12,6 +12,7 @@ import type { CommitOutcome, JobRows } from '../ingest/commit-writer.js'
 import type { StoredPunch } from '../store/punch-store.js'
 import type { DeadLetterKind } from '../store/forward-store.js'
 import type { NodeBeat, NodeRecord } from './node-registry.js'
+import type { StatusTaken, StoredStatus } from './device-statuses.js'
 
 export type { CommitOutcome, CommitResult, JobRows } from '../ingest/commit-writer.js'
 export type { PunchRow, StoredPunch } from '../store/punch-store.js'
@@ -97,6 +98,14 @@ export interface ClusterStore {
   beat: (b: NodeBeat) => Promise<void>
   /** every node that has written a heartbeat, by node id, each with its state judged on the store's clock */
   listNodes: () => Promise<NodeRecord[]>
+  /**
+   * Devices' statuses as nodes took them (device-statuses.ts): per device the latest received, kept only
+   * when received later than the stored one; a status that does not describe the device (a last will)
+   * keeps the last that did. How many devices' rows changed.
+   */
+  saveStatuses: (rows: readonly StatusTaken[]) => Promise<number>
+  /** the first `limit` devices' stored statuses, by device */
+  listStatuses: (opts: { limit: number }) => Promise<StoredStatus[]>
   close: () => Promise<void>
 }
 

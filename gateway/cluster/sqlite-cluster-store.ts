@@ -4,7 +4,7 @@
  * single box's own way of choosing a batch (a due batch, else one formed past the cursor), and what a
  * claimer holds is kept in memory with its lease, as the forwarder keeps its deliveries in flight.
  * A process that dies takes its leases with it, and its batches are due again under their keys.
- * Heartbeats are kept in memory too: the one process is the whole cluster, and its rows live as it does.
+ * Heartbeats and device statuses are kept in memory too: the one process is the whole cluster, and its rows live as it does.
  */
 import { randomUUID } from 'node:crypto'
 import { CommitWriter, type CommitOutcome, type JobRows } from '../ingest/commit-writer.js'
@@ -14,6 +14,7 @@ import { PunchStore } from '../store/punch-store.js'
 import { checkClaim, checkRelease, MAX_ERROR_CHARS, type ClaimedBatch, type ClaimOptions, type ClusterStore, type DeadLetterOptions, type ReleaseOptions } from './cluster-store.js'
 import { checkLeaseMs, DEFAULT_LEASE_MS } from './lease.js'
 import { NodeBook, type NodeBeat, type NodeRecord } from './node-registry.js'
+import { StatusBook, type StatusTaken, type StoredStatus } from './device-statuses.js'
 
 export interface SqliteClusterStoreOptions {
   leaseMs?: number
@@ -28,6 +29,7 @@ export class SqliteClusterStore implements ClusterStore {
   /** batch key → the claim holding it and until when */
   readonly #leases = new Map<string, { claim: string, until: number }>()
   readonly #nodes = new NodeBook()
+  readonly #statuses = new StatusBook()
 
   constructor (db: Db, opts: SqliteClusterStoreOptions = {}) {
     checkLeaseMs(opts.leaseMs)
@@ -109,6 +111,14 @@ export class SqliteClusterStore implements ClusterStore {
 
   async listNodes (): Promise<NodeRecord[]> {
     return this.#nodes.list(this.#now())
+  }
+
+  async saveStatuses (rows: readonly StatusTaken[]): Promise<number> {
+    return this.#statuses.save(rows)
+  }
+
+  async listStatuses (opts: { limit: number }): Promise<StoredStatus[]> {
+    return this.#statuses.list(opts.limit)
   }
 
   async close (): Promise<void> {

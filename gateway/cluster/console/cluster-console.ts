@@ -44,7 +44,7 @@ export class ClusterConsole {
     const store = this.#store = await PostgresClusterStore.open({ connectionString: cfg.cluster.postgres, poolSize: CONSOLE_POOL_SIZE, leaseMs: cfg.cluster.leaseMs })
     const apiToken = resolveApiToken(cfg.http.token, cfg.dataDir)
     log.info({ file: apiToken.file ?? '(http.token or PUNCHLINE_API_TOKEN)' }, 'HTTP API token')
-    const app = this.#app = await createClusterConsoleApp({ settings: cfg.http, db, cluster: store, token: apiToken.token, log })
+    const app = this.#app = await createClusterConsoleApp({ settings: cfg.http, db, cluster: store, sites: cfg.sites, token: apiToken.token, log })
     await app.listen({ host: cfg.http.host, port: cfg.http.port })
     this.port = (app.server.address() as AddressInfo).port
     const hint = firstLoginHint(db, cfg.http.host, this.port, cfg.dataDir)

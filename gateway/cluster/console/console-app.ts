@@ -2,7 +2,7 @@
  * The cluster console's HTTP app (cluster-console.ts runs it; scripts/openapi.ts builds it, never
  * listening, for docs/openapi-cluster.json): /healthz, /metrics (its refusals), the /api/v1 every process
  * serves (operators, sessions, audit; v1/api-base.ts) in mode 'cluster', the cluster's own routes
- * (v1/cluster-routes.ts) and the web console's files.
+ * (v1/cluster-routes.ts, v1/cluster-device-routes.ts) and the web console's files.
  */
 import type { FastifyInstance } from 'fastify'
 import { Counter, Registry } from 'prom-client'
@@ -15,6 +15,8 @@ import type { HttpRefusal } from '../../http/refusal.js'
 import { newHttpApp } from '../../http/server.js'
 import { registerApiBase } from '../../http/v1/api-base.js'
 import { registerClusterRoutes } from '../../http/v1/cluster-routes.js'
+import { registerClusterDeviceRoutes } from '../../http/v1/cluster-device-routes.js'
+import type { SiteConfig } from '../../rules/sites.js'
 import type { Db } from '../../store/db.js'
 import type { ClusterAdmin } from '../cluster-admin.js'
 
@@ -22,7 +24,9 @@ export interface ClusterConsoleParts {
   settings: Pick<HttpConfig, 'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'trustProxy'>
   /** the console's own database: operators, sessions, the audit log */
   db: Db
-  cluster: Pick<ClusterAdmin, 'listNodes' | 'listDeadLetters' | 'replayDeadLetters' | 'backlog'>
+  cluster: Pick<ClusterAdmin, 'listNodes' | 'listDeadLetters' | 'replayDeadLetters' | 'backlog' | 'listDeviceStates'>
+  /** the config's sites, for each device's site (absent: none) */
+  sites?: Record<string, SiteConfig>
   /** the console's site token, which acts as admin */
   token: string
   log: Logger
@@ -39,6 +43,7 @@ export async function createClusterConsoleApp (parts: ClusterConsoleParts): Prom
   app.get('/metrics', hidden, async (_req, reply) => await reply.header('Cache-Control', 'no-store').type(registry.contentType).send(await registry.metrics()))
   const { operators } = await registerApiBase(app, { db: parts.db, siteToken: new BearerToken(parts.token), now: Date.now, refused, mode: 'cluster' })
   registerClusterRoutes(app, { cluster: parts.cluster, audit: operators.audit, now: Date.now })
+  registerClusterDeviceRoutes(app, { cluster: parts.cluster, sites: parts.sites ?? {} })
   await registerConsoleRoutes(app, consoleDir())
   await app.ready()
   return app

@@ -27,6 +27,8 @@ import { DeliveryLoop, type DeliveryCounts } from './delivery-loop.js'
 import { listenForMetrics } from './metrics-listener.js'
 import { StoreCommitter } from './store-committer.js'
 import { ClockSync } from './clock-sync.js'
+import { StatusWriter } from './status-writer.js'
+import { decodeStatus } from '../../../shared/codec/status.js'
 import { NodeRules } from './node-rules.js'
 import { isNatsUrl, NatsLink, natsPrefixProblem } from './nats-link.js'
 import { Heartbeat } from './heartbeat.js'
@@ -48,7 +50,7 @@ export function sharedPunchesTopic (group: string, topics: Topics): string {
   return `$share/${group}/${topics.prefix}/+/punches`
 }
 
-/** the devices' statuses, each to one node: for the time command (clock-sync.ts) */
+/** the devices' statuses, each to one node: for the time command (clock-sync.ts) and the shared store (status-writer.ts) */
 export function sharedStatusTopic (group: string, topics: Topics): string {
   return `$share/${group}/${topics.prefix}/+/status`
 }
@@ -75,6 +77,7 @@ export class ClusterNode {
   #http?: Server
   #rules?: NodeRules
   #heartbeat?: Heartbeat
+  #statuses?: StatusWriter
   readonly leasesLost = new Counter({
     name: 'punchline_cluster_leases_lost_total',
     help: 'Deliveries abandoned because their lease ran out before a renewal (another node may send the batch, under the same key)',
@@ -161,9 +164,14 @@ export class ClusterNode {
       labelNames: ['outcome'],
       registers: [this.metrics.registry]
     })
+    const statusWriter = this.#statuses = new StatusWriter({ store, node: this.nodeId, registry: this.metrics.registry, log: log.child({ part: 'statuses' }) })
+    statusWriter.start()
     const onMessage = (topic: string, payload: Buffer): void => {
       const parsed = topics.parse(topic)
       if (parsed?.channel === 'status') {
+        // Stored for the cluster's console (unreadable ones are counted below, by clockSync's outcome).
+        const decoded = decodeStatus(payload)
+        if (decoded.ok) statusWriter.take(parsed.device, decoded.status, Date.now())
         rules.onStatus(parsed.device, payload)
         statuses.inc({ outcome: clockSync.onStatus(parsed.device, payload) })
         return
@@ -235,6 +243,7 @@ export class ClusterNode {
       if (!ended) client.end(true)
     }
     await this.#delivery?.stop()
+    await this.#statuses?.stop()
     // After the deliveries: the last beat carries the final counts and marks the node stopped.
     await this.#heartbeat?.stop()
     this.#rules?.stop()

@@ -138,6 +138,20 @@ export const PG_MIGRATIONS: readonly string[] = [
     queued_rows       bigint NOT NULL DEFAULT 0,
     claims_held       integer NOT NULL DEFAULT 0
   );
+  `,
+  // 5: each device's last status (gateway/cluster/postgres/device-statuses.ts), upserted in batches by the
+  // node that took it: the last as sent (a last will included) and the last that described the device.
+  // Times are the node's receipt times in ms; a row is replaced only by a status received later.
+  `
+  CREATE TABLE device_statuses (
+    device     text PRIMARY KEY,
+    online     boolean NOT NULL,
+    last_seen  bigint NOT NULL,
+    first_seen bigint NOT NULL,
+    status     jsonb NOT NULL,
+    described  jsonb,
+    node       text NOT NULL
+  );
   `
 ]
 

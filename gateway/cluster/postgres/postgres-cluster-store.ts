@@ -24,6 +24,8 @@ import { SharedOutbox } from './outbox.js'
 import { forgetNode, listNodes, writeBeat } from './node-heartbeats.js'
 import { outboxBacklog } from './outbox-backlog.js'
 import type { NodeBeat, NodeRecord } from '../node-registry.js'
+import type { RegisteredDevice, StatusTaken, StoredStatus } from '../device-statuses.js'
+import { listDeviceStates, listStatuses, saveStatuses } from './device-statuses.js'
 
 export interface PostgresClusterStoreOptions extends PostgresConnection {
   /** rows per INSERT statement of a group commit */
@@ -136,6 +138,18 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async listNodes (): Promise<NodeRecord[]> {
     return await listNodes(this.#pool)
+  }
+
+  async saveStatuses (rows: readonly StatusTaken[]): Promise<number> {
+    return await saveStatuses(this.#pool, rows)
+  }
+
+  async listStatuses (opts: { limit: number }): Promise<StoredStatus[]> {
+    return await listStatuses(this.#pool, opts.limit)
+  }
+
+  async listDeviceStates (opts: { limit: number }): Promise<Array<{ registered?: RegisteredDevice, seen?: StoredStatus }>> {
+    return await listDeviceStates(this.#pool, opts.limit)
   }
 
   async forgetNode (nodeId: string): Promise<'forgotten' | 'alive' | 'unknown'> {
