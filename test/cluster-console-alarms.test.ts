@@ -5,7 +5,8 @@
  * alarms.backlogAgeMinutes raises backlog-old; a dead letter raises dead-letters and its replay clears it;
  * the last node stopped raises no-node-alive (critical: admin only), which a node started again clears;
  * the store refusing the console's connections raises cluster-store-unreachable with its error, cleared
- * when it lets them in again. The gauges follow on the console's /metrics.
+ * when it lets them in again. The gauges follow on the console's /metrics; `punchline alarms --cluster`
+ * lists what the console lists.
  */
 import t from 'tap'
 import pg from 'pg'
@@ -62,6 +63,9 @@ t.test('the cluster console raises, acknowledges and clears the cluster\'s alarm
   await waitFor('node-stale for n2', () => raised('node-stale', 'n2') !== undefined)
   t.match(raised('node-stale', 'n2'), { severity: 'major', acked: null, message: /node n2 .*no heartbeat/ }, 'a dead node is a major alarm naming it')
   t.equal(raised('no-node-alive'), undefined, 'n1 still acks punches')
+  const cli = await cliAsync(['alarms', '--cluster', '--config', join(dir, 'n1.json'), '--json'])
+  t.equal(cli.status, 0, cli.stderr)
+  t.match(JSON.parse(cli.stdout), [{ name: 'node-stale', device: 'n2', severity: 'major', message: /node n2 / }], 'punchline alarms --cluster judges as the console does')
   t.equal((await ack(viewer, 'node-stale', 'n2')).status, 403, 'a viewer may not acknowledge')
   const byHr = await ack(hr, 'node-stale', 'n2')
   t.equal(byHr.status, 200, 'hr acknowledges a major alarm')

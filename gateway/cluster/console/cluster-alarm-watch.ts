@@ -55,20 +55,8 @@ export class ClusterAlarmWatch {
   }
 
   async #evaluate (): Promise<void> {
-    const { thresholds, now } = this.#o
-    let reading: ClusterReading | { error: string }
-    try {
-      reading = await withTimeout(this.#read(), READ_TIMEOUT_MS)
-    } catch (err) {
-      reading = { error: err instanceof Error ? err.message : String(err) }
-    }
-    this.#tracker.update(evaluateClusterAlarms(reading, thresholds, now()), now())
-  }
-
-  async #read (): Promise<ClusterReading> {
-    const s = this.#o.store
-    const [nodes, backlog, deadLetters] = await Promise.all([s.listNodes(), s.backlog(), s.openDeadLetters()])
-    return { nodes, backlog, deadLetters }
+    const { store, thresholds, now } = this.#o
+    this.#tracker.update(await clusterAlarmsNow(store, thresholds, now), now())
   }
 
   listed (): { evaluatedAt: number | null, items: ListedAlarm[] } {
@@ -82,6 +70,22 @@ export class ClusterAlarmWatch {
   acknowledge (name: string, device: string | undefined, by: string): ListedAlarm[] {
     return this.#tracker.acknowledge(name, device, by, this.#o.now())
   }
+}
+
+/** One reading of the store, evaluated (the console's watch, `punchline alarms --cluster`). Never rejects. */
+export async function clusterAlarmsNow (store: ClusterAlarmWatchOptions['store'], thresholds: ClusterAlarmWatchOptions['thresholds'], now: () => number): Promise<Alarm[]> {
+  let reading: ClusterReading | { error: string }
+  try {
+    reading = await withTimeout(read(store), READ_TIMEOUT_MS)
+  } catch (err) {
+    reading = { error: err instanceof Error ? err.message : String(err) }
+  }
+  return evaluateClusterAlarms(reading, thresholds, now())
+}
+
+async function read (s: ClusterAlarmWatchOptions['store']): Promise<ClusterReading> {
+  const [nodes, backlog, deadLetters] = await Promise.all([s.listNodes(), s.backlog(), s.openDeadLetters()])
+  return { nodes, backlog, deadLetters }
 }
 
 async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
