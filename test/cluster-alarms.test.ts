@@ -11,8 +11,17 @@ const TH = { backlogAgeMinutes: 30 }
 
 function node (nodeId: string, state: NodeRecord['state']): NodeRecord {
   return {
-    nodeId, state, host: `host-${nodeId}`, pid: 7, version: '0.1.0', broker: 'mqtt://b:1883', startedAt: NOW - 3_600_000, intervalMs: 5000,
-    lastSeen: NOW - 60_000, stoppedAt: state === 'stopped' ? NOW - 60_000 : null, silentMs: 60_000,
+    nodeId,
+    state,
+    host: `host-${nodeId}`,
+    pid: 7,
+    version: '0.1.0',
+    broker: 'mqtt://b:1883',
+    startedAt: NOW - 3_600_000,
+    intervalMs: 5000,
+    lastSeen: NOW - 60_000,
+    stoppedAt: state === 'stopped' ? NOW - 60_000 : null,
+    silentMs: 60_000,
     counts: { acked: 0, unacked: 0, punchesDelivered: 0, failed: 0, leaseLost: 0, queuedRows: 0, claimsHeld: 0 }
   }
 }
