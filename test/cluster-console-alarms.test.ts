@@ -67,6 +67,7 @@ t.test('the cluster console raises, acknowledges and clears the cluster\'s alarm
   t.equal(cli.status, 0, cli.stderr)
   t.match(JSON.parse(cli.stdout), [{ name: 'node-stale', device: 'n2', severity: 'major', message: /node n2 / }], 'punchline alarms --cluster judges as the console does')
   t.equal((await ack(viewer, 'node-stale', 'n2')).status, 403, 'a viewer may not acknowledge')
+  t.equal((await ack(hr, 'node-stale', 'node.b')).status, 404, 'a node id may hold a dot: not raised, rather than refused as a device id would be')
   const byHr = await ack(hr, 'node-stale', 'n2')
   t.equal(byHr.status, 200, 'hr acknowledges a major alarm')
   t.match(await byHr.json(), { items: [{ name: 'node-stale', device: 'n2', acked: { by: 'op-hr' } }] })

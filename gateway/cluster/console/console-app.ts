@@ -19,6 +19,7 @@ import { registerClusterRoutes } from '../../http/v1/cluster-routes.js'
 import { registerAlarmRoutes, type AlarmRouteParts } from '../../http/v1/alarm-routes.js'
 import { CLUSTER_ALARM_NAMES } from '../../alarms.js'
 import { alarmGauges, type AlarmGauges } from '../../alarm-gauges.js'
+import { NODE_ID_PATTERN } from '../node-registry.js'
 import type { Db } from '../../store/db.js'
 import type { ClusterAdmin } from '../cluster-admin.js'
 
@@ -46,7 +47,7 @@ export async function createClusterConsoleApp (parts: ClusterConsoleParts): Prom
   app.get('/metrics', hidden, async (_req, reply) => await reply.header('Cache-Control', 'no-store').type(registry.contentType).send(await registry.metrics()))
   const { operators } = await registerApiBase(app, { db: parts.db, siteToken: new BearerToken(parts.token), now: Date.now, refused, mode: 'cluster' })
   registerClusterRoutes(app, { cluster: parts.cluster, audit: operators.audit, now: Date.now })
-  registerAlarmRoutes(app, { alarms, names: CLUSTER_ALARM_NAMES, audit: operators.audit, refused, now: Date.now })
+  registerAlarmRoutes(app, { alarms, names: CLUSTER_ALARM_NAMES, subjectPattern: NODE_ID_PATTERN, audit: operators.audit, refused, now: Date.now })
   await registerConsoleRoutes(app, consoleDir())
   await app.ready()
   return app

@@ -36,6 +36,8 @@ export interface AlarmRouteParts {
   alarms: HttpOptions['alarms']
   /** the alarms this process raises (ALARM_NAMES unless told: a cluster's console raises CLUSTER_ALARM_NAMES) */
   names?: readonly string[]
+  /** what ?device= may be: a device id unless told (a cluster's console: a node id too, which may hold '.') */
+  subjectPattern?: string
   audit: AuditLog
   refused: (reason: HttpRefusal) => void
   now: () => number
@@ -62,7 +64,7 @@ export function registerAlarmRoutes (app: FastifyInstance, parts: AlarmRoutePart
       tags: ['alarms'],
       security: SECURITY,
       params: { type: 'object', required: ['name'], properties: { name: { type: 'string', enum: names } } },
-      querystring: { type: 'object', additionalProperties: false, properties: { device: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { device: { type: 'string', pattern: parts.subjectPattern ?? '^[A-Za-z0-9_-]{1,64}$' } } },
       response: {
         200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ITEM } } },
         ...REFUSALS,
