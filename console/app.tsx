@@ -31,7 +31,7 @@ function Page ({ route, who }: { route: string, who: Who }) {
     case 'terminals': return <TerminalsPage who={who} />
     case 'operators': return <OperatorsPage />
     case 'audit': return <AuditPage />
-    case 'nodes': return <NodesPage />
+    case 'nodes': return <NodesPage who={who} />
     case 'password': return <PasswordPage forced={false} />
     default: return <FleetPage who={who} />
   }

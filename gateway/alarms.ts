@@ -13,7 +13,12 @@ export const ALARM_NAMES = [
   'device-silent', 'backlog-old', 'upstream-failing', 'storage', 'dead-letters', 'ring-nearly-full', 'clock-offset',
   'database-moved-aside'
 ] as const
-export type AlarmName = typeof ALARM_NAMES[number]
+/**
+ * The alarms a cluster's console raises from the shared store (cluster/console/cluster-alarms.ts): two of
+ * the single box's, judged the same way, and the cluster's own.
+ */
+export const CLUSTER_ALARM_NAMES = ['node-stale', 'no-node-alive', 'backlog-old', 'dead-letters', 'cluster-store-unreachable'] as const
+export type AlarmName = typeof ALARM_NAMES[number] | typeof CLUSTER_ALARM_NAMES[number]
 
 export interface Alarm {
   name: AlarmName
@@ -65,10 +70,12 @@ export function evaluateAlarms (s: HealthSnapshot, th: Thresholds, x: AlarmExtra
     push(ringNearlyFull(d))
     push(clockOffset(d, x.clockSkewMs))
   }
-  push(backlogOld(s, th))
+  push(backlogOld(s.backlog, th, s.upstream.configured
+    ? 'see the upstream-failing alarm and the forwarder log; nothing is dropped meanwhile'
+    : 'no upstream is configured: set upstream.url'))
   push(upstreamFailing(s, th, x, now))
   push(storage(s, th, x))
-  push(deadLetters(s))
+  push(deadLetters(s.deadLetters))
   push(databaseMovedAside(s))
   return out.sort((a, b) => rank(a.severity) - rank(b.severity) || a.name.localeCompare(b.name) || (a.subject ?? '').localeCompare(b.subject ?? ''))
 }
@@ -113,14 +120,12 @@ function clockOffset (d: DeviceHealth, skewMs: number): Alarm | undefined {
   }
 }
 
-function backlogOld (s: HealthSnapshot, th: Thresholds): Alarm | undefined {
-  const age = s.backlog.oldestPendingAgeMs
+/** `what` says where to look next: the single box and a cluster's console point to different places. */
+export function backlogOld (b: Pick<HealthSnapshot['backlog'], 'pendingPunches' | 'oldestPendingAgeMs'>, th: Pick<Thresholds, 'backlogAgeMinutes'>, what: string): Alarm | undefined {
+  const age = b.oldestPendingAgeMs
   const severity = age === null ? undefined : grade(age, th.backlogAgeMinutes * 60_000)
   if (severity === undefined) return undefined
-  const waiting = `the oldest of ${s.backlog.pendingPunches} punches not yet accepted upstream was stored ${formatDuration(age!)} ago`
-  const what = s.upstream.configured
-    ? 'see the upstream-failing alarm and the forwarder log; nothing is dropped meanwhile'
-    : 'no upstream is configured: set upstream.url'
+  const waiting = `the oldest of ${b.pendingPunches} punches not yet accepted upstream was stored ${formatDuration(age!)} ago`
   return { name: 'backlog-old', severity, message: `${waiting}; ${what}` }
 }
 
@@ -203,10 +208,11 @@ function storage (s: HealthSnapshot, th: Thresholds, x: AlarmExtras): Alarm | un
   return { name: 'storage', severity: 'warning', message: `${near.join('; ')}: ingest stops at the limit; make room before then` }
 }
 
-function deadLetters (s: HealthSnapshot): Alarm | undefined {
-  const refused = s.deadLetters.refused ?? 0
-  const unmapped = s.deadLetters.unmapped ?? 0
-  const other = Object.entries(s.deadLetters).filter(([k]) => k !== 'refused' && k !== 'unmapped').reduce((n, [, v]) => n + v, 0)
+/** from the dead letters not yet replayed, by kind ('refused', 'unmapped') */
+export function deadLetters (byKind: HealthSnapshot['deadLetters']): Alarm | undefined {
+  const refused = byKind.refused ?? 0
+  const unmapped = byKind.unmapped ?? 0
+  const other = Object.entries(byKind).filter(([k]) => k !== 'refused' && k !== 'unmapped').reduce((n, [, v]) => n + v, 0)
   const total = refused + unmapped + other
   if (total === 0) return undefined
   const parts: string[] = []

@@ -14,9 +14,9 @@ import type { Forwarder, ForwarderEvents } from './forward/forwarder.js'
 import type { StorageGuard } from './storage-guard.js'
 import { FLAGS_WINDOW_MS, healthSnapshot, type HealthSnapshot } from './health.js'
 import { RecentFlags } from './recent-flags.js'
-import { ALARM_NAMES, evaluateAlarms, type Alarm, type AlarmExtras, type Severity, type UpstreamState } from './alarms.js'
-import { AlarmBook, alarmKey, type AlarmAck, type ListedAlarm } from './alarm-book.js'
-import { alarmLevel, ALARM_LEVELS, type AlarmLevel } from './alarm-level.js'
+import { ALARM_NAMES, evaluateAlarms, type Alarm, type AlarmExtras, type UpstreamState } from './alarms.js'
+import type { ListedAlarm } from './alarm-book.js'
+import { AlarmTracker, type ActiveAlarms } from './alarm-tracker.js'
 import { clearMovedAside } from './store/moved-aside.js'
 
 export interface HealthWatchOptions {
@@ -32,25 +32,16 @@ export interface HealthWatchOptions {
   changed?: (state: 'raised' | 'changed' | 'cleared', alarm: Alarm) => void
 }
 
-export interface ActiveAlarms {
-  /** when they were evaluated (ms), null before the first evaluation */
-  evaluatedAt: number | null
-  /** as evaluated (severity warning or critical), with the support level, when raised and the acknowledgement */
-  alarms: Array<Alarm & { level: AlarmLevel, raisedAt: number, acked: AlarmAck | null }>
-}
+export type { ActiveAlarms } from './alarm-tracker.js'
 
 /** The alarm that only a person can end: acknowledging it clears it (store/moved-aside.ts). */
 const ENDED_BY_ACK = 'database-moved-aside'
-
-const SEVERITIES: readonly Severity[] = ['warning', 'critical']
 
 export class HealthWatch {
   readonly #o: HealthWatchOptions
   readonly #upstream: UpstreamState
   readonly #flags: RecentFlags
-  #active = new Map<string, Alarm>()
-  readonly #book = new AlarmBook()
-  #evaluatedAt: number | null = null
+  readonly #tracker: AlarmTracker
   #timer?: NodeJS.Timeout
   #stopped = false
 
@@ -62,9 +53,7 @@ export class HealthWatch {
     opts.forwarder?.on('failure', (kind, error) => { up.lastFailure = { kind, error, at: opts.now() } })
     opts.guard.on('full', () => this.evaluate())
     opts.guard.on('resumed', () => this.evaluate())
-    for (const name of ALARM_NAMES) for (const s of SEVERITIES) opts.metrics.alarm.set({ name, severity: s }, 0)
-    for (const s of SEVERITIES) opts.metrics.alarmsActive.set({ severity: s }, 0)
-    for (const l of ALARM_LEVELS) opts.metrics.alarmsUnacknowledged.set({ severity: l }, 0)
+    this.#tracker = new AlarmTracker({ names: ALARM_NAMES, gauges: opts.metrics, log: opts.log, changed: opts.changed })
     const forwarder = opts.forwarder
     if (forwarder !== undefined) {
       opts.metrics.gauge('punchline_forward_in_flight_requests', 'Deliveries to the upstream in flight now (at most forward.concurrency)', () => forwarder.inFlight().length)
@@ -109,22 +98,17 @@ export class HealthWatch {
 
   /** What the last evaluation found (for /api/alarms: its fields as they were, and the new ones). */
   current (): ActiveAlarms {
-    const listed = new Map(this.#book.list().map(a => [alarmKey(a.name, a.device), a]))
-    const alarms = [...this.#active.values()].map(a => {
-      const l = listed.get(alarmKey(a.name, a.subject))!
-      return { ...a, level: alarmLevel(a), raisedAt: l.raisedAt, acked: l.acked }
-    })
-    return { evaluatedAt: this.#evaluatedAt, alarms }
+    return this.#tracker.current()
   }
 
   /** The raised alarms with their support level, when raised and the acknowledgement (/api/v1/alarms). */
   listed (): { evaluatedAt: number | null, items: ListedAlarm[] } {
-    return { evaluatedAt: this.#evaluatedAt, items: this.#book.list() }
+    return this.#tracker.listed()
   }
 
   /** The raised alarms of `name` (of one device when given), for a caller deciding whether it may acknowledge. */
   find (name: string, device?: string): ListedAlarm[] {
-    return this.#book.find(name, device)
+    return this.#tracker.find(name, device)
   }
 
   /**
@@ -132,12 +116,11 @@ export class HealthWatch {
    * alarm cannot clear by itself: acknowledging it ends it, as `punchline alarms ack` does.
    */
   acknowledge (name: string, device: string | undefined, by: string): ListedAlarm[] {
-    const acked = this.#book.ack(name, device, by, this.#o.now())
+    const acked = this.#tracker.acknowledge(name, device, by, this.#o.now())
     if (name === ENDED_BY_ACK && acked.length > 0) {
       clearMovedAside(this.#o.db)
       this.evaluate()
     }
-    this.#setGauges([...this.#active.values()])
     return acked
   }
 
@@ -164,38 +147,9 @@ export class HealthWatch {
       alarms = evaluateAlarms(this.snapshot(), config.alarms, this.extras(), now())
     } catch (err) {
       log.error({ err }, 'alarm evaluation failed; keeping the previous alarms')
-      return [...this.#active.values()]
+      return this.#tracker.active()
     }
-    const next = new Map(alarms.map(a => [key(a), a]))
-    for (const [k, a] of next) {
-      const was = this.#active.get(k)
-      if (was === undefined || was.severity !== a.severity) {
-        log[a.severity === 'critical' ? 'error' : 'warn']({ alarm: a.name, severity: a.severity, subject: a.subject, was: was?.severity }, `alarm ${was === undefined ? 'raised' : 'now ' + a.severity}: ${a.message}`)
-        this.#o.changed?.(was === undefined ? 'raised' : 'changed', a)
-      }
-    }
-    for (const [k, a] of this.#active) {
-      if (next.has(k)) continue
-      log.info({ alarm: a.name, severity: a.severity, subject: a.subject }, `alarm cleared: ${a.name}${a.subject === undefined ? '' : ' ' + a.subject}`)
-      this.#o.changed?.('cleared', a)
-    }
-    this.#active = next
-    this.#evaluatedAt = now()
-    this.#book.update(alarms, this.#evaluatedAt)
-    this.#setGauges(alarms)
+    this.#tracker.update(alarms, now())
     return alarms
   }
-
-  #setGauges (alarms: Alarm[]): void {
-    const m = this.#o.metrics
-    for (const s of SEVERITIES) {
-      m.alarmsActive.set({ severity: s }, alarms.filter(a => a.severity === s).length)
-      for (const name of ALARM_NAMES) m.alarm.set({ name, severity: s }, alarms.some(a => a.name === name && a.severity === s) ? 1 : 0)
-    }
-    for (const l of ALARM_LEVELS) m.alarmsUnacknowledged.set({ severity: l }, this.#book.unacknowledged(l))
-  }
-}
-
-function key (a: Alarm): string {
-  return alarmKey(a.name, a.subject)
 }

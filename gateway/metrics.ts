@@ -3,6 +3,7 @@
  * tests and the simulator). Every loss or refusal on the data path is a counter here.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { alarmGauges } from './alarm-gauges.js'
 
 export class GatewayMetrics {
   readonly registry = new Registry()
@@ -78,14 +79,10 @@ export class GatewayMetrics {
   readonly purged = this.#counter('punchline_retention_purged_punches_total',
     'Delivered punches deleted by retention (retention.deliveredDays)')
 
-  readonly alarmsActive = this.#gauge('punchline_alarms_active',
-    'Alarms active now, by severity (warning, critical); see /api/alarms', ['severity'])
-
-  readonly alarmsUnacknowledged = this.#gauge('punchline_alarms_unacknowledged',
-    'Alarms active and not acknowledged, by support level (critical, major, minor); alert on this one to let an acknowledgement silence a raise', ['severity'])
-
-  readonly alarm = this.#gauge('punchline_alarm',
-    '1 while an alarm of this name and severity is active (for any device), else 0', ['name', 'severity'])
+  readonly #alarmGauges = alarmGauges(this.registry)
+  readonly alarmsActive = this.#alarmGauges.alarmsActive
+  readonly alarmsUnacknowledged = this.#alarmGauges.alarmsUnacknowledged
+  readonly alarm = this.#alarmGauges.alarm
 
   constructor () {
     collectDefaultMetrics({ register: this.registry, prefix: 'punchline_process_' })

@@ -63,6 +63,7 @@ export async function clusterOpenApiDocument (): Promise<unknown> {
     settings: defaultConfig().http,
     db,
     cluster: { listNodes: never, listDeadLetters: never, replayDeadLetters: never, backlog: never, listDeviceStates: never },
+    alarms: () => ({ listed: () => ({ evaluatedAt: null, items: [] }), find: () => [], acknowledge: () => [] }),
     token: 'openapi-document-only-never-served',
     log: silentLogger()
   })

@@ -25,7 +25,8 @@ t.test('the cluster console: nodes for every role, dead letters and their replay
   // What the nodes would have written: a heartbeat, and a punch the upstream refused for good.
   const store = await PostgresClusterStore.open({ connectionString: postgres, poolSize: 1 })
   t.teardown(async () => await store.close())
-  await store.beat({ nodeId: 'n1', host: 'h1', pid: 11, version: '0.1.0', broker: 'mqtt://broker:1883', startedAt: T0, intervalMs: 5000, counts: { acked: 7, unacked: 0, punchesDelivered: 5, failed: 1, leaseLost: 0, queuedRows: 0, claimsHeld: 0 } })
+  // One beat and no more: an interval long enough that a loaded machine does not see it stale mid-test.
+  await store.beat({ nodeId: 'n1', host: 'h1', pid: 11, version: '0.1.0', broker: 'mqtt://broker:1883', startedAt: T0, intervalMs: 60_000, counts: { acked: 7, unacked: 0, punchesDelivered: 5, failed: 1, leaseLost: 0, queuedRows: 0, claimsHeld: 0 } })
   await parkOneRefusedPunch(store, T0)
 
   const data = join(dir, 'console-data')

@@ -1,8 +1,9 @@
 /**
  * The web console of a cluster (`punchline console --cluster`) in headless Chromium over a private
- * PostgreSQL: the Nodes page shows each node's heartbeat state and counts, the menu offers only the pages
- * a cluster's console has data for, the Dead letters page works on the cluster's dead letters, and the
- * Devices page shows the registry with the statuses the nodes stored, read only.
+ * PostgreSQL: the Nodes page shows each node's heartbeat state and counts and the cluster's alarms, the
+ * menu offers only the pages a cluster's console has data for, the Dead letters page works on the
+ * cluster's dead letters, and the Devices page shows the registry with the statuses the nodes stored,
+ * read only.
  */
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -58,12 +59,20 @@ t.test('a cluster console: the Nodes page by state, only the pages with data, th
   t.match(await viewer.page.locator('[data-summary]').textContent(), /1 alive, 1 stale, 1 stopped/)
   t.equal(await viewer.page.locator('[data-tile="dead-letters"] b').textContent(), '1', 'the shared outbox\'s backlog above the nodes')
   t.equal(await viewer.page.locator('.live').count(), 0, 'no live badge: a cluster console has no event stream')
+  const stale = viewer.page.locator('li[data-alarm="node-stale"]')
+  await stale.waitFor()
+  t.match(await stale.textContent(), /major node-stale \(n2\): node n2 on host-n2/, 'the cluster\'s alarms below the nodes')
+  t.equal(await stale.getByRole('button', { name: 'Acknowledge' }).count(), 0, 'a viewer may not acknowledge')
   t.same(unexpected(viewer.errors), [], 'no errors on the page')
   await viewer.context.close()
 
   const admin = await openConsole(browser, c)
   await logIn(admin.page, 'ada', adaPassword)
   t.same(await admin.page.getByRole('navigation', { name: 'pages' }).getByRole('link').allTextContents(), ['Nodes', 'Dead letters', 'Devices', 'Operators', 'Audit log'], 'an admin: no fleet, punches or terminals pages')
+  const staleForAdmin = admin.page.locator('li[data-alarm="node-stale"]')
+  await staleForAdmin.getByRole('button', { name: 'Acknowledge' }).click()
+  await staleForAdmin.getByText('acknowledged by ada').waitFor()
+  t.pass('an admin acknowledges it from the Nodes page')
   await goTo(admin.page, 'Dead letters')
   await admin.page.getByRole('cell', { name: 'unknown employee' }).waitFor()
   await admin.page.getByRole('button', { name: 'Replay all' }).click()

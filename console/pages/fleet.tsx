@@ -104,7 +104,7 @@ function mayAck (who: Who, a: Alarm): boolean {
   return may(who.role, 'ackAlarms') && (a.severity !== 'critical' || who.role === 'admin')
 }
 
-function Alarms ({ alarms, who, reload }: { alarms: Alarm[], who: Who, reload: () => Promise<void> }) {
+export function Alarms ({ alarms, who, reload }: { alarms: Alarm[], who: Who, reload: () => Promise<void> }) {
   const action = useAction()
   if (alarms.length === 0) return <p class='ok' data-alarms='none'>No alarms.</p>
   const ack = async (a: Alarm): Promise<void> => {

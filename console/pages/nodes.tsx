@@ -1,18 +1,19 @@
 /**
  * A cluster's nodes (GET /api/v1/cluster/nodes), shown by a cluster's console: each node's heartbeat state
  * (alive, stale: silent for three of its intervals, stopped), when it was last heard from, and its counts;
- * above them what waits in the shared outbox (GET /api/v1/backlog), as the Fleet page shows a box's.
- * Polled: the nodes send the console no events.
+ * above them what waits in the shared outbox (GET /api/v1/backlog), as the Fleet page shows a box's, and
+ * below them the cluster's alarms (GET /api/v1/alarms, which the console evaluates from the shared store)
+ * with the Fleet page's list and its acknowledgement. Polled: the nodes send the console no events.
  */
 import { api } from '../api/client.js'
-import type { Backlog } from '../api/shapes.js'
+import { readAlarms, type Backlog, type Who } from '../api/shapes.js'
 // The API's own shape: the console reads the nodes as the store lists them (docs/API.md, Cluster console).
 import type { NodeRecord, NodeState } from '../../shared/node-heartbeat.js'
 import { Failure } from '../ui/failure.js'
 import { dateTime } from '../ui/format.js'
 import { useLoad } from '../ui/use-load.js'
 import { usePolling } from '../ui/use-polling.js'
-import { BacklogTiles } from './fleet.js'
+import { Alarms, BacklogTiles } from './fleet.js'
 
 const POLL_MS = 5000
 
@@ -26,11 +27,13 @@ function silence (ms: number): string {
   return `${Math.round(s / 3600)} h ago`
 }
 
-export function NodesPage () {
+export function NodesPage ({ who }: { who: Who }) {
   const nodes = useLoad(async () => await api<NodeRecord[]>('GET', '/cluster/nodes'))
   const backlog = useLoad(async () => await api<Backlog>('GET', '/backlog'))
+  const alarms = useLoad(async () => await api<Parameters<typeof readAlarms>[0]>('GET', '/alarms').then(readAlarms))
   usePolling(nodes.reload, POLL_MS)
   usePolling(backlog.reload, POLL_MS)
+  usePolling(alarms.reload, POLL_MS)
   const rows = nodes.data ?? []
   const count = (s: NodeState): number => rows.filter(n => n.state === s).length
 
@@ -72,6 +75,9 @@ export function NodesPage () {
           </div>
         </>
       )}
+      <h2>Alarms</h2>
+      <Failure error={alarms.error} />
+      {alarms.data !== undefined && <Alarms alarms={alarms.data} who={who} reload={alarms.reload} />}
     </section>
   )
 }

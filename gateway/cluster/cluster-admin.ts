@@ -53,5 +53,7 @@ export interface ClusterAdmin {
   forgetNode: (nodeId: string) => Promise<'forgotten' | 'alive' | 'unknown'>
   /** what waits in the shared outbox, in the single box's Backlog shape (counts capped) */
   backlog: () => Promise<ClusterBacklog>
+  /** dead letters not replayed, by kind (the cluster console's dead-letters alarm) */
+  openDeadLetters: () => Promise<Record<string, number>>
   close: () => Promise<void>
 }

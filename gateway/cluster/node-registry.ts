@@ -25,9 +25,13 @@ export function nodeState (r: { stoppedAt: number | null, silentMs: number, inte
   return r.silentMs > STALE_BEATS * r.intervalMs ? 'stale' : 'alive'
 }
 
+/** what a node id may be (and so node-stale's subject, which ?device= names on the console's alarm routes) */
+export const NODE_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$'
+const NODE_ID = new RegExp(NODE_ID_PATTERN)
+
 /** Refuses a heartbeat a store should not keep, naming the field and the rule. */
 export function checkBeat (b: NodeBeat): void {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(b.nodeId)) throw new RangeError(`nodeId: must be 1 to 64 letters, digits, '.', '_' or '-' (got '${b.nodeId}')`)
+  if (!NODE_ID.test(b.nodeId)) throw new RangeError(`nodeId: must be 1 to 64 letters, digits, '.', '_' or '-' (got '${b.nodeId}')`)
   if (!Number.isInteger(b.intervalMs) || b.intervalMs < MIN_HEARTBEAT_MS || b.intervalMs > MAX_HEARTBEAT_MS) {
     throw new RangeError(`intervalMs: must be a whole number from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS} (got ${b.intervalMs})`)
   }

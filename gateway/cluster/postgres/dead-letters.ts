@@ -70,6 +70,12 @@ export async function listDeadLetters (pool: pg.Pool, limit: number): Promise<De
   return res.rows
 }
 
+/** Dead letters not replayed, by kind, as the single box's health snapshot counts them (the alarm's evidence). */
+export async function openDeadLetters (pool: pg.Pool): Promise<Record<string, number>> {
+  const res = await pool.query<{ kind: string, n: number }>('SELECT kind, count(*)::int AS n FROM dead_letters WHERE replayed IS NULL GROUP BY kind')
+  return Object.fromEntries(res.rows.map(r => [r.kind, r.n]))
+}
+
 /** Puts dead letters back in the outbox (all, those of a kind, or by punch row id); how many. */
 export async function replayDeadLetters (pool: pg.Pool, which: readonly number[] | 'all' | DeadLetterKind): Promise<number> {
   return await inTransaction(pool, async c => {

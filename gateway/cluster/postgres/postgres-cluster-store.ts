@@ -9,7 +9,7 @@ import type { CommitOutcome, JobRows } from '../../ingest/commit-writer.js'
 import type { DeadLetter, DeadLetterKind } from '../../store/forward-store.js'
 import type { RosterEntry } from '../../store/roster-store.js'
 import { checkClaim, checkRelease, type ClaimedBatch, type ClaimOptions, type ClusterStore, type DeadLetterOptions, type ReleaseOptions } from '../cluster-store.js'
-import { deadLetterBatch, listDeadLetters, replayDeadLetters, splitBatch } from './dead-letters.js'
+import { deadLetterBatch, listDeadLetters, openDeadLetters, replayDeadLetters, splitBatch } from './dead-letters.js'
 import type { ClusterRules } from '../cluster-rules.js'
 import { flagGroup } from './group-flagger.js'
 import { recordClock } from './shared-clocks.js'
@@ -158,6 +158,10 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async backlog (): Promise<ClusterBacklog> {
     return await outboxBacklog(this.#pool)
+  }
+
+  async openDeadLetters (): Promise<Record<string, number>> {
+    return await openDeadLetters(this.#pool)
   }
 
   async close (): Promise<void> {

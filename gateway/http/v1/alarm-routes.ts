@@ -14,11 +14,11 @@ import { sendJson, type ApiError } from '../errors.js'
 import { ANY_ROLE } from './access.js'
 import { ERROR, REFUSALS, SECURITY, TIME } from './schemas.js'
 
-const ITEM = {
+const item = (names: readonly string[]) => ({
   type: 'object',
   required: ['name', 'severity', 'message', 'raisedAt', 'acked'],
   properties: {
-    name: { type: 'string', enum: ALARM_NAMES },
+    name: { type: 'string', enum: names },
     device: { type: 'string', description: 'the device it is about; absent for the gateway as a whole' },
     severity: { type: 'string', enum: ALARM_LEVELS },
     message: { type: 'string', description: 'what is wrong and what to do' },
@@ -30,16 +30,22 @@ const ITEM = {
       description: 'who acknowledged this raise and when; null while nobody has'
     }
   }
-} as const
+} as const)
 
 export interface AlarmRouteParts {
   alarms: HttpOptions['alarms']
+  /** the alarms this process raises (ALARM_NAMES unless told: a cluster's console raises CLUSTER_ALARM_NAMES) */
+  names?: readonly string[]
+  /** what ?device= may be: a device id unless told (a cluster's console: a node id too, which may hold '.') */
+  subjectPattern?: string
   audit: AuditLog
   refused: (reason: HttpRefusal) => void
   now: () => number
 }
 
 export function registerAlarmRoutes (app: FastifyInstance, parts: AlarmRouteParts): void {
+  const names = parts.names ?? ALARM_NAMES
+  const ITEM = item(names)
   app.get('/api/v1/alarms', {
     config: { roles: ANY_ROLE },
     schema: {
@@ -57,8 +63,8 @@ export function registerAlarmRoutes (app: FastifyInstance, parts: AlarmRoutePart
       description: 'admin for every alarm; hr for major and minor ones. database-moved-aside ends when acknowledged (as punchline alarms ack does).',
       tags: ['alarms'],
       security: SECURITY,
-      params: { type: 'object', required: ['name'], properties: { name: { type: 'string', enum: ALARM_NAMES } } },
-      querystring: { type: 'object', additionalProperties: false, properties: { device: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } },
+      params: { type: 'object', required: ['name'], properties: { name: { type: 'string', enum: names } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { device: { type: 'string', pattern: parts.subjectPattern ?? '^[A-Za-z0-9_-]{1,64}$' } } },
       response: {
         200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ITEM } } },
         ...REFUSALS,

@@ -1,0 +1,101 @@
+/**
+ * The cluster console's alarms (docs/DESIGN-NOTES.md, "Alarms for a cluster"): every
+ * `alarms.intervalSeconds` it reads the nodes, the shared outbox's backlog and the open dead letters from
+ * PostgreSQL, evaluates (cluster-alarms.ts) and hands the result to an AlarmTracker, the single box's
+ * book, log lines and gauges. One reading at a time, each bounded by READ_TIMEOUT_MS: a store that does not
+ * answer raises cluster-store-unreachable instead of leaving the last good picture standing.
+ */
+import type { Logger } from '../../../shared/log.js'
+import type { GatewayConfig } from '../../config.js'
+import { CLUSTER_ALARM_NAMES, type Alarm } from '../../alarms.js'
+import type { AlarmGauges } from '../../alarm-gauges.js'
+import type { ListedAlarm } from '../../alarm-book.js'
+import { AlarmTracker } from '../../alarm-tracker.js'
+import type { ClusterAdmin } from '../cluster-admin.js'
+import { evaluateClusterAlarms, type ClusterReading } from './cluster-alarms.js'
+
+/** longest one reading of the shared store may take before the console calls it unreachable */
+export const READ_TIMEOUT_MS = 10_000
+
+export interface ClusterAlarmWatchOptions {
+  store: Pick<ClusterAdmin, 'listNodes' | 'backlog' | 'openDeadLetters'>
+  thresholds: GatewayConfig['alarms']
+  gauges: AlarmGauges
+  log: Logger
+  now: () => number
+}
+
+export class ClusterAlarmWatch {
+  readonly #o: ClusterAlarmWatchOptions
+  readonly #tracker: AlarmTracker
+  #timer?: NodeJS.Timeout
+  #running?: Promise<void>
+
+  constructor (opts: ClusterAlarmWatchOptions) {
+    this.#o = opts
+    this.#tracker = new AlarmTracker({ names: CLUSTER_ALARM_NAMES, gauges: opts.gauges, log: opts.log })
+  }
+
+  start (): void {
+    void this.evaluate()
+    this.#timer = setInterval(() => { void this.evaluate() }, this.#o.thresholds.intervalSeconds * 1000)
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#running
+  }
+
+  /** Reads the store and evaluates; a reading still under way is awaited, not doubled. Never rejects. */
+  async evaluate (): Promise<Alarm[]> {
+    this.#running ??= this.#evaluate().finally(() => { this.#running = undefined })
+    await this.#running
+    return this.#tracker.active()
+  }
+
+  async #evaluate (): Promise<void> {
+    const { store, thresholds, now } = this.#o
+    this.#tracker.update(await clusterAlarmsNow(store, thresholds, now), now())
+  }
+
+  listed (): { evaluatedAt: number | null, items: ListedAlarm[] } {
+    return this.#tracker.listed()
+  }
+
+  find (name: string, device?: string): ListedAlarm[] {
+    return this.#tracker.find(name, device)
+  }
+
+  acknowledge (name: string, device: string | undefined, by: string): ListedAlarm[] {
+    return this.#tracker.acknowledge(name, device, by, this.#o.now())
+  }
+}
+
+/** One reading of the store, evaluated (the console's watch, `punchline alarms --cluster`). Never rejects. */
+export async function clusterAlarmsNow (store: ClusterAlarmWatchOptions['store'], thresholds: ClusterAlarmWatchOptions['thresholds'], now: () => number): Promise<Alarm[]> {
+  let reading: ClusterReading | { error: string }
+  try {
+    reading = await withTimeout(read(store), READ_TIMEOUT_MS)
+  } catch (err) {
+    reading = { error: err instanceof Error ? err.message : String(err) }
+  }
+  return evaluateClusterAlarms(reading, thresholds, now())
+}
+
+async function read (s: ClusterAlarmWatchOptions['store']): Promise<ClusterReading> {
+  const [nodes, backlog, deadLetters] = await Promise.all([s.listNodes(), s.backlog(), s.openDeadLetters()])
+  return { nodes, backlog, deadLetters }
+}
+
+async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([p, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The alarms of a cluster (docs/DESIGN-NOTES.md, "Alarms for a cluster"), judged by its console from what
+ * the shared store says: a pure function of the nodes' heartbeats, the shared outbox's backlog and the open
+ * dead letters, or of the error that kept the console from reading them. The backlog and dead-letter alarms
+ * are the single box's own functions (alarms.ts), with the same thresholds (alarms.backlogAgeMinutes).
+ */
+import type { GatewayConfig } from '../../config.js'
+import { backlogOld, deadLetters, type Alarm } from '../../alarms.js'
+import { formatDuration } from '../../units.js'
+import type { ClusterBacklog } from '../cluster-admin.js'
+import type { NodeRecord } from '../node-registry.js'
+
+/** what the console read from the shared store for one evaluation */
+export interface ClusterReading {
+  nodes: readonly NodeRecord[]
+  backlog: ClusterBacklog
+  deadLetters: Record<string, number>
+}
+
+export function evaluateClusterAlarms (r: ClusterReading | { error: string }, th: Pick<GatewayConfig['alarms'], 'backlogAgeMinutes'>, now: number): Alarm[] {
+  if ('error' in r) return [storeUnreachable(r.error)]
+  const out: Alarm[] = []
+  const push = (a: Alarm | undefined): void => { if (a !== undefined) out.push(a) }
+  push(noNodeAlive(r.nodes, r.backlog))
+  for (const n of r.nodes) push(nodeStale(n))
+  const age = r.backlog.oldestReceived === null ? null : Math.max(0, now - r.backlog.oldestReceived)
+  push(backlogOld({ pendingPunches: r.backlog.pendingPunches, oldestPendingAgeMs: age }, th,
+    "the nodes' forwarders have not had it accepted: see the nodes' failed counts (punchline nodes --cluster) and their forwarder logs; nothing is dropped meanwhile"))
+  push(deadLetters(r.deadLetters))
+  return out
+}
+
+/** The console cannot read the shared store: it cannot tell whether punches are acked or delivered. */
+function storeUnreachable (error: string): Alarm {
+  return {
+    name: 'cluster-store-unreachable',
+    severity: 'critical',
+    message: `the console cannot read the shared store (${error}): it cannot tell whether the nodes ack and deliver punches; ` +
+      'the nodes need the same PostgreSQL to ack punches: check it, and the console\'s cluster.postgres'
+  }
+}
+
+function noNodeAlive (nodes: readonly NodeRecord[], backlog: ClusterBacklog): Alarm | undefined {
+  if (nodes.some(n => n.state === 'alive')) return undefined
+  const states = nodes.length === 0 ? 'no node has ever written a heartbeat' : nodes.map(n => `${n.nodeId} ${n.state}`).join(', ')
+  return {
+    name: 'no-node-alive',
+    severity: 'critical',
+    message: `no gateway node is alive (${states}): nothing acks punches (the devices keep them in their rings and resend) and nothing forwards the ${backlog.pendingPunches}${backlog.capped ? '+' : ''} waiting; start a node (punchline gateway --cluster)`
+  }
+}
+
+function nodeStale (n: NodeRecord): Alarm | undefined {
+  if (n.state !== 'stale') return undefined
+  return {
+    name: 'node-stale',
+    severity: 'warning',
+    message: `node ${n.nodeId} on ${n.host} (pid ${n.pid}) has written no heartbeat for ${formatDuration(n.silentMs)}: probably dead; ` +
+      'the batches it held go to other nodes once their lease runs out (cluster.leaseMs) and its devices reconnect to the others; ' +
+      `restart it, or if it is gone for good: punchline nodes forget ${n.nodeId} --cluster`,
+    subject: n.nodeId
+  }
+}

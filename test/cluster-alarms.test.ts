@@ -1,0 +1,67 @@
+/**
+ * The cluster's alarms as a pure function of one reading of the shared store (gateway/cluster/console/
+ * cluster-alarms.ts): the cases the process test (cluster-console-alarms.test.ts) does not reach quickly.
+ */
+import t from 'tap'
+import { evaluateClusterAlarms, type ClusterReading } from '../gateway/cluster/console/cluster-alarms.js'
+import type { NodeRecord } from '../gateway/cluster/node-registry.js'
+
+const NOW = Date.parse('2026-12-07T12:00:00Z')
+const TH = { backlogAgeMinutes: 30 }
+
+function node (nodeId: string, state: NodeRecord['state']): NodeRecord {
+  return {
+    nodeId,
+    state,
+    host: `host-${nodeId}`,
+    pid: 7,
+    version: '0.1.0',
+    broker: 'mqtt://b:1883',
+    startedAt: NOW - 3_600_000,
+    intervalMs: 5000,
+    lastSeen: NOW - 60_000,
+    stoppedAt: state === 'stopped' ? NOW - 60_000 : null,
+    silentMs: 60_000,
+    counts: { acked: 0, unacked: 0, punchesDelivered: 0, failed: 0, leaseLost: 0, queuedRows: 0, claimsHeld: 0 }
+  }
+}
+
+function reading (over: Partial<ClusterReading> = {}): ClusterReading {
+  return { nodes: [node('n1', 'alive')], backlog: { batches: 0, pendingPunches: 0, oldestReceived: null, deadLetters: 0, capped: false }, deadLetters: {}, ...over }
+}
+
+t.test('a healthy cluster raises nothing', async t => {
+  t.same(evaluateClusterAlarms(reading(), TH, NOW), [])
+})
+
+t.test('no node at all: no-node-alive, critical, saying none ever beat and counting a capped backlog as a floor', async t => {
+  const alarms = evaluateClusterAlarms(reading({ nodes: [], backlog: { batches: 9, pendingPunches: 1_000_000, oldestReceived: NOW - 1000, deadLetters: 0, capped: true } }), TH, NOW)
+  t.match(alarms, [{ name: 'no-node-alive', severity: 'critical', message: /no node has ever written a heartbeat.*the 1000000\+ waiting/ }])
+})
+
+t.test('stale nodes: one major alarm each, and no-node-alive once none is alive', async t => {
+  const some = evaluateClusterAlarms(reading({ nodes: [node('n1', 'alive'), node('n2', 'stale'), node('n3', 'stopped')] }), TH, NOW)
+  t.match(some, [{ name: 'node-stale', subject: 'n2', severity: 'warning', message: /punchline nodes forget n2 --cluster/ }])
+  t.equal(some.length, 1, 'a stopped node raises nothing while another is alive')
+  const none = evaluateClusterAlarms(reading({ nodes: [node('n2', 'stale'), node('n3', 'stopped')] }), TH, NOW)
+  t.same(none.map(a => [a.name, a.subject ?? '', a.severity]), [['no-node-alive', '', 'critical'], ['node-stale', 'n2', 'warning']])
+  t.match(none[0].message, /\(n2 stale, n3 stopped\)/)
+})
+
+t.test('the backlog: warning past backlogAgeMinutes, critical past 4 times it; off at 0', async t => {
+  const at = (ageMs: number): ClusterReading => reading({ backlog: { batches: 1, pendingPunches: 3, oldestReceived: NOW - ageMs, deadLetters: 0, capped: false } })
+  t.same(evaluateClusterAlarms(at(29 * 60_000), TH, NOW), [])
+  t.match(evaluateClusterAlarms(at(31 * 60_000), TH, NOW), [{ name: 'backlog-old', severity: 'warning', message: /oldest of 3 punches.*nodes' forwarders/ }])
+  t.match(evaluateClusterAlarms(at(121 * 60_000), TH, NOW), [{ name: 'backlog-old', severity: 'critical' }])
+  t.same(evaluateClusterAlarms(at(121 * 60_000), { backlogAgeMinutes: 0 }, NOW), [])
+})
+
+t.test('dead letters by kind, in the single box\'s words', async t => {
+  t.match(evaluateClusterAlarms(reading({ deadLetters: { refused: 2, unmapped: 1 } }), TH, NOW),
+    [{ name: 'dead-letters', severity: 'warning', message: /^3 dead letters wait: 2 refused .*; 1 for people the roster does not map/ }])
+})
+
+t.test('the store unreadable: only cluster-store-unreachable, critical, with the error', async t => {
+  t.match(evaluateClusterAlarms({ error: 'connect ECONNREFUSED /tmp/.s.PGSQL.5432' }, TH, NOW),
+    [{ name: 'cluster-store-unreachable', severity: 'critical', message: /\(connect ECONNREFUSED \/tmp\/\.s\.PGSQL\.5432\)/ }])
+})
