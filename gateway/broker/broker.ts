@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
 import { guardConnection, type ConnectionSocket } from './guarded-connection.js'
+import { ConnectingBound } from './admission.js'
 import { PartialBudget, type FrameMeter, type FrameProblem } from './packet-guard.js'
 import { readTlsMaterial, secureContextOptions, type TlsFiles } from './tls-material.js'
 
@@ -41,6 +42,8 @@ export interface BrokerHandle {
    * same bounds and hooks as a TCP one.
    */
   accept: (socket: ConnectionSocket) => void
+  /** connections accepted whose CONNECT is not accepted yet (at most `maxConnecting`) */
+  connecting: () => number
   close: () => Promise<void>
 }
 
@@ -54,11 +57,15 @@ export interface BrokerOptions {
   maxConnectBytes: number
   /** the bytes of unfinished packets of all connections together */
   maxPartialBytes: number
+  /** connections accepted and not yet accepted by the broker, at most (admission.ts); past it CONNACK 3 at once */
+  maxConnecting: number
   /** an mqtts listener on `tls.port` with the certificate and key in these PEM files */
   tls?: TlsFiles & { port: number }
   hooks: Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'published'>
   /** a connection closed for breaking a packet bound (packet-guard.ts) */
   onRefused: (problem: FrameProblem, socket: ConnectionSocket) => void
+  /** a connection refused because `maxConnecting` connections were being set up already */
+  onConnectingFull: (socket: ConnectionSocket) => void
   /** a TLS connection that failed before its handshake completed (plain MQTT, untrusted certificate, hang-up) */
   onTlsError?: (err: Error, socket: Socket) => void
 }
@@ -79,11 +86,15 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   const bounds = { maxPacketBytes: opts.maxPacketBytes, maxConnectBytes: opts.maxConnectBytes, budget: new PartialBudget(opts.maxPartialBytes) }
   // Connections whose CONNECT is not accepted yet; aedes emits 'client' once it is (after authenticate).
   const connecting = new WeakMap<object, FrameMeter>()
+  const admission = new ConnectingBound(opts.maxConnecting)
   broker.on('client', (client: Client) => {
     connecting.get(client.conn)?.admit()
     connecting.delete(client.conn)
+    admission.settled(client.conn)
   })
   const accept = (socket: ConnectionSocket): void => {
+    // First, before aedes makes a client of it: a refused connection costs a write and a close.
+    if (!admission.enter(socket)) return opts.onConnectingFull(socket)
     ;(socket as Partial<Socket>).setNoDelay?.(true)
     // aedes reads the socket itself, through the size bounds (guarded-connection.ts), set first.
     connecting.set(socket, guardConnection(socket, bounds, (problem) => opts.onRefused(problem, socket)))
@@ -140,6 +151,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     port: server === undefined ? 0 : boundPort(server, opts.port),
     tls,
     accept,
+    connecting: () => admission.count,
     close: async () => {
       // A server's 'close' comes only once every connection has ended, and closing the broker is what
       // ends them (it closes every client): stop accepting, close the broker, then wait for the servers.
