@@ -21,6 +21,8 @@ export interface DrainShape {
   timeoutS: number
   /** node flags for the gateway child of the first run's drain (--cpu-prof ...) */
   gatewayNodeArgs?: string[]
+  /** node flags for the gateway child of every run (BENCH_DRAIN_GATEWAY_FLAGS: V8 heap flags to compare) */
+  gatewayFlags?: string[]
 }
 
 /** One timeline sample, seconds from the first connect. */

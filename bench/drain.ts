@@ -104,7 +104,7 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
   let gw: BenchGateway | undefined
   let fleet: LiteFleet | undefined
   try {
-    gw = await startGateway({ dataDir: join(dir, 'gateway'), upstream: sink?.url, config, nodeArgs })
+    gw = await startGateway({ dataDir: join(dir, 'gateway'), upstream: sink?.url, config, nodeArgs: [...shape.gatewayFlags ?? [], ...nodeArgs ?? []] })
     const pid = gw.child.pid
     const startRss = procMemory(pid).rss
     fleet = new LiteFleet({ url: gw.url, rings: filledRings(shape.devices, punches, Date.now()), idPrefix: 'DRAIN-', uplink: { fw: 'bench' }, connackTimeoutMs: shape.connackTimeoutMs })

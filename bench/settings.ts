@@ -98,7 +98,8 @@ export function readBenchSettings (env: Env): BenchSettings {
       connackTimeoutMs: positive(env, 'BENCH_DRAIN_CONNACK_TIMEOUT_MS'),
       forwardBatch: positive(env, 'BENCH_DRAIN_FORWARD_BATCH'),
       timeoutS: 900,
-      gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
+      gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`],
+      gatewayFlags: given(env, 'BENCH_DRAIN_GATEWAY_FLAGS')?.split(/\s+/).filter(f => f !== '')
     },
     shapes: {
       window1: { devices: num('BENCH_SHAPES_DEVICES', 50), batches: num('BENCH_SHAPES_BATCHES', 40), batchSize: 100, window: 1 },
