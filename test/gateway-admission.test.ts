@@ -88,3 +88,25 @@ t.test('past mqtt.maxConnecting a connection gets CONNACK 3 at once, is counted,
   t.equal((stored.get('T-LATE') as { n: number }).n, 250, 'every punch acked is stored')
   t.equal((stored.get('T-EARLY') as { n: number }).n, 3, 'and the early device\'s')
 })
+
+t.test('mqtt.acceptsPerTurn: copies of the listening socket take connections; a stop closes them all', async t => {
+  const dir = t.testdir()
+  const config = writeGatewayConfig(dir, { mqtt: { acceptsPerTurn: 4 } })
+  const gw = await startGatewayProcess({ dataDir: join(dir, 'gw'), allowAnonymous: true, args: ['--config', config] })
+  t.teardown(async () => await gw.stop())
+  t.equal(gw.logs.find(l => l.msg === 'gateway ready')?.acceptsPerTurn, 4, 'the ready line says how many a turn accepts')
+
+  // Opened at once, so the kernel hands them to whichever copy epoll reports: each must reach the broker.
+  const devices = await Promise.all(Array.from({ length: 30 }, async (_, i) => await connectDevice(gw.mqttUrl, `T-${i}`)))
+  await Promise.all(devices.map(async (d, i) => await d.publish(batch(`b-${i}`, [1, 2]))))
+  for (const [i, d] of devices.entries()) t.same(((await d.ackFor(`b-${i}`)) as BatchAck).ok, [[1, 2]], `device ${i} acked`)
+  for (const d of devices) await d.close()
+
+  await gw.stop()
+  const refused = await new Promise<string>(resolve => {
+    const s = netConnect(gw.mqttPort, '127.0.0.1')
+    s.once('connect', () => { s.destroy(); resolve('connected') })
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))
+  })
+  t.equal(refused, 'ECONNREFUSED', 'after the stop no copy listens')
+})

@@ -9,6 +9,7 @@
  */
 import type { Duplex } from 'node:stream'
 import { FrameMeter, type FrameBounds, type FrameProblem } from './packet-guard.js'
+import type { ReadBudget } from './read-budget.js'
 
 /** What a connection needs of its socket: a TCP or TLS socket, or an in-process stream (the simulator's). */
 export type ConnectionSocket = Duplex & { readonly remoteAddress?: string, readonly remotePort?: number }
@@ -20,9 +21,10 @@ export type ConnectionSocket = Duplex & { readonly remoteAddress?: string, reado
  * bound wraps this socket's read(), so the chunk in which an oversized header arrives never reaches
  * aedes's parser, however small the bound. (A 'data' listener would see the chunk only as read() returns
  * it to aedes, which then parses it anyway: a packet over a small bound but within one chunk would still
- * reach ingest.) Returns the meter, to admit() the connection once its CONNECT is accepted.
+ * reach ingest.) Returns the meter, to admit() the connection once its CONNECT is accepted. Once it is, its
+ * reads also share the loop's `budget` of bytes per turn (read-budget.ts).
  */
-export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, onRefused: (problem: FrameProblem) => void): FrameMeter {
+export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, budget: ReadBudget, onRefused: (problem: FrameProblem) => void): FrameMeter {
   const meter = new FrameMeter(bounds)
   const read = socket.read
   let refused = false
@@ -32,8 +34,10 @@ export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, 
   socket.read = (size?: number): unknown => {
     // Once refused, nothing more of this connection is handed on (the socket is closing).
     if (refused) return null
+    if (meter.admitted && !budget.mayRead(socket)) return null
     const chunk: unknown = read.call(socket, size)
     if (chunk === null) return null
+    if (meter.admitted) budget.spent((chunk as Buffer).length)
     const problem = meter.feed(chunk as Buffer)
     if (problem === undefined) {
       // Only a connection that ever holds part of a packet needs to give it back when it goes.

@@ -27,6 +27,9 @@ export const broker: LifeStep = {
       maxConnectBytes: config.mqtt.maxConnectBytes,
       maxPartialBytes: config.mqtt.maxPartialBytes,
       maxConnecting: config.mqtt.maxConnecting,
+      acceptsPerTurn: config.mqtt.acceptsPerTurn,
+      readBytesPerTurn: config.mqtt.readBytesPerTurn,
+      onCopiesFailed: (err: Error) => log.warn({ err: err.message }, 'the MQTT listener accepts one connection per turn of the event loop: its copies could not be made'),
       tls: tlsEnabled(config) ? config.mqtt.tls : undefined,
       onTlsError: (err: Error, socket: Socket) => {
         // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
@@ -82,8 +85,5 @@ export const intake: LifeStep = {
 
 /** No new connections on the MQTT listeners (open ones stay until the broker closes). */
 function stopListening (life: LifeContext): void {
-  const handle = life.broker
-  if (handle === undefined) return
-  if (handle.server?.listening === true) handle.server.close()
-  if (handle.tls?.server.listening === true) handle.tls.server.close()
+  life.broker?.stopListening()
 }
