@@ -85,6 +85,9 @@ export interface DrainSetting {
   uplinkConnackTimeoutMs: number
   /** libuv of the Node that measured (it decides how many connections a turn of the loop accepts) */
   libuv: string
+  /** the gateway's mqtt.acceptsPerTurn and mqtt.readBytesPerTurn defaults (absent in figures from before them) */
+  acceptsPerTurn?: number
+  readBytesPerTurn?: number
 }
 
 /** How many connections waiting to be accepted one turn of the event loop took. */

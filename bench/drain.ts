@@ -274,7 +274,9 @@ function drainSetting (): DrainSetting {
     idleConnecting: IDLE_CONNECTING,
     forward: { batchSize: forward.batchSize, lingerMs: forward.lingerMs, concurrency: forward.concurrency },
     uplinkConnackTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-    libuv: process.versions.uv
+    libuv: process.versions.uv,
+    acceptsPerTurn: defaultConfig().mqtt.acceptsPerTurn,
+    readBytesPerTurn: defaultConfig().mqtt.readBytesPerTurn
   }
 }
 

@@ -70,6 +70,7 @@ export const gatewayConfigSchema = {
       maxConnecting: wholeBetween(1, 100_000),
       acceptsPerTurn: wholeBetween(1, 64),
       readBytesPerTurn: wholeBetween(4096, 1024 * 1024 * 1024),
+      maxReadBytesInFlight: wholeBetween(4096, 1024 * 1024 * 1024),
       tls: section({ port, cert: text, key: text })
     }),
     http: section({

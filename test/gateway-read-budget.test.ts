@@ -1,8 +1,9 @@
 /**
- * The bytes read per turn of the event loop (gateway/broker/read-budget.ts, `mqtt.readBytesPerTurn`), at its
- * smallest, on a real gateway process: connections held back by it are read again in later turns, so
- * devices whose batches are each larger than the whole budget still drain their rings, every punch acked is
- * stored once, and a device connecting meanwhile is admitted (its CONNECT is not held back).
+ * The bytes read per turn of the event loop and in flight (gateway/broker/read-budget.ts,
+ * `mqtt.readBytesPerTurn`, `mqtt.maxReadBytesInFlight`), both at their smallest, on a real gateway process:
+ * connections held back are read again in later turns, so devices whose batches are each larger than the
+ * whole budget still drain their rings, every punch acked is stored once, and a device connecting
+ * meanwhile is admitted (its CONNECT is not held back).
  */
 import t from 'tap'
 import { join } from 'node:path'
@@ -24,7 +25,7 @@ function filled (d: number): Ring {
 
 t.test('with the smallest read budget every device drains and every acked punch is stored', async t => {
   const dir = t.testdir()
-  const config = writeGatewayConfig(dir, { mqtt: { readBytesPerTurn: 4096 } })
+  const config = writeGatewayConfig(dir, { mqtt: { readBytesPerTurn: 4096, maxReadBytesInFlight: 4096 } })
   const gw = await startGatewayProcess({ dataDir: join(dir, 'gw'), allowAnonymous: true, args: ['--config', config] })
   t.teardown(async () => await gw.stop())
   const log = pino({ level: 'silent' })

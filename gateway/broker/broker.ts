@@ -67,6 +67,8 @@ export interface BrokerOptions {
   maxConnecting: number
   /** bytes read from connected devices per turn of the event loop, about (read-budget.ts) */
   readBytesPerTurn: number
+  /** bytes read from connected devices and not yet done with, about (read-budget.ts) */
+  maxReadBytesInFlight: number
   /** connections the plain listener may accept per turn of the event loop (accept-copies.ts); 1: Node's own */
   acceptsPerTurn: number
   /** the copies of the plain listener could not be made: it accepts one per turn */
@@ -98,7 +100,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   const bounds = { maxPacketBytes: opts.maxPacketBytes, maxConnectBytes: opts.maxConnectBytes, budget: new PartialBudget(opts.maxPartialBytes) }
   // Connections whose CONNECT is not accepted yet; aedes emits 'client' once it is (after authenticate).
   const connecting = new WeakMap<object, FrameMeter>()
-  const readBudget = new ReadBudget(opts.readBytesPerTurn)
+  const readBudget = new ReadBudget(opts.readBytesPerTurn, opts.maxReadBytesInFlight)
   const admission = new ConnectingBound(opts.maxConnecting)
   broker.on('client', (client: Client) => {
     connecting.get(client.conn)?.admit()

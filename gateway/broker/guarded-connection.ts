@@ -29,25 +29,36 @@ export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, 
   const read = socket.read
   let refused = false
   let releasing = false
+  /** bytes of the last chunk handed to aedes, in flight until it reads again */
+  let outstanding = 0
   // An arrow function: its shape is shared by every connection's (under tsx a named function expression
   // gets its name redefined, and with it a shape and property table of its own for each connection).
   socket.read = (size?: number): unknown => {
     // Once refused, nothing more of this connection is handed on (the socket is closing).
     if (refused) return null
-    if (meter.admitted && !budget.mayRead(socket)) return null
+    if (meter.admitted) {
+      // aedes reads again once the packets of its last chunk are done: that chunk is no longer in flight.
+      if (outstanding > 0) { budget.done(outstanding); outstanding = 0 }
+      if (!budget.mayRead(socket)) return null
+    }
     const chunk: unknown = read.call(socket, size)
     if (chunk === null) return null
-    if (meter.admitted) budget.spent((chunk as Buffer).length)
+    if (meter.admitted) {
+      outstanding = (chunk as Buffer).length
+      budget.spent(outstanding)
+    }
     const problem = meter.feed(chunk as Buffer)
     if (problem === undefined) {
-      // Only a connection that ever holds part of a packet needs to give it back when it goes.
-      if (!releasing && meter.held > 0) {
+      // Only a connection that ever holds part of a packet, or a chunk in flight, needs to give it back when it goes.
+      if (!releasing && (meter.held > 0 || outstanding > 0)) {
         releasing = true
-        socket.once('close', () => meter.release())
+        socket.once('close', () => { meter.release(); budget.done(outstanding); outstanding = 0 })
       }
       return chunk
     }
     refused = true
+    budget.done(outstanding)
+    outstanding = 0
     meter.release()
     onRefused(problem)
     socket.destroy(new Error(problem.message))

@@ -9,21 +9,34 @@
  * connection waits its turn in a queue, read again (in order) from the next turn's check phase, after
  * the loop has polled its sockets (and accepted) once more. Connections whose CONNECT is not accepted
  * yet are not held back: they are what the budget makes room for.
+ *
+ * The same budget bounds what is read and not yet done (`mqtt.maxReadBytesInFlight`): aedes reads a
+ * connection's next chunk only once the packets of its last one are done, so a chunk counts from its read
+ * until the connection reads again (or closes). With every device of a reconnected fleet admitted at once,
+ * each with its batches in flight, that is what the gateway's memory grows with.
  */
 import type { ConnectionSocket } from './guarded-connection.js'
 
 export class ReadBudget {
   readonly perTurn: number
+  readonly maxInFlight: number
   #left: number
+  #inFlight = 0
   #scheduled = false
   /** connections waiting to read, oldest first; `#held` says which are in it */
   #queue: ConnectionSocket[] = []
   readonly #held = new WeakSet<object>()
   readonly #flush = (): void => this.#run()
 
-  constructor (perTurn: number) {
+  constructor (perTurn: number, maxInFlight: number) {
     this.perTurn = perTurn
+    this.maxInFlight = maxInFlight
     this.#left = perTurn
+  }
+
+  /** Bytes read whose connection has not read again yet. */
+  get inFlight (): number {
+    return this.#inFlight
   }
 
   /** Connections waiting for a turn to read. */
@@ -34,17 +47,24 @@ export class ReadBudget {
   /** May `socket` read now? If not, it is queued and read again in a later turn. */
   mayRead (socket: ConnectionSocket): boolean {
     if (this.#held.has(socket)) return false
-    if (this.#left > 0) return true
+    if (this.#left > 0 && this.#inFlight < this.maxInFlight) return true
     this.#held.add(socket)
     this.#queue.push(socket)
     this.#schedule()
     return false
   }
 
-  /** `bytes` were read now. */
+  /** `bytes` were read now; they count in flight until done(). */
   spent (bytes: number): void {
     this.#left -= bytes
+    this.#inFlight += bytes
     this.#schedule()
+  }
+
+  /** A chunk read earlier is done with (its connection reads again, or closed). */
+  done (bytes: number): void {
+    this.#inFlight -= bytes
+    if (this.#queue.length > 0) this.#schedule()
   }
 
   #schedule (): void {
@@ -60,13 +80,14 @@ export class ReadBudget {
     this.#left = this.perTurn
     const queue = this.#queue
     let i = 0
-    while (i < queue.length && this.#left > 0) {
+    while (i < queue.length && this.#left > 0 && this.#inFlight < this.maxInFlight) {
       const socket = queue[i++]
       this.#held.delete(socket)
       // aedes reads on 'readable'; a connection that went meanwhile has nothing to read.
       if (!socket.destroyed) socket.emit('readable')
     }
     this.#queue = i === 0 ? queue : queue.slice(i)
-    if (this.#queue.length > 0) this.#schedule()
+    // Held back by bytes in flight only: done() schedules the next run.
+    if (this.#queue.length > 0 && this.#inFlight < this.maxInFlight) this.#schedule()
   }
 }

@@ -29,6 +29,7 @@ export const broker: LifeStep = {
       maxConnecting: config.mqtt.maxConnecting,
       acceptsPerTurn: config.mqtt.acceptsPerTurn,
       readBytesPerTurn: config.mqtt.readBytesPerTurn,
+      maxReadBytesInFlight: config.mqtt.maxReadBytesInFlight,
       onCopiesFailed: (err: Error) => log.warn({ err: err.message }, 'the MQTT listener accepts one connection per turn of the event loop: its copies could not be made'),
       tls: tlsEnabled(config) ? config.mqtt.tls : undefined,
       onTlsError: (err: Error, socket: Socket) => {
