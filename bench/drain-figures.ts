@@ -17,6 +17,8 @@ export interface DrainShape {
   connackTimeoutMs?: number
   /** the gateway's forward.batchSize; undefined leaves its default */
   forwardBatch?: number
+  /** the gateway's mqtt settings over its defaults (BENCH_DRAIN_GATEWAY_MQTT, JSON), to compare admission settings */
+  gatewayMqtt?: Record<string, unknown>
   /** a run that has not finished by then fails */
   timeoutS: number
   /** node flags for the gateway child of the first run's drain (--cpu-prof ...) */

@@ -97,9 +97,12 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
   const dir = tempDir('punchline-bench-drain-')
   const sink = kind === 'drain' ? await startSink(total) : undefined
   let config: string | undefined
-  if (shape.forwardBatch !== undefined) {
+  if (shape.forwardBatch !== undefined || shape.gatewayMqtt !== undefined) {
     config = join(dir, 'gateway.json')
-    writeFileSync(config, JSON.stringify({ forward: { batchSize: shape.forwardBatch } }))
+    writeFileSync(config, JSON.stringify({
+      ...shape.forwardBatch === undefined ? {} : { forward: { batchSize: shape.forwardBatch } },
+      ...shape.gatewayMqtt === undefined ? {} : { mqtt: shape.gatewayMqtt }
+    }))
   }
   let gw: BenchGateway | undefined
   let fleet: LiteFleet | undefined
