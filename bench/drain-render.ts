@@ -16,6 +16,9 @@ const list = (x: Series): string => x.runs.map(v => fixed(v, 1)).join(', ')
 const mbList = (x: Series): string => x.runs.map(v => fmt(v / MB)).join(', ')
 const timelineRow = (x: TimelineRow): string => `| ${fixed(x.t, 0)} s | ${fmt(x.online)} | ${fmt(x.acked)} | ${fmt(x.delivered)} | ${Math.round(100 * x.cpuShare)} % |`
 
+/** mqtt.readBytesPerTurn at or above this is off */
+const GIB = 1024 * 1024 * 1024
+
 export function renderDrain (figures: DrainFigures): string {
   const { shape, setting, outcome, accept } = figures
   const total = shape.devices * shape.punches
@@ -84,7 +87,11 @@ default backlog) and past it in SYN retransmits.${v.wastedConnects
     ? ` Those waiting past the device's CONNACK timeout are given up by the device, yet the gateway still accepts
 them later and spends a turn's slot and the work of a connect on each, which pushes the live ones further back: a herd
 admitted at a fraction of the gateway's own connect rate (\`BENCH_DRAIN_CONNACK_TIMEOUT_MS\` runs it with devices that wait longer).`
-    : ''}${setting.acceptsPerTurn === undefined || setting.readBytesPerTurn === undefined
+    : ''}${setting.acceptsPerTurn !== undefined && setting.readBytesPerTurn !== undefined && setting.acceptsPerTurn <= 1 && setting.readBytesPerTurn >= GIB
+    ? ` The gateway can listen on several descriptors of its socket (\`mqtt.acceptsPerTurn\`) and bound what it reads per turn
+(\`mqtt.readBytesPerTurn\`), both off by default: measured, they lost at 10,000 devices (docs/DESIGN-NOTES.md, "Admission: a bound
+on connections being set up").`
+    : setting.acceptsPerTurn === undefined || setting.readBytesPerTurn === undefined
     ? ` What would admit a herd faster is a shorter turn: the commits and the forwarder's reads on a thread of
 their own (better-sqlite3 is synchronous, so today each commit's fsync holds the loop), or several listening sockets
 sharing the port (SO_REUSEPORT, \`reusePort\` from Node 22.12), each accepting once per turn. Neither is done yet.`
