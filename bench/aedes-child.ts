@@ -33,7 +33,8 @@ handle = await startBroker({
   port: 0,
   tls: undefined,
   hooks: withAck ? { published } : {},
-  onRefused: ({ message }) => process.stderr.write(`aedes-child: ${message}\n`)
+  onRefused: ({ message }) => process.stderr.write(`aedes-child: ${message}\n`),
+  onConnectingFull: () => process.stderr.write('aedes-child: connection refused, mqtt.maxConnecting reached\n')
 })
 process.stdout.write(JSON.stringify({ port: handle.port }) + '\n')
 process.once('SIGTERM', () => { void handle!.close().then(() => process.exit(0)) })

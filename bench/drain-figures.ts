@@ -17,10 +17,14 @@ export interface DrainShape {
   connackTimeoutMs?: number
   /** the gateway's forward.batchSize; undefined leaves its default */
   forwardBatch?: number
+  /** the gateway's mqtt settings over its defaults (BENCH_DRAIN_GATEWAY_MQTT, JSON), to compare admission settings */
+  gatewayMqtt?: Record<string, unknown>
   /** a run that has not finished by then fails */
   timeoutS: number
   /** node flags for the gateway child of the first run's drain (--cpu-prof ...) */
   gatewayNodeArgs?: string[]
+  /** node flags for the gateway child of every run (BENCH_DRAIN_GATEWAY_FLAGS: V8 heap flags to compare) */
+  gatewayFlags?: string[]
 }
 
 /** One timeline sample, seconds from the first connect. */
@@ -83,6 +87,9 @@ export interface DrainSetting {
   uplinkConnackTimeoutMs: number
   /** libuv of the Node that measured (it decides how many connections a turn of the loop accepts) */
   libuv: string
+  /** the gateway's mqtt.acceptsPerTurn and mqtt.readBytesPerTurn defaults (absent in figures from before them) */
+  acceptsPerTurn?: number
+  readBytesPerTurn?: number
 }
 
 /** How many connections waiting to be accepted one turn of the event loop took. */

@@ -16,6 +16,9 @@ const list = (x: Series): string => x.runs.map(v => fixed(v, 1)).join(', ')
 const mbList = (x: Series): string => x.runs.map(v => fmt(v / MB)).join(', ')
 const timelineRow = (x: TimelineRow): string => `| ${fixed(x.t, 0)} s | ${fmt(x.online)} | ${fmt(x.acked)} | ${fmt(x.delivered)} | ${Math.round(100 * x.cpuShare)} % |`
 
+/** mqtt.readBytesPerTurn at or above this is off */
+const GIB = 1024 * 1024 * 1024
+
 export function renderDrain (figures: DrainFigures): string {
   const { shape, setting, outcome, accept } = figures
   const total = shape.devices * shape.punches
@@ -74,7 +77,7 @@ p99 ${s(c.connackP99)}). ${v.pacedByConnects
 gateway took their punches, and each one emptied its ring within moments of its CONNACK.`
     : `The last device was online at ${s(table.drainOnlineS.median)}, the last punch at the upstream at ${s(delivered)}.`} The same devices with empty rings, ${setting.idleConnecting} connecting at once, were all online
 in ${s(table.idleOnlineS.median)} with ${fmt(c.idleFailed)} failed attempts and ${fixed(c.idleMsPerConnect, 1)} ms of gateway CPU per connection.
-The gateway takes connections one per turn of its event loop${accept === undefined
+A Node server takes connections one per turn of its event loop${accept === undefined
 ? ''
 : ` (measured here: with ${accept.waiting} connections waiting, a turn of
 this Node's loop accepted ${accept.firstTurn})`}: libuv ${setting.libuv}, Node's I/O layer, accepts one connection each time the
@@ -84,9 +87,17 @@ default backlog) and past it in SYN retransmits.${v.wastedConnects
     ? ` Those waiting past the device's CONNACK timeout are given up by the device, yet the gateway still accepts
 them later and spends a turn's slot and the work of a connect on each, which pushes the live ones further back: a herd
 admitted at a fraction of the gateway's own connect rate (\`BENCH_DRAIN_CONNACK_TIMEOUT_MS\` runs it with devices that wait longer).`
-    : ''} What would admit a herd faster is a shorter turn: the commits and the forwarder's reads on a thread of
+    : ''}${setting.acceptsPerTurn !== undefined && setting.readBytesPerTurn !== undefined && setting.acceptsPerTurn <= 1 && setting.readBytesPerTurn >= GIB
+    ? ` The gateway can listen on several descriptors of its socket (\`mqtt.acceptsPerTurn\`) and bound what it reads per turn
+(\`mqtt.readBytesPerTurn\`), both off by default: measured, they lost at 10,000 devices (docs/DESIGN-NOTES.md, "Admission: a bound
+on connections being set up").`
+    : setting.acceptsPerTurn === undefined || setting.readBytesPerTurn === undefined
+    ? ` What would admit a herd faster is a shorter turn: the commits and the forwarder's reads on a thread of
 their own (better-sqlite3 is synchronous, so today each commit's fsync holds the loop), or several listening sockets
-sharing the port (SO_REUSEPORT, \`reusePort\` from Node 22.12), each accepting once per turn. Neither is done yet.
+sharing the port (SO_REUSEPORT, \`reusePort\` from Node 22.12), each accepting once per turn. Neither is done yet.`
+    : ` Hence the gateway listens on ${setting.acceptsPerTurn} descriptors of its socket (\`mqtt.acceptsPerTurn\`), each accepting once per
+turn, and reads at most about ${fmt(setting.readBytesPerTurn / 1024)} KiB from connected devices per turn (\`mqtt.readBytesPerTurn\`), so that a turn stays short
+while backlogs are read (docs/DESIGN-NOTES.md, "Admission: a bound on connections being set up").`}
 
 CPU and the disk. The gateway used ${s(cpu.gateway)} of CPU in the drain, and was on a core ${pct(cpu.gateway / delivered)} of the time; the rest of the
 time its one thread was blocked in fsyncs or waiting for a core (on a shared machine: see the load average above): ${fmt(cpu.commits)} group commits (${fmt(cpu.rowsPerCommit)} rows each on average; with no upstream

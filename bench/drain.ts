@@ -97,14 +97,17 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
   const dir = tempDir('punchline-bench-drain-')
   const sink = kind === 'drain' ? await startSink(total) : undefined
   let config: string | undefined
-  if (shape.forwardBatch !== undefined) {
+  if (shape.forwardBatch !== undefined || shape.gatewayMqtt !== undefined) {
     config = join(dir, 'gateway.json')
-    writeFileSync(config, JSON.stringify({ forward: { batchSize: shape.forwardBatch } }))
+    writeFileSync(config, JSON.stringify({
+      ...shape.forwardBatch === undefined ? {} : { forward: { batchSize: shape.forwardBatch } },
+      ...shape.gatewayMqtt === undefined ? {} : { mqtt: shape.gatewayMqtt }
+    }))
   }
   let gw: BenchGateway | undefined
   let fleet: LiteFleet | undefined
   try {
-    gw = await startGateway({ dataDir: join(dir, 'gateway'), upstream: sink?.url, config, nodeArgs })
+    gw = await startGateway({ dataDir: join(dir, 'gateway'), upstream: sink?.url, config, nodeArgs: [...shape.gatewayFlags ?? [], ...nodeArgs ?? []] })
     const pid = gw.child.pid
     const startRss = procMemory(pid).rss
     fleet = new LiteFleet({ url: gw.url, rings: filledRings(shape.devices, punches, Date.now()), idPrefix: 'DRAIN-', uplink: { fw: 'bench' }, connackTimeoutMs: shape.connackTimeoutMs })
@@ -274,7 +277,9 @@ function drainSetting (): DrainSetting {
     idleConnecting: IDLE_CONNECTING,
     forward: { batchSize: forward.batchSize, lingerMs: forward.lingerMs, concurrency: forward.concurrency },
     uplinkConnackTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-    libuv: process.versions.uv
+    libuv: process.versions.uv,
+    acceptsPerTurn: defaultConfig().mqtt.acceptsPerTurn,
+    readBytesPerTurn: defaultConfig().mqtt.readBytesPerTurn
   }
 }
 

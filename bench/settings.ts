@@ -97,8 +97,10 @@ export function readBenchSettings (env: Env): BenchSettings {
       maxConnecting: positive(env, 'BENCH_DRAIN_MAX_CONNECTING'),
       connackTimeoutMs: positive(env, 'BENCH_DRAIN_CONNACK_TIMEOUT_MS'),
       forwardBatch: positive(env, 'BENCH_DRAIN_FORWARD_BATCH'),
+      gatewayMqtt: jsonObject(env, 'BENCH_DRAIN_GATEWAY_MQTT'),
       timeoutS: 900,
-      gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
+      gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`],
+      gatewayFlags: given(env, 'BENCH_DRAIN_GATEWAY_FLAGS')?.split(/\s+/).filter(f => f !== '')
     },
     shapes: {
       window1: { devices: num('BENCH_SHAPES_DEVICES', 50), batches: num('BENCH_SHAPES_BATCHES', 40), batchSize: 100, window: 1 },
@@ -118,4 +120,14 @@ export function readBenchSettings (env: Env): BenchSettings {
     figuresDir: figuresDir ?? `${docsDir()}bench`,
     saveFigures: only === undefined || figuresDir !== undefined
   }
+}
+
+/** An environment variable holding a JSON object, or undefined when unset. */
+function jsonObject (env: Env, name: string): Record<string, unknown> | undefined {
+  const v = given(env, name)
+  if (v === undefined) return undefined
+  let parsed: unknown
+  try { parsed = JSON.parse(v) } catch { throw new Error(`${name}: must be a JSON object, got '${v}'`) }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${name}: must be a JSON object, got '${v}'`)
+  return parsed as Record<string, unknown>
 }

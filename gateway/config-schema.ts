@@ -67,6 +67,10 @@ export const gatewayConfigSchema = {
       maxPacketBytes: { type: 'integer', minimum: 1, problem: 'must be a whole number of bytes above 0' },
       maxConnectBytes: { type: 'integer', minimum: 512, problem: 'must be a whole number between 512 and mqtt.maxPacketBytes' },
       maxPartialBytes: { type: 'number', problem: 'must be at least mqtt.maxPacketBytes (one packet of the largest size must fit)' },
+      maxConnecting: wholeBetween(1, 100_000),
+      acceptsPerTurn: wholeBetween(1, 64),
+      readBytesPerTurn: wholeBetween(4096, 1024 * 1024 * 1024),
+      maxReadBytesInFlight: wholeBetween(4096, 1024 * 1024 * 1024),
       tls: section({ port, cert: text, key: text })
     }),
     http: section({

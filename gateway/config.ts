@@ -84,9 +84,14 @@ export interface GatewayConfig {
    * plain: the MQTT listener on `port` (false = mqtts only, so device secrets never cross the network in
    * clear); tls: an mqtts listener on `tls.port`, on when `cert` and `key` (PEM file paths) are set;
    * maxConnectBytes: the largest packet before a connection's CONNECT is accepted; maxPartialBytes: the
-   * bytes of unfinished packets of all connections together (gateway/broker/packet-guard.ts)
+   * bytes of unfinished packets of all connections together (gateway/broker/packet-guard.ts);
+   * maxConnecting: connections accepted and not yet accepted by the broker, past which a new one gets
+   * CONNACK 3 at once (gateway/broker/admission.ts); acceptsPerTurn: connections the plain listener
+   * accepts per turn of the event loop (gateway/broker/accept-copies.ts); readBytesPerTurn: bytes read
+   * from connected devices per turn, maxReadBytesInFlight: read and not yet done with
+   * (gateway/broker/read-budget.ts)
    */
-  mqtt: { host: string, port: number, plain: boolean, maxPacketBytes: number, maxConnectBytes: number, maxPartialBytes: number, tls: { port: number, cert: string, key: string } }
+  mqtt: { host: string, port: number, plain: boolean, maxPacketBytes: number, maxConnectBytes: number, maxPartialBytes: number, maxConnecting: number, acceptsPerTurn: number, readBytesPerTurn: number, maxReadBytesInFlight: number, tls: { port: number, cert: string, key: string } }
   http: HttpConfig
   maxPayloadBytes: number
   upstream?: UpstreamConfig
@@ -189,7 +194,9 @@ export function defaultConfig (): GatewayConfig {
     // The broker accepts packets well over the payload limit (LIMITS.maxPayloadBytes) so that an oversized
     // batch gets an error ack rather than a disconnect (docs/PROTOCOL.md, "Ack"); past this bound the
     // connection is dropped.
-    mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
+    // acceptsPerTurn 1 and the read budgets at 1 GiB are off: measured, they lost at 10,000 devices
+    // (docs/DESIGN-NOTES.md, "Admission: a bound on connections being set up").
+    mqtt: { host: '0.0.0.0', port: 1883, plain: true, maxPacketBytes: 2 * 1024 * 1024, maxConnectBytes: 4096, maxPartialBytes: 64 * 1024 * 1024, maxConnecting: 256, acceptsPerTurn: 1, readBytesPerTurn: 1024 * 1024 * 1024, maxReadBytesInFlight: 1024 * 1024 * 1024, tls: { port: 8883, cert: '', key: '' } },
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
     http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024, eventHeartbeatSeconds: 15, trustProxy: false },
     maxPayloadBytes: LIMITS.maxPayloadBytes,

@@ -10,6 +10,9 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
 import { guardConnection, type ConnectionSocket } from './guarded-connection.js'
+import { ConnectingBound } from './admission.js'
+import { listenCopies } from './accept-copies.js'
+import { ReadBudget } from './read-budget.js'
 import { PartialBudget, type FrameMeter, type FrameProblem } from './packet-guard.js'
 import { readTlsMaterial, secureContextOptions, type TlsFiles } from './tls-material.js'
 
@@ -41,6 +44,12 @@ export interface BrokerHandle {
    * same bounds and hooks as a TCP one.
    */
   accept: (socket: ConnectionSocket) => void
+  /** connections accepted whose CONNECT is not accepted yet (at most `maxConnecting`) */
+  connecting: () => number
+  /** connections the plain listener accepts per turn of the event loop (accept-copies.ts) */
+  acceptsPerTurn: number
+  /** stops accepting new connections on every listener (open ones stay until close()) */
+  stopListening: () => void
   close: () => Promise<void>
 }
 
@@ -54,11 +63,23 @@ export interface BrokerOptions {
   maxConnectBytes: number
   /** the bytes of unfinished packets of all connections together */
   maxPartialBytes: number
+  /** connections accepted and not yet accepted by the broker, at most (admission.ts); past it CONNACK 3 at once */
+  maxConnecting: number
+  /** bytes read from connected devices per turn of the event loop, about (read-budget.ts) */
+  readBytesPerTurn: number
+  /** bytes read from connected devices and not yet done with, about (read-budget.ts) */
+  maxReadBytesInFlight: number
+  /** connections the plain listener may accept per turn of the event loop (accept-copies.ts); 1: Node's own */
+  acceptsPerTurn: number
+  /** the copies of the plain listener could not be made: it accepts one per turn */
+  onCopiesFailed?: (err: Error) => void
   /** an mqtts listener on `tls.port` with the certificate and key in these PEM files */
   tls?: TlsFiles & { port: number }
   hooks: Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'published'>
   /** a connection closed for breaking a packet bound (packet-guard.ts) */
   onRefused: (problem: FrameProblem, socket: ConnectionSocket) => void
+  /** a connection refused because `maxConnecting` connections were being set up already */
+  onConnectingFull: (socket: ConnectionSocket) => void
   /** a TLS connection that failed before its handshake completed (plain MQTT, untrusted certificate, hang-up) */
   onTlsError?: (err: Error, socket: Socket) => void
 }
@@ -79,14 +100,19 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   const bounds = { maxPacketBytes: opts.maxPacketBytes, maxConnectBytes: opts.maxConnectBytes, budget: new PartialBudget(opts.maxPartialBytes) }
   // Connections whose CONNECT is not accepted yet; aedes emits 'client' once it is (after authenticate).
   const connecting = new WeakMap<object, FrameMeter>()
+  const readBudget = new ReadBudget(opts.readBytesPerTurn, opts.maxReadBytesInFlight)
+  const admission = new ConnectingBound(opts.maxConnecting)
   broker.on('client', (client: Client) => {
     connecting.get(client.conn)?.admit()
     connecting.delete(client.conn)
+    admission.settled(client.conn)
   })
   const accept = (socket: ConnectionSocket): void => {
+    // First, before aedes makes a client of it: a refused connection costs a write and a close.
+    if (!admission.enter(socket)) return opts.onConnectingFull(socket)
     ;(socket as Partial<Socket>).setNoDelay?.(true)
     // aedes reads the socket itself, through the size bounds (guarded-connection.ts), set first.
-    connecting.set(socket, guardConnection(socket, bounds, (problem) => opts.onRefused(problem, socket)))
+    connecting.set(socket, guardConnection(socket, bounds, readBudget, (problem) => opts.onRefused(problem, socket)))
     broker.handle(socket)
   }
   // Registered up front: a server without connections may emit 'close' before close() is awaited.
@@ -94,6 +120,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
   const track = (s: Server): void => { ended.set(s, new Promise<void>(resolve => s.once('close', () => resolve()))) }
   const closeBroker = async (): Promise<void> => await new Promise<void>(resolve => broker.close(() => resolve()))
   const server = opts.plain === false ? undefined : createServer(accept)
+  let copies: Server[] = []
   if (server !== undefined) {
     track(server)
     try {
@@ -102,6 +129,8 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
       await closeBroker()
       throw err
     }
+    copies = await listenCopies(server, opts.acceptsPerTurn - 1, accept).catch((err: Error) => { opts.onCopiesFailed?.(err); return [] })
+    for (const c of copies) track(c)
   }
 
   let tls: TlsListener | undefined
@@ -116,7 +145,7 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
       await listen(tlsServer, opts.tls.port, opts.host)
     } catch (err) {
       // The plain listener is up already; leaving it open would keep a failed process alive.
-      if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
+      for (const s of [server, ...copies]) if (s !== undefined) await new Promise<void>(resolve => s.close(() => resolve()))
       await closeBroker()
       throw new Error(`mqtt.tls.port: cannot listen on ${opts.host}:${opts.tls.port}: ${(err as Error).message}`)
     }
@@ -134,20 +163,24 @@ export async function startBroker (opts: BrokerOptions): Promise<BrokerHandle> {
     tls = listener
   }
 
+  const listeners = [server, ...copies, tls?.server].filter((s): s is Server => s !== undefined)
+  const stopListening = (): void => { for (const s of listeners) if (s.listening) s.close() }
   return {
     broker,
     server,
     port: server === undefined ? 0 : boundPort(server, opts.port),
     tls,
     accept,
+    connecting: () => admission.count,
+    acceptsPerTurn: server === undefined ? 0 : copies.length + 1,
+    stopListening,
     close: async () => {
       // A server's 'close' comes only once every connection has ended, and closing the broker is what
       // ends them (it closes every client): stop accepting, close the broker, then wait for the servers.
       // Waiting first would hang for as long as one device stays connected.
-      const servers = [server, tls?.server].filter((s): s is Server => s !== undefined)
-      for (const s of servers) if (s.listening) s.close()
+      stopListening()
       await closeBroker()
-      await Promise.all(servers.map(async s => await ended.get(s)))
+      await Promise.all(listeners.map(async s => await ended.get(s)))
     }
   }
 }

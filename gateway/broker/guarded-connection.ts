@@ -9,6 +9,7 @@
  */
 import type { Duplex } from 'node:stream'
 import { FrameMeter, type FrameBounds, type FrameProblem } from './packet-guard.js'
+import type { ReadBudget } from './read-budget.js'
 
 /** What a connection needs of its socket: a TCP or TLS socket, or an in-process stream (the simulator's). */
 export type ConnectionSocket = Duplex & { readonly remoteAddress?: string, readonly remotePort?: number }
@@ -20,30 +21,44 @@ export type ConnectionSocket = Duplex & { readonly remoteAddress?: string, reado
  * bound wraps this socket's read(), so the chunk in which an oversized header arrives never reaches
  * aedes's parser, however small the bound. (A 'data' listener would see the chunk only as read() returns
  * it to aedes, which then parses it anyway: a packet over a small bound but within one chunk would still
- * reach ingest.) Returns the meter, to admit() the connection once its CONNECT is accepted.
+ * reach ingest.) Returns the meter, to admit() the connection once its CONNECT is accepted. Once it is, its
+ * reads also share the loop's `budget` of bytes per turn (read-budget.ts).
  */
-export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, onRefused: (problem: FrameProblem) => void): FrameMeter {
+export function guardConnection (socket: ConnectionSocket, bounds: FrameBounds, budget: ReadBudget, onRefused: (problem: FrameProblem) => void): FrameMeter {
   const meter = new FrameMeter(bounds)
   const read = socket.read
   let refused = false
   let releasing = false
+  /** bytes of the last chunk handed to aedes, in flight until it reads again */
+  let outstanding = 0
   // An arrow function: its shape is shared by every connection's (under tsx a named function expression
   // gets its name redefined, and with it a shape and property table of its own for each connection).
   socket.read = (size?: number): unknown => {
     // Once refused, nothing more of this connection is handed on (the socket is closing).
     if (refused) return null
+    if (meter.admitted) {
+      // aedes reads again once the packets of its last chunk are done: that chunk is no longer in flight.
+      if (outstanding > 0) { budget.done(outstanding); outstanding = 0 }
+      if (!budget.mayRead(socket)) return null
+    }
     const chunk: unknown = read.call(socket, size)
     if (chunk === null) return null
+    if (meter.admitted) {
+      outstanding = (chunk as Buffer).length
+      budget.spent(outstanding)
+    }
     const problem = meter.feed(chunk as Buffer)
     if (problem === undefined) {
-      // Only a connection that ever holds part of a packet needs to give it back when it goes.
-      if (!releasing && meter.held > 0) {
+      // Only a connection that ever holds part of a packet, or a chunk in flight, needs to give it back when it goes.
+      if (!releasing && (meter.held > 0 || outstanding > 0)) {
         releasing = true
-        socket.once('close', () => meter.release())
+        socket.once('close', () => { meter.release(); budget.done(outstanding); outstanding = 0 })
       }
       return chunk
     }
     refused = true
+    budget.done(outstanding)
+    outstanding = 0
     meter.release()
     onRefused(problem)
     socket.destroy(new Error(problem.message))

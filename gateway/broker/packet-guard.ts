@@ -50,8 +50,12 @@ export class FrameMeter {
 
   /** The connection's CONNECT was accepted: from now on packets up to `maxPacketBytes`. */
   admit (): void {
+    this.admitted = true
     this.#max = this.#bounds.maxPacketBytes
   }
+
+  /** Its CONNECT was accepted (admit()). */
+  admitted = false
 
   /** Bytes of an unfinished packet counted in the shared budget; release() gives them back. */
   get held (): number {

@@ -9,6 +9,7 @@ import { brokerHooks } from '../broker/hooks.js'
 import type { ConnectionSocket } from '../broker/guarded-connection.js'
 import { part, type LifeContext } from './context.js'
 import type { LifeStep } from './step.js'
+import { LogLimiter } from '../log-limiter.js'
 
 export const broker: LifeStep = {
   name: 'broker',
@@ -16,6 +17,8 @@ export const broker: LifeStep = {
     const { config, log, metrics } = life
     const ingest = part(life, 'ingest')
     const sessions = part(life, 'sessions')
+    // Refusals come as fast as a reconnecting fleet retries: one line per window, every one counted.
+    const busy = new LogLimiter({ log, suppressed: (kind) => metrics.logSuppressed.inc({ kind }) })
     const handle = life.broker = await startBroker({
       host: config.mqtt.host,
       plain: config.mqtt.plain,
@@ -23,6 +26,11 @@ export const broker: LifeStep = {
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxConnectBytes: config.mqtt.maxConnectBytes,
       maxPartialBytes: config.mqtt.maxPartialBytes,
+      maxConnecting: config.mqtt.maxConnecting,
+      acceptsPerTurn: config.mqtt.acceptsPerTurn,
+      readBytesPerTurn: config.mqtt.readBytesPerTurn,
+      maxReadBytesInFlight: config.mqtt.maxReadBytesInFlight,
+      onCopiesFailed: (err: Error) => log.warn({ err: err.message }, 'the MQTT listener accepts one connection per turn of the event loop: its copies could not be made'),
       tls: tlsEnabled(config) ? config.mqtt.tls : undefined,
       onTlsError: (err: Error, socket: Socket) => {
         // Plain MQTT on the TLS port, a device that does not trust the certificate, a scanner: not the gateway's fault.
@@ -32,6 +40,11 @@ export const broker: LifeStep = {
       onRefused: ({ reason, message }, socket: ConnectionSocket) => {
         metrics.refusedConnections.inc({ reason })
         log.warn({ remote: socket.remoteAddress, reason, message }, 'connection dropped: ' + message)
+      },
+      onConnectingFull: (socket: ConnectionSocket) => {
+        metrics.refusedConnections.inc({ reason: 'connecting_limit' })
+        const message = `${config.mqtt.maxConnecting} connections being set up already (mqtt.maxConnecting): CONNACK 3, the device retries after its backoff`
+        busy.write('warn', { kind: 'connecting-limit', device: '*' }, { remote: socket.remoteAddress, reason: 'connecting_limit' }, 'connection refused: ' + message)
       },
       hooks: brokerHooks({
         topics: life.topics,
@@ -43,6 +56,7 @@ export const broker: LifeStep = {
         status: (device, payload) => sessions.onStatus(device, payload)
       })
     })
+    metrics.gauge('punchline_mqtt_connecting', `MQTT connections accepted whose CONNECT is not accepted yet (at most mqtt.maxConnecting, ${config.mqtt.maxConnecting})`, () => handle.connecting())
     sessions.attach(handle.broker)
     life.live?.devices.attach(handle.broker)
   },
@@ -72,8 +86,5 @@ export const intake: LifeStep = {
 
 /** No new connections on the MQTT listeners (open ones stay until the broker closes). */
 function stopListening (life: LifeContext): void {
-  const handle = life.broker
-  if (handle === undefined) return
-  if (handle.server?.listening === true) handle.server.close()
-  if (handle.tls?.server.listening === true) handle.tls.server.close()
+  life.broker?.stopListening()
 }

@@ -77,7 +77,7 @@ export const ready: LifeStep = {
     }
     // The ready line names only the listeners that are open.
     const { mqttPort, ...others } = addresses
-    log.info({ ...(config.mqtt.plain ? { mqttPort } : {}), ...others, data: config.dataDir, upstream: config.upstream?.url, allowAnonymous: config.allowAnonymous, gateway: config.gatewayId }, 'gateway ready')
+    log.info({ ...(config.mqtt.plain ? { mqttPort, acceptsPerTurn: broker.acceptsPerTurn } : {}), ...others, data: config.dataDir, upstream: config.upstream?.url, allowAnonymous: config.allowAnonymous, gateway: config.gatewayId }, 'gateway ready')
     if (secretsInClearText(config)) {
       log.warn({ mqttPort, mqttsPort: tls?.port },
         'device secrets travel in clear text: the plain MQTT listener is open and devices log in with their secrets. Move devices to mqtts and set mqtt.plain false (punchline gateway --init makes a CA and a certificate)')
