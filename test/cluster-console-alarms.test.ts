@@ -24,6 +24,10 @@ import { addOperator, asSession, login, type Login } from './helpers/api-v1.js'
 import { cliAsync } from './helpers/gateway-process.js'
 import { until } from './helpers/wait.js'
 
+// A live node must never look stale here (three missed beats): under a loaded CI machine a 300 ms beat
+// can miss three, and n1 would then raise node-stale, or no-node-alive beside a dead n2.
+const HEARTBEAT_MS = 1000
+
 t.test('the cluster console raises, acknowledges and clears the cluster\'s alarms', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-cluster-alarms-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -34,7 +38,7 @@ t.test('the cluster console raises, acknowledges and clears the cluster\'s alarm
   const nodeConfig = {
     gatewayId: 'alarms-test',
     http: { port: 0 },
-    cluster: { broker: { url: broker.url.replace('mqtt://', 'mqtt://node:s3cret@') }, postgres, leaseMs: 2000, pollMs: 50, statsSeconds: 60, heartbeatMs: 300 }
+    cluster: { broker: { url: broker.url.replace('mqtt://', 'mqtt://node:s3cret@') }, postgres, leaseMs: 2000, pollMs: 50, statsSeconds: 60, heartbeatMs: HEARTBEAT_MS }
   }
   const [n1, n2] = ['n1', 'n2'].map(id => startClusterNode(t, dir, id, nodeConfig))
 
