@@ -61,7 +61,7 @@ export interface ConnectOptions {
 
 /** Connects as device `id`; rejects with the broker's refusal when the connection is refused. */
 export async function connectDevice (url: string, id: string, o: ConnectOptions = {}): Promise<TestDevice> {
-  const client = await mqtt.connectAsync(url, {
+  const opts: IClientOptions = {
     clientId: id,
     username: o.username ?? (o.secret === undefined ? undefined : id),
     password: o.secret,
@@ -69,7 +69,11 @@ export async function connectDevice (url: string, id: string, o: ConnectOptions 
     reconnectPeriod: 0,
     connectTimeout: 5000,
     ...o.extra
-  })
+  }
+  // With retries allowed, connectAsync settles only on a CONNACK or an error: a connection closed before
+  // its CONNACK (a broker reloading, the connect timeout) would leave it waiting for a reconnect that
+  // reconnectPeriod 0 never makes. Without them, that close rejects ("Couldn't connect to server").
+  const client = await mqtt.connectAsync(url, opts, opts.reconnectPeriod !== 0)
   const device = new TestDevice(client, id)
   if (o.subscribe !== false) await client.subscribeAsync([`att/v1/${id}/acks`, `att/v1/${id}/cmd`], { qos: 1 })
   return device
