@@ -126,10 +126,10 @@ export class ClusterNode {
       })
     })
     await this.#heartbeat.start()
-    if (this.#cfg.roster.unknown === 'hold') {
-      this.#release = new UnmappedRelease({ store, nodeId: this.nodeId, sites: rules.rules.sites, log: log.child({ part: 'roster-hold' }) })
-      this.#release.start()
-    }
+    // Whatever roster.unknown says, as the single box's RosterWatch: an upstream's "unknown person" waits as
+    // `unmapped` too, and a roster entry mapping its badge sends it with the employee.
+    this.#release = new UnmappedRelease({ store, nodeId: this.nodeId, sites: rules.rules.sites, log: log.child({ part: 'roster-release' }) })
+    this.#release.start()
     const topics = new Topics(this.#cfg.topicPrefix)
     // An MQTT broker's shared subscription, or a NATS cluster's queue group (nats-link.ts): either way each
     // device batch goes to one node of the group.

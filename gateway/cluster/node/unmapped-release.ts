@@ -1,7 +1,7 @@
 /**
- * The cluster's side of the single box's RosterWatch.release (`roster.unknown` = 'hold'): when the shared
- * roster's version moves, the punches parked for a mapping that it now maps are replayed, so they go out
- * by themselves with their employee. One node does it, the releaser: the live node first by id in the
+ * The cluster's side of the single box's RosterWatch.release: when the shared roster's version moves, the
+ * punches waiting for a mapping (`unmapped`: held by `roster.unknown` = 'hold', or an upstream that did
+ * not know the person) that it now maps are replayed, so they go out by themselves with their employee. One node does it, the releaser: the live node first by id in the
  * heartbeat registry, so the work is not done once per node; a node that becomes the releaser (the last
  * one stopped or went stale) looks at once. Two nodes that both think they are the releaser for a moment
  * cannot replay a row twice: the store takes an advisory lock and replays a row only while it is not
