@@ -9,6 +9,10 @@
  * in halves (new batches, new keys) until the record is alone, then parked in dead letters (`split` and
  * `deadLetter` on the store, which act only while this claim holds the batch); the rest goes on.
  *
+ * With `roster.unknown` = 'hold', punches whose badge the roster maps to no one are parked (`park`, under
+ * the same claim) before the body is built, and the batch goes out without them under its key
+ * (docs/DESIGN-NOTES.md, "Held badges on cluster nodes").
+ *
  * The single box's forwarder (gateway/forward/forwarder.ts) stays as it is; its sinks are reused here.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
