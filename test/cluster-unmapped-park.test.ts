@@ -2,8 +2,9 @@
  * The store's side of `roster.unknown: "hold"` on cluster nodes, on a real PostgreSQL with two nodes' stores
  * (gateway/cluster/postgres/dead-letters.ts `parkInBatch`, unmapped-release.ts): a park takes punches out of
  * the held batch, which keeps its key for the rest; it parks nothing when the roster moved since the node
- * judged, or when the claim's lease ran out; and releases run by two nodes and a hand replay at once put
- * each waiting punch back in the outbox once.
+ * judged, or when the claim's lease ran out; releases run by two nodes and a hand replay at once put
+ * each waiting punch back in the outbox once; and of two nodes' releasers only the first live node by id
+ * looks (gateway/cluster/node/unmapped-release.ts).
  */
 import t, { type Test } from 'tap'
 import pg from 'pg'
@@ -13,6 +14,8 @@ import { pickMapped } from '../gateway/cluster/unmapped-letters.js'
 import { SiteMap } from '../gateway/rules/sites.js'
 import { startPostgres } from './helpers/postgres.js'
 import { until } from './helpers/wait.js'
+import { UnmappedRelease } from '../gateway/cluster/node/unmapped-release.js'
+import { silentLogger } from '../shared/log.js'
 
 const T0 = Date.parse('2026-12-07T08:00:00.000Z')
 
@@ -95,4 +98,36 @@ t.test('releases by two nodes and a hand replay at once: each waiting punch back
   t.equal(n, 20, 'the last 20 replayed once, by one or the other')
   t.equal(await count(c, 'SELECT count(*) AS n FROM outbox'), 60)
   t.equal(await count(c, 'SELECT count(*) AS n FROM dead_letters WHERE replayed IS NULL'), 0)
+})
+
+t.test('the releaser: the first live node by id looks when the roster moves; the other does not; a punch an upstream did not know goes too', async t => {
+  const { a, b, c } = await twoNodes(t)
+  const counts = { acked: 0, unacked: 0, punchesDelivered: 0, failed: 0, leaseLost: 0, queuedRows: 0, claimsHeld: 0 }
+  for (const nodeId of ['n1', 'n2']) await a.beat({ nodeId, host: 'h', pid: 1, version: '0', broker: 'mqtt://b', startedAt: T0, intervalMs: 60_000, counts })
+  const log = silentLogger()
+  const sites = new SiteMap({})
+  const n1 = new UnmappedRelease({ store: a, nodeId: 'n1', sites, log })
+  const n2 = new UnmappedRelease({ store: b, nodeId: 'n2', sites, log })
+  // An upstream's "no such employee" (kind unmapped, whatever roster.unknown says).
+  await a.commit([job('D-1', ['Y'])])
+  const batch = await a.claim({ size: 10, node: 'n1' })
+  if (batch === undefined) throw new Error('nothing to claim')
+  t.equal(await a.deadLetter(batch, { status: 417, reason: 'No Employee found', kind: 'unmapped', node: 'n1' }), 1)
+  t.equal(await n1.check(), 0, 'the releaser looks at once: nothing mapped')
+  t.equal(await n1.check(), 0, 'and not again while the version stays')
+
+  await b.putRoster([{ scope: 'device:D-1', badge: 'Y', employee: 'yann', name: null }])
+  t.equal(await n2.check(), 0, 'n2 is not the releaser while n1 is alive')
+  t.equal(await count(c, 'SELECT count(*) AS n FROM outbox'), 0)
+  t.equal(await n1.check(), 1, 'n1 replays it once the roster moved')
+  t.equal(await count(c, 'SELECT count(*) AS n FROM outbox'), 1)
+
+  await a.beat({ nodeId: 'n1', host: 'h', pid: 1, version: '0', broker: 'mqtt://b', startedAt: T0, intervalMs: 60_000, counts, stopping: true })
+  await a.commit([job('D-1', ['Z'], 2)])
+  const next = await a.claim({ size: 10, node: 'n1' })
+  if (next === undefined) throw new Error('nothing to claim')
+  t.equal(next.punches.length, 2)
+  t.equal(await a.park(next, [next.punches[1].id], { reason: 'held', node: 'n1', rosterVersion: await a.rosterVersion() }), 1)
+  await a.putRoster([{ scope: 'device:D-1', badge: 'Z', employee: 'zoe', name: null }])
+  t.equal(await n2.check(), 1, 'n1 stopped: n2 is the releaser and looks')
 })
