@@ -23,6 +23,11 @@ export interface RosterWatchOptions {
   checkEveryMs?: number
 }
 
+/** why a punch waits in dead letters for a roster entry (the single box's and the cluster nodes' words) */
+export function holdReason (p: Pick<StoredPunch, 'emp' | 'device'>): string {
+  return `unknown-badge: no roster entry maps '${p.emp}' on ${p.device}; held until one does (roster.unknown = hold)`
+}
+
 /** Most parked punches looked at per release; the rest are released at the next roster change or replay. */
 const RELEASE_SCAN = 100_000
 
@@ -40,7 +45,7 @@ export class RosterWatch {
     const badge = this.#o.roster.lookup(p.device, site, p.emp)
     const d: PunchDescription = { site, employee: badge.employee }
     if (this.#o.unknown === 'hold' && badge.configured && badge.employee === undefined) {
-      d.hold = `unknown-badge: no roster entry maps '${p.emp}' on ${p.device}; held until one does (roster.unknown = hold)`
+      d.hold = holdReason(p)
     }
     return d
   }

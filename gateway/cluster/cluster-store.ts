@@ -92,6 +92,14 @@ export interface ClusterStore {
   /** The batch's punches go to dead letters and the batch leaves the outbox; how many, or undefined when this claim no longer held it. */
   deadLetter: (batch: ClaimedBatch, opts: DeadLetterOptions) => Promise<number | undefined>
   /**
+   * Some punches of the held batch wait for a roster entry (`roster.unknown` = 'hold'): they go to dead
+   * letters as `unmapped` and leave the batch, which keeps its key for the rest. How many, undefined
+   * when this claim no longer held it, 'roster-moved' (nothing parked) when the shared roster is no longer
+   * at `rosterVersion`, the version the node judged by. Absent on a store whose nodes do not hold (the
+   * SQLite one: the single box holds in its own forwarder).
+   */
+  park?: (batch: ClaimedBatch, punchIds: readonly number[], opts: { reason: string, node: string, rosterVersion: number }) => Promise<number | undefined | 'roster-moved'>
+  /**
    * The node's heartbeat (node-registry.ts): its row, written again with its counts; `stopping` marks it
    * stopped. A node id seen again (a restart) starts its row afresh.
    */

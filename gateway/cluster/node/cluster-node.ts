@@ -30,6 +30,7 @@ import { ClockSync } from './clock-sync.js'
 import { StatusWriter } from './status-writer.js'
 import { decodeStatus } from '../../../shared/codec/status.js'
 import { NodeRules } from './node-rules.js'
+import { UnmappedRelease } from './unmapped-release.js'
 import { isNatsUrl, NatsLink, natsPrefixProblem } from './nats-link.js'
 import { Heartbeat } from './heartbeat.js'
 import { brokerWithoutPassword } from '../node-registry.js'
@@ -78,6 +79,7 @@ export class ClusterNode {
   #rules?: NodeRules
   #heartbeat?: Heartbeat
   #statuses?: StatusWriter
+  #release?: UnmappedRelease
   readonly leasesLost = new Counter({
     name: 'punchline_cluster_leases_lost_total',
     help: 'Deliveries abandoned because their lease ran out before a renewal (another node may send the batch, under the same key)',
@@ -124,6 +126,10 @@ export class ClusterNode {
       })
     })
     await this.#heartbeat.start()
+    // Whatever roster.unknown says, as the single box's RosterWatch: an upstream's "unknown person" waits as
+    // `unmapped` too, and a roster entry mapping its badge sends it with the employee.
+    this.#release = new UnmappedRelease({ store, nodeId: this.nodeId, sites: rules.rules.sites, log: log.child({ part: 'roster-release' }) })
+    this.#release.start()
     const topics = new Topics(this.#cfg.topicPrefix)
     // An MQTT broker's shared subscription, or a NATS cluster's queue group (nats-link.ts): either way each
     // device batch goes to one node of the group.
@@ -212,7 +218,9 @@ export class ClusterNode {
         counts: this.counts,
         metrics: this.metrics,
         leasesLost: this.leasesLost,
-        describe: (p) => rules.describe(p)
+        describe: (p) => rules.describe(p),
+        hold: (p) => rules.hold(p),
+        rosterVersion: () => rules.heldVersion()
       })
       this.#delivery.start()
     } else {
@@ -247,6 +255,7 @@ export class ClusterNode {
     // After the deliveries: the last beat carries the final counts and marks the node stopped.
     await this.#heartbeat?.stop()
     this.#rules?.stop()
+    await this.#release?.stop()
     await this.#store?.close()
     await new Promise<void>(resolve => { this.#http === undefined ? resolve() : this.#http.close(() => resolve()) })
     this.#log.info({ counts: this.counts }, 'cluster node stopped')

@@ -9,6 +9,10 @@
  * in halves (new batches, new keys) until the record is alone, then parked in dead letters (`split` and
  * `deadLetter` on the store, which act only while this claim holds the batch); the rest goes on.
  *
+ * With `roster.unknown` = 'hold', punches whose badge the roster maps to no one are parked (`park`, under
+ * the same claim) before the body is built, and the batch goes out without them under its key
+ * (docs/DESIGN-NOTES.md, "Held badges on cluster nodes").
+ *
  * The single box's forwarder (gateway/forward/forwarder.ts) stays as it is; its sinks are reused here.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -20,6 +24,7 @@ import type { Counter } from 'prom-client'
 import type { GatewayMetrics } from '../../metrics.js'
 import { LogLimiter } from '../../log-limiter.js'
 import { MAX_ERROR_CHARS, type ClaimedBatch, type ClusterStore } from '../cluster-store.js'
+import { ROSTER_CHECK_MS } from './roster-copy.js'
 
 export interface DeliveryLoopOptions {
   store: ClusterStore
@@ -41,6 +46,10 @@ export interface DeliveryLoopOptions {
   leasesLost: Counter
   /** what the upstream is told of a punch besides the stored row (its site and employee, as the single box's roster says) */
   describe?: (p: ClaimedBatch['punches'][number]) => PunchDescription
+  /** why a punch must wait for a roster entry (`roster.unknown` = 'hold'), or undefined when it goes out */
+  hold?: (p: ClaimedBatch['punches'][number]) => string | undefined
+  /** the roster version `hold` judges by, read before it is asked */
+  rosterVersion?: () => number
 }
 
 export interface DeliveryCounts {
@@ -114,6 +123,7 @@ export class DeliveryLoop {
       }, (err: Error) => { o.log.warn({ err, batch: batch.key }, 'renewing a lease failed') })
     }, Math.max(50, Math.floor(o.leaseMs / 3)))
     try {
+      if (!await this.#parkHeld(batch)) return
       const body = { gateway: o.gatewayId, batch: batch.key, punches: batch.punches.map(p => toUpstream(p, o.describe?.(p))) }
       const result = await o.sink.deliver(body, attempt.signal)
       if (attempt.signal.aborted) return
@@ -144,6 +154,46 @@ export class DeliveryLoop {
       stopping.removeEventListener('abort', onStop)
       this.#held--
     }
+  }
+
+  /**
+   * Parks the batch's punches that wait for a roster entry, under this claim, and leaves them out of what
+   * is sent: the batch keeps its key for the rest, as on the single box (a parked punch comes back only
+   * in a new batch, by a replay). False when nothing is left to send (the batch is settled, or the lease
+   * ran out).
+   */
+  async #parkHeld (batch: ClaimedBatch): Promise<boolean> {
+    const o = this.#o
+    if (o.hold === undefined || o.store.park === undefined) return true
+    const rosterVersion = o.rosterVersion?.() ?? 0
+    const held: number[] = []
+    let reason = ''
+    for (const p of batch.punches) {
+      const why = o.hold(p)
+      if (why === undefined) continue
+      held.push(p.id)
+      reason = why
+    }
+    if (held.length === 0) return true
+    const parked = await o.store.park(batch, held, { reason, node: o.nodeId, rosterVersion })
+    if (parked === undefined) {
+      this.#lost(batch)
+      return false
+    }
+    if (parked === 'roster-moved') {
+      // The roster changed under this node's copy: judge the batch again once the copy follows.
+      await o.store.release(batch, { retryInMs: ROSTER_CHECK_MS, error: 'the roster changed while punches were held; judged again' })
+      return false
+    }
+    o.counts.deadLettered += parked
+    o.metrics.parked.inc(parked)
+    o.log.warn({ batch: batch.key, punches: held.length, reason }, 'punches held until a roster entry maps their badge (punchline roster add --cluster)')
+    const out = new Set(held)
+    batch.punches = batch.punches.filter(p => !out.has(p.id))
+    if (batch.punches.length > 0) return true
+    // Nothing left to send: the batch leaves the outbox as a delivered one would.
+    await o.store.complete(batch)
+    return false
   }
 
   /** Halves a batch holding a refused record, or parks the record once it is alone. */

@@ -12,6 +12,7 @@ import type { PunchDescription } from '../../forward/forwarder.js'
 import type { StoredPunch } from '../../store/punch-store.js'
 import { Roster, type BadgeLookup } from '../../rules/roster.js'
 import { SiteMap } from '../../rules/sites.js'
+import { holdReason } from '../../roster-watch.js'
 import type { ClusterRules } from '../cluster-rules.js'
 import { ROSTER_CHECK_MS, RosterCopy, type SharedRoster } from './roster-copy.js'
 
@@ -25,15 +26,14 @@ export class NodeRules {
   readonly rules: ClusterRules
   readonly #copy = new RosterCopy()
   readonly #log: Logger
+  readonly #holding: boolean
   #roster: Roster | undefined
   #timer: NodeJS.Timeout | undefined
   #shared: SharedRules | undefined
 
   constructor (cfg: GatewayConfig, log: Logger) {
     this.#log = log
-    if (cfg.roster.unknown === 'hold') {
-      log.warn('roster.unknown "hold" is not in cluster mode yet: nodes forward unknown badges flagged unknown-badge (docs/OPERATIONS.md, "Topologies")')
-    }
+    this.#holding = cfg.roster.unknown === 'hold'
     this.rules = {
       config: cfg.rules,
       sites: new SiteMap(cfg.sites),
@@ -56,6 +56,23 @@ export class NodeRules {
   describe (p: StoredPunch): PunchDescription {
     const site = this.rules.sites.of(p.device).site
     return { site, employee: this.rules.badge(p.device, site, p.emp).employee }
+  }
+
+  /**
+   * Why a punch must wait for a roster entry instead of going out (`roster.unknown` = 'hold'): its badge
+   * maps to no one on a device the roster covers, asked at send time as the single box's RosterWatch asks
+   * it. Undefined when it goes out.
+   */
+  hold (p: StoredPunch): string | undefined {
+    if (!this.#holding) return undefined
+    const badge = this.rules.badge(p.device, this.rules.sites.of(p.device).site, p.emp)
+    return badge.configured && badge.employee === undefined ? holdReason(p) : undefined
+  }
+
+  /** The roster version hold() judges by now (the node's copy, loaded into its Roster). */
+  heldVersion (): number {
+    this.#roster?.refresh(true)
+    return this.#copy.version()
   }
 
   /** A status this node took: its clock correction goes to the shared store for every node's clock-skew rule. */

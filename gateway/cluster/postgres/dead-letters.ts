@@ -61,6 +61,38 @@ export async function deadLetterBatch (pool: pg.Pool, batch: ClaimedBatch, o: De
   })
 }
 
+export interface ParkOptions {
+  reason: string
+  node: string
+  /** the roster version the node judged these punches by */
+  rosterVersion: number
+}
+
+/**
+ * Parks punches of the held batch that wait for a roster entry (`roster.unknown` = 'hold') as `unmapped`
+ * dead letters and takes them out of the batch, which keeps its key for the rest: as on the single box, a
+ * parked punch comes back only by a replay, in a new batch under a new key. How many, undefined when
+ * the claim is lost, 'roster-moved' when the shared roster is no longer the one the node judged by.
+ */
+export async function parkInBatch (pool: pg.Pool, batch: ClaimedBatch, ids: readonly number[], o: ParkOptions): Promise<number | undefined | 'roster-moved'> {
+  return await inTransaction(pool, async c => {
+    if ((await c.query(HELD, [batch.key, batch.claim])).rowCount !== 1) return undefined
+    // The roster the node judged by must still be the store's, and stays so until this commits (a roster
+    // change waits for the share lock): a change after it sees these letters and replays what it maps.
+    // Without it a node's copy, up to two seconds old, could park a punch just after the releaser looked
+    // for the entry that maps it, and the punch would wait for the next change.
+    const now = (await c.query<{ version: number }>('SELECT version FROM roster_version FOR SHARE')).rows[0].version
+    if (now !== o.rosterVersion) return 'roster-moved'
+    const taken = await c.query<{ punch_id: number }>('DELETE FROM outbox WHERE batch = $1 AND punch_id = ANY($2::int8[]) RETURNING punch_id', [batch.key, [...ids]])
+    await c.query(`INSERT INTO dead_letters (punch_id, status, reason, at, kind, node, replayed)
+      SELECT unnest($1::int8[]), NULL, $2, ${NOW}, 'unmapped', $3, NULL
+      ON CONFLICT (punch_id) DO UPDATE SET status = NULL, reason = excluded.reason, at = excluded.at,
+        kind = 'unmapped', node = excluded.node, replayed = NULL`,
+    [taken.rows.map(r => r.punch_id), o.reason.slice(0, MAX_ERROR_CHARS), o.node])
+    return taken.rowCount ?? 0
+  })
+}
+
 /** Dead letters not replayed, oldest first, in the single box's shape (`punchline deadletters list`). */
 export async function listDeadLetters (pool: pg.Pool, limit: number): Promise<DeadLetter[]> {
   const res = await pool.query<DeadLetter>(`SELECT d.punch_id AS "rowId", COALESCE(p.source_id, p.device || ':' || p.epoch || ':' || p.seq) AS punch,
@@ -80,10 +112,19 @@ export async function openDeadLetters (pool: pg.Pool): Promise<Record<string, nu
 export async function replayDeadLetters (pool: pg.Pool, which: readonly number[] | 'all' | DeadLetterKind): Promise<number> {
   return await inTransaction(pool, async c => {
     const filter = which === 'all' ? ['TRUE', []] : typeof which === 'string' ? ['kind = $1', [which]] : ['punch_id = ANY($1::int8[])', [[...which]]]
-    const picked = await c.query<{ punch_id: number }>(`UPDATE dead_letters SET replayed = ${NOW}
-      WHERE replayed IS NULL AND ${filter[0] as string} RETURNING punch_id`, filter[1] as unknown[])
-    const ids = picked.rows.map(r => r.punch_id)
-    await c.query('INSERT INTO outbox (punch_id) SELECT unnest($1::int8[]) ON CONFLICT DO NOTHING', [ids])
-    return ids.length
+    return await replayOn(c, filter[0] as string, filter[1] as unknown[])
   })
+}
+
+/**
+ * The replay itself, on the caller's transaction: a dead letter is marked replayed only while it is not
+ * (a concurrent replay of the same row waits for the first and then finds it replayed), so a row goes
+ * back to the outbox once.
+ */
+export async function replayOn (c: pg.ClientBase, where: string, params: unknown[]): Promise<number> {
+  const picked = await c.query<{ punch_id: number }>(`UPDATE dead_letters SET replayed = ${NOW}
+    WHERE replayed IS NULL AND ${where} RETURNING punch_id`, params)
+  const ids = picked.rows.map(r => r.punch_id)
+  await c.query('INSERT INTO outbox (punch_id) SELECT unnest($1::int8[]) ON CONFLICT DO NOTHING', [ids])
+  return ids.length
 }

@@ -9,7 +9,9 @@ import type { CommitOutcome, JobRows } from '../../ingest/commit-writer.js'
 import type { DeadLetter, DeadLetterKind } from '../../store/forward-store.js'
 import type { RosterEntry } from '../../store/roster-store.js'
 import { checkClaim, checkRelease, type ClaimedBatch, type ClaimOptions, type ClusterStore, type DeadLetterOptions, type ReleaseOptions } from '../cluster-store.js'
-import { deadLetterBatch, listDeadLetters, openDeadLetters, replayDeadLetters, splitBatch } from './dead-letters.js'
+import { deadLetterBatch, listDeadLetters, openDeadLetters, parkInBatch, replayDeadLetters, splitBatch, type ParkOptions } from './dead-letters.js'
+import { releaseMapped } from './unmapped-release.js'
+import type { PickMapped } from '../unmapped-letters.js'
 import type { ClusterRules } from '../cluster-rules.js'
 import { flagGroup } from './group-flagger.js'
 import { recordClock } from './shared-clocks.js'
@@ -89,6 +91,15 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async deadLetter (batch: ClaimedBatch, opts: DeadLetterOptions): Promise<number | undefined> {
     return await deadLetterBatch(this.#pool, batch, opts)
+  }
+
+  async park (batch: ClaimedBatch, punchIds: readonly number[], opts: ParkOptions): Promise<number | undefined | 'roster-moved'> {
+    return await parkInBatch(this.#pool, batch, punchIds, opts)
+  }
+
+  /** Replays the `unmapped` dead letters the roster maps now (unmapped-release.ts); undefined when another node is at it. */
+  async releaseMapped (pick: PickMapped): Promise<{ version: number, released: number } | undefined> {
+    return await releaseMapped(this.#pool, pick)
   }
 
   async listDeadLetters (opts: { limit: number }): Promise<DeadLetter[]> {
