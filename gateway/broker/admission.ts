@@ -9,7 +9,7 @@
  * "server unavailable" (3) and closed: the device backs off and tries again, as after any refusal
  * (docs/PROTOCOL.md, "MQTT"). Each refusal is counted by the caller.
  */
-import type { ConnectionSocket } from './guarded-connection.js'
+import type { ConnectionSocket } from './connection-socket.js'
 
 /** [MQTT-3.2.2.3] CONNACK, session present 0, return code 3: server unavailable. */
 export const SERVER_UNAVAILABLE_CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x03])

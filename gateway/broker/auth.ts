@@ -15,7 +15,7 @@ import type { GatewayMetrics } from '../metrics.js'
 import type { Logger } from '../../shared/log.js'
 import { LoginBackoff, type BackoffLimits } from './login-backoff.js'
 import { LogLimiter } from '../log-limiter.js'
-import type { ConnectionSocket } from './guarded-connection.js'
+import type { ConnectionSocket } from './connection-socket.js'
 
 // aedes's AuthErrorCode is a const enum, which isolated compilation cannot import; these are MQTT 3.1.1's
 // CONNACK return codes [MQTT-3.2.2.3].

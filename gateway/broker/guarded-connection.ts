@@ -7,12 +7,9 @@
  * connection could hold a second stream buffer (Node's default highWaterMark) of unread bytes in it.
  * docs/DESIGN-NOTES.md ("Packet size bound in front of aedes") has what the change saved.
  */
-import type { Duplex } from 'node:stream'
 import { FrameMeter, type FrameBounds, type FrameProblem } from './packet-guard.js'
 import type { ReadBudget } from './read-budget.js'
-
-/** What a connection needs of its socket: a TCP or TLS socket, or an in-process stream (the simulator's). */
-export type ConnectionSocket = Duplex & { readonly remoteAddress?: string, readonly remotePort?: number }
+import type { ConnectionSocket } from './connection-socket.js'
 
 /**
  * Meters every byte aedes reads from `socket` and, when a packet's fixed header breaks a bound (or the

@@ -15,7 +15,7 @@
  * until the connection reads again (or closes). With every device of a reconnected fleet admitted at once,
  * each with its batches in flight, that is what the gateway's memory grows with.
  */
-import type { ConnectionSocket } from './guarded-connection.js'
+import type { ConnectionSocket } from './connection-socket.js'
 
 export class ReadBudget {
   readonly perTurn: number
