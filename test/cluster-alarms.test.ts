@@ -5,9 +5,10 @@
 import t from 'tap'
 import { evaluateClusterAlarms, type ClusterReading } from '../gateway/cluster/console/cluster-alarms.js'
 import type { NodeRecord } from '../gateway/cluster/node-registry.js'
+import { deviceHealth } from '../gateway/health.js'
 
 const NOW = Date.parse('2026-12-07T12:00:00Z')
-const TH = { backlogAgeMinutes: 30 }
+const TH = { backlogAgeMinutes: 30, deviceSilentMinutes: 120, upstreamFailingMinutes: 10, clockSkewMs: 120_000 }
 
 function node (nodeId: string, state: NodeRecord['state']): NodeRecord {
   return {
@@ -27,7 +28,7 @@ function node (nodeId: string, state: NodeRecord['state']): NodeRecord {
 }
 
 function reading (over: Partial<ClusterReading> = {}): ClusterReading {
-  return { nodes: [node('n1', 'alive')], backlog: { batches: 0, pendingPunches: 0, oldestReceived: null, deadLetters: 0, capped: false }, deadLetters: {}, ...over }
+  return { nodes: [node('n1', 'alive')], backlog: { batches: 0, pendingPunches: 0, oldestReceived: null, deadLetters: 0, capped: false }, deadLetters: {}, devices: { devices: [], capped: false }, ...over }
 }
 
 t.test('a healthy cluster raises nothing', async t => {
@@ -53,7 +54,7 @@ t.test('the backlog: warning past backlogAgeMinutes, critical past 4 times it; o
   t.same(evaluateClusterAlarms(at(29 * 60_000), TH, NOW), [])
   t.match(evaluateClusterAlarms(at(31 * 60_000), TH, NOW), [{ name: 'backlog-old', severity: 'warning', message: /oldest of 3 punches.*nodes' forwarders/ }])
   t.match(evaluateClusterAlarms(at(121 * 60_000), TH, NOW), [{ name: 'backlog-old', severity: 'critical' }])
-  t.same(evaluateClusterAlarms(at(121 * 60_000), { backlogAgeMinutes: 0 }, NOW), [])
+  t.same(evaluateClusterAlarms(at(121 * 60_000), { ...TH, backlogAgeMinutes: 0 }, NOW), [])
 })
 
 t.test('dead letters by kind, in the single box\'s words', async t => {
@@ -64,4 +65,14 @@ t.test('dead letters by kind, in the single box\'s words', async t => {
 t.test('the store unreadable: only cluster-store-unreachable, critical, with the error', async t => {
   t.match(evaluateClusterAlarms({ error: 'connect ECONNREFUSED /tmp/.s.PGSQL.5432' }, TH, NOW),
     [{ name: 'cluster-store-unreachable', severity: 'critical', message: /\(connect ECONNREFUSED \/tmp\/\.s\.PGSQL\.5432\)/ }])
+})
+
+t.test('the devices read: the single box\'s device alarms, each naming its device', async t => {
+  const devices = [
+    deviceHealth('quiet', NOW - 86_400_000, NOW - 121 * 60_000, { v: 1, online: false }),
+    deviceHealth('full', NOW - 86_400_000, NOW - 1000, { v: 1, online: true, ring: { capacity: 100, pending: 80, oldestPendingTs: NOW - 5000, overwritten: 0, refused: 0 } }),
+    deviceHealth('skewed', NOW - 86_400_000, NOW - 1000, { v: 1, online: true, clock: { synced: true, offsetMs: -180_000 } })
+  ]
+  t.same(evaluateClusterAlarms(reading({ devices: { devices, capped: false } }), TH, NOW).map(a => [a.name, a.subject, a.severity]),
+    [['device-silent', 'quiet', 'warning'], ['ring-nearly-full', 'full', 'warning'], ['clock-offset', 'skewed', 'warning']])
 })

@@ -5,7 +5,8 @@
  * are the single box's own functions (alarms.ts), with the same thresholds (alarms.backlogAgeMinutes).
  */
 import type { GatewayConfig } from '../../config.js'
-import { backlogOld, deadLetters, type Alarm } from '../../alarms.js'
+import { backlogOld, deadLetters, deviceAlarms, type Alarm } from '../../alarms.js'
+import type { DeviceHealth } from '../../health.js'
 import { formatDuration } from '../../units.js'
 import type { ClusterBacklog } from '../cluster-admin.js'
 import type { NodeRecord } from '../node-registry.js'
@@ -15,9 +16,14 @@ export interface ClusterReading {
   nodes: readonly NodeRecord[]
   backlog: ClusterBacklog
   deadLetters: Record<string, number>
+  /** the devices past a device alarm's threshold (ClusterAdmin.deviceAlarmCandidates); capped: more were */
+  devices: { devices: DeviceHealth[], capped: boolean }
 }
 
-export function evaluateClusterAlarms (r: ClusterReading | { error: string }, th: Pick<GatewayConfig['alarms'], 'backlogAgeMinutes'>, now: number): Alarm[] {
+/** the single box's thresholds (alarms.*), and rules.clockSkewMs for clock-offset */
+export type ClusterThresholds = Pick<GatewayConfig['alarms'], 'backlogAgeMinutes' | 'deviceSilentMinutes' | 'upstreamFailingMinutes'> & { clockSkewMs: number }
+
+export function evaluateClusterAlarms (r: ClusterReading | { error: string }, th: ClusterThresholds, now: number): Alarm[] {
   if ('error' in r) return [storeUnreachable(r.error)]
   const out: Alarm[] = []
   const push = (a: Alarm | undefined): void => { if (a !== undefined) out.push(a) }
@@ -27,6 +33,7 @@ export function evaluateClusterAlarms (r: ClusterReading | { error: string }, th
   push(backlogOld({ pendingPunches: r.backlog.pendingPunches, oldestPendingAgeMs: age }, th,
     "the nodes' forwarders have not had it accepted: see the nodes' failed counts (punchline nodes --cluster) and their forwarder logs; nothing is dropped meanwhile"))
   push(deadLetters(r.deadLetters))
+  for (const d of r.devices.devices) out.push(...deviceAlarms(d, th, th.clockSkewMs, now))
   return out
 }
 
