@@ -4,7 +4,7 @@
  * running gateway (/api/alarms, logs, metrics) and `punchline report` raise the same alarms.
  */
 import type { GatewayConfig } from './config.js'
-import type { HealthSnapshot } from './health.js'
+import type { HealthSnapshot, OutboxHealth } from './health.js'
 import { formatBytes, formatDuration } from './units.js'
 
 export type Severity = 'warning' | 'critical'
@@ -136,7 +136,14 @@ export function backlogOld (b: Pick<HealthSnapshot['backlog'], 'pendingPunches' 
   return { name: 'backlog-old', severity, message: `${waiting}; ${what}` }
 }
 
-function upstreamFailing (s: HealthSnapshot, th: Thresholds, x: AlarmExtras, now: number): Alarm | undefined {
+/** what upstream-failing reads of a snapshot: a cluster's console gives the same from its shared store */
+export interface UpstreamEvidence {
+  upstream: HealthSnapshot['upstream']
+  backlog: Pick<HealthSnapshot['backlog'], 'pendingPunches' | 'oldestReceived'>
+  outbox: Pick<OutboxHealth, 'failingSince' | 'lastError'>
+}
+
+export function upstreamFailing (s: UpstreamEvidence, th: Pick<Thresholds, 'upstreamFailingMinutes'>, x: Pick<AlarmExtras, 'upstream'>, now: number): Alarm | undefined {
   if (!s.upstream.configured) return undefined
   const up = x.upstream
   const stuck = upstreamStuck(up?.inFlight ?? [], now)

@@ -23,7 +23,8 @@ function node (nodeId: string, state: NodeRecord['state']): NodeRecord {
     lastSeen: NOW - 60_000,
     stoppedAt: state === 'stopped' ? NOW - 60_000 : null,
     silentMs: 60_000,
-    counts: { acked: 0, unacked: 0, punchesDelivered: 0, failed: 0, leaseLost: 0, queuedRows: 0, claimsHeld: 0 }
+    counts: { acked: 0, unacked: 0, punchesDelivered: 0, failed: 0, leaseLost: 0, queuedRows: 0, claimsHeld: 0 },
+    upstream: null
   }
 }
 
@@ -75,4 +76,20 @@ t.test('the devices read: the single box\'s device alarms, each naming its devic
   ]
   t.same(evaluateClusterAlarms(reading({ devices: { devices, capped: false } }), TH, NOW).map(a => [a.name, a.subject, a.severity]),
     [['device-silent', 'quiet', 'warning'], ['ring-nearly-full', 'full', 'warning'], ['clock-offset', 'skewed', 'warning']])
+})
+
+t.test('upstream-failing: raised when no alive node has delivered for upstreamFailingMinutes while punches wait, not while one delivers', async t => {
+  const failure = { at: NOW - 1000, kind: 'retry', status: 500, error: 'HTTP 500' }
+  const up = (nodeId: string, lastDeliveredAt: number | null, state: NodeRecord['state'] = 'alive'): NodeRecord =>
+    ({ ...node(nodeId, state), upstream: { since: NOW - 3_600_000, lastDeliveredAt, lastFailure: failure } })
+  const waiting = { batches: 1, pendingPunches: 5, oldestReceived: NOW - 3_600_000, deadLetters: 0, capped: false }
+  const names = (nodes: NodeRecord[]): string[] => evaluateClusterAlarms(reading({ nodes, backlog: waiting }), { ...TH, backlogAgeMinutes: 0 }, NOW).map(a => a.name)
+  t.same(names([up('n1', NOW - 20 * 60_000), up('n2', null)]), ['upstream-failing'], 'both failing past 10 minutes')
+  t.match(evaluateClusterAlarms(reading({ nodes: [up('n1', NOW - 20 * 60_000)], backlog: waiting }), { ...TH, backlogAgeMinutes: 0 }, NOW),
+    [{ name: 'upstream-failing', severity: 'critical', message: /^no punch delivered upstream for 20 min.* while 5 wait; last error: HTTP 500/ }])
+  t.same(names([up('n1', NOW - 20 * 60_000), up('n2', NOW - 60_000)]), [], 'one node delivered a minute ago: the punches move')
+  t.same(names([up('n1', NOW - 20 * 60_000), up('n2', NOW - 60_000, 'stale')]), ['node-stale', 'upstream-failing'], 'a stale node\'s deliveries do not count')
+  t.same(names([up('n1', NOW - 20 * 60_000)].map(n => ({ ...n, upstream: null }))), [], 'no node with an upstream: nothing to judge')
+  const config = { ...up('n1', NOW - 60_000), upstream: { since: NOW - 3_600_000, lastDeliveredAt: NOW - 60_000, lastFailure: { ...failure, kind: 'config', status: 401, error: 'HTTP 401' } } }
+  t.match(evaluateClusterAlarms(reading({ nodes: [config] }), TH, NOW), [{ name: 'upstream-failing', message: /refuses the gateway \(HTTP 401\)/ }], 'a refusal of the gateway itself, at once')
 })

@@ -4,7 +4,8 @@
  * statuses into the shared store, real MQTT devices. A status saying the ring is 90 % full raises
  * ring-nearly-full, cleared by one saying it drained; a device that says nothing past
  * alarms.deviceSilentMinutes raises device-silent, as does a registered device never seen; a clock
- * corrected past rules.clockSkewMs raises clock-offset.
+ * corrected past rules.clockSkewMs raises clock-offset. Two nodes forwarding to a webhook that answers
+ * 500 raise upstream-failing past alarms.upstreamFailingMinutes, cleared once it takes the batch.
  */
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,11 +18,28 @@ import { connectionString, startPostgres } from './helpers/postgres.js'
 import { startMosquitto } from './helpers/mosquitto.js'
 import { startClusterNode } from './helpers/cluster-node-process.js'
 import { startClusterConsole } from './helpers/cluster-console-process.js'
-import { addOperator, asSession, login } from './helpers/api-v1.js'
-import { connectDevice } from './helpers/mqtt-device.js'
+import { addOperator, asSession, login, type Login } from './helpers/api-v1.js'
+import { batch, connectDevice } from './helpers/mqtt-device.js'
+import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { until } from './helpers/wait.js'
 
 const ring = (pending: number): DeviceStatus['ring'] => ({ capacity: 100, pending, oldestPendingTs: Date.now() - 60_000, overwritten: 0, refused: 0 })
+
+/** The console's alarms as a viewer reads them: wait for a condition on them, find one by name (and device). */
+function consoleAlarms (c: Parameters<typeof asSession>[0], viewer: Login): { waitFor: (what: string, cond: () => boolean) => Promise<void>, raised: (name: string, device?: string) => ListedAlarm | undefined } {
+  let items: ListedAlarm[] = []
+  return {
+    raised: (name, device) => items.find(a => a.name === name && (device === undefined || a.device === device)),
+    waitFor: async (what, cond) => {
+      await until(async () => {
+        const res = await asSession(c, viewer, 'GET', '/api/v1/alarms')
+        if (res.status !== 200) throw new Error(`GET /api/v1/alarms: ${res.status}`)
+        items = (await res.json() as { items: ListedAlarm[] }).items
+        return cond()
+      }, () => `${what} (alarms: ${JSON.stringify(items)})`, 30_000)
+    }
+  }
+}
 
 t.test('the console raises the single box\'s device alarms from the statuses the nodes store', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'punchline-cluster-device-alarms-'))
@@ -44,16 +62,7 @@ t.test('the console raises the single box\'s device alarms from the statuses the
   t.teardown(async () => await store.close())
   t.equal(await store.putDeviceCredentials('D-NEVER', { mosquitto: '$7$unused', nats: '$2a$unused' }, 'new'), 'set')
 
-  let items: ListedAlarm[] = []
-  const raised = (name: string, device: string): ListedAlarm | undefined => items.find(a => a.name === name && a.device === device)
-  const waitFor = async (what: string, cond: () => boolean): Promise<void> => {
-    await until(async () => {
-      const res = await asSession(c, viewer, 'GET', '/api/v1/alarms')
-      if (res.status !== 200) throw new Error(`GET /api/v1/alarms: ${res.status}`)
-      items = (await res.json() as { items: ListedAlarm[] }).items
-      return cond()
-    }, () => `${what} (alarms: ${JSON.stringify(items)})`, 30_000)
-  }
+  const { waitFor, raised } = consoleAlarms(c, viewer)
 
   const full = await connectDevice(broker.url, 'D-FULL')
   t.teardown(async () => await full.close())
@@ -72,4 +81,45 @@ t.test('the console raises the single box\'s device alarms from the statuses the
   await waitFor('ring-nearly-full and clock-offset to clear for D-FULL once it says its ring drained and its clock is right', () =>
     raised('ring-nearly-full', 'D-FULL') === undefined && raised('clock-offset', 'D-FULL') === undefined)
   t.ok(raised('device-silent', 'D-NEVER') !== undefined, 'the device never seen stays silent')
+})
+
+t.test('upstream-failing on the console when no node has a batch accepted for alarms.upstreamFailingMinutes; cleared once the upstream takes them', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'punchline-cluster-upstream-alarm-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const server = await startPostgres(t)
+  const postgres = connectionString(await server.database())
+  const broker = await startMosquitto(t)
+  const upstream = new WebhookUpstream()
+  await upstream.start()
+  t.teardown(async () => await upstream.close())
+  let refusing = true
+  upstream.respond(() => refusing ? { status: 500, body: 'database is down' } : { status: 200 })
+  const config = {
+    gatewayId: 'upstream-alarm-test',
+    upstream: { url: upstream.url },
+    http: { port: 0 },
+    forward: { backoffBaseMs: 100, backoffCapMs: 500 },
+    cluster: { broker: { url: broker.url }, postgres, leaseMs: 2000, pollMs: 50, statsSeconds: 60, heartbeatMs: 300 }
+  }
+  const nodes = ['n1', 'n2'].map(id => startClusterNode(t, dir, id, config))
+  const data = join(dir, 'console-data')
+  const c = startClusterConsole(t, dir, data, { http: { port: 0 }, cluster: { postgres }, alarms: { intervalSeconds: 0.2, upstreamFailingMinutes: 0.02 } })
+  await Promise.all([...nodes.map(async n => await n.ready()), c.ready()])
+  const viewer = await login(c, 'op-viewer', await addOperator(data, 'op-viewer', 'viewer'))
+  const { waitFor, raised } = consoleAlarms(c, viewer)
+
+  const d = await connectDevice(broker.url, 'T-1')
+  t.teardown(async () => await d.close())
+  await d.publish(batch('T-1', [1, 2, 3], { id: 'b1' }))
+  await d.ackFor('b1', 30_000)
+  await waitFor('upstream-failing', () => raised('upstream-failing') !== undefined)
+  t.match(raised('upstream-failing'), { severity: 'critical', message: /^no punch delivered upstream for .* while 3 wait; last error: HTTP 500: database is down/ }, 'the single box\'s alarm, with the upstream\'s answer')
+  const res = await asSession(c, viewer, 'GET', '/api/v1/cluster/nodes')
+  const listed = await res.json() as Array<{ upstream: unknown }>
+  t.match(listed.find(n => n.upstream !== null && (n.upstream as { lastFailure: unknown }).lastFailure !== null),
+    { upstream: { lastDeliveredAt: null, lastFailure: { kind: 'retry', status: 500, error: 'HTTP 500: database is down' } } }, 'a node\'s heartbeat says what its forwarder last got')
+
+  refusing = false
+  await waitFor('upstream-failing to clear once the upstream takes the batch', () => raised('upstream-failing') === undefined)
+  t.equal(upstream.received.size, 3, 'the three punches delivered')
 })

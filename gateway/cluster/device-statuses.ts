@@ -139,4 +139,3 @@ export interface DeviceAlarmQuery {
   clockSkewMs: number
   limit: number
 }
-
