@@ -4,7 +4,7 @@
  * running gateway (/api/alarms, logs, metrics) and `punchline report` raise the same alarms.
  */
 import type { GatewayConfig } from './config.js'
-import type { HealthSnapshot } from './health.js'
+import type { HealthSnapshot, OutboxHealth } from './health.js'
 import { formatBytes, formatDuration } from './units.js'
 
 export type Severity = 'warning' | 'critical'
@@ -14,10 +14,13 @@ export const ALARM_NAMES = [
   'database-moved-aside'
 ] as const
 /**
- * The alarms a cluster's console raises from the shared store (cluster/console/cluster-alarms.ts): two of
- * the single box's, judged the same way, and the cluster's own.
+ * The alarms a cluster's console raises from the shared store (cluster/console/cluster-alarms.ts): the
+ * single box's that a cluster has, judged the same way, and the cluster's own.
  */
-export const CLUSTER_ALARM_NAMES = ['node-stale', 'no-node-alive', 'backlog-old', 'dead-letters', 'cluster-store-unreachable'] as const
+export const CLUSTER_ALARM_NAMES = [
+  'node-stale', 'no-node-alive', 'backlog-old', 'dead-letters', 'cluster-store-unreachable',
+  'device-silent', 'ring-nearly-full', 'clock-offset', 'upstream-failing'
+] as const
 export type AlarmName = typeof ALARM_NAMES[number] | typeof CLUSTER_ALARM_NAMES[number]
 
 export interface Alarm {
@@ -65,11 +68,7 @@ type Thresholds = GatewayConfig['alarms']
 export function evaluateAlarms (s: HealthSnapshot, th: Thresholds, x: AlarmExtras, now: number): Alarm[] {
   const out: Alarm[] = []
   const push = (a: Alarm | undefined): void => { if (a !== undefined) out.push(a) }
-  for (const d of s.devices) {
-    push(deviceSilent(d, th, now))
-    push(ringNearlyFull(d))
-    push(clockOffset(d, x.clockSkewMs))
-  }
+  for (const d of s.devices) out.push(...deviceAlarms(d, th, x.clockSkewMs, now))
   push(backlogOld(s.backlog, th, s.upstream.configured
     ? 'see the upstream-failing alarm and the forwarder log; nothing is dropped meanwhile'
     : 'no upstream is configured: set upstream.url'))
@@ -90,7 +89,15 @@ function grade (valueMs: number, limitMs: number): Severity | undefined {
 
 type DeviceHealth = HealthSnapshot['devices'][number]
 
-function deviceSilent (d: DeviceHealth, th: Thresholds, now: number): Alarm | undefined {
+/**
+ * One device's alarms: silent past alarms.deviceSilentMinutes, ring nearly full, clock corrected by more
+ * than rules.clockSkewMs. A cluster's console judges the devices its store reads with this (cluster-alarms.ts).
+ */
+export function deviceAlarms (d: DeviceHealth, th: Pick<Thresholds, 'deviceSilentMinutes'>, clockSkewMs: number, now: number): Alarm[] {
+  return [deviceSilent(d, th, now), ringNearlyFull(d), clockOffset(d, clockSkewMs)].filter((a): a is Alarm => a !== undefined)
+}
+
+function deviceSilent (d: DeviceHealth, th: Pick<Thresholds, 'deviceSilentMinutes'>, now: number): Alarm | undefined {
   const quiet = now - (d.lastSeen ?? d.created)
   const severity = grade(quiet, th.deviceSilentMinutes * 60_000)
   if (severity === undefined) return undefined
@@ -129,7 +136,14 @@ export function backlogOld (b: Pick<HealthSnapshot['backlog'], 'pendingPunches' 
   return { name: 'backlog-old', severity, message: `${waiting}; ${what}` }
 }
 
-function upstreamFailing (s: HealthSnapshot, th: Thresholds, x: AlarmExtras, now: number): Alarm | undefined {
+/** what upstream-failing reads of a snapshot: a cluster's console gives the same from its shared store */
+export interface UpstreamEvidence {
+  upstream: HealthSnapshot['upstream']
+  backlog: Pick<HealthSnapshot['backlog'], 'pendingPunches' | 'oldestReceived'>
+  outbox: Pick<OutboxHealth, 'failingSince' | 'lastError'>
+}
+
+export function upstreamFailing (s: UpstreamEvidence, th: Pick<Thresholds, 'upstreamFailingMinutes'>, x: Pick<AlarmExtras, 'upstream'>, now: number): Alarm | undefined {
   if (!s.upstream.configured) return undefined
   const up = x.upstream
   const stuck = upstreamStuck(up?.inFlight ?? [], now)

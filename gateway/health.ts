@@ -7,6 +7,7 @@
  * (the last upstream delivery, a commit that hit a full disk) comes in as alarm extras (alarms.ts).
  */
 import { backupDir, databasePath, type GatewayConfig } from './config.js'
+import type { DeviceStatus } from '../shared/codec/status.js'
 import type { Db } from './store/db.js'
 import { DeviceStore } from './store/device-store.js'
 import { ForwardStore, type Backlog } from './store/forward-store.js'
@@ -54,6 +55,19 @@ export interface HealthSnapshot {
   movedAside?: MovedAside | null
 }
 
+/** A device as the alarms judge it, from its last status as sent; also a cluster's stored devices (cluster/postgres/device-statuses.ts). */
+export function deviceHealth (id: string, created: number, lastSeen: number | null, s: DeviceStatus | null): DeviceHealth {
+  return {
+    id,
+    online: s?.online ?? null,
+    lastSeen,
+    created,
+    ring: s?.ring === undefined ? null : { pending: s.ring.pending, capacity: s.ring.capacity, fill: s.ring.capacity > 0 ? s.ring.pending / s.ring.capacity : 0 },
+    clockOffsetMs: s?.clock?.offsetMs ?? null,
+    battery: s?.battery ?? null
+  }
+}
+
 type Cfg = Pick<GatewayConfig, 'dataDir' | 'gatewayId' | 'upstream' | 'storage' | 'backup'>
 
 /**
@@ -68,18 +82,7 @@ export function healthSnapshot (db: Db, cfg: Cfg, now: number, flags24h?: Record
     at: now,
     gatewayId: cfg.gatewayId,
     upstream: { configured: cfg.upstream !== undefined },
-    devices: new DeviceStore(db).list().map((d): DeviceHealth => {
-      const s = d.status
-      return {
-        id: d.id,
-        online: s?.online ?? null,
-        lastSeen: d.lastSeen,
-        created: d.created,
-        ring: s?.ring === undefined ? null : { pending: s.ring.pending, capacity: s.ring.capacity, fill: s.ring.capacity > 0 ? s.ring.pending / s.ring.capacity : 0 },
-        clockOffsetMs: s?.clock?.offsetMs ?? null,
-        battery: s?.battery ?? null
-      }
-    }),
+    devices: new DeviceStore(db).list().map(d => deviceHealth(d.id, d.created, d.lastSeen, d.status)),
     backlog: { ...backlog, oldestPendingAgeMs: backlog.oldestReceived === null ? null : now - backlog.oldestReceived },
     outbox: outboxHealth(db),
     deadLetters: { refused: 0, unmapped: 0, ...forward.openDeadLetters() },

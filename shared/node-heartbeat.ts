@@ -20,6 +20,26 @@ export interface NodeCounters {
   claimsHeld: number
 }
 
+/**
+ * A node's forwarder as its heartbeat reports it, for a cluster's upstream-failing alarm
+ * (gateway/cluster/console/cluster-alarms.ts). Times are ms on the node's clock.
+ */
+export interface NodeUpstream {
+  /** when the node's forwarder started: "no delivery" is never counted from before it */
+  since: number
+  /** the last batch the upstream accepted from this node, null when none since it started */
+  lastDeliveredAt: number | null
+  /** the last attempt that failed, null when none since it started */
+  lastFailure: {
+    at: number
+    /** the sink's class: retry, config, split or park */
+    kind: string
+    /** the upstream's HTTP status, null when it gave none (a timeout, a refused connection) */
+    status: number | null
+    error: string
+  } | null
+}
+
 /** One heartbeat, as a node writes it. */
 export interface NodeBeat {
   nodeId: string
@@ -34,6 +54,8 @@ export interface NodeBeat {
   /** how often the node writes its heartbeat: the reader's yardstick for stale */
   intervalMs: number
   counts: NodeCounters
+  /** its forwarder's last delivery and failure; absent when the node has no upstream */
+  upstream?: NodeUpstream
   /** the node stops cleanly: its last beat */
   stopping?: boolean
 }
@@ -41,7 +63,9 @@ export interface NodeBeat {
 export type NodeState = 'alive' | 'stale' | 'stopped'
 
 /** A node's row as the store reads it back. */
-export interface NodeRecord extends Omit<NodeBeat, 'stopping'> {
+export interface NodeRecord extends Omit<NodeBeat, 'stopping' | 'upstream'> {
+  /** its forwarder's state as its last beat said, null when it has no upstream */
+  upstream: NodeUpstream | null
   state: NodeState
   /** the last heartbeat, ms since epoch on the store's clock */
   lastSeen: number

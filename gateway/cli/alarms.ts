@@ -55,7 +55,7 @@ export async function runAlarms (argv: string[], out: (line: string) => void): P
 
 async function listClusterAlarms (values: { config?: string, json?: boolean }, out: (line: string) => void): Promise<number> {
   const cfg = loadConfig({ file: values.config, env: process.env, flags: {} })
-  const alarms = await withClusterStore(values, async store => await clusterAlarmsNow(store, cfg.alarms, Date.now))
+  const alarms = await withClusterStore(values, async store => await clusterAlarmsNow(store, { ...cfg.alarms, clockSkewMs: cfg.rules.clockSkewMs }, Date.now))
   const listed = alarms.map(a => ({ name: a.name, ...(a.subject === undefined ? {} : { device: a.subject }), severity: alarmLevel(a), message: a.message }))
   if (values.json === true) out(JSON.stringify(listed))
   else if (listed.length === 0) out('no alarms')

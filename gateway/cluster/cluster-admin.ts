@@ -7,7 +7,8 @@
 import type { Backlog, DeadLetter, DeadLetterKind } from '../store/forward-store.js'
 import type { RosterEntry } from '../store/roster-store.js'
 import type { NodeRecord } from './node-registry.js'
-import type { RegisteredDevice, StoredStatus } from './device-statuses.js'
+import type { DeviceAlarmQuery, RegisteredDevice, StoredStatus } from './device-statuses.js'
+import type { DeviceHealth } from '../health.js'
 
 /** The shared outbox's backlog in the single box's shape; its counts stop at a cap (postgres/outbox-backlog.ts). */
 export interface ClusterBacklog extends Backlog {
@@ -46,6 +47,8 @@ export interface ClusterAdmin {
   listDevices: () => Promise<ClusterDevice[]>
   /** registered devices and devices seen (a stored status), the first `limit` by id, each with what is known */
   listDeviceStates: (opts: { limit: number }) => Promise<Array<{ registered?: RegisteredDevice, seen?: StoredStatus }>>
+  /** the devices past a device alarm's threshold, the first `limit` by id, in one bounded read (the console's device alarms) */
+  deviceAlarmCandidates: (q: DeviceAlarmQuery) => Promise<{ devices: DeviceHealth[], capped: boolean }>
 
   /** the nodes' heartbeats, each with its state (`punchline nodes --cluster`) */
   listNodes: () => Promise<NodeRecord[]>

@@ -122,3 +122,20 @@ export function clusterDeviceItem (registered: RegisteredDevice | undefined, see
     ...statusFields(seen?.status, seen?.described)
   }
 }
+
+/** most devices one evaluation of a cluster's alarms reads (docs/DESIGN-NOTES.md, "Device alarms for a cluster") */
+export const MAX_DEVICE_ALARM_ROWS = 1000
+
+/**
+ * Which devices a cluster's console reads for its device alarms: those past any of the single box's
+ * device thresholds (alarms.ts deviceAlarms), at most `limit`.
+ */
+export interface DeviceAlarmQuery {
+  /** a device last seen (or, never seen, registered) at or before this (ms) is silent; null: the alarm is off */
+  silentSince: number | null
+  /** ring fill (pending / capacity) from which a ring is nearly full (alarms.ts RING_WARN_FILL) */
+  ringFill: number
+  /** rules.clockSkewMs: a clock correction larger than this is raised */
+  clockSkewMs: number
+  limit: number
+}

@@ -9,9 +9,9 @@
  * nor a clock in step with the node's.
  */
 
-import type { NodeBeat, NodeRecord, NodeState } from '../../shared/node-heartbeat.js'
+import type { NodeBeat, NodeRecord, NodeState, NodeUpstream } from '../../shared/node-heartbeat.js'
 
-export type { NodeBeat, NodeCounters, NodeRecord, NodeState } from '../../shared/node-heartbeat.js'
+export type { NodeBeat, NodeCounters, NodeRecord, NodeState, NodeUpstream } from '../../shared/node-heartbeat.js'
 
 /** missed intervals after which a node is stale */
 export const STALE_BEATS = 3
@@ -38,6 +38,20 @@ export function checkBeat (b: NodeBeat): void {
   for (const [k, v] of Object.entries(b.counts)) {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`counts.${k}: must be a whole number, 0 or more (got ${String(v)})`)
   }
+  if (b.upstream !== undefined) checkUpstream(b.upstream)
+}
+
+/** longest failure class or error text a row keeps (longer is cut, not refused: a beat must not fail on an upstream's words) */
+export const MAX_UPSTREAM_ERROR_CHARS = 512
+
+function checkUpstream (u: NodeUpstream): void {
+  const times: Array<[string, number | null]> = [['since', u.since], ['lastDeliveredAt', u.lastDeliveredAt], ['lastFailure.at', u.lastFailure?.at ?? null]]
+  for (const [k, v] of times) {
+    if (v !== null && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`upstream.${k}: must be ms since the epoch (got ${String(v)})`)
+  }
+  const f = u.lastFailure
+  if (f === null) return
+  if (f.status !== null && (!Number.isInteger(f.status) || f.status < 100 || f.status > 599)) throw new RangeError(`upstream.lastFailure.status: must be an HTTP status from 100 to 599 or null (got ${String(f.status)})`)
 }
 
 /** The broker URL(s) as a row may show them: a password in a URL is replaced, the user name kept. */
@@ -67,9 +81,9 @@ export class NodeBook {
 
   list (now: number): NodeRecord[] {
     return [...this.#rows.values()].sort((a, b) => a.beat.nodeId.localeCompare(b.beat.nodeId)).map(r => {
-      const { stopping: _, ...beat } = r.beat
+      const { stopping: _, upstream, ...beat } = r.beat
       const silentMs = Math.max(0, now - r.lastSeen)
-      return { ...beat, lastSeen: r.lastSeen, stoppedAt: r.stoppedAt, silentMs, state: nodeState({ stoppedAt: r.stoppedAt, silentMs, intervalMs: beat.intervalMs }) }
+      return { ...beat, upstream: upstream === undefined ? null : structuredClone(upstream), lastSeen: r.lastSeen, stoppedAt: r.stoppedAt, silentMs, state: nodeState({ stoppedAt: r.stoppedAt, silentMs, intervalMs: beat.intervalMs }) }
     })
   }
 }

@@ -7,23 +7,28 @@
  */
 import type { Logger } from '../../../shared/log.js'
 import type { GatewayConfig } from '../../config.js'
-import { CLUSTER_ALARM_NAMES, type Alarm } from '../../alarms.js'
+import { CLUSTER_ALARM_NAMES, RING_WARN_FILL, type Alarm } from '../../alarms.js'
 import type { AlarmGauges } from '../../alarm-gauges.js'
 import type { ListedAlarm } from '../../alarm-book.js'
 import { AlarmTracker } from '../../alarm-tracker.js'
 import type { ClusterAdmin } from '../cluster-admin.js'
-import { evaluateClusterAlarms, type ClusterReading } from './cluster-alarms.js'
+import { evaluateClusterAlarms, type ClusterReading, type ClusterThresholds } from './cluster-alarms.js'
+import { MAX_DEVICE_ALARM_ROWS } from '../device-statuses.js'
 
 /** longest one reading of the shared store may take before the console calls it unreachable */
 export const READ_TIMEOUT_MS = 10_000
 
 export interface ClusterAlarmWatchOptions {
-  store: Pick<ClusterAdmin, 'listNodes' | 'backlog' | 'openDeadLetters'>
+  store: ClusterAlarmStore
   thresholds: GatewayConfig['alarms']
+  /** rules.clockSkewMs: the clock-offset alarm's threshold, as on the single box */
+  clockSkewMs: number
   gauges: AlarmGauges
   log: Logger
   now: () => number
 }
+
+export type ClusterAlarmStore = Pick<ClusterAdmin, 'listNodes' | 'backlog' | 'openDeadLetters' | 'deviceAlarmCandidates'>
 
 export class ClusterAlarmWatch {
   readonly #o: ClusterAlarmWatchOptions
@@ -55,8 +60,8 @@ export class ClusterAlarmWatch {
   }
 
   async #evaluate (): Promise<void> {
-    const { store, thresholds, now } = this.#o
-    this.#tracker.update(await clusterAlarmsNow(store, thresholds, now), now())
+    const { store, thresholds, clockSkewMs, now } = this.#o
+    this.#tracker.update(await clusterAlarmsNow(store, { ...thresholds, clockSkewMs }, now), now())
   }
 
   listed (): { evaluatedAt: number | null, items: ListedAlarm[] } {
@@ -73,19 +78,21 @@ export class ClusterAlarmWatch {
 }
 
 /** One reading of the store, evaluated (the console's watch, `punchline alarms --cluster`). Never rejects. */
-export async function clusterAlarmsNow (store: ClusterAlarmWatchOptions['store'], thresholds: ClusterAlarmWatchOptions['thresholds'], now: () => number): Promise<Alarm[]> {
+export async function clusterAlarmsNow (store: ClusterAlarmStore, thresholds: ClusterThresholds, now: () => number): Promise<Alarm[]> {
   let reading: ClusterReading | { error: string }
   try {
-    reading = await withTimeout(read(store), READ_TIMEOUT_MS)
+    reading = await withTimeout(read(store, thresholds, now()), READ_TIMEOUT_MS)
   } catch (err) {
     reading = { error: err instanceof Error ? err.message : String(err) }
   }
   return evaluateClusterAlarms(reading, thresholds, now())
 }
 
-async function read (s: ClusterAlarmWatchOptions['store']): Promise<ClusterReading> {
-  const [nodes, backlog, deadLetters] = await Promise.all([s.listNodes(), s.backlog(), s.openDeadLetters()])
-  return { nodes, backlog, deadLetters }
+async function read (s: ClusterAlarmStore, th: ClusterThresholds, now: number): Promise<ClusterReading> {
+  const silentMs = th.deviceSilentMinutes * 60_000
+  const [nodes, backlog, deadLetters, devices] = await Promise.all([s.listNodes(), s.backlog(), s.openDeadLetters(),
+    s.deviceAlarmCandidates({ silentSince: silentMs > 0 ? now - silentMs : null, ringFill: RING_WARN_FILL, clockSkewMs: th.clockSkewMs, limit: MAX_DEVICE_ALARM_ROWS })])
+  return { nodes, backlog, deadLetters, devices }
 }
 
 async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {

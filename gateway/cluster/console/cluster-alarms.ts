@@ -5,7 +5,8 @@
  * are the single box's own functions (alarms.ts), with the same thresholds (alarms.backlogAgeMinutes).
  */
 import type { GatewayConfig } from '../../config.js'
-import { backlogOld, deadLetters, type Alarm } from '../../alarms.js'
+import { backlogOld, deadLetters, deviceAlarms, upstreamFailing, type Alarm } from '../../alarms.js'
+import type { DeviceHealth } from '../../health.js'
 import { formatDuration } from '../../units.js'
 import type { ClusterBacklog } from '../cluster-admin.js'
 import type { NodeRecord } from '../node-registry.js'
@@ -15,9 +16,14 @@ export interface ClusterReading {
   nodes: readonly NodeRecord[]
   backlog: ClusterBacklog
   deadLetters: Record<string, number>
+  /** the devices past a device alarm's threshold (ClusterAdmin.deviceAlarmCandidates); capped: more were */
+  devices: { devices: DeviceHealth[], capped: boolean }
 }
 
-export function evaluateClusterAlarms (r: ClusterReading | { error: string }, th: Pick<GatewayConfig['alarms'], 'backlogAgeMinutes'>, now: number): Alarm[] {
+/** the single box's thresholds (alarms.*), and rules.clockSkewMs for clock-offset */
+export type ClusterThresholds = Pick<GatewayConfig['alarms'], 'backlogAgeMinutes' | 'deviceSilentMinutes' | 'upstreamFailingMinutes'> & { clockSkewMs: number }
+
+export function evaluateClusterAlarms (r: ClusterReading | { error: string }, th: ClusterThresholds, now: number): Alarm[] {
   if ('error' in r) return [storeUnreachable(r.error)]
   const out: Alarm[] = []
   const push = (a: Alarm | undefined): void => { if (a !== undefined) out.push(a) }
@@ -27,7 +33,31 @@ export function evaluateClusterAlarms (r: ClusterReading | { error: string }, th
   push(backlogOld({ pendingPunches: r.backlog.pendingPunches, oldestPendingAgeMs: age }, th,
     "the nodes' forwarders have not had it accepted: see the nodes' failed counts (punchline nodes --cluster) and their forwarder logs; nothing is dropped meanwhile"))
   push(deadLetters(r.deadLetters))
+  push(clusterUpstreamFailing(r.nodes, r.backlog, th, now))
+  for (const d of r.devices.devices) out.push(...deviceAlarms(d, th, th.clockSkewMs, now))
   return out
+}
+
+/**
+ * The single box's upstream-failing over the forwarders of the alive nodes, as one forwarder: delivered
+ * when any of them last delivered, failing with whichever failed last, started when the first started.
+ * So it is raised when no node has had a batch accepted for alarms.upstreamFailingMinutes while punches
+ * wait (all failing): any node can deliver any batch of the shared outbox, so one node that delivers
+ * keeps the punches moving, and one that cannot is seen in its failed count, not as an outage
+ * (docs/DESIGN-NOTES.md, "Device alarms and upstream-failing for a cluster").
+ */
+function clusterUpstreamFailing (nodes: readonly NodeRecord[], backlog: ClusterBacklog, th: ClusterThresholds, now: number): Alarm | undefined {
+  const ups = nodes.flatMap(n => n.state === 'alive' && n.upstream !== null ? [n.upstream] : [])
+  if (ups.length === 0) return undefined
+  const delivered = ups.flatMap(u => u.lastDeliveredAt === null ? [] : [u.lastDeliveredAt])
+  const failures = ups.flatMap(u => u.lastFailure === null ? [] : [u.lastFailure])
+  const last = failures.reduce<typeof failures[number] | null>((a, b) => (a === null || b.at > a.at ? b : a), null)
+  const upstream = {
+    since: Math.min(...ups.map(u => u.since)),
+    lastDeliveredAt: delivered.length === 0 ? null : Math.max(...delivered),
+    lastFailure: last === null ? null : { kind: last.kind, error: last.error, at: last.at }
+  }
+  return upstreamFailing({ upstream: { configured: true }, backlog, outbox: { failingSince: null, lastError: null } }, th, { upstream }, now)
 }
 
 /** The console cannot read the shared store: it cannot tell whether punches are acked or delivered. */

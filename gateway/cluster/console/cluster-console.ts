@@ -52,7 +52,7 @@ export class ClusterConsole {
       db,
       cluster: store,
       sites: cfg.sites,
-      alarms: gauges => (this.#alarms = new ClusterAlarmWatch({ store, thresholds: cfg.alarms, gauges, log, now: Date.now })),
+      alarms: gauges => (this.#alarms = new ClusterAlarmWatch({ store, thresholds: cfg.alarms, clockSkewMs: cfg.rules.clockSkewMs, gauges, log, now: Date.now })),
       token: apiToken.token,
       log
     })

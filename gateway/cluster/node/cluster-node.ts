@@ -122,7 +122,8 @@ export class ClusterNode {
           leaseLost: this.counts.leaseLost,
           queuedRows: committer.stats.queuedRows,
           claimsHeld: this.#delivery?.held ?? 0
-        }
+        },
+        upstream: this.#delivery?.upstream
       })
     })
     await this.#heartbeat.start()

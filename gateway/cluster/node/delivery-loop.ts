@@ -25,6 +25,7 @@ import type { GatewayMetrics } from '../../metrics.js'
 import { LogLimiter } from '../../log-limiter.js'
 import { MAX_ERROR_CHARS, type ClaimedBatch, type ClusterStore } from '../cluster-store.js'
 import { ROSTER_CHECK_MS } from './roster-copy.js'
+import type { NodeUpstream } from '../node-registry.js'
 
 export interface DeliveryLoopOptions {
   store: ClusterStore
@@ -75,6 +76,15 @@ export class DeliveryLoop {
   constructor (o: DeliveryLoopOptions) {
     this.#o = o
     this.#storeLog = new LogLimiter({ log: o.log, suppressed: (kind) => o.metrics.logSuppressed.inc({ kind }) })
+  }
+
+  /** the last delivery and failure, for the heartbeat (the console's upstream-failing) */
+  readonly #upstream: NodeUpstream = { since: Date.now(), lastDeliveredAt: null, lastFailure: null }
+
+  /** its forwarder's state as the heartbeat reports it: a copy */
+  get upstream (): NodeUpstream {
+    const u = this.#upstream
+    return { ...u, lastFailure: u.lastFailure === null ? null : { ...u.lastFailure } }
   }
 
   /** outbox batches this node holds for delivery now (its heartbeat shows them) */
@@ -131,11 +141,13 @@ export class DeliveryLoop {
         await o.store.complete(batch)
         o.counts.delivered++
         o.counts.punchesDelivered += batch.punches.length
+        this.#upstream.lastDeliveredAt = Date.now()
         o.metrics.forwarded.inc(batch.punches.length)
         return
       }
       o.counts.failed++
       o.metrics.forwardFailures.inc({ class: result.outcome })
+      this.#upstream.lastFailure = { at: Date.now(), kind: result.outcome, status: result.status ?? null, error: result.error }
       if (result.outcome === 'split' || result.outcome === 'park') {
         await this.#isolate(batch, result)
         return

@@ -9,7 +9,8 @@
  */
 import type pg from 'pg'
 import type { DeviceStatus } from '../../../shared/codec/status.js'
-import { latestPerDevice, type RegisteredDevice, type StatusTaken, type StoredStatus } from '../device-statuses.js'
+import { latestPerDevice, type DeviceAlarmQuery, type RegisteredDevice, type StatusTaken, type StoredStatus } from '../device-statuses.js'
+import { deviceHealth, type DeviceHealth } from '../../health.js'
 
 const UPSERT = `INSERT INTO device_statuses (device, online, last_seen, first_seen, status, described, node)
   SELECT d, o, r, r, s::jsonb, ds::jsonb, n FROM unnest($1::text[], $2::bool[], $3::int8[], $4::text[], $5::text[], $6::text[]) AS t(d, o, r, s, ds, n)
@@ -66,4 +67,22 @@ export async function listDeviceStates (pool: pg.Pool, limit: number): Promise<A
     registered: r.id === null ? undefined : { id: r.id, created: r.created ?? 0 },
     seen: r.device === null ? undefined : stored(r)
   }))
+}
+
+/**
+ * The devices past one of the single box's device thresholds (alarms.ts deviceAlarms), the first `limit`
+ * by id, with what deviceAlarms reads of them: the thresholds are in the WHERE, so the store scans its
+ * rows and sends only those, never the fleet. Each test is the one deviceAlarms makes, on the same
+ * doubles (pending / capacity is the same IEEE division in both), so a row sent is a row alarmed.
+ */
+export async function deviceAlarmCandidates (pool: pg.Pool, q: DeviceAlarmQuery): Promise<{ devices: DeviceHealth[], capped: boolean }> {
+  const { rows } = await pool.query<{ id: string, created: number, last_seen: number | null, status: DeviceStatus | null }>(
+    `SELECT coalesce(c.id, s.device) AS id, coalesce(c.created, s.first_seen) AS created, s.last_seen, s.status
+      FROM device_credentials c FULL OUTER JOIN device_statuses s ON s.device = c.id
+      WHERE ($1::int8 IS NOT NULL AND coalesce(s.last_seen, c.created) <= $1::int8)
+        OR CASE WHEN (s.status->'ring'->>'capacity')::float8 > 0
+             THEN (s.status->'ring'->>'pending')::float8 / (s.status->'ring'->>'capacity')::float8 >= $2::float8 ELSE false END
+        OR abs((s.status->'clock'->>'offsetMs')::float8) > $3::float8
+      ORDER BY 1 LIMIT $4`, [q.silentSince, q.ringFill, q.clockSkewMs, q.limit + 1])
+  return { devices: rows.slice(0, q.limit).map(r => deviceHealth(r.id, r.created, r.last_seen, r.status)), capped: rows.length > q.limit }
 }

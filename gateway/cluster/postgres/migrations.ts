@@ -152,6 +152,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     described  jsonb,
     node       text NOT NULL
   );
+  `,
+  // 6: each node's forwarder in its heartbeat (node-heartbeats.ts), for the console's upstream-failing:
+  // when it started (NULL: no upstream), its last delivery, its last failure (when, class, HTTP status,
+  // error). Times in ms on the node's clock, as its forwarder saw them.
+  `
+  ALTER TABLE cluster_nodes
+    ADD COLUMN up_since          bigint,
+    ADD COLUMN up_delivered      bigint,
+    ADD COLUMN up_failed_at      bigint,
+    ADD COLUMN up_failure_kind   text,
+    ADD COLUMN up_failure_status integer,
+    ADD COLUMN up_failure_error  text;
   `
 ]
 

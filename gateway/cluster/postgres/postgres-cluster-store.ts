@@ -26,8 +26,9 @@ import { SharedOutbox } from './outbox.js'
 import { forgetNode, listNodes, writeBeat } from './node-heartbeats.js'
 import { outboxBacklog } from './outbox-backlog.js'
 import type { NodeBeat, NodeRecord } from '../node-registry.js'
-import type { RegisteredDevice, StatusTaken, StoredStatus } from '../device-statuses.js'
-import { listDeviceStates, listStatuses, saveStatuses } from './device-statuses.js'
+import type { DeviceAlarmQuery, RegisteredDevice, StatusTaken, StoredStatus } from '../device-statuses.js'
+import type { DeviceHealth } from '../../health.js'
+import { deviceAlarmCandidates, listDeviceStates, listStatuses, saveStatuses } from './device-statuses.js'
 
 export interface PostgresClusterStoreOptions extends PostgresConnection {
   /** rows per INSERT statement of a group commit */
@@ -161,6 +162,10 @@ export class PostgresClusterStore implements ClusterStore, ClusterAdmin {
 
   async listDeviceStates (opts: { limit: number }): Promise<Array<{ registered?: RegisteredDevice, seen?: StoredStatus }>> {
     return await listDeviceStates(this.#pool, opts.limit)
+  }
+
+  async deviceAlarmCandidates (q: DeviceAlarmQuery): Promise<{ devices: DeviceHealth[], capped: boolean }> {
+    return await deviceAlarmCandidates(this.#pool, q)
   }
 
   async forgetNode (nodeId: string): Promise<'forgotten' | 'alive' | 'unknown'> {

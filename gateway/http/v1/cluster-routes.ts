@@ -23,7 +23,7 @@ const COUNT = { type: 'integer', minimum: 0 } as const
 
 const NODE = {
   type: 'object',
-  required: ['nodeId', 'state', 'host', 'pid', 'version', 'broker', 'startedAt', 'intervalMs', 'lastSeen', 'stoppedAt', 'silentMs', 'counts'],
+  required: ['nodeId', 'state', 'host', 'pid', 'version', 'broker', 'startedAt', 'intervalMs', 'lastSeen', 'stoppedAt', 'silentMs', 'counts', 'upstream'],
   properties: {
     nodeId: { type: 'string' },
     state: { type: 'string', enum: ['alive', 'stale', 'stopped'], description: 'stale: no heartbeat for 3 of its intervals (probably dead; the batches it held go to other nodes after cluster.leaseMs)' },
@@ -47,6 +47,28 @@ const NODE = {
         leaseLost: { ...COUNT, description: 'deliveries abandoned because their lease ran out' },
         queuedRows: { ...COUNT, description: 'punch rows waiting for the store' },
         claimsHeld: { ...COUNT, description: 'outbox batches the node holds for delivery' }
+      }
+    },
+    upstream: {
+      type: 'object',
+      nullable: true,
+      description: "its forwarder as its last heartbeat said (times on the node's clock); null when it has no upstream",
+      required: ['since', 'lastDeliveredAt', 'lastFailure'],
+      properties: {
+        since: { ...TIME, description: 'when its forwarder started' },
+        lastDeliveredAt: { ...TIME, nullable: true, description: 'the last batch the upstream accepted from it, null when none since it started' },
+        lastFailure: {
+          type: 'object',
+          nullable: true,
+          description: 'its last failed attempt, null when none since it started',
+          required: ['at', 'kind', 'status', 'error'],
+          properties: {
+            at: TIME,
+            kind: { type: 'string', description: 'retry, config, split or park, as the single box classes failures' },
+            status: { type: 'integer', nullable: true, description: "the upstream's HTTP status, null when none (a timeout, a refused connection)" },
+            error: { type: 'string' }
+          }
+        }
       }
     }
   }
