@@ -74,3 +74,12 @@ export interface NodeRecord extends Omit<NodeBeat, 'stopping' | 'upstream'> {
   /** ms since the last heartbeat, on the store's clock */
   silentMs: number
 }
+
+/**
+ * What a node's forwarder did last, from its heartbeat: `none` (no upstream configured), `idle` (nothing
+ * tried since it started), `delivering` (its last outcome was a batch accepted) or `failing` (an attempt
+ * failed after its last accepted batch). One node failing is not the cluster's upstream-failing alarm,
+ * which needs every alive node failing. Judged by `upstreamState` (gateway/cluster/node-registry.ts) and,
+ * since the console takes only types from here, by the Nodes page's own copy of its three lines.
+ */
+export type UpstreamState = 'none' | 'idle' | 'delivering' | 'failing'

@@ -22,6 +22,7 @@ import { addOperator, asSession, login, type Login } from './helpers/api-v1.js'
 import { batch, connectDevice } from './helpers/mqtt-device.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { until } from './helpers/wait.js'
+import { cliAsync } from './helpers/gateway-process.js'
 
 const ring = (pending: number): DeviceStatus['ring'] => ({ capacity: 100, pending, oldestPendingTs: Date.now() - 60_000, overwritten: 0, refused: 0 })
 
@@ -118,8 +119,17 @@ t.test('upstream-failing on the console when no node has a batch accepted for al
   const listed = await res.json() as Array<{ upstream: unknown }>
   t.match(listed.find(n => n.upstream !== null && (n.upstream as { lastFailure: unknown }).lastFailure !== null),
     { upstream: { lastDeliveredAt: null, lastFailure: { kind: 'retry', status: 500, error: 'HTTP 500: database is down' } } }, 'a node\'s heartbeat says what its forwarder last got')
+  const table = async (): Promise<string> => {
+    const r = await cliAsync(['nodes', '--cluster', '--config', join(dir, 'n1.json')])
+    if (r.status !== 0) throw new Error(`punchline nodes: ${r.status} ${r.stderr}`)
+    return r.stdout
+  }
+  t.match(await table(), /^NODE .* UPSTREAM$[\s\S]*^n\d .* failing \(HTTP 500\) [\d.]+ (s|min) ago$/m, 'punchline nodes shows the failing forwarder')
 
   refusing = false
   await waitFor('upstream-failing to clear once the upstream takes the batch', () => raised('upstream-failing') === undefined)
   t.equal(upstream.received.size, 3, 'the three punches delivered')
+  let text = ''
+  await until(async () => /^n\d .* delivered [\d.]+ (s|min) ago$/m.test(text = await table()), () => `a node's forwarder shown delivering (${text})`, 30_000)
+  t.pass('and the one that delivered, once its next heartbeat says so')
 })

@@ -8,7 +8,7 @@
 import { api } from '../api/client.js'
 import { readAlarms, type Backlog, type Who } from '../api/shapes.js'
 // The API's own shape: the console reads the nodes as the store lists them (docs/API.md, Cluster console).
-import type { NodeRecord, NodeState } from '../../shared/node-heartbeat.js'
+import type { NodeRecord, NodeState, NodeUpstream, UpstreamState } from '../../shared/node-heartbeat.js'
 import { Failure } from '../ui/failure.js'
 import { dateTime } from '../ui/format.js'
 import { useLoad } from '../ui/use-load.js'
@@ -25,6 +25,31 @@ function silence (ms: number): string {
   if (s < 120) return `${s} s ago`
   if (s < 7200) return `${Math.round(s / 60)} min ago`
   return `${Math.round(s / 3600)} h ago`
+}
+
+/** gateway/cluster/node-registry.ts's upstreamState: the console takes only types from shared/. */
+function upstreamState (u: NodeUpstream | null): UpstreamState {
+  if (u === null) return 'none'
+  if (u.lastFailure === null) return u.lastDeliveredAt === null ? 'idle' : 'delivering'
+  return u.lastDeliveredAt !== null && u.lastDeliveredAt >= u.lastFailure.at ? 'delivering' : 'failing'
+}
+
+/**
+ * The node's forwarder: what it did last and when (the time as the node wrote it, shown in the
+ * browser's zone), the failure's status and words in the cell's title.
+ */
+function Upstream ({ node }: { node: NodeRecord }) {
+  const u = node.upstream
+  const state = upstreamState(u)
+  if (u === null || state === 'none') return <td data-upstream='none'>—</td>
+  if (state === 'idle') return <td data-upstream='idle'>idle</td>
+  if (state === 'delivering') return <td data-upstream='delivering'>delivered {dateTime(u.lastDeliveredAt ?? 0)}</td>
+  const f = u.lastFailure
+  return (
+    <td data-upstream='failing' title={f === null ? undefined : f.error}>
+      <span class='state stale'>failing</span>{f === null ? '' : ` ${f.status === null ? f.kind : `HTTP ${f.status}`} ${dateTime(f.at)}`}
+    </td>
+  )
 }
 
 export function NodesPage ({ who }: { who: Who }) {
@@ -50,7 +75,7 @@ export function NodesPage ({ who }: { who: Who }) {
           <p class='summary' data-summary>{count('alive')} alive, {count('stale')} stale, {count('stopped')} stopped</p>
           <div class='scroll'>
             <table class='grid' aria-label='nodes'>
-              <thead><tr><th>node</th><th>state</th><th>last seen</th><th>host</th><th>pid</th><th>version</th><th>started</th><th>acked</th><th>unacked</th><th>delivered</th><th>failed</th><th>leases lost</th><th>queued rows</th><th>batches held</th></tr></thead>
+              <thead><tr><th>node</th><th>state</th><th>last seen</th><th>host</th><th>pid</th><th>version</th><th>started</th><th>acked</th><th>unacked</th><th>delivered</th><th>failed</th><th>leases lost</th><th>queued rows</th><th>batches held</th><th>upstream</th></tr></thead>
               <tbody>
                 {rows.map(n => (
                   <tr key={n.nodeId} data-node={n.nodeId} data-state={n.state}>
@@ -68,6 +93,7 @@ export function NodesPage ({ who }: { who: Who }) {
                     <td>{n.counts.leaseLost}</td>
                     <td>{n.counts.queuedRows}</td>
                     <td>{n.counts.claimsHeld}</td>
+                    <Upstream node={n} />
                   </tr>
                 ))}
               </tbody>

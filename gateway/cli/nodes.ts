@@ -6,7 +6,7 @@
  * process and has no such list.
  */
 import { defineCommand } from '../../shared/cli.js'
-import type { NodeRecord } from '../cluster/node-registry.js'
+import { upstreamState, type NodeRecord } from '../cluster/node-registry.js'
 import type { ClusterBacklog } from '../cluster/cluster-admin.js'
 import { withClusterStore } from './with-cluster-store.js'
 
@@ -57,18 +57,28 @@ export function formatBacklog (b: ClusterBacklog): string {
   return `outbox: ${b.pendingPunches}${plus} punches waiting for the upstream in ${b.batches}${plus} batches${oldest}; ${b.deadLetters} dead letters`
 }
 
-export function formatNodes (nodes: readonly NodeRecord[]): string {
+export function formatNodes (nodes: readonly NodeRecord[], now = Date.now()): string {
   if (nodes.length === 0) return 'no node has written a heartbeat yet'
-  const head = ['NODE', 'STATE', 'LAST SEEN', 'HOST', 'PID', 'VERSION', 'ACKED', 'UNACKED', 'DELIVERED', 'FAILED', 'LEASES LOST', 'QUEUED', 'CLAIMS']
+  const head = ['NODE', 'STATE', 'LAST SEEN', 'HOST', 'PID', 'VERSION', 'ACKED', 'UNACKED', 'DELIVERED', 'FAILED', 'LEASES LOST', 'QUEUED', 'CLAIMS', 'UPSTREAM']
   const lines = nodes.map(n => [
     n.nodeId, n.state, `${ago(n.silentMs)} ago`, n.host, String(n.pid), n.version === '' ? '-' : n.version,
     String(n.counts.acked), String(n.counts.unacked), String(n.counts.punchesDelivered), String(n.counts.failed),
-    String(n.counts.leaseLost), String(n.counts.queuedRows), String(n.counts.claimsHeld)
+    String(n.counts.leaseLost), String(n.counts.queuedRows), String(n.counts.claimsHeld), upstreamCell(n, now)
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map(l => l[i].length)))
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
   const count = (s: string): number => nodes.filter(n => n.state === s).length
   return [fmt(head), ...lines.map(fmt), `${count('alive')} alive, ${count('stale')} stale, ${count('stopped')} stopped (stale: no heartbeat for 3 of its intervals; its leases run out after cluster.leaseMs)`].join('\n')
+}
+
+/** The node's forwarder in a word and a time: the node's clock against this one's (nodes keep NTP time). */
+function upstreamCell (n: NodeRecord, now: number): string {
+  const u = n.upstream
+  const state = upstreamState(u)
+  if (u === null || state === 'idle') return state === 'none' ? '-' : 'idle'
+  if (state === 'delivering') return `delivered ${ago(Math.max(0, now - (u.lastDeliveredAt ?? now)))} ago`
+  const f = u.lastFailure
+  return f === null ? 'failing' : `failing (${f.status === null ? f.kind : `HTTP ${f.status}`}) ${ago(Math.max(0, now - f.at))} ago`
 }
 
 function ago (ms: number): string {

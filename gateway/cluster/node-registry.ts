@@ -9,7 +9,7 @@
  * nor a clock in step with the node's.
  */
 
-import type { NodeBeat, NodeRecord, NodeState, NodeUpstream } from '../../shared/node-heartbeat.js'
+import type { NodeBeat, NodeRecord, NodeState, NodeUpstream, UpstreamState } from '../../shared/node-heartbeat.js'
 
 export type { NodeBeat, NodeCounters, NodeRecord, NodeState, NodeUpstream } from '../../shared/node-heartbeat.js'
 
@@ -86,4 +86,11 @@ export class NodeBook {
       return { ...beat, upstream: upstream === undefined ? null : structuredClone(upstream), lastSeen: r.lastSeen, stoppedAt: r.stoppedAt, silentMs, state: nodeState({ stoppedAt: r.stoppedAt, silentMs, intervalMs: beat.intervalMs }) }
     })
   }
+}
+
+/** What the node's forwarder did last (shared/node-heartbeat.ts, `UpstreamState`). */
+export function upstreamState (u: NodeUpstream | null): UpstreamState {
+  if (u === null) return 'none'
+  if (u.lastFailure === null) return u.lastDeliveredAt === null ? 'idle' : 'delivering'
+  return u.lastDeliveredAt !== null && u.lastDeliveredAt >= u.lastFailure.at ? 'delivering' : 'failing'
 }
