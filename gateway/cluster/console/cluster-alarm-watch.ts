@@ -14,6 +14,7 @@ import { AlarmTracker } from '../../alarm-tracker.js'
 import type { ClusterAdmin } from '../cluster-admin.js'
 import { evaluateClusterAlarms, type ClusterReading, type ClusterThresholds } from './cluster-alarms.js'
 import { MAX_DEVICE_ALARM_ROWS } from '../device-statuses.js'
+import { withDeadline } from '../deadline.js'
 
 /** longest one reading of the shared store may take before the console calls it unreachable */
 export const READ_TIMEOUT_MS = 10_000
@@ -81,7 +82,7 @@ export class ClusterAlarmWatch {
 export async function clusterAlarmsNow (store: ClusterAlarmStore, thresholds: ClusterThresholds, now: () => number): Promise<Alarm[]> {
   let reading: ClusterReading | { error: string }
   try {
-    reading = await withTimeout(read(store, thresholds, now()), READ_TIMEOUT_MS)
+    reading = await withDeadline(read(store, thresholds, now()), READ_TIMEOUT_MS)
   } catch (err) {
     reading = { error: err instanceof Error ? err.message : String(err) }
   }
@@ -93,16 +94,4 @@ async function read (s: ClusterAlarmStore, th: ClusterThresholds, now: number): 
   const [nodes, backlog, deadLetters, devices] = await Promise.all([s.listNodes(), s.backlog(), s.openDeadLetters(),
     s.deviceAlarmCandidates({ silentSince: silentMs > 0 ? now - silentMs : null, ringFill: RING_WARN_FILL, clockSkewMs: th.clockSkewMs, limit: MAX_DEVICE_ALARM_ROWS })])
   return { nodes, backlog, deadLetters, devices }
-}
-
-async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([p, late])
-  } finally {
-    clearTimeout(timer)
-  }
 }

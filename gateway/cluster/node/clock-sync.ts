@@ -7,7 +7,7 @@
  * CLOCK_SYNC_EVERY_MS from a node.
  */
 import { encodeCommand } from '../../../shared/codec/command.js'
-import { decodeStatus } from '../../../shared/codec/status.js'
+import type { StatusDecodeResult } from '../../../shared/codec/status.js'
 
 /** a device whose clock stays unsynced is sent the time at most this often by one node */
 export const CLOCK_SYNC_EVERY_MS = 30_000
@@ -26,8 +26,7 @@ export class ClockSync {
     this.#now = now
   }
 
-  onStatus (device: string, payload: Buffer): StatusOutcome {
-    const decoded = decodeStatus(payload)
+  onStatus (device: string, decoded: StatusDecodeResult): StatusOutcome {
     if (!decoded.ok) return 'unreadable'
     const s = decoded.status
     if (!s.online) return 'offline'

@@ -35,6 +35,7 @@ import { isNatsUrl, NatsLink, natsPrefixProblem } from './nats-link.js'
 import { Heartbeat } from './heartbeat.js'
 import { brokerWithoutPassword } from '../node-registry.js'
 import { punchlineVersion } from './punchline-version.js'
+import { doneWithin } from '../deadline.js'
 
 /** Refuses cluster settings a node cannot run with, naming each. */
 export function checkClusterConfig (c: ClusterConfig, topicPrefix?: string): void {
@@ -176,11 +177,14 @@ export class ClusterNode {
     const onMessage = (topic: string, payload: Buffer): void => {
       const parsed = topics.parse(topic)
       if (parsed?.channel === 'status') {
-        // Stored for the cluster's console (unreadable ones are counted below, by clockSync's outcome).
+        // Decoded once for its three readers: the shared store (for the cluster's console), the clock-skew
+        // rule's correction and the time command. An unreadable one is counted by clockSync's outcome.
         const decoded = decodeStatus(payload)
-        if (decoded.ok) statusWriter.take(parsed.device, decoded.status, Date.now())
-        rules.onStatus(parsed.device, payload)
-        statuses.inc({ outcome: clockSync.onStatus(parsed.device, payload) })
+        if (decoded.ok) {
+          statusWriter.take(parsed.device, decoded.status, Date.now())
+          rules.onStatus(parsed.device, decoded.status)
+        }
+        statuses.inc({ outcome: clockSync.onStatus(parsed.device, decoded) })
         return
       }
       if (parsed?.channel !== 'punches') {
@@ -242,13 +246,13 @@ export class ClusterNode {
     if (client?.connected === true) {
       const topics = new Topics(this.#cfg.topicPrefix)
       const subscribed = [sharedPunchesTopic(this.#cfg.cluster.group, topics), sharedStatusTopic(this.#cfg.cluster.group, topics)]
-      await bounded(new Promise<void>(resolve => { client.unsubscribe(subscribed, () => resolve()) }))
+      await doneWithin(new Promise<void>(resolve => { client.unsubscribe(subscribed, () => resolve()) }), BROKER_STOP_TIMEOUT_MS)
     }
     await this.#nats?.unsubscribe()
     await this.#committer?.settle()
     await this.#nats?.close()
     if (client !== undefined) {
-      const ended = await bounded(new Promise<void>(resolve => { client.end(false, {}, () => resolve()) }))
+      const ended = await doneWithin(new Promise<void>(resolve => { client.end(false, {}, () => resolve()) }), BROKER_STOP_TIMEOUT_MS)
       if (!ended) client.end(true)
     }
     await this.#delivery?.stop()
@@ -265,11 +269,3 @@ export class ClusterNode {
 
 /** how long a stop waits for the broker to confirm an unsubscribe or take the last acks */
 const BROKER_STOP_TIMEOUT_MS = 5000
-
-async function bounded (work: Promise<void>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), BROKER_STOP_TIMEOUT_MS) })
-  const done = await Promise.race([work.then(() => true), timedOut])
-  clearTimeout(timer)
-  return done
-}

@@ -14,6 +14,7 @@
 import { connect, type NatsConnection, type Subscription } from 'nats'
 import type { Logger } from '../../../shared/log.js'
 import type { Topics } from '../../../shared/topics.js'
+import { doneWithin } from '../deadline.js'
 
 /** whether `cluster.broker.url` names a NATS cluster rather than an MQTT broker */
 export function isNatsUrl (url: string): boolean {
@@ -117,7 +118,7 @@ export class NatsLink {
     if (nc === undefined || nc.isClosed()) return
     for (const s of this.#subs) s.unsubscribe()
     this.#subs = []
-    await bounded(nc.flush())
+    await doneWithin(nc.flush(), STOP_TIMEOUT_MS)
   }
 
   /** Sends what is pending (the last acks) and closes. */
@@ -125,7 +126,7 @@ export class NatsLink {
     this.#stopped = true
     const nc = this.#nc
     if (nc === undefined || nc.isClosed()) return
-    if (!await bounded(nc.drain())) await nc.close()
+    if (!await doneWithin(nc.drain(), STOP_TIMEOUT_MS)) await nc.close()
   }
 
   async #watch (nc: NatsConnection): Promise<void> {
@@ -135,12 +136,4 @@ export class NatsLink {
       else if (s.type === 'reconnect') this.#o.log.info({ broker: String(s.data) }, 'reconnected to the cluster broker')
     }
   }
-}
-
-async function bounded (work: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS) })
-  const done = await Promise.race([work.then(() => true, () => false), timedOut])
-  clearTimeout(timer)
-  return done
 }

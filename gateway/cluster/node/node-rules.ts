@@ -5,7 +5,7 @@
  * the rules read and the clock corrections are read by the store inside each group commit
  * (gateway/cluster/postgres/group-flagger.ts).
  */
-import { decodeStatus, type DeviceStatus } from '../../../shared/codec/status.js'
+import type { DeviceStatus } from '../../../shared/codec/status.js'
 import type { Logger } from '../../../shared/log.js'
 import type { GatewayConfig } from '../../config.js'
 import type { PunchDescription } from '../../forward/forwarder.js'
@@ -76,10 +76,9 @@ export class NodeRules {
   }
 
   /** A status this node took: its clock correction goes to the shared store for every node's clock-skew rule. */
-  onStatus (device: string, payload: Buffer): void {
-    const decoded = decodeStatus(payload)
-    if (!decoded.ok || this.#shared === undefined) return
-    this.#shared.recordClock(device, decoded.status).catch((err: Error) => {
+  onStatus (device: string, status: DeviceStatus): void {
+    if (this.#shared === undefined) return
+    this.#shared.recordClock(device, status).catch((err: Error) => {
       this.#log.warn({ err: err.message, device }, 'recording a device clock correction failed')
     })
   }
