@@ -6,11 +6,14 @@
  * repeatable in instructions under `valgrind --tool=callgrind` (docs/DESIGN-NOTES.md, "Less SQLite work
  * per punch on the commit thread").
  *
- *   node dist/bench/commit-writer-micro.js [groups] [devices] [rows per job] [variant]
+ *   node dist/bench/commit-writer-micro.js [groups] [devices] [rows per job] [variant] [age]
  *
- * variant: `full` (the gateway's commit), `no-rules` (inserts only), `no-pending` (the pending-set
- * triggers dropped from the temp file), `insert-only` (neither), `set-pending` (the triggers dropped and
- * the pending set kept by two set-based statements after the inserts, in the same transaction).
+ * variant: `full` (the gateway's commit), `no-rules` (inserts, with their pending rows and reviews filed).
+ * age: `late` (a day old: every punch flagged late-sync, so each opens a review, as after a long outage) or
+ * `recent` (within the hour, unflagged, as the ingest shapes send them).
+ * Until migration 10 the pending rows and reviews were filed by triggers per row; the variants that dropped
+ * those triggers went with them (docs/DESIGN-NOTES.md, "The pending set and reviews filed per transaction",
+ * has their figures).
  */
 import { join } from 'node:path'
 import { openDatabase } from '../gateway/store/db.js'
@@ -24,18 +27,14 @@ import { removeTempDir, tempDir } from './children.js'
 
 const [groups, devices, perJob] = [2, 3, 4].map((at, i) => Number(process.argv[at] ?? [40, 50, 100][i]))
 const variant = process.argv[5] ?? 'full'
-if (!['full', 'no-rules', 'no-pending', 'insert-only', 'set-pending'].includes(variant)) throw new Error(`variant: full, no-rules, no-pending, insert-only or set-pending, got '${variant}'`)
+const age = process.argv[6] ?? 'late'
+if (age !== 'late' && age !== 'recent') throw new Error(`age: late or recent, got '${age}'`)
+if (variant !== 'full' && variant !== 'no-rules') throw new Error(`variant: full or no-rules, got '${variant}'`)
 
 const dir = tempDir('punchline-writer-micro-')
 try {
   const db = openDatabase(join(dir, 'micro.db'))
-  if (variant !== 'full' && variant !== 'no-rules') db.exec('DROP TRIGGER punches_pending; DROP TRIGGER pending_added')
-  const rules = variant !== 'no-rules' && variant !== 'insert-only'
-  const lastId = db.prepare('SELECT max(id) AS id FROM punches').pluck()
-  const addPending = db.prepare('INSERT INTO pending (id, device, ts) SELECT id, device, ts FROM punches WHERE id > ?')
-  const addTotal = db.prepare('UPDATE pending_total SET n = n + ?')
-  // The micro-bench is the file's only writer, so the last id read before the transaction is its own.
-  const pendingAfter = (from: number) => (): void => { addTotal.run(addPending.run(from).changes) }
+  const rules = variant === 'full'
   const flagger = new RowFlagger({ rules: DEFAULT_RULES, sites: new SiteMap({}), history: new PunchHistory(db) })
   const inputs: FlagInputs = { badge: { configured: false }, jump: undefined }
   const writer = new CommitWriter<JobRows>(db, new PunchStore(db), rules ? (job, i) => flagger.flag(job.rows[i], job.received, inputs) : undefined)
@@ -45,7 +44,7 @@ try {
     const rows: PunchRow[] = []
     for (let i = 0; i < perJob; i++) {
       const seq = ++seqs[d]
-      rows.push({ device: `MICRO-${d}`, epoch: '0000000a', tz: undefined, flags: '', punch: { seq, ts: now - 86_400_000 + seq * 60_000, emp: 'E' + String(1000 + ((d * 7 + seq) % 500)), kind: seq % 2 === 0 ? 'in' : 'out', method: 'card', clock: 'synced' } })
+      rows.push({ device: `MICRO-${d}`, epoch: '0000000a', tz: undefined, flags: '', punch: { seq, ts: age === 'late' ? now - 86_400_000 + seq * 60_000 : now - 3_600_000 + seq * 500, emp: 'E' + String(1000 + ((d * 7 + seq) % 500)), kind: seq % 2 === 0 ? 'in' : 'out', method: 'card', clock: 'synced' } })
     }
     return { rows, received: now }
   }
@@ -57,14 +56,13 @@ try {
     const jobs = Array.from({ length: devices }, (_, d) => jobOf(d))
     const c0 = process.cpuUsage()
     const w0 = performance.now()
-    if (variant === 'set-pending') writer.commit(jobs, pendingAfter((lastId.get() as number | null) ?? 0))
-    else writer.commit(jobs)
+    writer.commit(jobs)
     wall += performance.now() - w0
     const c = process.cpuUsage(c0)
     cpu += c.user + c.system
   }
   const rows = groups * devices * perJob
-  console.log(JSON.stringify({ variant, rows, cpuUsPerRow: +(cpu / rows).toFixed(2), wallUsPerRow: +(wall * 1000 / rows).toFixed(2) }))
+  console.log(JSON.stringify({ variant, age, rows, cpuUsPerRow: +(cpu / rows).toFixed(2), wallUsPerRow: +(wall * 1000 / rows).toFixed(2) }))
   db.close()
 } finally {
   removeTempDir(dir)

@@ -26,11 +26,11 @@ function seed (dataDir: string, count = PUNCHES, formed = 0): string {
   const file = join(dataDir, 'punchline.db')
   const db = openDatabase(file)
   const punches = new PunchStore(db)
-  db.transaction(() => {
+  punches.write(() => {
     for (let seq = 1; seq <= count; seq++) {
       punches.insert({ device: 'W1', epoch: '0000000a', tz: undefined, flags: '', punch: { seq, ts: T0 + seq * 1000, emp: 'E1', kind: 'in', method: 'card', clock: 'synced' } }, Date.now())
     }
-  })()
+  })
   // Batches already in the outbox, due: what an outage leaves behind.
   const outbox = new ForwardStore(db)
   for (let i = 0; i < formed; i++) outbox.formBatch(count / formed, T0)

@@ -54,20 +54,20 @@ function buildBacklog (dataDir: string): void {
   const punches = new PunchStore(db)
   const devices = new DeviceStore(db)
   const forward = new ForwardStore(db)
-  db.transaction(() => {
+  punches.write(() => {
     punches.insert({ device: 'DL', epoch: '0000000d', tz: undefined, flags: '', punch: { seq: 1, ts: T0 - 5000, emp: 'E1', kind: 'in', method: 'card', clock: 'synced' } }, T0)
-  })()
+  })
   forward.deadLetter(forward.formBatch(1, T0)!.key, 422, 'emp: refused by the test', T0)
   for (let i = 0; i < DEVICES; i++) {
     const device = 'B' + String(i).padStart(3, '0')
-    db.transaction(() => {
+    punches.write(() => {
       for (let seq = 1; seq <= PER_DEVICE; seq++) {
         // Not in id order: the oldest punch (seq 3000) is the last stored.
         const ts = oldestOf(i) + ((seq * 7919) % PER_DEVICE) * 1000
         const flags = seq % LATE_EVERY === 0 ? 'late-sync' : ''
         punches.insert({ device, epoch: '0000000b', tz: undefined, flags, punch: { seq, ts, emp: 'E' + String(seq % 300), kind: 'in', method: 'card', clock: 'synced' } }, received + seq)
       }
-    })()
+    })
     devices.seen(device, LAST_SEEN)
   }
   devices.seen('DL', LAST_SEEN)

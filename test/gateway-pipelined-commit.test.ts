@@ -254,7 +254,7 @@ t.test('an online backup completes while the thread commits without a pause, on 
   const c = await pipelined(t, file)
   // A file of some thousands of pages, so that a copy in steps takes longer than a commit.
   const store = new PunchStore(db)
-  db.transaction(() => { for (const r of rowsOf('OLD', 1, 300_000)) store.insert(r, T0) })()
+  store.write(() => { for (const r of rowsOf('OLD', 1, 300_000)) store.insert(r, T0) })
   let writing = true
   let next = 1
   let commits = 0

@@ -22,11 +22,11 @@ type Report = HealthSnapshot & { alarms: Alarm[] }
 
 function store (db: Db, device: string, seqs: number[], received: number, flags = ''): void {
   const punches = new PunchStore(db)
-  db.transaction(() => {
+  punches.write(() => {
     for (const seq of seqs) {
       punches.insert({ device, epoch: '9f2c41d0', tz: 480, punch: { seq, ts: received - MIN, emp: `E${seq}`, kind: 'in', method: 'card', clock: 'synced' }, flags }, received)
     }
-  })()
+  })
 }
 
 /** A site a little out of shape: every section of the report has something to say. */

@@ -1,7 +1,7 @@
 /**
- * The trigger that opens reviews (gateway/store/migrations.ts) and REVIEW_FLAGS (store/review-store.ts)
- * name the same flags: a punch stored with any of them opens one review, a punch with none of them none,
- * and purging a punch drops its open review but keeps a decision not yet sent.
+ * The reviews PunchStore.write opens and REVIEW_FLAGS (store/review-flags.ts) name the same flags: a punch
+ * stored with any of them opens one review, a punch with none of them none, and purging a punch drops its
+ * open review but keeps a decision not yet sent.
  */
 import t from 'tap'
 import { join } from 'node:path'
@@ -16,7 +16,7 @@ t.test('each review flag opens a review, other flags none; a purge keeps unsent 
   const punches = new PunchStore(db)
   let seq = 0
   const store = (flags: string): number => {
-    punches.insert({ device: 'T-1', epoch: '9f2c41d0', tz: undefined, punch: { seq: ++seq, ts: Date.UTC(2026, 11, 7), emp: 'E1', kind: 'in', method: 'card', clock: 'synced' }, flags }, Date.now())
+    punches.write(() => punches.insert({ device: 'T-1', epoch: '9f2c41d0', tz: undefined, punch: { seq: ++seq, ts: Date.UTC(2026, 11, 7), emp: 'E1', kind: 'in', method: 'card', clock: 'synced' }, flags }, Date.now()))
     return seq
   }
   const reviewed = (s: number): boolean => db.prepare('SELECT 1 FROM reviews WHERE upstream_id = ?').get(`T-1:9f2c41d0:${s}`) !== undefined

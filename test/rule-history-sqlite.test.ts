@@ -17,14 +17,14 @@ ruleHistoryContract(t, 'SQLite', async t => {
   const history = new PunchHistory(db)
   const insert = (h: HistoryCase): void => { store.insert({ ...h.row, person: h.person }, h.received) }
   return {
-    seed: async rows => { db.transaction(() => { rows.forEach(insert) })() },
+    seed: async rows => { store.write(() => { rows.forEach(insert) }) },
     group: async (rows, ask) => {
-      db.transaction(() => {
+      store.write(() => {
         rows.forEach((h, i) => {
           ask(history, i)
           insert(h)
         })
-      })()
+      })
     }
   }
 })

@@ -49,7 +49,7 @@ export class CommitWriter<J extends JobRows> {
     // writes, and another connection may commit in between (the commit thread beside the event loop's,
     // the CLI); a deferred one would then fail with SQLITE_BUSY_SNAPSHOT instead of waiting its turn.
     const txn = db.transaction(<E>(jobs: J[], extra?: () => E) => {
-      const results = jobs.map(job => this.#write(job))
+      const results = store.write(() => jobs.map(job => this.#write(job)))
       return extra === undefined ? { results } : { results, extra: extra() }
     })
     this.#txn = <E>(jobs: J[], extra?: () => E) => txn.immediate(jobs, extra) as { results: CommitResult[], extra?: E }
@@ -99,7 +99,7 @@ export class CommitWriter<J extends JobRows> {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]
       flag?.(job, i)
-      if (this.#store.insert(row, job.received)) {
+      if (this.#store.insert(row, job.received) !== 0) {
         stored.push(row.punch.seq)
       } else {
         if (this.#store.differs(row)) conflicts.push(row.punch.seq)

@@ -169,18 +169,17 @@ export class MakeupStore {
       const verdict = judge(this.#monthCount(row.emp, row.month, ['approved'], id), row.site)
       if (!verdict.ok) return { ok: false, why: 'refused', verdict }
       const flags = verdict.exceptions.includes('over-limit') ? 'manual,over-limit' : 'manual'
-      const stored = this.#punches.insert({
+      const punchRow = this.#punches.write(() => this.#punches.insert({
         device: row.device ?? MAKEUP_DEVICE,
         epoch: this.epoch,
         tz: row.tz,
         punch: { seq: row.id, ts: row.ts, emp: row.emp, kind: row.kind as PunchKind, method: 'manual', clock: 'synced', manual: { reason: row.reason } },
         flags,
         person: row.emp
-      }, by.now)
+      }, by.now))
       // The identity is (device, make-up epoch, request id): only a device whose own random epoch is this
       // gateway's make-up epoch could hold it already, and then the approval must fail, not vanish.
-      if (!stored) throw new Error(`punch ${row.device ?? MAKEUP_DEVICE}:${this.epoch}:${row.id} is stored already; make-up ${id} not approved`)
-      const punchRow = (this.#db.prepare('SELECT last_insert_rowid() AS id').get() as { id: number }).id
+      if (punchRow === 0) throw new Error(`punch ${row.device ?? MAKEUP_DEVICE}:${this.epoch}:${row.id} is stored already; make-up ${id} not approved`)
       const exceptions = [...new Set([...row.exceptions.split(',').filter(e => e !== ''), ...verdict.exceptions])].join(',')
       this.#db.prepare('UPDATE makeups SET status = \'approved\', decided_by = ?, decided_at = ?, comment = ?, punch_row = ?, exceptions = ? WHERE id = ?')
         .run(by.name, by.now, comment ?? null, punchRow, exceptions, id)

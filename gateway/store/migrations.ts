@@ -338,5 +338,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER punches_review_gone AFTER DELETE ON punches BEGIN
     DELETE FROM reviews WHERE punch_id = old.id AND status = 'open';
   END;
+  `,
+  // 10: a new punch's pending row, the pending total and its open review are filed once per transaction by
+  // PunchStore.write in set-based statements, no longer by these triggers row by row: on the commit thread
+  // they were half of the work per punch (docs/DESIGN-NOTES.md, "The pending set and reviews filed per
+  // transaction"). Their delete-side twins stay: deletes are rare and come from several places.
+  `
+  DROP TRIGGER punches_pending;
+  DROP TRIGGER pending_added;
+  DROP TRIGGER punches_review;
   `
 ]

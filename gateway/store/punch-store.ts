@@ -3,9 +3,16 @@
  * UNIQUE(device, epoch, seq), so a resent punch costs one index probe and is acked like a new one.
  * When a seq is already stored, the stored copy wins; if the resent content differs, that is a conflict,
  * counted and reported, never an overwrite.
+ *
+ * What a new punch adds beside itself, its row in the pending set (with the set's total) and, when its flags
+ * ask for one, an open review, is filed once per transaction for all its new punches by `PunchStore.write`,
+ * in set-based statements, not by triggers per row: on the commit thread the three insert triggers cost
+ * half of its time per punch (docs/DESIGN-NOTES.md, "The pending set and reviews filed per transaction").
+ * So every insert runs inside `write`, which checks that it is.
  */
 import type { Punch } from '../../shared/punch.js'
 import type { Db, Statement } from './db.js'
+import { REVIEW_FLAGS } from './review-flags.js'
 
 export interface PunchRow {
   device: string
@@ -99,12 +106,30 @@ export function contentDiffers (s: StoredContent, p: Punch): boolean {
     s.manual !== (p.manual?.reason ?? null)
 }
 
+/** the new punches' condition for an open review: any of REVIEW_FLAGS among their comma-separated flags */
+const REVIEW_WHERE = `flags <> '' AND (${REVIEW_FLAGS.map(f => `(',' || flags || ',') GLOB '*,${f},*'`).join(' OR ')})`
+
 export class PunchStore {
+  readonly #db: Db
   readonly #insert: Statement
   readonly #stored: Statement
   readonly #storedBySource: Statement
+  readonly #lastId: Statement
+  readonly #addPending: Statement
+  readonly #addPendingTotal: Statement
+  readonly #openReviews: Statement
+  /** inside `write`: inserts are allowed and filed when it ends */
+  #writing = false
 
   constructor (db: Db) {
+    this.#db = db
+    // AUTOINCREMENT: a new punch's id is above every id the table ever had, so the punches a transaction
+    // added are exactly those above the largest id when it began (it holds the write lock throughout).
+    this.#lastId = db.prepare('SELECT coalesce(max(id), 0) FROM punches').pluck()
+    this.#addPending = db.prepare('INSERT INTO pending (id, device, ts) SELECT id, device, ts FROM punches WHERE id > ?')
+    this.#addPendingTotal = db.prepare('UPDATE pending_total SET n = n + ?')
+    this.#openReviews = db.prepare(`INSERT INTO reviews (punch_id, upstream_id)
+      SELECT id, COALESCE(source_id, device || ':' || epoch || ':' || seq) FROM punches WHERE id > ? AND ${REVIEW_WHERE}`)
     this.#insert = db.prepare(`INSERT OR IGNORE INTO punches
       (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person, source_id, source)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -115,10 +140,36 @@ export class PunchStore {
   }
 
   /**
-   * Inserts one punch; must run inside the caller's transaction. Returns true when it is new,
-   * false when (device, epoch, seq) was already stored.
+   * Runs `inserts` (calls of `insert`, and whatever else the caller does between them) inside the caller's
+   * transaction (in an IMMEDIATE one of its own outside any), then files the punches it added in the pending set and opens their reviews, as the
+   * triggers of migrations 5 and 9 did row by row until migration 10. If `inserts` throws, nothing is filed
+   * and the caller's transaction rolls the inserts back.
    */
-  insert (row: PunchRow, received: number): boolean {
+  write<T> (inserts: () => T): T {
+    if (!this.#db.inTransaction) return this.#db.transaction(() => this.write(inserts)).immediate()
+    if (this.#writing) return inserts()
+    const from = this.#lastId.get() as number
+    this.#writing = true
+    let out: T
+    try {
+      out = inserts()
+    } finally {
+      this.#writing = false
+    }
+    const added = this.#addPending.run(from).changes
+    if (added > 0) {
+      this.#addPendingTotal.run(added)
+      this.#openReviews.run(from)
+    }
+    return out
+  }
+
+  /**
+   * Inserts one punch; runs inside `write`. Returns its id when it is new, 0 when (device, epoch, seq) (or
+   * its source identity) was already stored.
+   */
+  insert (row: PunchRow, received: number): number {
+    if (!this.#writing) throw new Error('PunchStore.insert runs inside PunchStore.write')
     const p = row.punch
     const loc = p.loc
     const info = this.#insert.run(
@@ -126,7 +177,7 @@ export class PunchStore {
       loc?.lat ?? null, loc?.lon ?? null, loc?.acc ?? null, p.manual?.reason ?? null, row.flags, received, p.up ?? null, row.person ?? null,
       row.sourceId ?? null, row.source ?? null
     )
-    return info.changes === 1
+    return info.changes === 1 ? Number(info.lastInsertRowid) : 0
   }
 
   /**

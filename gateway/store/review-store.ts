@@ -1,6 +1,6 @@
 /**
  * Reviews of flagged punches (docs/API.md, "Reviews of flagged punches"): every punch stored with one of
- * REVIEW_FLAGS gets an open review (a trigger in gateway/store/migrations.ts, so ingest does nothing more);
+ * REVIEW_FLAGS gets an open review (filed by PunchStore.write in the transaction that stores it);
  * hr confirms or disputes it once, with a comment, and the decision waits here until the upstream took it
  * (gateway/forward/review-feed.ts). A batch of decisions keeps its Idempotency-Key across retries and
  * restarts, as the punch outbox does. Each decision writes its audit row in the same transaction.
@@ -14,8 +14,7 @@ import { sourceOf, type ListedPunch, type ListedRow } from './punch-query.js'
 export type ReviewedPunch = Omit<ListedPunch, 'site' | 'delivered'>
 import type { UpstreamReview } from '../../shared/upstream.js'
 
-/** The flags that open a review: the punch's time or place may be wrong, and only a person can say. */
-export const REVIEW_FLAGS = ['late-sync', 'expired', 'clock-skew', 'future', 'gps-jump', 'outside-geofence'] as const
+export { REVIEW_FLAGS } from './review-flags.js'
 
 export const REVIEW_STATUSES = ['open', 'confirmed', 'disputed'] as const
 export type ReviewStatus = typeof REVIEW_STATUSES[number]
