@@ -14,6 +14,7 @@ import { clientIdForLog, createAuthenticate } from './auth.js'
 import { mayPublish, maySubscribe, ownTopic } from './acl.js'
 import type { BrokerOptions } from './broker.js'
 import { LogLimiter } from '../log-limiter.js'
+import { TurnWrites } from './turn-writes.js'
 
 export interface HookParts {
   topics: Topics
@@ -38,6 +39,7 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
   const { topics, metrics, log } = p
   // A client can repeat a refused subscription as fast as it likes: one line per client and kind per window.
   const refusals = new LogLimiter({ log, suppressed: (kind) => metrics.logSuppressed.inc({ kind }) })
+  const turnWrites = new TurnWrites()
   return {
     preConnect (client: Client, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void) {
       const refuse = (connack: Buffer, reason: string, message: string): void => {
@@ -66,7 +68,13 @@ export function brokerHooks (p: HookParts): BrokerOptions['hooks'] {
         refusals.write('warn', { kind: 'acl-publish', device: client.id }, { client: client.id, topic: packet.topic }, 'publish refused by ACL')
         return cb(new Error('not authorized to publish on ' + packet.topic))
       }
-      if (own!.channel === 'punches') return p.punches(own!.device, packet.payload as Buffer, cb)
+      if (own!.channel === 'punches') {
+        // The commit's answer releases the PUBACK and then publishes the ack: one write for both.
+        return p.punches(own!.device, packet.payload as Buffer, (err) => {
+          turnWrites.hold(client.conn)
+          cb(err)
+        })
+      }
       // Devices publish their status retained (docs/PROTOCOL.md, "Status (retained)"), but no client may
       // subscribe to a status topic (acl.ts): a retained copy in the broker would reach nobody, and aedes
       // matches every retained message against every new subscription, so each reconnect costs a match per
