@@ -109,6 +109,19 @@ export function contentDiffers (s: StoredContent, p: Punch): boolean {
 /** the new punches' condition for an open review: any of REVIEW_FLAGS among their comma-separated flags */
 const REVIEW_WHERE = `flags <> '' AND (${REVIEW_FLAGS.map(f => `(',' || flags || ',') GLOB '*,${f},*'`).join(' OR ')})`
 
+/**
+ * What `PunchStore.write` runs around a transaction's inserts, as SQL: the largest id before them, then,
+ * for the punches above it, their pending rows, the total, their reviews. The bench's raw baseline runs the
+ * same statements, so that it stores rows the way this schema needs them (bench/raw-sqlite.ts).
+ */
+export const PUNCH_FILING = {
+  lastId: 'SELECT coalesce(max(id), 0) FROM punches',
+  pending: 'INSERT INTO pending (id, device, ts) SELECT id, device, ts FROM punches WHERE id > ?',
+  pendingTotal: 'UPDATE pending_total SET n = n + ?',
+  reviews: `INSERT INTO reviews (punch_id, upstream_id)
+      SELECT id, COALESCE(source_id, device || ':' || epoch || ':' || seq) FROM punches WHERE id > ? AND ${REVIEW_WHERE}`
+} as const
+
 export class PunchStore {
   readonly #db: Db
   readonly #insert: Statement
@@ -125,11 +138,10 @@ export class PunchStore {
     this.#db = db
     // AUTOINCREMENT: a new punch's id is above every id the table ever had, so the punches a transaction
     // added are exactly those above the largest id when it began (it holds the write lock throughout).
-    this.#lastId = db.prepare('SELECT coalesce(max(id), 0) FROM punches').pluck()
-    this.#addPending = db.prepare('INSERT INTO pending (id, device, ts) SELECT id, device, ts FROM punches WHERE id > ?')
-    this.#addPendingTotal = db.prepare('UPDATE pending_total SET n = n + ?')
-    this.#openReviews = db.prepare(`INSERT INTO reviews (punch_id, upstream_id)
-      SELECT id, COALESCE(source_id, device || ':' || epoch || ':' || seq) FROM punches WHERE id > ? AND ${REVIEW_WHERE}`)
+    this.#lastId = db.prepare(PUNCH_FILING.lastId).pluck()
+    this.#addPending = db.prepare(PUNCH_FILING.pending)
+    this.#addPendingTotal = db.prepare(PUNCH_FILING.pendingTotal)
+    this.#openReviews = db.prepare(PUNCH_FILING.reviews)
     this.#insert = db.prepare(`INSERT OR IGNORE INTO punches
       (device, epoch, seq, ts, tz, emp, kind, method, clock, lat, lon, acc, manual, flags, received, up, person, source_id, source)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
