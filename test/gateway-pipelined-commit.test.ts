@@ -187,6 +187,9 @@ t.test('rows and the rules\' inputs cross to the thread and back unchanged', asy
   const back = decodeJob(structuredClone(wire))
   t.same(back, { rows, received: T0, inputs }, 'every field, absent ones absent')
   t.same(decodeJob(structuredClone(encodeJob(rows, 7))), { rows, received: 7 }, 'without the rules')
+  // A value outside the contract's lists (decodeBatch never lets one through) still crosses as it was.
+  const odd: PunchRow[] = [row('A', punch(4, { kind: 'lunch' as never, method: 'iris' as never, clock: 'gps' as never, emp: 'A' }))]
+  t.same(decodeJob(structuredClone(encodeJob(odd, 8))).rows, odd, 'a kind, method and clock outside the lists')
 })
 
 const SITES: Record<string, SiteConfig> = {

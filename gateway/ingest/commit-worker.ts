@@ -13,7 +13,7 @@ import { PunchHistory } from '../rules/history.js'
 import { RowFlagger } from '../rules/flagger.js'
 import { SiteMap } from '../rules/sites.js'
 import { CommitWriter } from './commit-writer.js'
-import { decodeJob, ROW_CELLS, type DecodedJob, type WireJob } from './commit-wire.js'
+import { decodeJob, wireRows, type DecodedJob, type WireJob } from './commit-wire.js'
 import { needsSync, runOutbox } from './outbox-on-thread.js'
 import type { OutboxAnswer } from './outbox-requests.js'
 import type { CommitThreadData, CommitThreadLink, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
@@ -46,8 +46,8 @@ function wireError (err: Error): { error: string, code?: string } {
 
 function rowsOf (m: { jobs: WireJob[] }): number {
   let n = 0
-  for (const j of m.jobs) n += j.cells.length
-  return n / ROW_CELLS
+  for (const j of m.jobs) n += wireRows(j)
+  return n
 }
 
 function close (): void {
