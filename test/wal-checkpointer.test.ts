@@ -69,7 +69,7 @@ const count = (db: Db): number => (db.prepare('SELECT count(*) AS n FROM punches
 t.test('the checkpointer copies what the commit thread commits; the WAL stays bounded under continuous ingest', async t => {
   const { db, file } = database(t)
   const backstop = 2000
-  const { c, reports } = await pipelined(t, file, { autocheckpointPages: backstop, idleMs: 200 })
+  const { c, reports } = await pipelined(t, file, { autocheckpointPages: backstop, everyUnits: 2000, idleMs: 200 })
   let largest = 0
   for (let round = 0; round < 6; round++) {
     await ingest(c, 20, 1 + round * 2000)
