@@ -42,6 +42,5 @@ export interface CheckpointRun {
 }
 
 export type FromCheckpointThread =
-  | { type: 'ready' }
   | { type: 'run', run: CheckpointRun }
   | { type: 'failed', error: string, code?: string }

@@ -60,7 +60,6 @@ function run (): void {
   }
 }
 
-port.postMessage({ type: 'ready' } satisfies FromCheckpointThread)
 let seen = Atomics.load(signal, COMMITTED)
 let pending = 0
 while (Atomics.load(signal, STOP) === 0) {
