@@ -57,6 +57,15 @@ export class GatewayMetrics {
   readonly commitThreadLost = this.#counter('punchline_commit_thread_lost_total',
     'Times the commit thread ended unasked; the batches it held were not acknowledged and the devices resend them')
 
+  readonly checkpoints = this.#counter('punchline_wal_checkpoints_total',
+    'WAL checkpoints the checkpointer thread ran, by result (complete: the whole WAL is in the database file; partial: a reader or a writer kept some frames back; busy: another checkpoint held the lock; failed: an error, tried again at the next one)', ['result'])
+
+  readonly checkpointedFrames = this.#counter('punchline_wal_checkpointed_frames_total',
+    'WAL frames (pages) the checkpointer thread copied into the database file')
+
+  readonly checkpointerLost = this.#counter('punchline_checkpointer_lost_total',
+    'Times the checkpointer thread ended unasked; another starts a second later, and meanwhile the commits checkpoint past a larger WAL')
+
   readonly forwarded = this.#counter('punchline_forwarded_punches_total',
     'Punches the upstream accepted')
 

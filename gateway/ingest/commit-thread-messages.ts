@@ -25,6 +25,12 @@ export interface CommitThreadLink {
   answers: MessagePort
   /** one Int32 the thread counts its answers in, so the loop can sleep until the next one (Atomics.wait) */
   answered: SharedArrayBuffer
+  /**
+   * With a checkpointer beside the thread (checkpointer.ts): the counter it sleeps on, which the thread adds
+   * its rows to after each transaction, and the auto-checkpoint the thread's connection keeps as a backstop.
+   * Absent: SQLite's default auto-checkpoint, run by the COMMIT that crosses it.
+   */
+  checkpoints?: { signal: SharedArrayBuffer, autocheckpointPages: number }
 }
 
 /** a job's error, with SQLite's code (SQLITE_FULL turns the storage guard full): an Error loses it in the copy */

@@ -15,6 +15,7 @@ import { SiteMap } from '../rules/sites.js'
 import { CommitWriter } from './commit-writer.js'
 import { decodeJob, wireRows, type DecodedJob, type WireJob } from './commit-wire.js'
 import { needsSync, runOutbox } from './outbox-on-thread.js'
+import { noteCommit } from './checkpoint-signal.js'
 import type { OutboxAnswer } from './outbox-requests.js'
 import type { CommitThreadData, CommitThreadLink, CommittedGroup, FromCommitThread, ToCommitThread } from './commit-thread-messages.js'
 
@@ -23,6 +24,9 @@ const port: MessagePort = parentPort
 const data = workerData as CommitThreadData & CommitThreadLink
 const answered = new Int32Array(data.answered)
 const db = openDatabase(data.file, { busyTimeoutMs: data.busyTimeoutMs })
+const checkpoints = data.checkpoints === undefined ? undefined : new Int32Array(data.checkpoints.signal)
+// The checkpointer copies the WAL; a COMMIT checkpoints only if it has fallen this far behind.
+if (data.checkpoints !== undefined) db.pragma(`wal_autocheckpoint = ${data.checkpoints.autocheckpointPages}`)
 const store = new PunchStore(db)
 const outbox = new ForwardStore(db)
 const rules = data.rules
@@ -95,6 +99,8 @@ port.on('message', (first: ToCommitThread) => {
     at += g.jobs.length
   }
   answer({ type: 'done', groups: answers, rows, transactions: out.transactions, fallbacks: out.fallbacks, failedJobs: out.failedJobs })
+  // After the answer: the acks go out first, the checkpointer wakes second.
+  if (checkpoints !== undefined && out.transactions > 0) noteCommit(checkpoints, rows, out.transactions)
   if (closing) close()
 })
 

@@ -24,6 +24,8 @@ import { encodeJob, type WireJob } from './commit-wire.js'
 import type { ForwardBatch } from '../store/forward-store.js'
 import type { OutboxClaim, OutboxWrites } from '../store/outbox-writes.js'
 import { answerOutbox, failOutbox, wireOutbox, type OutboxRequest } from './outbox-requests.js'
+import { Checkpointer, COMMIT_AUTOCHECKPOINT_PAGES, type CheckpointerOptions } from './checkpointer.js'
+import { newCheckpointSignal } from './checkpoint-signal.js'
 
 /** after a thread is lost, jobs fail at once for this long before another is started: a crash loop stays slow */
 export const THREAD_RESTART_MS = 1000
@@ -67,6 +69,12 @@ export interface PipelinedCommitOptions {
   recordOnDiscard?: (key: string) => void
   /** the thread ended without being asked; its jobs failed */
   onThreadLost?: (err: Error) => void
+  /**
+   * The WAL's checkpoints, on a thread of their own beside the commit thread (checkpointer.ts), with what
+   * to tell of them; false: none, and the COMMIT that crosses SQLite's default auto-checkpoint runs it.
+   * `autocheckpointPages`: the commit thread's backstop (COMMIT_AUTOCHECKPOINT_PAGES; tests set a smaller one).
+   */
+  checkpoints?: false | (Omit<CheckpointerOptions, 'file' | 'busyTimeoutMs' | 'signal'> & { autocheckpointPages?: number })
 }
 
 interface InFlight { jobs: CommitJob[], rows: number, outbox: OutboxRequest[] }
@@ -94,9 +102,17 @@ export class PipelinedCommit implements Committer, OutboxWrites {
   /** the forwarder's outbox writes waiting for the next group */
   #outbox: OutboxRequest[] = []
   #outboxScheduled = false
+  readonly #checkpoints: { signal: SharedArrayBuffer, autocheckpointPages: number } | undefined
+  /** the thread that checkpoints the WAL; undefined with `checkpoints: false` */
+  readonly checkpointer: Checkpointer | undefined
 
   private constructor (o: PipelinedCommitOptions) {
     this.#o = o
+    if (o.checkpoints !== false) {
+      const signal = newCheckpointSignal()
+      this.#checkpoints = { signal, autocheckpointPages: o.checkpoints?.autocheckpointPages ?? COMMIT_AUTOCHECKPOINT_PAGES }
+      this.checkpointer = new Checkpointer({ ...o.checkpoints, file: o.thread.file, busyTimeoutMs: o.thread.busyTimeoutMs, signal })
+    }
     this.#queue = new TurnQueue({ maxRows: o.thread.maxRows, maxQueuedRows: o.maxQueuedRows }, () => this.flush())
   }
 
@@ -113,6 +129,8 @@ export class PipelinedCommit implements Committer, OutboxWrites {
       worker.once('error', onError)
       worker.once('exit', onExit)
     })
+    // After the commit thread: the file exists and has its schema.
+    c.checkpointer?.start()
     return c
   }
 
@@ -213,6 +231,7 @@ export class PipelinedCommit implements Committer, OutboxWrites {
     // Whatever the thread is writing may land or not, as at a crash; nobody is told.
     this.#closing = true
     void this.#worker?.terminate()
+    this.checkpointer?.abort()
     this.#wake()
     return rows
   }
@@ -230,6 +249,8 @@ export class PipelinedCommit implements Committer, OutboxWrites {
 
   async close (): Promise<void> {
     this.#closing = true
+    // Its connection closes before the gateway's own: the last one to close copies what is left and removes the WAL.
+    const checkpointer = this.checkpointer?.stop()
     const worker = this.#worker
     if (worker !== undefined) {
       worker.postMessage({ type: 'close' } satisfies ToCommitThread)
@@ -239,6 +260,7 @@ export class PipelinedCommit implements Committer, OutboxWrites {
       clearTimeout(timer)
     }
     await this.#exited
+    await checkpointer
   }
 
   /** The limits the current thread runs with (undefined while none runs). */
@@ -259,7 +281,7 @@ export class PipelinedCommit implements Committer, OutboxWrites {
 
   #spawn (): Worker {
     const { port1: answers, port2 } = new MessageChannel()
-    const link: CommitThreadLink = { answers: port2, answered: this.#answered.buffer as SharedArrayBuffer }
+    const link: CommitThreadLink = { answers: port2, answered: this.#answered.buffer as SharedArrayBuffer, checkpoints: this.#checkpoints }
     const worker = startThread(import.meta.url, 'commit-worker', { ...this.#o.thread, ...link }, [port2], { maxYoungGenerationSizeMb: COMMIT_THREAD_YOUNG_GENERATION_MB })
     this.threadsStarted++
     this.#worker = worker

@@ -20,7 +20,8 @@ import { createSink } from '../forward/create-sink.js'
 import { WatermarkFeed } from '../forward/watermark-feed.js'
 import { Forwarder } from '../forward/forwarder.js'
 import { GroupCommit } from '../ingest/group-commit.js'
-import { PipelinedCommit } from '../ingest/pipelined-commit.js'
+import { PipelinedCommit, type PipelinedCommitOptions } from '../ingest/pipelined-commit.js'
+import { COMMIT_AUTOCHECKPOINT_PAGES } from '../ingest/checkpointer.js'
 import { DEFAULT_BUSY_TIMEOUT_MS } from '../store/db.js'
 import { databasePath } from '../config.js'
 import { Ingest } from '../ingest/ingest.js'
@@ -191,9 +192,12 @@ export const ingest: LifeStep = {
         onThreadLost: (err) => {
           metrics.commitThreadLost.inc()
           log.error({ err }, 'the commit thread ended: the batches it held are not acknowledged (the devices resend them); a new thread takes the next ones')
-        }
+        },
+        checkpoints: checkpointReports(life)
       })
       : new GroupCommit(part(life, 'db'), part(life, 'punches'), { maxRows: maxRowsPerCommit, maxQueuedRows, flag: (row, received) => flagger.flag(row, received) }, onCommit)
+    // The checkpointer copies the WAL: the loop's own commits must not cross SQLite's default and copy it first.
+    if (commit instanceof PipelinedCommit && commit.checkpointer !== undefined) part(life, 'db').pragma(`wal_autocheckpoint = ${COMMIT_AUTOCHECKPOINT_PAGES}`)
     life.ingest = new Ingest({
       topics: life.topics,
       commit,
@@ -213,6 +217,30 @@ export const ingest: LifeStep = {
     if (drain) await life.commit?.settle()
     else life.commit?.discard()
     await life.commit?.close()
+  }
+}
+
+/** What the checkpointer thread (ingest/checkpointer.ts) does, as metrics and, when it goes wrong, log lines. */
+function checkpointReports (life: LifeContext): PipelinedCommitOptions['checkpoints'] {
+  const { metrics, log } = life
+  // One line per streak of failures: a checkpoint runs every few hundred milliseconds under load.
+  let failing = false
+  return {
+    onRun: (run) => {
+      failing = false
+      metrics.checkpoints.inc({ result: run.busy ? 'busy' : run.checkpointed < run.log ? 'partial' : 'complete' })
+      metrics.checkpointedFrames.inc(run.copied)
+    },
+    onFailed: (err) => {
+      metrics.checkpoints.inc({ result: 'failed' })
+      if (failing) return
+      failing = true
+      log.warn({ err: err.message, code: (err as { code?: string }).code }, 'a WAL checkpoint failed; the next ones try again (punchline_wal_checkpoints_total{result="failed"} counts them)')
+    },
+    onLost: (err) => {
+      metrics.checkpointerLost.inc()
+      log.error({ err }, 'the checkpointer thread ended; another starts in a second, and the commits checkpoint the WAL meanwhile')
+    }
   }
 }
 
