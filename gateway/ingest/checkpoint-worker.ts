@@ -61,6 +61,9 @@ function run (): void {
 }
 
 let seen = Atomics.load(signal, COMMITTED)
+// What was committed before this thread began to wait (while none ran, after a lost one, or while it
+// started) is counted nowhere: copied now, or it would wait for the next everyUnits of commits.
+run()
 let pending = 0
 while (Atomics.load(signal, STOP) === 0) {
   const woke = Atomics.wait(signal, COMMITTED, seen, pending > 0 ? data.idleMs : undefined)
