@@ -4,6 +4,7 @@
  */
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { pino } from 'pino'
 import type { Client, PublishPacket } from 'aedes'
 import { brokerHooks } from '../gateway/broker/hooks.js'
@@ -29,7 +30,8 @@ function setup (t: Test): { hooks: ReturnType<typeof brokerHooks>, statuses: str
   return { hooks, statuses, punches }
 }
 
-const client = (id: string): Client => ({ id } as unknown as Client)
+// The connection is a stream the hooks may cork (broker/turn-writes.ts): a PUBACK and its ack leave in one write.
+const client = (id: string): Client => ({ id, conn: new PassThrough() } as unknown as Client)
 const packet = (topic: string, retain: boolean): PublishPacket =>
   ({ cmd: 'publish', topic, payload: Buffer.from('{"v":1,"online":true}'), qos: 1, retain, dup: false } as PublishPacket)
 
@@ -49,8 +51,13 @@ t.test('a retained status is let through without its retain flag; a retained wil
 
 t.test('punches still go to ingest before their PUBACK; foreign topics are still refused', async t => {
   const { hooks, punches } = setup(t)
-  t.equal(await authorize(hooks, client('T-1'), packet('att/v1/T-1/punches', false)), null)
+  const device = client('T-1')
+  t.equal(await authorize(hooks, device, packet('att/v1/T-1/punches', false)), null)
   t.same(punches, ['T-1'])
+  t.equal(device.conn.writableCorked, 1, 'its connection is corked when the batch is answered')
+  await new Promise(resolve => setImmediate(resolve))
+  await new Promise(resolve => setImmediate(resolve))
+  t.equal(device.conn.writableCorked, 0, 'and uncorked two setImmediates later, after aedes delivers the ack')
   t.match(await authorize(hooks, client('T-1'), packet('att/v1/T-2/status', true)), /not authorized to publish on att\/v1\/T-2\/status/)
   t.match(await authorize(hooks, null, packet('att/v1/T-1/punches', false)), /will not allowed/)
 })
