@@ -70,7 +70,11 @@ upstream, and the gateway's CPU over the interval (100 % = one core).
 |---:|---:|---:|---:|---:|
 ${d.timeline.map(timelineRow).join('\n')}
 
-**What limits it.** Connections. ${fmt(shape.devices)} devices made ${fmt(c.drainAttempts)} connection attempts in the drain
+**What limits it.** ${v.wastedConnects || v.upstreamKeptUp
+    ? 'Connections.'
+    : `Forwarding while the devices still send. ${fmt(d.phases.before)} of the ${fmt(d.requests)} upstream requests went before the last punch was
+acked, at ${s(d.ackedS)}, and the rest in the ${s(d.deliveredS - d.ackedS)} after: while ingest keeps the event loop busy, the forwarder
+(which reads each batch back and builds its request there) gets what is left of it. Connections cost little this time.`} ${fmt(shape.devices)} devices made ${fmt(c.drainAttempts)} connection attempts in the drain
 (${fmt(c.storedAttempts)} with no upstream); ${fmt(c.drainFailed)} got no CONNACK within the device's ${c.connackTimeoutS} s (median CONNACK ${s(c.connackP50)},
 p99 ${s(c.connackP99)}). ${v.pacedByConnects
     ? `The drain ended ${s(delivered - table.drainOnlineS.median)} after the last device came online: devices came online at the pace the
@@ -99,15 +103,21 @@ sharing the port (SO_REUSEPORT, \`reusePort\` from Node 22.12), each accepting o
 turn, and reads at most about ${fmt(setting.readBytesPerTurn / 1024)} KiB from connected devices per turn (\`mqtt.readBytesPerTurn\`), so that a turn stays short
 while backlogs are read (docs/DESIGN-NOTES.md, "Admission: a bound on connections being set up").`}
 
-CPU and the disk. The gateway used ${s(cpu.gateway)} of CPU in the drain, and was on a core ${pct(cpu.gateway / delivered)} of the time; the rest of the
-time its one thread was blocked in fsyncs or waiting for a core (on a shared machine: see the load average above): ${fmt(cpu.commits)} group commits (${fmt(cpu.rowsPerCommit)} rows each on average; with no upstream
+CPU and the disk. The gateway used ${s(cpu.gateway)} of CPU in the drain, and was on a core ${pct(cpu.gateway / delivered)} of the time${cpu.gateway / delivered > 1
+    ? ' (its threads together)'
+    : `; the rest of the
+time its one thread was blocked in fsyncs or waiting for a core (on a shared machine: see the load average above)`}: ${fmt(cpu.commits)} group commits (${fmt(cpu.rowsPerCommit)} rows each on average; with no upstream
 ${fmt(cpu.storedCommits)} of ${fmt(cpu.storedRowsPerCommit)}) and one synced transaction per upstream request (forming the batch; deleting it once delivered skips the fsync and rides on the next synced commit),
 about ${fmt(cpu.fsyncs)} fsyncs in all${cpu.fsyncs > 0 ? `, ${pct(cpu.forwarderFsyncShare)} of them the forwarder's` : ''}. At the idle run's ${fixed(c.cpuPerConnect * 1000, 2)} ms per connection, the
 ${fmt(c.drainAttempts)} attempts account for about ${s(c.cpuPerConnect * c.drainAttempts)} of the CPU; what is left, ${us(cpu.drainPunches, total)} per punch, is the work
 on the punches: ${us(cpu.storedPunches, total)} to decode, flag, store and ack (the no-upstream run, counted the same way) and ${us(cpu.drainPunches - cpu.storedPunches, total)} to
 forward (form the batch, read its rows back, build the upstream JSON, one HTTP request per batch). With one attempt per device that
-is ${s(cpu.floor)} of CPU on one core${v.floorOverTarget
-    ? `, more than the ${TARGET_SECONDS} s target before any fsync or wait: the target needs less work
+is ${s(cpu.floor)} of CPU${v.floorOverTarget
+    ? cpu.gateway / delivered > 1
+      ? `, more than the ${TARGET_SECONDS} s target on one core; the commit thread and the checkpointer carry part of it on the
+second core (the gateway was on a core ${pct(cpu.gateway / delivered)} of the time), and what the event loop keeps (sockets, decoding, acks, the
+forwarder) is what is left to move`
+      : ` on one core, more than the ${TARGET_SECONDS} s target before any fsync or wait: the target needs less work
 per punch, fewer fsyncs and a herd admitted without waste, or more than one core`
     : !a.ratios.secondsMet ? `, inside the ${TARGET_SECONDS} s target: the waste in connecting and the fsyncs are what keep the drain out of it` : ''}. The raw baseline stores
 the same rows in ${s(table.rawS.median)} (${fmt(total / table.rawS.median)} rows/s, an fsync per ${fmt(setting.rawTxnRows)} rows) with nothing else to do.

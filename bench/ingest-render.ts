@@ -36,7 +36,10 @@ export function renderIngest (f: IngestFigures): string {
 | gateway (\`punchline gateway --allow-anonymous\`, no upstream) | ${costCells(gwCpu)} |
 | load generator (${devices} MQTT.js clients) | ${costCells(clientCpu)} |
 
-${gwCpu.share >= CPU_BOUND_SHARE
+${gwCpu.share > 1
+    ? `The gateway was on a core ${Math.round(100 * gwCpu.share)} % of the time, counting all its threads: the event loop, the commit thread
+(the transactions and their fsyncs) and the checkpointer, so on two cores its CPU share alone cannot say which one held it back.`
+    : gwCpu.share >= CPU_BOUND_SHARE
     ? 'The gateway was CPU-bound: its thread was on a core nearly all the time.'
     : `The gateway's thread was on a core ${Math.round(100 * gwCpu.share)} % of the time; the rest it was blocked in the fsyncs of its group
 commits or waiting for a core (on a busy shared machine; see the load average above), which these runs cannot tell
