@@ -36,6 +36,9 @@ t.test('ingest: the gateway beside raw inserts of the same runs, and the CPU eac
   const waiting = ingestFigures()
   waiting.runs = waiting.runs.map(r => ({ ...r, gateway: loadRun(r.gateway.rate, 0.5, 0.1) }))
   t.match(renderIngest(waiting), 'The gateway\'s thread was on a core 50 % of the time')
+  const threads = ingestFigures()
+  threads.runs = threads.runs.map(r => ({ ...r, gateway: loadRun(r.gateway.rate, 1.2, 0.1) }))
+  t.match(renderIngest(threads), 'The gateway was on a core 120 % of the time, counting all its threads', 'past one core, no one thread is named')
   t.notMatch(text, 'n/a')
 })
 
