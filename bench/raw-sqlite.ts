@@ -5,7 +5,8 @@
  * Each transaction also files its rows as the schema needs every stored punch filed (the pending set and its
  * total, the reviews), with the statements the gateway runs for it (PUNCH_FILING). Until migration 10 the
  * schema's triggers did that inside each INSERT, so the baseline paid for it without saying so; without it
- * the baseline would store a file no gateway could use (docs/BENCHMARKS.md says what the bare inserts cost).
+ * the baseline would store a file no gateway could use (docs/DESIGN-NOTES.md, "The pending set and reviews
+ * filed per transaction", says what the bare inserts cost).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

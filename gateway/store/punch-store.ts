@@ -153,9 +153,10 @@ export class PunchStore {
 
   /**
    * Runs `inserts` (calls of `insert`, and whatever else the caller does between them) inside the caller's
-   * transaction (in an IMMEDIATE one of its own outside any), then files the punches it added in the pending set and opens their reviews, as the
-   * triggers of migrations 5 and 9 did row by row until migration 10. If `inserts` throws, nothing is filed
-   * and the caller's transaction rolls the inserts back.
+   * transaction (in an IMMEDIATE one of its own outside any), then files the punches it added in the
+   * pending set and opens their reviews, as the triggers of migrations 5 and 9 did row by row until
+   * migration 10. If `inserts` throws, nothing is filed and the caller's transaction rolls the inserts back.
+   * Nested in another `write`, it files nothing itself: the outer one files everything at its end.
    */
   write<T> (inserts: () => T): T {
     if (!this.#db.inTransaction) return this.#db.transaction(() => this.write(inserts)).immediate()
