@@ -14,7 +14,7 @@ import { CLOCK_STATES, PUNCH_KINDS, PUNCH_METHODS, type Punch } from '../../shar
 import type { PunchRow } from '../store/punch-store.js'
 
 /** numbers per row in `WireJob.cells` */
-export const ROW_CELLS = 14
+const ROW_CELLS = 14
 
 export interface WireJob {
   received: number
