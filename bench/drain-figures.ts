@@ -19,6 +19,8 @@ export interface DrainShape {
   forwardBatch?: number
   /** the gateway's mqtt settings over its defaults (BENCH_DRAIN_GATEWAY_MQTT, JSON), to compare admission settings */
   gatewayMqtt?: Record<string, unknown>
+  /** the gateway's forward settings over its defaults (BENCH_DRAIN_GATEWAY_FORWARD, JSON), to compare forwarding settings */
+  gatewayForward?: Record<string, unknown>
   /** a run that has not finished by then fails */
   timeoutS: number
   /** node flags for the gateway child of the first run's drain (--cpu-prof ...) */

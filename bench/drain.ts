@@ -97,10 +97,11 @@ async function fleetRun (shape: DrainShape, kind: FleetRunKind, nodeArgs: string
   const dir = tempDir('punchline-bench-drain-')
   const sink = kind === 'drain' ? await startSink(total) : undefined
   let config: string | undefined
-  if (shape.forwardBatch !== undefined || shape.gatewayMqtt !== undefined) {
+  if (shape.forwardBatch !== undefined || shape.gatewayMqtt !== undefined || shape.gatewayForward !== undefined) {
     config = join(dir, 'gateway.json')
+    const forward = { ...shape.gatewayForward, ...shape.forwardBatch === undefined ? {} : { batchSize: shape.forwardBatch } }
     writeFileSync(config, JSON.stringify({
-      ...shape.forwardBatch === undefined ? {} : { forward: { batchSize: shape.forwardBatch } },
+      ...Object.keys(forward).length === 0 ? {} : { forward },
       ...shape.gatewayMqtt === undefined ? {} : { mqtt: shape.gatewayMqtt }
     }))
   }

@@ -98,6 +98,7 @@ export function readBenchSettings (env: Env): BenchSettings {
       connackTimeoutMs: positive(env, 'BENCH_DRAIN_CONNACK_TIMEOUT_MS'),
       forwardBatch: positive(env, 'BENCH_DRAIN_FORWARD_BATCH'),
       gatewayMqtt: jsonObject(env, 'BENCH_DRAIN_GATEWAY_MQTT'),
+      gatewayForward: jsonObject(env, 'BENCH_DRAIN_GATEWAY_FORWARD'),
       timeoutS: 900,
       gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`],
       gatewayFlags: given(env, 'BENCH_DRAIN_GATEWAY_FLAGS')?.split(/\s+/).filter(f => f !== '')

@@ -6,10 +6,11 @@
  *
  * The duplicate bound, per kill: a batch is formed with its Idempotency-Key in the same transaction that
  * moves the outbox cursor, and leaves the outbox only when the upstream's answer is committed
- * (forward-store.ts). A kill can therefore repeat only the batches in flight at that moment, at most
- * forward.concurrency of them of at most forward.batchSize punches each, and only under their own keys; a
- * punch a device sends again after a kill is stored once and not forwarded again. So: at most
- * concurrency × batchSize copies per kill, and none under another key.
+ * (forward-store.ts). A kill can therefore repeat only the batches in flight at that moment and those the
+ * upstream took whose recording was not committed yet: at most forward.concurrency +
+ * forward.unrecordedBatches of them of at most forward.batchSize punches each, and only under their own
+ * keys; a punch a device sends again after a kill is stored once and not forwarded again. So: at most
+ * (concurrency + unrecordedBatches) × batchSize copies per kill, and none under another key.
  */
 import { waitUntil } from '../sim/hardware-mode/bounded-wait.js'
 import { copiesUpstream, type Copies } from '../sim/engine/fate-reconcile.js'
@@ -32,11 +33,13 @@ export interface GatewayKillOptions {
   answerMs: number
   batchSize: number
   concurrency: number
+  /** forward.unrecordedBatches: fewer than the default, so the bound per kill says something */
+  unrecorded: number
 }
 
 export const GATEWAY_KILL: Record<'short' | 'long', Omit<GatewayKillOptions, 'seed'>> = {
-  short: { kills: 3, devices: 4, intervalMs: 5, upMs: [500, 1200], answerMs: 30, batchSize: 100, concurrency: 2 },
-  long: { kills: 50, devices: 6, intervalMs: 5, upMs: [300, 2000], answerMs: 30, batchSize: 100, concurrency: 2 }
+  short: { kills: 3, devices: 4, intervalMs: 5, upMs: [500, 1200], answerMs: 30, batchSize: 100, concurrency: 2, unrecorded: 4 },
+  long: { kills: 50, devices: 6, intervalMs: 5, upMs: [300, 2000], answerMs: 30, batchSize: 100, concurrency: 2, unrecorded: 4 }
 }
 
 interface Sample extends Copies { acked: number }
@@ -48,7 +51,7 @@ function median (xs: number[]): number {
 
 export async function gatewayKillFault (o: GatewayKillOptions, say: (line: string) => void = () => {}): Promise<FaultReport> {
   const started = performance.now()
-  const site = new FaultSite('kill', { forward: { batchSize: o.batchSize, concurrency: o.concurrency } })
+  const site = new FaultSite('kill', { forward: { batchSize: o.batchSize, concurrency: o.concurrency, unrecordedBatches: o.unrecorded } })
   const answers = new RandomStream(o.seed, 'gateway-kill/answers')
   site.respond(() => ({ status: 200, delayMs: Math.floor(answers.between(0, o.answerMs)) }))
   let fleet: DeviceFleet | undefined
@@ -82,7 +85,7 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
     await site.gateway?.stop()
 
     const r = reconcileRun(devices.truth, site.upstreamView())
-    const perKill = o.concurrency * o.batchSize
+    const perKill = (o.concurrency + o.unrecorded) * o.batchSize
     const problems = judge(r, { bound: kills.length * perKill })
     if (!drained) problems.push(`did not drain within 60 s: ${devices.pending()} punches unacknowledged on the devices`)
     const windows = kills.map((k, i) => {
@@ -101,7 +104,7 @@ export async function gatewayKillFault (o: GatewayKillOptions, say: (line: strin
     ]
     if (site.portsTaken > 0) notes.push(`${site.portsTaken} restarts found a port of the gateway taken meanwhile, and were tried again 500 ms later`)
     return faultReport('gateway-kill', kills.length, 'kills', r,
-      { bound: kills.length * perKill, rule: `${perKill} per kill (forward.concurrency ${o.concurrency} × forward.batchSize ${o.batchSize}), all under the same Idempotency-Key` },
+      { bound: kills.length * perKill, rule: `${perKill} per kill ((forward.concurrency ${o.concurrency} + forward.unrecordedBatches ${o.unrecorded}) × forward.batchSize ${o.batchSize}), all under the same Idempotency-Key` },
       performance.now() - started, problems, notes)
   } finally {
     await fleet?.stop()

@@ -96,6 +96,7 @@ export const gatewayConfigSchema = {
       batchSize: between(1, 5000),
       lingerMs: atLeast(0),
       concurrency: between(1, 16),
+      unrecordedBatches: wholeBetween(0, 64),
       backoffBaseMs: atLeast(0),
       backoffCapMs: atLeast(0)
     }),

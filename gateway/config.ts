@@ -95,7 +95,11 @@ export interface GatewayConfig {
   http: HttpConfig
   maxPayloadBytes: number
   upstream?: UpstreamConfig
-  forward: { batchSize: number, lingerMs: number, concurrency: number, backoffBaseMs: number, backoffCapMs: number }
+  /**
+   * concurrency: upstream requests at once; unrecordedBatches: batches the upstream took whose delivery may
+   * still be committing while more requests go (a kill -9 may send concurrency + this many again, same keys)
+   */
+  forward: { batchSize: number, lingerMs: number, concurrency: number, unrecordedBatches: number, backoffBaseMs: number, backoffCapMs: number }
   rules: RulesConfig
   /** sites by id: which devices belong together (roster scope, geofence, watermark) */
   sites: Record<string, SiteConfig>
@@ -200,7 +204,7 @@ export function defaultConfig (): GatewayConfig {
     // Loopback: the API shows device ids, statuses and badge numbers; an operator opens it on purpose.
     http: { host: '127.0.0.1', port: 8080, token: '', metricsPublic: true, maxConnections: 64, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxEventStreams: 16, eventQueueBytes: 1024 * 1024, eventHeartbeatSeconds: 15, trustProxy: false },
     maxPayloadBytes: LIMITS.maxPayloadBytes,
-    forward: { batchSize: 500, lingerMs: 50, concurrency: 2, backoffBaseMs: 1000, backoffCapMs: 60_000 },
+    forward: { batchSize: 500, lingerMs: 50, concurrency: 2, unrecordedBatches: 16, backoffBaseMs: 1000, backoffCapMs: 60_000 },
     rules: { ...DEFAULT_RULES },
     sites: {},
     roster: { unknown: 'forward' },

@@ -6,13 +6,13 @@
  * real upstream, and the test's own connection holding the write lock while a delivery is answered.
  */
 import t, { type Test } from 'tap'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, type Db } from '../gateway/store/db.js'
 import { PunchStore } from '../gateway/store/punch-store.js'
 import { ForwardStore } from '../gateway/store/forward-store.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
-import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js'
+import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from './helpers/gateway-process.js'
 import { until } from './helpers/wait.js'
 
 const T0 = Date.parse('2026-11-01T00:00:00.000Z')
@@ -42,12 +42,13 @@ function seed (dataDir: string, count = PUNCHES, formed = 0): string {
  * A gateway process forwarding `file`'s punches to an upstream answering after `answerAfterMs`; once the
  * first request is in, the test's own connection takes the write lock (released with COMMIT).
  */
-async function lockedWhileForwarding (t: Test, dataDir: string, file: string, answerAfterMs: number): Promise<{ sink: WebhookUpstream, gw: GatewayProcess, locker: Db }> {
+async function lockedWhileForwarding (t: Test, dataDir: string, file: string, answerAfterMs: number, forward?: Record<string, number>): Promise<{ sink: WebhookUpstream, gw: GatewayProcess, locker: Db }> {
   const sink = new WebhookUpstream()
   sink.respond(() => ({ status: 200, delayMs: answerAfterMs }))
   const url = await sink.start()
   t.teardown(async () => await sink.close())
-  const gw = await startGatewayProcess({ dataDir, upstream: url, allowAnonymous: true })
+  const args = forward === undefined ? [] : ['--config', writeGatewayConfig(dirname(dataDir), { forward })]
+  const gw = await startGatewayProcess({ dataDir, upstream: url, allowAnonymous: true, args })
   t.teardown(async () => await gw.stop())
   await until(() => sink.requests.length >= 1, 'the first upstream request')
   const locker = openDatabase(file)
@@ -79,13 +80,13 @@ t.test('a delivery answered while another connection holds the write lock does n
   t.equal(sink.requests.length, 1, 'in one request: the delivery was recorded, not sent again')
 })
 
-t.test('while no delivery can be recorded, no more batches go out than forward.concurrency: a crash then sends at most those again', async t => {
+t.test('while no delivery can be recorded, no more batches go out than forward.concurrency + forward.unrecordedBatches: a crash then sends at most those again', async t => {
   const dataDir = join(t.testdir(), 'gw')
   const file = seed(dataDir, 600, 6)
-  const { sink, locker } = await lockedWhileForwarding(t, dataDir, file, 300)
+  const { sink, locker } = await lockedWhileForwarding(t, dataDir, file, 300, { concurrency: 2, unrecordedBatches: 2 })
   // Every request out now is answered within 300 ms; none of the answers can be recorded.
-  await sleep(1500)
-  t.equal(sink.requests.length, 2, 'the two requests of forward.concurrency, and no more while their deliveries wait to be recorded')
+  await sleep(2000)
+  t.equal(sink.requests.length, 4, 'two requests at once, two more once those were answered, and no more while their deliveries wait to be recorded')
   locker.exec('COMMIT')
   const reader = openDatabase(file)
   t.teardown(() => reader.close())

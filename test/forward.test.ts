@@ -8,6 +8,7 @@ import { openDatabase, type Db } from '../gateway/store/db.js'
 import { ForwardStore } from '../gateway/store/forward-store.js'
 import { Forwarder, type ForwarderOptions } from '../gateway/forward/forwarder.js'
 import { WebhookSink, classify } from '../gateway/forward/webhook-sink.js'
+import { directOutboxWrites } from '../gateway/store/outbox-writes.js'
 import { silentLogger } from '../shared/log.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { storePunches, idOf, T0 } from './fixtures/stored-punches.js'
@@ -193,6 +194,54 @@ t.test('a request in flight with a slot free: the outbox is not polled in a loop
   await new Promise(resolve => setTimeout(resolve, 500))
   t.ok(looks <= 2, `looked ${looks} times in 500 ms with one request in flight`)
   await sink.waitFor(() => sink.received.size === 1)
+})
+
+t.test('a backlog is formed ahead once the upstream takes batches: few transactions, each batch sent once', async t => {
+  const file = join(t.testdir(), 'gw.db')
+  const db = openDatabase(file)
+  const writes = directOutboxWrites(new ForwardStore(db))
+  const formed: number[] = []
+  const { sink, forwarder, store } = await rig(t, {
+    file,
+    writes: { complete: writes.complete, formBatches: async (size, count, now) => { const b = await writes.formBatches(size, count, now); formed.push(b.length); return b } }
+  })
+  storePunches(db, 'T-1', Array.from({ length: 3000 }, (_, i) => i + 1))
+  forwarder.start()
+  await sink.waitFor(() => sink.received.size === 3000)
+  t.same([...new Set(sink.received.values())], [1], 'every punch once')
+  t.equal(sink.requests.length, 30, 'in full batches')
+  // Before the first delivery, a batch per free slot (as many as an upstream down since the start leaves);
+  // after it, the rest in one transaction, where one per request made 15.
+  t.same(formed, [2, 28])
+  await until(() => store.backlog().pendingPunches === 0)
+})
+
+t.test('while the outbox cannot be written (a full disk), forming is tried again after pollMs, one batch at a time', async t => {
+  const file = join(t.testdir(), 'gw.db')
+  const db = openDatabase(file)
+  const writes = directOutboxWrites(new ForwardStore(db))
+  const asked: number[] = []
+  let full = true
+  const { sink, forwarder } = await rig(t, {
+    file,
+    pollMs: 200,
+    writes: {
+      complete: writes.complete,
+      formBatches: async (size, count, now) => {
+        asked.push(count)
+        if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+        return await writes.formBatches(size, count, now)
+      }
+    }
+  })
+  storePunches(db, 'T-1', Array.from({ length: 1000 }, (_, i) => i + 1))
+  forwarder.start()
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  t.ok(asked.length >= 2 && asked.length <= 7, `${asked.length} forms tried in 1 s with pollMs 200`)
+  full = false
+  await sink.waitFor(() => sink.received.size === 1000)
+  t.same(asked.slice(0, 3), [2, 1, 1], 'a batch per slot at first, then one at a time while forming fails')
+  t.ok(asked.length <= 12, 'then ahead again once a form is made')
 })
 
 t.test('a partial batch lingers, then goes out as one request', async t => {

@@ -34,6 +34,13 @@ export interface ForwarderOptions {
   lingerMs: number
   /** upstream requests in flight at once */
   concurrency: number
+  /**
+   * Batches the upstream has taken whose delivery may still be on its way to the disk (OutboxWrites.complete,
+   * committed with the commit thread's next group) while further requests go. A kill -9 may send these
+   * again, under their keys, with the requests in flight: at most `concurrency` + this many batches. 0 (the
+   * default here): a request's slot stays taken until its delivery is recorded.
+   */
+  unrecorded?: number
   backoff: BackoffPolicy
   logger: Logger
   now?: () => number
@@ -155,13 +162,24 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
    * outbox, so they are skipped, not sent again, until it is committed.
    */
   readonly #settling = new Map<string, Promise<void>>()
+  /**
+   * The forwarder's last outbox write failed (a full disk: recording a delivery, or forming batches): until
+   * one is made again, batches are formed one at a time and no more deliveries go unrecorded than
+   * requests are in flight, as with `unrecorded` 0. A failed form is tried again after `pollMs`, not at
+   * once. Without this, on a disk below its free-space floor, forms of 64 batches failed in a loop, each
+   * taking with it the deliveries recorded in the same transaction, which then went again: the fault
+   * suite's disk-full run (floor) counted 29,012 same-key copies against 0 before forming ahead.
+   */
+  #writesFail = false
+  /** when a failed form may be tried again, in performance.now() time (timers run in real time) */
+  #formAgainAt = -Infinity
   /** slots held by the batches being formed (one request at a time), and its end */
   #forming = 0
   #formed: Promise<void> = Promise.resolve()
 
   constructor (opts: ForwarderOptions) {
     super()
-    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000, watchdogGraceMs: WATCHDOG_GRACE_MS }, opts)
+    this.#o = withDefaults({ pollMs: 2000, maxRetryAfterMs: 15 * 60_000, stopGraceMs: 5000, watchdogGraceMs: WATCHDOG_GRACE_MS, unrecorded: 0 }, opts)
     this.#now = opts.now ?? Date.now
     this.#random = opts.random ?? Math.random
     this.#log = opts.logger
@@ -280,7 +298,7 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
   #fill (): void {
     const store = this.#o.store
     const now = this.#filledAt = this.#now()
-    let free = this.#o.concurrency - this.#inFlight.size - this.#forming
+    let free = this.#free()
     if (this.#failing !== undefined) {
       if (this.#inFlight.size > 0 || this.#forming > 0 || now < this.#failing.probeAt) return
       free = 1
@@ -298,29 +316,50 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     // A probe is a batch already in the outbox when there is one; a new one only when there is none.
     if (this.#failing !== undefined && (free === 0 || store.nextDueAt() !== undefined)) return
     if (free <= 0 || this.#forming > 0) return
+    const againInMs = this.#formAgainAt - performance.now()
+    if (againInMs > 0) return this.#wakeIn(againInMs)
     const size = this.#batchSize
-    const waiting = store.waiting(size * free)
+    // Ahead only once the upstream has taken a batch: against an upstream down since the start, as few
+    // batches are formed of the backlog as during an outage.
+    const ahead = this.#failing !== undefined || this.#writesFail ? 1 : this.#stats.lastDeliveredAt === null ? free : FORM_AHEAD_BATCHES
+    const waiting = store.waiting(size * ahead)
     if (waiting.count === 0) return
     if (waiting.count < size && waiting.firstReceived !== null && now - waiting.firstReceived < this.#o.lingerMs) {
       // A partial batch lingers a little so a burst goes out as one request, not one per commit.
       this.#wakeIn(this.#o.lingerMs - (now - waiting.firstReceived))
       return
     }
-    this.#form(size, Math.max(1, Math.min(free, Math.floor(waiting.count / size))), now)
+    this.#form(size, Math.max(1, Math.min(ahead, Math.floor(waiting.count / size))), Math.min(free, ahead), now)
   }
 
   /**
-   * Forms `count` batches (OutboxWrites: perhaps on the commit thread). They are due at once and the next
-   * look at the outbox sends them, like the batches the thread claims ahead: sent from here too, a batch
-   * seen due by a look between its commit and this answer went out twice under one key (the simulator's
-   * gateway-restart scenario counted such copies). Formed while stopping: they wait for the next start.
+   * Slots for new requests: `concurrency` less the requests in flight and the batches being formed, and no
+   * more than keep the deliveries not yet recorded within `unrecorded` past it (what a kill may send again).
    */
-  #form (size: number, count: number, now: number): void {
-    this.#forming = count
+  #free (): number {
+    const busy = this.#inFlight.size + this.#forming
+    const unrecorded = this.#writesFail ? 0 : this.#o.unrecorded
+    return Math.min(this.#o.concurrency - busy, this.#o.concurrency + unrecorded - busy - this.#settling.size)
+  }
+
+  /**
+   * Forms up to `count` batches in one transaction (OutboxWrites: perhaps on the commit thread), holding
+   * `slots` request slots meanwhile. Full batches are formed ahead of the slots, as the commit thread
+   * claims them while punches arrive: after a backlog's last punch is stored, one synced transaction forms
+   * the next FORM_AHEAD_BATCHES rather than one per request. They are due at once and the next look at the
+   * outbox sends them, like the batches the thread claims ahead: sent from here too, a batch seen due by a
+   * look between its commit and this answer went out twice under one key (the simulator's gateway-restart
+   * scenario counted such copies). Formed while stopping: they wait for the next start.
+   */
+  #form (size: number, count: number, slots: number, now: number): void {
+    this.#forming = slots
     this.#formed = this.#writes.formBatches(size, count, now).then(() => {
       this.#forming = 0
+      this.#writesFail = false
     }, (err: unknown) => {
       this.#forming = 0
+      this.#writesFail = true
+      this.#formAgainAt = performance.now() + this.#o.pollMs
       this.#stats.lastError = (err as Error).message
       this.#log.error({ err }, 'forming a batch failed; retrying at the next poll')
     }).finally(() => { if (this.#running) this.#pump() })
@@ -335,8 +374,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     const done = this.#writes.complete(key).then(() => {
       this.#settling.delete(key)
       this.#heldBack.delete(key)
+      this.#writesFail = false
     }, (err: unknown) => {
       this.#settling.delete(key)
+      this.#writesFail = true
       this.#holdBack(key, err as Error)
     }).finally(() => { if (this.#running) this.#pump() })
     this.#settling.set(key, done)
@@ -432,10 +473,10 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
     if (this.#abort.signal.aborted && result.outcome !== 'delivered') return false
     this.#apply(batch, punches.length, result, started)
     if (result.outcome !== 'delivered') return false
-    // The slot stays taken until the delivery is recorded: at most `concurrency` batches are ever sent and
-    // not recorded, which is what a crash may send again (docs/FAULTS.md, gateway-kill's bound). Freeing it
-    // at once let a kill send 2,157 punches again over 50 kills instead of about 600.
-    await this.#settling.get(batch.key)
+    // The request's slot is free again, but the batch counts against `unrecorded` until its delivery is
+    // recorded (#free): what a crash may send again stays bounded by the settings (docs/FAULTS.md,
+    // gateway-kill's bound). Freed with no such bound, a kill sent 2,157 punches again over 50 kills
+    // instead of about 600.
     return true
   }
 
@@ -580,6 +621,8 @@ const NOTHING: PunchDescription = {}
  * stays a handful of rows
  */
 const CLAIM_AHEAD_BATCHES = 64
+/** full batches the forwarder forms in one transaction when the commit thread has not claimed them (above) */
+const FORM_AHEAD_BATCHES = CLAIM_AHEAD_BATCHES
 /** how long past its sink's deadline a delivery may stay outstanding before the watchdog aborts it */
 const WATCHDOG_GRACE_MS = 5000
 

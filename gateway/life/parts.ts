@@ -130,6 +130,7 @@ export const upstream: LifeStep = {
       batchSize: config.forward.batchSize,
       lingerMs: config.forward.lingerMs,
       concurrency: config.forward.concurrency,
+      unrecorded: config.forward.unrecordedBatches,
       backoff: { baseMs: config.forward.backoffBaseMs, capMs: config.forward.backoffCapMs },
       logger: log.child({ part: 'forwarder' }),
       now,
