@@ -13,6 +13,8 @@ export interface IngestShapes {
   single: LoadShape
   /** rows of the one-row-transaction baseline (each pays an fsync: kept small) */
   rawSingleRows: number
+  /** a directory for `--cpu-prof` profiles of the first run's two gateways (BENCH_SHAPES_PROFILE) */
+  profileDir?: string
 }
 
 /** One measured load through the gateway child. */

@@ -17,12 +17,13 @@ import { fmt } from './stats.js'
 import { threadCpu, threadSplit } from './thread-cpu.js'
 import type { GatewayLoad, IngestShapes, ShapesFigures, ShapesRun } from './ingest-shapes-figures.js'
 
-async function gatewayLoad (shape: LoadShape, commitThread: boolean, log: (line: string) => void, what: string): Promise<GatewayLoad> {
+async function gatewayLoad (shape: LoadShape, commitThread: boolean, log: (line: string) => void, what: string, profileDir?: string): Promise<GatewayLoad> {
   const dir = tempDir('punchline-bench-shapes-')
   const config = join(dir, 'gateway.json')
   writeFileSync(config, JSON.stringify({ ingest: { commitThread } }))
   // No upstream: the forwarder does not compete for the disk.
-  const gw = await startGateway({ dataDir: join(dir, 'data'), config })
+  const nodeArgs = profileDir === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+  const gw = await startGateway({ dataDir: join(dir, 'data'), config, nodeArgs })
   try {
     const before = threadCpu(gw.child.pid)
     const r = await measuredLoad(gw.url, gw.child.pid, shape, 'ack')
@@ -55,10 +56,11 @@ export async function measureShapes (shapes: IngestShapes, commitThread: boolean
     const raw100 = rawInsertRate(rows, 100)
     const raw1000 = rawInsertRate(rows, 1000)
     log(`raw FULL: ${fmt(raw100)} rows/s at 100 a transaction, ${fmt(raw1000)} at 1000`)
-    const window1 = await gatewayLoad(shapes.window1, commitThread, log, `gateway, ${shapes.window1.devices} devices, window 1, batches of 100`)
+    const profileDir = run === 0 ? shapes.profileDir : undefined
+    const window1 = await gatewayLoad(shapes.window1, commitThread, log, `gateway, ${shapes.window1.devices} devices, window 1, batches of 100`, profileDir === undefined ? undefined : join(profileDir, 'window1'))
     const raw1 = rawInsertRate(singleRows, 1)
     log(`raw FULL: ${fmt(raw1)} rows/s at one a transaction`)
-    const single = await gatewayLoad(shapes.single, commitThread, log, `gateway, ${shapes.single.devices} devices, one punch a message`)
+    const single = await gatewayLoad(shapes.single, commitThread, log, `gateway, ${shapes.single.devices} devices, one punch a message`, profileDir === undefined ? undefined : join(profileDir, 'single'))
     out.push({ raw100, raw1000, window1, raw1, single })
   }
   return { measuredAt: new Date().toISOString(), shapes, commitThread, runs: out }

@@ -106,7 +106,8 @@ export function readBenchSettings (env: Env): BenchSettings {
     shapes: {
       window1: { devices: num('BENCH_SHAPES_DEVICES', 50), batches: num('BENCH_SHAPES_BATCHES', 40), batchSize: 100, window: 1 },
       single: { devices: num('BENCH_SHAPES_SINGLE_DEVICES', 200), batches: num('BENCH_SHAPES_SINGLE_PUNCHES', 50), batchSize: 1, window: 1 },
-      rawSingleRows: num('BENCH_SHAPES_RAW_SINGLE', 2000)
+      rawSingleRows: num('BENCH_SHAPES_RAW_SINGLE', 2000),
+      profileDir: given(env, 'BENCH_SHAPES_PROFILE')
     },
     cluster: {
       ingest: { devices: num('BENCH_CLUSTER_DEVICES', 200), batches: num('BENCH_CLUSTER_BATCHES', 10), batchSize: 100, window: 1 },

@@ -59,9 +59,11 @@ t.test('the list and one device carry the live state a connected device reports'
   t.teardown(async () => await rt.stop())
   await rt.start()
   await until(async () => {
-    const d = await (await asSession(gw, sessions.viewer, 'GET', '/api/v1/devices/N-1')).json() as { online: boolean, firmware: string | null }
-    return d.online && d.firmware === 'fw-7.1'
-  }, 'N-1 online with its status', 15_000)
+    const d = await (await asSession(gw, sessions.viewer, 'GET', '/api/v1/devices/N-1')).json() as { online: boolean, firmware: string | null, clockSynced: boolean | null }
+    // The clock is synced by the time command after the connect's first status: a loaded machine showed the
+    // first status alone (clockSynced false) to a test that waited only for online and firmware.
+    return d.online && d.firmware === 'fw-7.1' && d.clockSynced === true
+  }, 'N-1 online with its status and its clock synced', 15_000)
   const list = await (await asSession(gw, sessions.viewer, 'GET', '/api/v1/devices')).json() as { items: Array<Record<string, unknown>> }
   t.equal(list.items.length, 1)
   const item = list.items[0]
