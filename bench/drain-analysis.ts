@@ -81,10 +81,8 @@ export interface DrainAnalysis {
     rowsPerCommit: number
     storedCommits: number
     storedRowsPerCommit: number
-    /** group commits and one synced transaction per upstream request */
-    fsyncs: number
-    /** the forwarder's share of the fsyncs */
-    forwarderFsyncShare: number
+    /** upstream requests */
+    requests: number
     /** gateway CPU seconds left for the punches once the attempts are counted at the idle run's cost */
     drainPunches: number
     storedPunches: number
@@ -133,7 +131,7 @@ export function analyseDrain (figures: DrainFigures): DrainAnalysis | undefined 
   const cpuPerConnect = m(r => r.idle.gatewayCpu / r.idle.attempts)
   const punchCpu = (pick: (r: DrainRun) => FleetRun): number => m(r => pick(r).gatewayCpu - pick(r).attempts * r.idle.gatewayCpu / r.idle.attempts)
   const floor = punchCpu(r => r.drain) + cpuPerConnect * shape.devices
-  const fsyncs = m(r => r.drain.commits + r.drain.requestSizes.length)
+  const requests = m(r => r.drain.requestSizes.length)
   const step = (d.timeline[d.timeline.length - 1]?.t ?? 0) > 120 ? 20 : 10
   const forwardLagS = forwardLag(d)
   const drainFailed = m(r => failedAttempts(r.drain))
@@ -188,8 +186,7 @@ export function analyseDrain (figures: DrainFigures): DrainAnalysis | undefined 
       rowsPerCommit: m(r => r.drain.rowsPerCommit),
       storedCommits: m(r => r.stored.commits),
       storedRowsPerCommit: m(r => r.stored.rowsPerCommit),
-      fsyncs,
-      forwarderFsyncShare: m(r => r.drain.requestSizes.length / (r.drain.commits + r.drain.requestSizes.length)),
+      requests,
       drainPunches: punchCpu(r => r.drain),
       storedPunches: punchCpu(r => r.stored),
       floor,

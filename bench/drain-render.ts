@@ -107,8 +107,9 @@ CPU and the disk. The gateway used ${s(cpu.gateway)} of CPU in the drain, and wa
     ? ' (its threads together)'
     : `; the rest of the
 time its one thread was blocked in fsyncs or waiting for a core (on a shared machine: see the load average above)`}: ${fmt(cpu.commits)} group commits (${fmt(cpu.rowsPerCommit)} rows each on average; with no upstream
-${fmt(cpu.storedCommits)} of ${fmt(cpu.storedRowsPerCommit)}) and one synced transaction per upstream request (forming the batch; deleting it once delivered skips the fsync and rides on the next synced commit),
-about ${fmt(cpu.fsyncs)} fsyncs in all${cpu.fsyncs > 0 ? `, ${pct(cpu.forwarderFsyncShare)} of them the forwarder's` : ''}. At the idle run's ${fixed(c.cpuPerConnect * 1000, 2)} ms per connection, the
+${fmt(cpu.storedCommits)} of ${fmt(cpu.storedRowsPerCommit)}), one fsync each. The forwarder's batches are formed in those commits (claimed ahead,
+up to 64 due), or once they stop in a synced transaction of its own for up to 64; recording a delivery skips the fsync and rides on the next synced commit
+(${fmt(cpu.requests)} upstream requests). At the idle run's ${fixed(c.cpuPerConnect * 1000, 2)} ms per connection, the
 ${fmt(c.drainAttempts)} attempts account for about ${s(c.cpuPerConnect * c.drainAttempts)} of the CPU; what is left, ${us(cpu.drainPunches, total)} per punch, is the work
 on the punches: ${us(cpu.storedPunches, total)} to decode, flag, store and ack (the no-upstream run, counted the same way) and ${us(cpu.drainPunches - cpu.storedPunches, total)} to
 forward (form the batch, read its rows back, build the upstream JSON, one HTTP request per batch). With one attempt per device that
