@@ -166,9 +166,9 @@ export class Forwarder extends EventEmitter<ForwarderEvents> {
    * The forwarder's last outbox write failed (a full disk: recording a delivery, or forming batches): until
    * one is made again, batches are formed one at a time and no more deliveries go unrecorded than
    * requests are in flight, as with `unrecorded` 0. A failed form is tried again after `pollMs`, not at
-   * once. Without this, on a disk below its free-space floor, forms of 64 batches failed in a loop, each
-   * taking with it the deliveries recorded in the same transaction, which then went again: the fault
-   * suite's disk-full run (floor) counted 29,012 same-key copies against 0 before forming ahead.
+   * once. Without this, on a disk below its free-space floor, forms of 64 batches failed in a loop (336
+   * times in one run of the fault suite's disk-full, floor mode), each taking with it the deliveries
+   * recorded in the same transaction, which then went again under their keys (docs/FAULTS.md).
    */
   #writesFail = false
   /** when a failed form may be tried again, in performance.now() time (timers run in real time) */
