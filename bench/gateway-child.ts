@@ -10,6 +10,11 @@ import { punchlineBin } from '../sim/hardware-mode/device-child.js'
 import { spawnTracked, stopChild, waitForLine } from './children.js'
 import { localApiToken } from '../gateway/http/api-token.js'
 
+/** Node options that write a `--cpu-prof` profile of the child into `dir`; none without a directory. */
+export function cpuProfileArgs (dir: string | undefined): string[] | undefined {
+  return dir === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+}
+
 export interface BenchGateway {
   url: string
   httpPort: number
@@ -29,7 +34,7 @@ export interface GatewayStart {
   upstream?: string
   /** --config FILE */
   config?: string
-  /** node options for the child, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] */
+  /** node options for the child, e.g. cpuProfileArgs(DIR) */
   nodeArgs?: string[]
 }
 

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { removeTempDir, tempDir } from './children.js'
-import { startGateway } from './gateway-child.js'
+import { cpuProfileArgs, startGateway } from './gateway-child.js'
 import { measuredLoad, type LoadShape } from './load-run.js'
 import { punchRows } from './ingest.js'
 import { rawInsertRate } from './raw-sqlite.js'
@@ -22,8 +22,7 @@ async function gatewayLoad (shape: LoadShape, commitThread: boolean, log: (line:
   const config = join(dir, 'gateway.json')
   writeFileSync(config, JSON.stringify({ ingest: { commitThread } }))
   // No upstream: the forwarder does not compete for the disk.
-  const nodeArgs = profileDir === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
-  const gw = await startGateway({ dataDir: join(dir, 'data'), config, nodeArgs })
+  const gw = await startGateway({ dataDir: join(dir, 'data'), config, nodeArgs: cpuProfileArgs(profileDir) })
   try {
     const before = threadCpu(gw.child.pid)
     const r = await measuredLoad(gw.url, gw.child.pid, shape, 'ack')
@@ -56,11 +55,11 @@ export async function measureShapes (shapes: IngestShapes, commitThread: boolean
     const raw100 = rawInsertRate(rows, 100)
     const raw1000 = rawInsertRate(rows, 1000)
     log(`raw FULL: ${fmt(raw100)} rows/s at 100 a transaction, ${fmt(raw1000)} at 1000`)
-    const profileDir = run === 0 ? shapes.profileDir : undefined
-    const window1 = await gatewayLoad(shapes.window1, commitThread, log, `gateway, ${shapes.window1.devices} devices, window 1, batches of 100`, profileDir === undefined ? undefined : join(profileDir, 'window1'))
+    const profile = (name: string): string | undefined => run === 0 && shapes.profileDir !== undefined ? join(shapes.profileDir, name) : undefined
+    const window1 = await gatewayLoad(shapes.window1, commitThread, log, `gateway, ${shapes.window1.devices} devices, window 1, batches of 100`, profile('window1'))
     const raw1 = rawInsertRate(singleRows, 1)
     log(`raw FULL: ${fmt(raw1)} rows/s at one a transaction`)
-    const single = await gatewayLoad(shapes.single, commitThread, log, `gateway, ${shapes.single.devices} devices, one punch a message`, profileDir === undefined ? undefined : join(profileDir, 'single'))
+    const single = await gatewayLoad(shapes.single, commitThread, log, `gateway, ${shapes.single.devices} devices, one punch a message`, profile('single'))
     out.push({ raw100, raw1000, window1, raw1, single })
   }
   return { measuredAt: new Date().toISOString(), shapes, commitThread, runs: out }

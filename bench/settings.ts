@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url'
 import type { ClusterShape } from './cluster-figures.js'
 import type { DrainShape } from './drain-figures.js'
+import { cpuProfileArgs } from './gateway-child.js'
 import type { IngestShapes } from './ingest-shapes-figures.js'
 import type { LatencyShape } from './latency.js'
 import type { LoadShape } from './load-run.js'
@@ -100,7 +101,7 @@ export function readBenchSettings (env: Env): BenchSettings {
       gatewayMqtt: jsonObject(env, 'BENCH_DRAIN_GATEWAY_MQTT'),
       gatewayForward: jsonObject(env, 'BENCH_DRAIN_GATEWAY_FORWARD'),
       timeoutS: 900,
-      gatewayNodeArgs: profile === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profile}`],
+      gatewayNodeArgs: cpuProfileArgs(profile),
       gatewayFlags: given(env, 'BENCH_DRAIN_GATEWAY_FLAGS')?.split(/\s+/).filter(f => f !== '')
     },
     shapes: {

@@ -8,7 +8,7 @@ import { openDatabase, type Db } from '../gateway/store/db.js'
 import { ForwardStore } from '../gateway/store/forward-store.js'
 import { Forwarder, type ForwarderOptions } from '../gateway/forward/forwarder.js'
 import { WebhookSink, classify } from '../gateway/forward/webhook-sink.js'
-import { directOutboxWrites } from '../gateway/store/outbox-writes.js'
+import { directOutboxWrites, type OutboxWrites } from '../gateway/store/outbox-writes.js'
 import { silentLogger } from '../shared/log.js'
 import { WebhookUpstream } from '../fakes/upstream/webhook-upstream.js'
 import { storePunches, idOf, T0 } from './fixtures/stored-punches.js'
@@ -196,15 +196,26 @@ t.test('a request in flight with a slot free: the outbox is not polled in a loop
   await sink.waitFor(() => sink.received.size === 1)
 })
 
+/**
+ * The outbox writes on a connection of their own to `file` (closed at the end), with `form` in place of
+ * formBatches; `db` is that connection, for storing the punches.
+ */
+function watchedWrites (t: Test, file: string, form: (formBatches: OutboxWrites['formBatches'], ...args: Parameters<OutboxWrites['formBatches']>) => ReturnType<OutboxWrites['formBatches']>): { db: Db, writes: OutboxWrites } {
+  const db = openDatabase(file)
+  t.teardown(() => { if (db.open) db.close() })
+  const direct = directOutboxWrites(new ForwardStore(db))
+  return { db, writes: { complete: direct.complete, formBatches: async (...args) => await form(direct.formBatches, ...args) } }
+}
+
 t.test('a backlog is formed ahead once the upstream takes batches: few transactions, each batch sent once', async t => {
   const file = join(t.testdir(), 'gw.db')
-  const db = openDatabase(file)
-  const writes = directOutboxWrites(new ForwardStore(db))
   const formed: number[] = []
-  const { sink, forwarder, store } = await rig(t, {
-    file,
-    writes: { complete: writes.complete, formBatches: async (size, count, now) => { const b = await writes.formBatches(size, count, now); formed.push(b.length); return b } }
+  const { db, writes } = watchedWrites(t, file, async (formBatches, size, count, now) => {
+    const b = await formBatches(size, count, now)
+    formed.push(b.length)
+    return b
   })
+  const { sink, forwarder, store } = await rig(t, { file, writes })
   storePunches(db, 'T-1', Array.from({ length: 3000 }, (_, i) => i + 1))
   forwarder.start()
   await sink.waitFor(() => sink.received.size === 3000)
@@ -218,22 +229,14 @@ t.test('a backlog is formed ahead once the upstream takes batches: few transacti
 
 t.test('while the outbox cannot be written (a full disk), forming is tried again after pollMs, one batch at a time', async t => {
   const file = join(t.testdir(), 'gw.db')
-  const db = openDatabase(file)
-  const writes = directOutboxWrites(new ForwardStore(db))
   const asked: number[] = []
   let full = true
-  const { sink, forwarder } = await rig(t, {
-    file,
-    pollMs: 200,
-    writes: {
-      complete: writes.complete,
-      formBatches: async (size, count, now) => {
-        asked.push(count)
-        if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
-        return await writes.formBatches(size, count, now)
-      }
-    }
+  const { db, writes } = watchedWrites(t, file, async (formBatches, size, count, now) => {
+    asked.push(count)
+    if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+    return await formBatches(size, count, now)
   })
+  const { sink, forwarder } = await rig(t, { file, pollMs: 200, writes })
   storePunches(db, 'T-1', Array.from({ length: 1000 }, (_, i) => i + 1))
   forwarder.start()
   await new Promise(resolve => setTimeout(resolve, 1000))
