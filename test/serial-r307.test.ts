@@ -112,7 +112,10 @@ t.test('a finger held through many polls is one read; lifted and put back, a sec
   t.same(r.reads, ['42'], 'still one read')
   t.equal(r.module.count(0x04), 1, 'searched once')
   r.module.lift()
-  await until(() => r.module.count(0x01) >= polls + 13, 'lift seen')
+  // Polls counted from the lift: counted from before the held finger's polls, a loaded machine could
+  // already be past the mark at the lift, and the next finger came before any poll saw none.
+  const lifted = r.module.count(0x01)
+  await until(() => r.module.count(0x01) >= lifted + 3, 'lift seen')
   r.module.putFinger(7)
   await until(() => r.reads.length === 2, 'second read')
   t.same(r.reads, ['42', '7'])
