@@ -7,6 +7,7 @@
 import { DEFAULT_RULES } from './rules/rules.js'
 import { section, wholeBetween } from '../shared/settings-schema.js'
 import { MAX_WINDOW_HOURS_CAP } from './makeup/policy.js'
+import { MAX_HEAP_GROWTH_PERCENT } from './heap-growth.js'
 
 const text = { type: 'string' }
 const flag = { type: 'boolean' }
@@ -124,6 +125,7 @@ export const gatewayConfigSchema = {
       maxRowsPerCommit: wholeBetween(1, 1_000_000),
       maxQueuedRows: wholeBetween(1, 10_000_000)
     }),
+    memory: section({ heapGrowthPercent: wholeBetween(0, MAX_HEAP_GROWTH_PERCENT) }),
     cluster: section({
       broker: section({
         url: {

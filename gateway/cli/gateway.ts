@@ -11,6 +11,7 @@ import { StoreUnavailable } from '../store/open-failure.js'
 import { DataDirInUse } from '../store/data-dir-lock.js'
 import { StoppedWhileStarting } from '../life/step.js'
 import { stopOnSignals } from './stop-on-signal.js'
+import { applyHeapGrowth } from '../heap-growth.js'
 
 /**
  * The exit status of a start refused for a cause that may pass by itself (sysexits EX_TEMPFAIL): the
@@ -63,6 +64,8 @@ export async function runGateway (argv: string[], out: (line: string) => void): 
     }
   })
   const log = createLogger({ name: 'punchline-gateway' })
+  // Before anything is built: the connections and the database's caches are the heap it keeps near.
+  applyHeapGrowth(config.memory.heapGrowthPercent)
   if (values.cluster === true) {
     // Behind the flag: the single box never loads the cluster node, MQTT client mode or the PostgreSQL client.
     const { runClusterNode } = await import('../cluster/node/run-cluster-node.js')
