@@ -137,8 +137,9 @@ ${fmt((idlePeak - startRss) / shape.devices / 1024)} KB each. Measured apart (he
 2026-11-30), a connection holds about 7.3 KB of heap: aedes's client 2.1 KB, its MQTT parser 2.0 KB (a whole
 stream of its own for a buffer list), Node's socket 1.8 KB, the topic index and the two subscriptions 1.1 KB, the
 keepalive timer 0.3 KB; the rest of the RSS is V8's young generation, the old generation's room between full
-collections (\`memory.heapGrowthPercent\`, 50 % by default; V8's own factor let it double, and these connections
-took 339-347 MB: docs/DESIGN-NOTES.md, "The heap's growth between full collections") and the allocator. The drain's peak of ${mb(peak)} (${mb(table.storedPeakRss.median)} with no upstream) adds punches in flight,
+collections (V8's own factor, by default, let it double: with \`memory.heapGrowthPercent\` 50 these connections took
+254-260 MB and the drain peaked at 319-339 MB, docs/DESIGN-NOTES.md, "The heap's growth between full collections")
+and the allocator. The drain's peak of ${mb(peak)} (${mb(table.storedPeakRss.median)} with no upstream) adds punches in flight,
 the connections of attempts the devices gave up on and the gateway has not closed yet, and the garbage of ${fmt(total)}
 punches passing through; it varies from run to run by tens of MB with when V8 collects.${v.rssTight
 ? ` With the connections alone at ${pct(idlePeak / MB / TARGET_RSS_MB)} of the ${TARGET_RSS_MB} MB target, there is

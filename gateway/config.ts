@@ -224,9 +224,9 @@ export function defaultConfig (): GatewayConfig {
     // 5,000 rows a commit already pays one fsync per 5,000 (docs/BENCHMARKS.md's ceiling); larger groups
     // only let the event loop hold more rows before it waits for the disk (ingest/pipelined-commit.ts).
     ingest: { commitThread: true, maxRowsPerCommit: 5000, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows },
-    // 50: at 10,000 devices the idle connections' peak RSS 339-347 → 254-260 MB and the drain's 430-523 →
-    // 319-339 MB, for a third more CPU while they connect; 20 saved a little more and cost a tenth more CPU
-    // in the drain (docs/DESIGN-NOTES.md, "The heap's growth between full collections").
+    // 0, V8's own factor: 50 takes a 10,000-device drain's peak RSS from 430-523 to 319-339 MB, but a
+    // cluster fault stopped draining with it (gateway/heap-growth.ts; docs/DESIGN-NOTES.md, "The heap's
+    // growth between full collections").
     memory: { heapGrowthPercent: DEFAULT_HEAP_GROWTH_PERCENT },
     adms: { port: 0, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, maxConnections: 256, delaySeconds: 10, errorDelaySeconds: 30, setClock: true, keepBodiesDays: 30 },
     cluster: { broker: { url: '', username: '', password: '' }, postgres: '', nodeId: '', group: 'punchline', leaseMs: 60_000, pollMs: 500, maxQueuedRows: DEFAULT_GROUP_COMMIT.maxQueuedRows, statsSeconds: 60, heartbeatMs: 5000 }

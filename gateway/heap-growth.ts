@@ -10,8 +10,8 @@
  * heap nearer the live size, at the price of more full collections (V8 marks concurrently, on a helper
  * thread, which on a two-core box competes with the commit thread, and the program's pointer writes are
  * slower while it marks). 1.5 kept most of what 1.2 saved; both cost about a third more CPU while devices
- * connect en masse, and 1.2 a tenth more in a drain. Figures: docs/DESIGN-NOTES.md, "The heap's growth
- * between full collections".
+ * connect en masse, and 1.2 a tenth more in a drain. Off by default (below). Figures: docs/DESIGN-NOTES.md,
+ * "The heap's growth between full collections".
  *
  * V8 reads its flag (--heap-growing-percent) each time it recomputes the limits, after a full collection,
  * so setting it in the running process takes effect from the next one. The flag is the process's: the
@@ -19,7 +19,12 @@
  */
 import { setFlagsFromString } from 'node:v8'
 
-export const DEFAULT_HEAP_GROWTH_PERCENT = 50
+/**
+ * V8's own factor. 50 took 200 MB off a 10,000-device drain's peak, but with it the cluster-nats fault (three
+ * `--cluster` nodes, three NATS servers, PostgreSQL and 1,000 devices on two cores) did not drain, twice,
+ * and drained in 37 s with V8's own factor; until that is understood, a gateway opts in.
+ */
+export const DEFAULT_HEAP_GROWTH_PERCENT = 0
 /** V8's own largest factor, 4 */
 export const MAX_HEAP_GROWTH_PERCENT = 300
 
