@@ -18,22 +18,26 @@ const MIB = 1024 * 1024
 const ATTACKERS = 200
 const PARTIAL_BUDGET = 16 * MIB
 
-async function metric (gw: GatewayProcess, name: string, label = ''): Promise<number> {
+/** A metric's value, or undefined when the gateway has no such line (a labelled counter never counted). */
+async function metricValue (gw: GatewayProcess, name: string, label = ''): Promise<number | undefined> {
   const text = await (await fetch(`${gw.httpUrl}/metrics`)).text()
   const line = text.split('\n').find(l => l.startsWith(name + (label === '' ? ' ' : `{${label}}`)))
-  return line === undefined ? 0 : Number(line.split(' ').pop())
+  return line === undefined ? undefined : Number(line.split(' ').pop())
+}
+
+async function metric (gw: GatewayProcess, name: string, label = ''): Promise<number> {
+  return await metricValue(gw, name, label) ?? 0
 }
 
 /**
  * The gateway's RSS from its metrics (prom-client's default metric under the gateway's prefix). Read
- * strictly: an absent line reads 0 above, which made an earlier check here compare 0 with 0.
+ * strictly: an absent line reads 0 in `metric`, which made an earlier check here compare 0 with 0.
  */
 async function rss (gw: GatewayProcess): Promise<number> {
   const name = 'punchline_process_process_resident_memory_bytes'
-  const text = await (await fetch(`${gw.httpUrl}/metrics`)).text()
-  const line = text.split('\n').find(l => l.startsWith(name + ' '))
-  if (line === undefined) throw new Error(`no ${name} in the gateway's metrics`)
-  return Number(line.split(' ').pop())
+  const value = await metricValue(gw, name)
+  if (value === undefined) throw new Error(`no ${name} in the gateway's metrics`)
+  return value
 }
 
 /** MQTT's variable-length "remaining length" [MQTT-2.2.3]. */
